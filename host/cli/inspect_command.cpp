@@ -1,0 +1,29 @@
+#include "commands.hpp"
+
+#include "admission.hpp"
+#include "report.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <system_error>
+
+namespace plughost::cli {
+
+int run_inspect(const InspectOptions &options) {
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(options.file, ec))) {
+        spdlog::error("{}: no such file; pass the path of a plugin .so file", options.file);
+        return kExitUsage;
+    }
+    std::vector<host::PluginFile> files;
+    files.push_back(host::read_plugin_file(options.file, false));
+    const auto candidates = host::admit(std::move(files), host::foundation_rules());
+    const host::Candidate &c = candidates.front();
+    if (options.output == Output::json) std::cout << boost::json::serialize(host::inspect_json(c)) << '\n';
+    else std::cout << host::inspect_table(c);
+    return c.admitted() ? kExitOk : kExitProblems;
+}
+
+} // namespace plughost::cli

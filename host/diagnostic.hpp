@@ -1,0 +1,107 @@
+// The closed vocabulary of everything plughost reports: admission reasons, policy warnings,
+// config errors, event-stream errors and runtime faults. Each code prints as a stable
+// kebab-case string that operators script against; the message is for humans.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace plughost::host {
+
+enum class Code {
+    // The file itself.
+    not_a_regular_file,
+    symbolic_link,
+    io_error,
+    not_elf,
+    truncated_elf,
+    malformed_elf,
+    wrong_architecture,
+    not_a_shared_object,
+    // Its manifest.
+    no_manifest,
+    multiple_manifests,
+    bad_manifest,
+    abi_major_mismatch,
+    abi_minor_newer,
+    // Across files.
+    duplicate_type,
+    // Loading an admitted file.
+    load_failed,
+    missing_entry,
+    bad_entry,
+    manifest_mismatch,
+    // Lifecycle policy.
+    below_min_stability,
+    gate_disabled,
+    deprecated,
+    past_removal,
+    past_removal_allowed,
+    tombstoned,
+    maturity_regression,
+    maturity_mismatch,
+    gate_tier_conflict,
+    min_stability_defaulted,
+    // The operator's config.
+    not_json,
+    too_large,
+    unknown_field,
+    wrong_type,
+    invalid_value,
+    missing_field,
+    unsupported_version,
+    duplicate_name,
+    undefined_plugin_ref,
+    duplicate_plugin_ref,
+    unknown_type,
+    plugin_refused,
+    tombstoned_type,
+    unknown_gate,
+    locked_gate,
+    gate_locked_on,
+    tombstoned_gate,
+    weight_on_non_scorer,
+    invalid_weight,
+    no_picker,
+    multiple_pickers,
+    role_mismatch,
+    parameters_not_object,
+    unknown_parameter,
+    parameter_type,
+    create_failed,
+    // The event stream.
+    unknown_event,
+    unknown_endpoint,
+    unknown_profile,
+    no_endpoints,
+    no_candidates,
+    picker_failed,
+    picker_disabled,
+    // Runtime faults of a plugin instance.
+    plugin_error,
+    bad_score,
+    bad_index,
+    instance_disabled,
+};
+
+std::string_view to_string(Code code);
+
+/// One finding about a plugin file: why it was rejected, or a warning about it.
+struct Reason {
+    Code code;
+    std::string message;
+};
+
+/// One finding about the operator's config (or another input document), located by a JSON
+/// Pointer (RFC 6901), with what to do about it.
+struct Issue {
+    std::string path;
+    Code code;
+    std::string message;
+    std::string hint;
+};
+
+/// Escapes a JSON Pointer reference token ("~" -> "~0", "/" -> "~1").
+std::string pointer_token(std::string_view key);
+
+} // namespace plughost::host

@@ -1,0 +1,3 @@
+#include "queue_scorer.hpp"
+
+PLUGHOST_PLUGIN(plughost::plugins::QueueScorer, plughost::plugins::kQueueScorerManifest)

@@ -1,0 +1,243 @@
+// The manifest of a C++ plugin, declared once as a constexpr value and rendered at compile
+// time into the JSON document that goes both into the ELF note and into the exported entry.
+#ifndef PLUGHOST_MANIFEST_HPP
+#define PLUGHOST_MANIFEST_HPP
+
+#include <plughost/plugin.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace plughost {
+
+/// Maturity tier; ordered dev < alpha < beta < stable.
+enum class Stability { dev, alpha, beta, stable };
+
+/// What a plugin does in a scheduling profile.
+enum class Role { filter, scorer, picker };
+
+/// JSON type of a parameter.
+enum class ParamType { boolean, integer, number, string, array, object };
+
+/// One parameter the plugin accepts. `default_json` is a JSON literal ("64", "\"name\"",
+/// "true"); leave it empty for a parameter without a default.
+struct Param {
+    std::string_view name;
+    ParamType type = ParamType::string;
+    std::string_view default_json{};
+    std::string_view description{};
+};
+
+/// Deprecation notice; `since`, `removed_in` (semver) and `message` are mandatory.
+struct Deprecation {
+    std::string_view since;
+    std::string_view removed_in;
+    std::string_view message;
+    std::span<const std::string_view> replacements{};
+};
+
+/// Everything the host learns about a plugin before loading it.
+struct Manifest {
+    std::string_view type;  ///< plugin type, [a-z0-9-], at most 63 characters
+    Role role = Role::scorer;
+    std::string_view version;  ///< the plugin's own semantic version
+    Stability stability = Stability::alpha;
+    std::string_view feature_gate{};  ///< UpperCamelCase; mandatory for dev and alpha
+    std::string_view description{};   ///< one line
+    std::span<const Param> parameters{};
+    bool thread_safe = false;  ///< may the host call one instance from several threads at once
+    const Deprecation *deprecation = nullptr;
+};
+
+namespace detail {
+
+constexpr std::string_view to_string(Stability s) {
+    switch (s) {
+    case Stability::dev: return "dev";
+    case Stability::alpha: return "alpha";
+    case Stability::beta: return "beta";
+    case Stability::stable: return "stable";
+    }
+    return "";
+}
+
+constexpr std::string_view to_string(Role r) {
+    switch (r) {
+    case Role::filter: return "filter";
+    case Role::scorer: return "scorer";
+    case Role::picker: return "picker";
+    }
+    return "";
+}
+
+constexpr std::string_view to_string(ParamType t) {
+    switch (t) {
+    case ParamType::boolean: return "boolean";
+    case ParamType::integer: return "integer";
+    case ParamType::number: return "number";
+    case ParamType::string: return "string";
+    case ParamType::array: return "array";
+    case ParamType::object: return "object";
+    }
+    return "";
+}
+
+// Counts the characters rendering would produce.
+struct JsonCounter {
+    std::size_t size = 0;
+    constexpr void put(char) { ++size; }
+    constexpr void put(std::string_view s) { size += s.size(); }
+};
+
+// Writes rendered characters into a buffer sized by JsonCounter.
+struct JsonWriter {
+    char *out;
+    constexpr void put(char c) { *out++ = c; }
+    constexpr void put(std::string_view s) {
+        for (char c : s) *out++ = c;
+    }
+};
+
+template <class Out> constexpr void put_string(Out &out, std::string_view s) {
+    constexpr std::string_view hex = "0123456789abcdef";
+    out.put('"');
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"') out.put("\\\"");
+        else if (c == '\\') out.put("\\\\");
+        else if (u < 0x20) {
+            out.put("\\u00");
+            out.put(hex[u >> 4]);
+            out.put(hex[u & 0xf]);
+        } else out.put(c);
+    }
+    out.put('"');
+}
+
+template <class Out> constexpr void put_member(Out &out, std::string_view key, std::string_view value) {
+    out.put(',');
+    put_string(out, key);
+    out.put(':');
+    put_string(out, value);
+}
+
+// One renderer for both passes, so the counted size and the written bytes cannot disagree.
+template <class Out> constexpr void render(Out &out, const Manifest &m) {
+    out.put('{');
+    put_string(out, "type");
+    out.put(':');
+    put_string(out, m.type);
+    put_member(out, "role", to_string(m.role));
+    put_member(out, "version", m.version);
+    put_member(out, "abiVersion", PLUGHOST_ABI_VERSION_STRING);
+    put_member(out, "stability", to_string(m.stability));
+    if (!m.feature_gate.empty()) put_member(out, "featureGate", m.feature_gate);
+    put_member(out, "description", m.description);
+    out.put(",\"threadSafe\":");
+    out.put(m.thread_safe ? "true" : "false");
+    out.put(",\"parameters\":[");
+    for (std::size_t i = 0; i < m.parameters.size(); ++i) {
+        const Param &p = m.parameters[i];
+        if (i) out.put(',');
+        out.put('{');
+        put_string(out, "name");
+        out.put(':');
+        put_string(out, p.name);
+        put_member(out, "type", to_string(p.type));
+        if (!p.default_json.empty()) {
+            out.put(",\"default\":");
+            out.put(p.default_json);
+        }
+        put_member(out, "description", p.description);
+        out.put('}');
+    }
+    out.put(']');
+    if (m.deprecation) {
+        const Deprecation &d = *m.deprecation;
+        out.put(",\"deprecated\":true,\"deprecation\":{");
+        put_string(out, "since");
+        out.put(':');
+        put_string(out, d.since);
+        put_member(out, "removedIn", d.removed_in);
+        put_member(out, "message", d.message);
+        out.put(",\"replacements\":[");
+        for (std::size_t i = 0; i < d.replacements.size(); ++i) {
+            if (i) out.put(',');
+            put_string(out, d.replacements[i]);
+        }
+        out.put("]}");
+    }
+    out.put('}');
+}
+
+constexpr std::size_t json_size(const Manifest &m) {
+    JsonCounter counter;
+    render(counter, m);
+    return counter.size;
+}
+
+// The note record exactly as the ELF gABI lays it out: three 4-byte words, the owner name
+// padded to 4, the descriptor (our JSON plus a NUL) padded to 4 by the struct's alignment.
+template <std::size_t JsonSize> struct alignas(4) ManifestNote {
+    std::uint32_t namesz = PLUGHOST_NOTE_OWNER_SIZE;
+    std::uint32_t descsz = JsonSize + 1;
+    std::uint32_t type = PLUGHOST_NOTE_TYPE_MANIFEST;
+    char name[12] = PLUGHOST_NOTE_OWNER;
+    char desc[JsonSize + 1] = {};
+
+    constexpr plughost_str json() const { return {desc, JsonSize}; }
+};
+
+template <std::size_t JsonSize> constexpr ManifestNote<JsonSize> make_note(const Manifest &m) {
+    ManifestNote<JsonSize> note;
+    JsonWriter writer{note.desc};
+    render(writer, m);
+    return note;
+}
+
+// Called only from a constant expression when the manifest is invalid: the compiler stops at
+// the call and prints the reason passed to it.
+void manifest_error(const char *reason);
+
+constexpr bool is_lower_kebab(std::string_view s) {
+    if (s.empty() || s.size() > 63) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    return true;
+}
+
+constexpr bool is_upper_camel(std::string_view s) {
+    if (s.empty() || s.size() > 63 || !(s[0] >= 'A' && s[0] <= 'Z')) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return false;
+    return true;
+}
+
+// Compile-time checks of what an author most often gets wrong; the host validates the rest
+// (and everything again) when it reads the note.
+constexpr bool check_manifest(const Manifest &m) {
+    if (!is_lower_kebab(m.type)) manifest_error("type must be 1-63 characters of [a-z0-9-]");
+    if (m.version.empty()) manifest_error("version is mandatory (semantic version, e.g. 1.0.0)");
+    if ((m.stability == Stability::dev || m.stability == Stability::alpha) && m.feature_gate.empty())
+        manifest_error("dev and alpha plugins must declare a feature_gate");
+    if (!m.feature_gate.empty() && !is_upper_camel(m.feature_gate))
+        manifest_error("feature_gate must be UpperCamelCase, e.g. MyPluginGate");
+    if (m.description.empty()) manifest_error("description is mandatory (one line)");
+    if (m.deprecation) {
+        if (m.deprecation->since.empty() || m.deprecation->removed_in.empty() ||
+            m.deprecation->message.empty())
+            manifest_error("a deprecation needs since, removed_in and message");
+    }
+    for (const Param &p : m.parameters)
+        if (p.name.empty()) manifest_error("every parameter needs a name");
+    return true;
+}
+
+} // namespace detail
+} // namespace plughost
+
+#endif // PLUGHOST_MANIFEST_HPP

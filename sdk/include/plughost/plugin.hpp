@@ -1,0 +1,507 @@
+// The C++ layer of the plughost SDK: write a plugin as a plain C++ class, declare its manifest
+// once, and PLUGHOST_PLUGIN fills the C tables of <plughost/plugin.h>. Parameters arrive parsed
+// and checked against the manifest; every exception stops at the C boundary and becomes a
+// status code plus message.
+//
+//   class MyScorer {
+//   public:
+//       MyScorer(const plughost::Params &params, plughost::Host host);
+//       void score(const plughost::Request &, plughost::Endpoints, std::span<double> out);
+//   };
+//   inline constexpr plughost::Manifest kManifest{...};
+//   PLUGHOST_PLUGIN(MyScorer, kManifest)
+//
+// Role methods (the one matching the manifest's role is required):
+//   filter: void filter(const Request &, Endpoints in, Selection &passed);
+//   scorer: void score(const Request &, Endpoints, std::span<double> scores);
+//   picker: void pick(const Request &, Endpoints, std::span<const double> totals, Selection &picked);
+// Optional, any role:
+//   void on_picked(const Request &, Endpoints chosen);
+// Constructors tried in order: T(const Params &, Host), T(const Params &), T().
+#ifndef PLUGHOST_PLUGIN_HPP
+#define PLUGHOST_PLUGIN_HPP
+
+#include <plughost/manifest.hpp>
+#include <plughost/plugin.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace plughost {
+
+inline std::string_view view(plughost_str s) noexcept {
+    return s.size ? std::string_view(s.data, s.size) : std::string_view();
+}
+
+/// Thrown (by the SDK or by plugin code) for invalid parameters; reported to the host as
+/// PLUGHOST_INVALID_ARGUMENT.
+class ParameterError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A request header.
+struct Header {
+    std::string_view name;
+    std::string_view value;
+};
+
+/// View of the request being scheduled; valid for the duration of the call.
+class Request {
+public:
+    explicit Request(const plughost_request *raw) noexcept : raw_(raw) {}
+    std::string_view id() const noexcept { return view(raw_->id); }
+    std::string_view model() const noexcept { return view(raw_->model); }
+    std::string_view lora() const noexcept { return view(raw_->lora); }
+    std::string_view prompt() const noexcept { return view(raw_->prompt); }
+    std::size_t header_count() const noexcept { return raw_->header_count; }
+    Header header(std::size_t i) const noexcept {
+        return {view(raw_->headers[i].name), view(raw_->headers[i].value)};
+    }
+    /// First header with this name (compared case-insensitively, as HTTP does).
+    std::optional<std::string_view> find_header(std::string_view name) const noexcept {
+        for (std::size_t i = 0; i < raw_->header_count; ++i) {
+            const std::string_view n = view(raw_->headers[i].name);
+            if (n.size() == name.size() &&
+                std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+                    return (a | 0x20) == (b | 0x20);
+                }))
+                return view(raw_->headers[i].value);
+        }
+        return std::nullopt;
+    }
+    const plughost_request &raw() const noexcept { return *raw_; }
+
+private:
+    const plughost_request *raw_;
+};
+
+/// View of one endpoint; valid for the duration of the call.
+class Endpoint {
+public:
+    explicit Endpoint(const plughost_endpoint *raw) noexcept : raw_(raw) {}
+    std::uint64_t id() const noexcept { return raw_->id; }
+    std::string_view name() const noexcept { return view(raw_->name); }
+    std::string_view address() const noexcept { return view(raw_->address); }
+    std::uint32_t waiting_queue_size() const noexcept { return raw_->waiting_queue_size; }
+    std::uint32_t running_requests() const noexcept { return raw_->running_requests; }
+    double kv_cache_usage_percent() const noexcept { return raw_->kv_cache_usage_percent; }
+    std::uint32_t max_active_loras() const noexcept { return raw_->max_active_loras; }
+    std::size_t active_lora_count() const noexcept { return raw_->active_lora_count; }
+    std::string_view active_lora(std::size_t i) const noexcept { return view(raw_->active_loras[i]); }
+    bool has_lora(std::string_view lora) const noexcept {
+        for (std::size_t i = 0; i < raw_->active_lora_count; ++i)
+            if (view(raw_->active_loras[i]) == lora) return true;
+        return false;
+    }
+    /// A metric beyond the standard ones, by name.
+    std::optional<double> metric(std::string_view name) const noexcept {
+        for (std::size_t i = 0; i < raw_->metric_count; ++i)
+            if (view(raw_->metrics[i].name) == name) return raw_->metrics[i].value;
+        return std::nullopt;
+    }
+    const plughost_endpoint &raw() const noexcept { return *raw_; }
+
+private:
+    const plughost_endpoint *raw_;
+};
+
+/// The endpoints offered to a call, indexable and iterable; valid for the duration of the call.
+class Endpoints {
+public:
+    class iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = Endpoint;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = Endpoint;
+        iterator() = default;
+        explicit iterator(const plughost_endpoint *const *p) noexcept : p_(p) {}
+        Endpoint operator*() const noexcept { return Endpoint(*p_); }
+        iterator &operator++() noexcept {
+            ++p_;
+            return *this;
+        }
+        iterator operator++(int) noexcept {
+            iterator old = *this;
+            ++p_;
+            return old;
+        }
+        bool operator==(const iterator &) const = default;
+
+    private:
+        const plughost_endpoint *const *p_ = nullptr;
+    };
+
+    Endpoints(const plughost_endpoint *const *data, std::size_t size) noexcept
+        : data_(data), size_(size) {}
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    Endpoint operator[](std::size_t i) const noexcept { return Endpoint(data_[i]); }
+    iterator begin() const noexcept { return iterator(data_); }
+    iterator end() const noexcept { return iterator(data_ + size_); }
+
+private:
+    const plughost_endpoint *const *data_;
+    std::size_t size_;
+};
+
+/// Indexes a filter lets through, or a picker chooses (best first).
+class Selection {
+public:
+    Selection(std::size_t *out, std::size_t capacity) noexcept : out_(out), capacity_(capacity) {}
+    /// Adds the endpoint at `index` of the Endpoints passed to the call.
+    void add(std::size_t index) {
+        if (size_ == capacity_)
+            throw std::length_error("selected more endpoints than were offered");
+        out_[size_++] = index;
+    }
+    std::size_t size() const noexcept { return size_; }
+    std::size_t capacity() const noexcept { return capacity_; }
+
+private:
+    std::size_t *out_;
+    std::size_t capacity_;
+    std::size_t size_ = 0;
+};
+
+enum class LogLevel { trace = 0, debug, info, warn, error, critical };
+
+/// Host services for one instance; cheap to copy, valid until the instance is destroyed.
+class Host {
+public:
+    Host(const plughost_host_api *api, std::string_view instance_name)
+        : api_(api), name_(instance_name) {}
+    const std::string &instance_name() const noexcept { return name_; }
+    void log(LogLevel level, std::string_view message) const noexcept {
+        if (api_ && api_->log)
+            api_->log(api_->context, static_cast<int32_t>(level), {message.data(), message.size()});
+    }
+    void debug(std::string_view m) const noexcept { log(LogLevel::debug, m); }
+    void info(std::string_view m) const noexcept { log(LogLevel::info, m); }
+    void warn(std::string_view m) const noexcept { log(LogLevel::warn, m); }
+    void error(std::string_view m) const noexcept { log(LogLevel::error, m); }
+    /// Adds `delta` to the instance counter `name`, shown in the host's run summary.
+    void count(std::string_view name, double delta = 1.0) const noexcept {
+        if (api_ && api_->count) api_->count(api_->context, {name.data(), name.size()}, delta);
+    }
+
+private:
+    const plughost_host_api *api_;
+    std::string name_;
+};
+
+namespace detail {
+std::string_view json_kind(const boost::json::value &v);
+}
+
+/// The instance's parameters: the operator's values checked against the manifest, with the
+/// manifest's defaults filled in.
+class Params {
+public:
+    Params() = default;
+    explicit Params(boost::json::object values) : values_(std::move(values)) {}
+
+    const boost::json::object &json() const noexcept { return values_; }
+    bool contains(std::string_view name) const noexcept { return values_.contains(name); }
+
+    /// The value of `name` as T (bool, an integer type, double, std::string,
+    /// boost::json::array or boost::json::object); throws ParameterError when absent or of
+    /// another type.
+    template <class T> T get(std::string_view name) const {
+        const boost::json::value *v = values_.if_contains(name);
+        if (!v) throw ParameterError("parameter '" + std::string(name) + "' is required");
+        return convert<T>(name, *v);
+    }
+    /// Like get(), but `fallback` when absent.
+    template <class T> T get_or(std::string_view name, T fallback) const {
+        return contains(name) ? get<T>(name) : fallback;
+    }
+    /// Like get(), and checks lo <= value <= hi.
+    template <class T> T get_in_range(std::string_view name, T lo, T hi) const {
+        T v = get<T>(name);
+        if (v < lo || v > hi)
+            throw ParameterError("parameter '" + std::string(name) + "': expected a value in [" +
+                                 to_text(lo) + ", " + to_text(hi) + "], found " + to_text(v));
+        return v;
+    }
+
+private:
+    template <class T> static std::string to_text(T v) {
+        return boost::json::serialize(boost::json::value(v));
+    }
+    [[noreturn]] static void mismatch(std::string_view name, std::string_view expected,
+                                      const boost::json::value &v) {
+        throw ParameterError("parameter '" + std::string(name) + "': expected " +
+                             std::string(expected) + ", found " + std::string(detail::json_kind(v)) +
+                             " " + boost::json::serialize(v));
+    }
+    template <class T> static T convert(std::string_view name, const boost::json::value &v) {
+        if constexpr (std::is_same_v<T, bool>) {
+            if (!v.is_bool()) mismatch(name, "a boolean", v);
+            return v.get_bool();
+        } else if constexpr (std::is_integral_v<T>) {
+            if (v.is_int64() || v.is_uint64()) {
+                boost::json::error_code ec;
+                T out = v.to_number<T>(ec);
+                if (!ec) return out;
+            } else if (v.is_double() && std::trunc(v.get_double()) == v.get_double()) {
+                boost::json::error_code ec;
+                T out = v.to_number<T>(ec);
+                if (!ec) return out;
+            }
+            mismatch(name, "an integer in the range of " + std::string(sizeof(T) * 8 > 32 ? "int64" : "int32"), v);
+        } else if constexpr (std::is_floating_point_v<T>) {
+            if (!v.is_number()) mismatch(name, "a number", v);
+            return v.to_number<T>();
+        } else if constexpr (std::is_same_v<T, std::string>) {
+            if (!v.is_string()) mismatch(name, "a string", v);
+            return std::string(v.get_string());
+        } else if constexpr (std::is_same_v<T, boost::json::array>) {
+            if (!v.is_array()) mismatch(name, "an array", v);
+            return v.get_array();
+        } else if constexpr (std::is_same_v<T, boost::json::object>) {
+            if (!v.is_object()) mismatch(name, "an object", v);
+            return v.get_object();
+        } else {
+            static_assert(sizeof(T) == 0, "unsupported parameter type");
+        }
+    }
+
+    boost::json::object values_;
+};
+
+namespace detail {
+
+inline std::string_view json_kind(const boost::json::value &v) {
+    switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64: return "integer";
+    case boost::json::kind::double_: return "number";
+    case boost::json::kind::string: return "string";
+    case boost::json::kind::array: return "array";
+    case boost::json::kind::object: return "object";
+    }
+    return "value";
+}
+
+inline bool matches(ParamType t, const boost::json::value &v) {
+    switch (t) {
+    case ParamType::boolean: return v.is_bool();
+    case ParamType::integer:
+        return v.is_int64() || v.is_uint64() ||
+               (v.is_double() && std::trunc(v.get_double()) == v.get_double());
+    case ParamType::number: return v.is_number();
+    case ParamType::string: return v.is_string();
+    case ParamType::array: return v.is_array();
+    case ParamType::object: return v.is_object();
+    }
+    return false;
+}
+
+// Parses the operator's parameters, rejects unknown names and wrong types, fills defaults.
+inline Params make_params(const Manifest &m, plughost_str text) {
+    boost::json::object values;
+    if (text.size) {
+        boost::json::error_code ec;
+        boost::json::value parsed = boost::json::parse(view(text), ec);
+        if (ec) throw ParameterError("parameters are not valid JSON: " + ec.message());
+        if (!parsed.is_object())
+            throw ParameterError("parameters must be a JSON object, found " +
+                                 std::string(json_kind(parsed)));
+        values = std::move(parsed.get_object());
+    }
+    for (const auto &kv : values) {
+        const Param *spec = nullptr;
+        for (const Param &p : m.parameters)
+            if (p.name == kv.key()) spec = &p;
+        if (!spec) {
+            std::string known;
+            for (const Param &p : m.parameters)
+                known += (known.empty() ? "" : ", ") + std::string(p.name);
+            throw ParameterError("unknown parameter '" + std::string(kv.key()) + "'" +
+                                 (known.empty() ? "; this plugin takes no parameters"
+                                                : "; known parameters: " + known));
+        }
+        if (!matches(spec->type, kv.value()))
+            throw ParameterError("parameter '" + std::string(spec->name) + "': expected " +
+                                 std::string(to_string(spec->type)) + ", found " +
+                                 std::string(json_kind(kv.value())) + " " +
+                                 boost::json::serialize(kv.value()));
+    }
+    for (const Param &p : m.parameters)
+        if (!p.default_json.empty() && !values.contains(p.name))
+            values[p.name] = boost::json::parse(p.default_json);
+    return Params(std::move(values));
+}
+
+inline void write_message(plughost_message *out, std::string_view text) noexcept {
+    if (!out || !out->data) return;
+    const std::size_t n = std::min(text.size(), out->capacity);
+    std::memcpy(out->data, text.data(), n);
+    out->size = n;
+}
+
+// The one place exceptions are stopped: everything a hook runs goes through here.
+template <class F> plughost_status guarded(plughost_message *error, F &&body) noexcept {
+    try {
+        body();
+        return PLUGHOST_OK;
+    } catch (const ParameterError &e) {
+        write_message(error, e.what());
+        return PLUGHOST_INVALID_ARGUMENT;
+    } catch (const std::exception &e) {
+        write_message(error, e.what());
+        return PLUGHOST_ERROR;
+    } catch (...) {
+        write_message(error, "unknown exception");
+        return PLUGHOST_ERROR;
+    }
+}
+
+template <class T> T *self(plughost_instance *instance) noexcept {
+    return reinterpret_cast<T *>(instance);
+}
+
+template <class T> T *construct(const Params &params, const Host &host) {
+    if constexpr (std::is_constructible_v<T, const Params &, Host>) return new T(params, host);
+    else if constexpr (std::is_constructible_v<T, const Params &>) return new T(params);
+    else {
+        static_assert(std::is_default_constructible_v<T>,
+                      "a plugin class needs T(const Params&, Host), T(const Params&) or T()");
+        return new T();
+    }
+}
+
+template <class T, const Manifest &M>
+plughost_status create(const plughost_host_api *host, plughost_str name, plughost_str parameters,
+                       plughost_instance **out, plughost_message *error) noexcept {
+    return guarded(error, [&] {
+        const Params params = make_params(M, parameters);
+        *out = reinterpret_cast<plughost_instance *>(construct<T>(params, Host(host, view(name))));
+    });
+}
+
+template <class T> void destroy(plughost_instance *instance) noexcept {
+    try {
+        delete self<T>(instance);
+    } catch (...) {
+        // A throwing destructor must not cross the boundary; nothing else can be done here.
+    }
+}
+
+template <class T>
+plughost_status filter(plughost_instance *instance, const plughost_request *request,
+                       const plughost_endpoint *const *endpoints, std::size_t count,
+                       std::size_t *passed, std::size_t *passed_count, plughost_message *error) noexcept {
+    *passed_count = 0;
+    return guarded(error, [&] {
+        Selection selection(passed, count);
+        self<T>(instance)->filter(Request(request), Endpoints(endpoints, count), selection);
+        *passed_count = selection.size();
+    });
+}
+
+template <class T>
+plughost_status score(plughost_instance *instance, const plughost_request *request,
+                      const plughost_endpoint *const *endpoints, std::size_t count, double *scores,
+                      plughost_message *error) noexcept {
+    return guarded(error, [&] {
+        self<T>(instance)->score(Request(request), Endpoints(endpoints, count),
+                                 std::span<double>(scores, count));
+    });
+}
+
+template <class T>
+plughost_status pick(plughost_instance *instance, const plughost_request *request,
+                     const plughost_endpoint *const *endpoints, const double *scores,
+                     std::size_t count, std::size_t *picked, std::size_t *picked_count,
+                     plughost_message *error) noexcept {
+    *picked_count = 0;
+    return guarded(error, [&] {
+        Selection selection(picked, count);
+        self<T>(instance)->pick(Request(request), Endpoints(endpoints, count),
+                                std::span<const double>(scores, count), selection);
+        *picked_count = selection.size();
+    });
+}
+
+template <class T>
+plughost_status on_picked(plughost_instance *instance, const plughost_request *request,
+                          const plughost_endpoint *const *endpoints, std::size_t count,
+                          plughost_message *error) noexcept {
+    return guarded(error, [&] {
+        self<T>(instance)->on_picked(Request(request), Endpoints(endpoints, count));
+    });
+}
+
+template <class T>
+concept IsFilter = requires(T &t, const Request &r, Endpoints e, Selection &s) { t.filter(r, e, s); };
+template <class T>
+concept IsScorer = requires(T &t, const Request &r, Endpoints e, std::span<double> s) { t.score(r, e, s); };
+template <class T>
+concept IsPicker = requires(T &t, const Request &r, Endpoints e, std::span<const double> d, Selection &s) {
+    t.pick(r, e, d, s);
+};
+template <class T>
+concept ObservesPicks = requires(T &t, const Request &r, Endpoints e) { t.on_picked(r, e); };
+
+template <class T, const Manifest &M> constexpr plughost_plugin make_entry(plughost_str json) {
+    plughost_plugin entry{};
+    entry.struct_size = sizeof(plughost_plugin);
+    entry.abi_major = PLUGHOST_ABI_VERSION_MAJOR;
+    entry.abi_minor = PLUGHOST_ABI_VERSION_MINOR;
+    entry.abi_patch = PLUGHOST_ABI_VERSION_PATCH;
+    entry.manifest_json = json;
+    entry.create = &create<T, M>;
+    entry.destroy = &destroy<T>;
+    if constexpr (M.role == Role::filter) {
+        static_assert(IsFilter<T>, "role filter: the class needs "
+                                   "void filter(const Request&, Endpoints, Selection&)");
+        entry.filter = &filter<T>;
+    } else if constexpr (M.role == Role::scorer) {
+        static_assert(IsScorer<T>, "role scorer: the class needs "
+                                   "void score(const Request&, Endpoints, std::span<double>)");
+        entry.score = &score<T>;
+    } else {
+        static_assert(IsPicker<T>, "role picker: the class needs void pick(const Request&, "
+                                   "Endpoints, std::span<const double>, Selection&)");
+        entry.pick = &pick<T>;
+    }
+    if constexpr (ObservesPicks<T>) entry.picked = &on_picked<T>;
+    return entry;
+}
+
+} // namespace detail
+} // namespace plughost
+
+/// Declares the plugin: `Class` implements it, `manifest` (a constexpr plughost::Manifest with
+/// static storage) describes it. Use once per shared object, at global scope.
+#define PLUGHOST_PLUGIN(Class, manifest)                                                         \
+    static_assert(::plughost::detail::check_manifest(manifest));                                 \
+    namespace {                                                                                  \
+    [[gnu::used, gnu::section(PLUGHOST_NOTE_SECTION), gnu::aligned(4)]] constexpr auto           \
+        plughost_manifest_note =                                                                  \
+        ::plughost::detail::make_note<::plughost::detail::json_size(manifest)>(manifest);        \
+    }                                                                                            \
+    extern "C" PLUGHOST_EXPORT const plughost_plugin plughost_entry =                            \
+        ::plughost::detail::make_entry<Class, manifest>(plughost_manifest_note.json());
+
+#endif // PLUGHOST_PLUGIN_HPP
