@@ -85,7 +85,7 @@ std::strong_ordering operator<=>(const SemVer &a, const SemVer &b) {
     if (auto c = a.minor <=> b.minor; c != 0) return c;
     if (auto c = a.patch <=> b.patch; c != 0) return c;
     if (a.prerelease.empty() || b.prerelease.empty())
-        return b.prerelease.empty() <=> a.prerelease.empty();  // a release sorts after its prereleases
+        return a.prerelease.empty() <=> b.prerelease.empty();  // a release sorts after its prereleases
     const auto x = split_dots(a.prerelease);
     const auto y = split_dots(b.prerelease);
     for (std::size_t i = 0; i < std::min(x.size(), y.size()); ++i) {

@@ -1,0 +1,44 @@
+// doctest's main, made to fail when a test-case filter matched nothing: CTest runs each test
+// case by name, and a name that stopped matching must not pass silently.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+int started = 0;
+
+struct StartCounter : doctest::IReporter {
+    explicit StartCounter(const doctest::ContextOptions &) {}
+    void report_query(const doctest::QueryData &) override {}
+    void test_run_start() override {}
+    void test_run_end(const doctest::TestRunStats &) override {}
+    void test_case_start(const doctest::TestCaseData &) override { ++started; }
+    void test_case_reenter(const doctest::TestCaseData &) override {}
+    void test_case_end(const doctest::CurrentTestCaseStats &) override {}
+    void test_case_exception(const doctest::TestCaseException &) override {}
+    void subcase_start(const doctest::SubcaseSignature &) override {}
+    void subcase_end() override {}
+    void log_assert(const doctest::AssertData &) override {}
+    void log_message(const doctest::MessageData &) override {}
+    void test_case_skipped(const doctest::TestCaseData &) override {}
+};
+
+} // namespace
+
+DOCTEST_REGISTER_LISTENER("start-counter", 1, StartCounter);
+
+int main(int argc, char **argv) {
+    doctest::Context context(argc, argv);
+    const int result = context.run();
+    if (context.shouldExit()) return result;
+    bool filtered = false;
+    for (int i = 1; i < argc; ++i) filtered = filtered || std::strncmp(argv[i], "--test-case=", 12) == 0;
+    if (result == 0 && filtered && started == 0) {
+        std::fprintf(stderr, "no test case matched the filter\n");
+        return 1;
+    }
+    return result;
+}
