@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -131,6 +132,119 @@ std::string inspect_table(const Candidate &c) {
     out += std::string("decision:     ") + (c.admitted() ? "admitted" : "rejected") + "\n";
     for (const Reason &r : c.reasons) out += "  [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
     for (const Reason &r : c.warnings) out += "  warning [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
+    return out;
+}
+
+} // namespace plughost::host
+
+namespace plughost::host {
+
+boost::json::object issue_json(const Issue &issue) {
+    return {{"path", issue.path}, {"code", to_string(issue.code)}, {"message", issue.message}, {"hint", issue.hint}};
+}
+
+boost::json::array issues_json(const std::vector<Issue> &issues) {
+    boost::json::array out;
+    for (const Issue &i : issues) out.push_back(issue_json(i));
+    return out;
+}
+
+std::string issues_table(const std::vector<Issue> &issues, std::string_view label) {
+    std::string out;
+    for (const Issue &i : issues) {
+        out += std::string(label) + " [" + std::string(to_string(i.code)) + "] " + (i.path.empty() ? "" : i.path + ": ") +
+               i.message + "\n";
+        if (!i.hint.empty()) out += "    hint: " + i.hint + "\n";
+    }
+    return out;
+}
+
+boost::json::object min_stability_json(const Policy &policy) {
+    return {{"value", to_string(policy.min_stability)}, {"defaulted", policy.min_stability_defaulted}};
+}
+
+boost::json::object check_json(const Preflight &pf) {
+    boost::json::object o;
+    o["ok"] = pf.ok();
+    o["minStability"] = min_stability_json(*pf.policy);
+    o["plugins"] = list_json(pf.candidates).at("plugins");
+    o["errors"] = issues_json(pf.errors);
+    o["warnings"] = issues_json(pf.warnings);
+    return o;
+}
+
+std::string check_table(const Preflight &pf) {
+    std::string out = "config:            " + pf.config.source + "\n";
+    out += "minimum stability: " + describe_min_stability(*pf.policy) + "\n\n";
+    out += list_table(pf.candidates);
+    if (!pf.profiles.empty()) {
+        out += "\nscheduling profiles:\n";
+        for (const PlannedProfile &p : pf.profiles) {
+            std::string line = "  " + p.name + (p.defaulted ? " (default)" : "") + ": ";
+            for (auto f : p.filters) line += pf.instances[f].name + " -> ";
+            std::string scorers;
+            for (const auto &[s, w] : p.scorers)
+                scorers += (scorers.empty() ? "" : " + ") + fmt::format("{:g}", w) + "*" +
+                           pf.instances[s].name;
+            line += (scorers.empty() ? "(no scorer)" : scorers) + " -> " + pf.instances[p.picker].name;
+            out += line + "\n";
+        }
+    }
+    if (!pf.errors.empty() || !pf.warnings.empty()) out += "\n";
+    out += issues_table(pf.errors, "error");
+    out += issues_table(pf.warnings, "warning");
+    out += std::string("\n") + (pf.ok() ? "ok: the config can run with these plugins\n"
+                                        : "not ok: " + std::to_string(pf.errors.size()) + " error(s)\n");
+    return out;
+}
+
+boost::json::object gates_json(const FeatureGates &gates, const Tombstones &tombstones) {
+    boost::json::array list;
+    for (const Gate &g : gates.gates()) {
+        const auto value = gates.value(g);
+        boost::json::array by;
+        for (const auto &d : g.declared_by) by.push_back(boost::json::value(d));
+        list.push_back({{"name", g.name},
+                        {"stability", g.stability ? boost::json::value(to_string(*g.stability)) : boost::json::value(nullptr)},
+                        {"default", g.default_value},
+                        {"locked", g.locked},
+                        {"declaredBy", std::move(by)},
+                        {"enabled", value.enabled},
+                        {"why", value.why},
+                        {"description", g.description}});
+    }
+    boost::json::array dead;
+    for (const Tombstone &t : tombstones.gates) {
+        boost::json::array repl;
+        for (const auto &r : t.replacements) repl.push_back(boost::json::value(r));
+        dead.push_back({{"name", t.name}, {"removedIn", t.removed_in.str()}, {"message", t.message},
+                        {"replacements", std::move(repl)}});
+    }
+    return {{"gates", std::move(list)}, {"tombstoned", std::move(dead)}};
+}
+
+std::string gates_table(const FeatureGates &gates, const Tombstones &tombstones) {
+    std::vector<std::vector<std::string>> rows{{"GATE", "TIER", "DEFAULT", "LOCKED", "ENABLED", "DECLARED BY"}};
+    for (const Gate &g : gates.gates()) {
+        std::string by;
+        for (const auto &d : g.declared_by) by += (by.empty() ? "" : ", ") + d;
+        rows.push_back({g.name, g.stability ? std::string(to_string(*g.stability)) : "meta",
+                        g.default_value ? "true" : "false", g.locked ? "locked" : "-",
+                        gates.value(g).enabled ? "true" : "false", by});
+    }
+    std::string out = format_table(rows);
+    out += "\nAllAlpha and AllBeta set the default of every alpha or beta gate not set explicitly (never dev gates).\n";
+    out += "Set gates with featureGates in the config or --feature-gates=Name=true,Other=false.\n";
+    if (!tombstones.gates.empty()) {
+        out += "\nremoved gates:\n";
+        for (const Tombstone &t : tombstones.gates)
+            out += "  " + t.name + ": removed in " + t.removed_in.str() + ": " + t.message +
+                   (t.replacements.empty() ? "" : " Replace with: " + [&] {
+                       std::string r;
+                       for (const auto &x : t.replacements) r += (r.empty() ? "" : ", ") + x;
+                       return r;
+                   }()) + "\n";
+    }
     return out;
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "admission.hpp"
+#include "feature_gates.hpp"
+#include "preflight.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -29,6 +31,22 @@ boost::json::object inspect_json(const Candidate &candidate);
 std::string inspect_table(const Candidate &candidate);
 
 boost::json::array reasons_json(const std::vector<Reason> &reasons);
+
+boost::json::object issue_json(const Issue &issue);
+boost::json::array issues_json(const std::vector<Issue> &issues);
+std::string issues_table(const std::vector<Issue> &issues, std::string_view label);
+
+/// {"value": "beta", "defaulted": true}
+boost::json::object min_stability_json(const Policy &policy);
+
+/// {"ok", "minStability", "plugins":[plugin_json...], "errors":[issue...], "warnings":[issue...]}
+boost::json::object check_json(const Preflight &pf);
+std::string check_table(const Preflight &pf);
+
+/// {"gates":[{"name","stability","default","locked","declaredBy","enabled","why","description"}],
+///  "tombstoned":[{"name","removedIn","message","replacements"}]}
+boost::json::object gates_json(const FeatureGates &gates, const Tombstones &tombstones);
+std::string gates_table(const FeatureGates &gates, const Tombstones &tombstones);
 
 /// Lays out rows of cells in left-aligned columns separated by two spaces.
 std::string format_table(const std::vector<std::vector<std::string>> &rows);

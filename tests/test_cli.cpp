@@ -97,10 +97,12 @@ TEST_CASE("list as a table, and exit 0 when everything is admitted") {
 
 TEST_CASE("list without --plugin-dir uses $PLUGHOST_PLUGIN_DIR, else the built in-tree plugins") {
     const auto r = run_plughost({"list", "-o", "json"}, "", {{"PLUGHOST_PLUGIN_DIR", ""}});
-    CHECK(r.exit_code == 0);
     const auto doc = parse_json(r.out);
     CHECK(plugin(doc, "queue-scorer.so").at("decision") == "admitted");
     CHECK(plugin(doc, "max-score-picker.so").at("decision") == "admitted");
+    // The in-tree alpha plugin is refused under the default policy, so the exit code says so.
+    CHECK(plugin(doc, "kv-headroom-filter.so").at("decision") == "rejected");
+    CHECK(r.exit_code == 1);
 
     TempDir dir;
     copy_to(paths::good_scorer, dir / "good.so");

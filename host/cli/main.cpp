@@ -41,6 +41,20 @@ void add_output_option(CLI::App *cmd, plughost::cli::Output &out) {
             CLI::ignore_case));
 }
 
+void add_policy_options(CLI::App *cmd, plughost::cli::PolicyFlags &flags) {
+    cmd->add_option("--config", flags.config, "Operator config (JSON)");
+    cmd->add_option("--min-stability", flags.min_stability,
+                    "Lowest plugin tier admitted: dev, alpha, beta or stable (default beta; overrides the config)")
+        ->check(CLI::IsMember({"dev", "alpha", "beta", "stable"}));
+    cmd->add_option("--feature-gates", flags.feature_gates,
+                    "Gate settings, Kubernetes syntax: A=true,B=false (overrides the config's featureGates)");
+    cmd->add_flag("--reject-deprecated", flags.reject_deprecated, "Refuse deprecated plugins instead of warning");
+    cmd->add_option("--allow-past-removal", flags.allow_past_removal,
+                    "Plugin type allowed to run past its removedIn release (repeatable)");
+    cmd->add_option("--tombstones", flags.tombstones, "Extra tombstones file (JSON), added to the bundled one");
+    cmd->add_option("--maturity", flags.maturity, "Extra maturity list (JSON), overriding the bundled pins");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -58,14 +72,32 @@ int main(int argc, char **argv) {
 
     ListOptions list;
     auto *list_cmd = app.add_subcommand("list", "Every plugin file found, its manifest summary and the decision on it "
-                                                "(reads manifests only; loads nothing)");
+                                                "under the policy (reads manifests only; loads nothing)");
     list_cmd->add_option("--plugin-dir", list.plugin_dir, "Directory of plugin .so files");
+    add_policy_options(list_cmd, list.policy);
     add_output_option(list_cmd, list.output);
 
     InspectOptions inspect;
     auto *inspect_cmd = app.add_subcommand("inspect", "The full manifest of one plugin file, read without loading it");
     inspect_cmd->add_option("file", inspect.file, "Plugin .so file")->required();
     add_output_option(inspect_cmd, inspect.output);
+
+    CheckOptions check;
+    auto *check_cmd = app.add_subcommand("check", "Pre-flight check of a config against the plugin directory and the "
+                                                  "policy, without running plugin code (unless --instantiate)");
+    check_cmd->add_option("--plugin-dir", check.plugin_dir, "Directory of plugin .so files");
+    add_policy_options(check_cmd, check.policy);
+    check_cmd->get_option("--config")->required();
+    check_cmd->add_flag("--instantiate", check.instantiate,
+                        "Also load the admitted plugins and create and destroy each configured instance");
+    add_output_option(check_cmd, check.output);
+
+    GatesOptions gates;
+    auto *gates_cmd = app.add_subcommand("gates", "Every known feature gate: tier, default, whether locked, which plugin "
+                                                  "declares it, its value under the policy; and removed gates");
+    gates_cmd->add_option("--plugin-dir", gates.plugin_dir, "Directory of plugin .so files");
+    add_policy_options(gates_cmd, gates.policy);
+    add_output_option(gates_cmd, gates.output);
 
     try {
         app.parse(argc, argv);
@@ -79,6 +111,8 @@ int main(int argc, char **argv) {
     try {
         if (*list_cmd) return run_list(list);
         if (*inspect_cmd) return run_inspect(inspect);
+        if (*check_cmd) return run_check(check);
+        if (*gates_cmd) return run_gates(gates);
     } catch (const std::exception &e) {
         spdlog::critical("internal error: {}", e.what());
         return kExitUsage;

@@ -1,0 +1,160 @@
+// plughost check and plughost list under a policy, run as real processes.
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace plughost::test;
+namespace json = boost::json;
+
+namespace {
+
+struct Setup {
+    TempDir dir;
+    TempDir plugins;
+    Setup() {
+        copy_to(paths::plugin_queue_scorer, plugins / "queue-scorer.so");
+        copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+        copy_to(paths::alpha_gated, plugins / "alpha.so");
+        copy_to(paths::deprecated_plugin, plugins / "deprecated.so");
+        copy_to(paths::throwing_plugin, plugins / "throwing.so");
+    }
+    std::string config(const std::string &text) {
+        write_file(dir / "config.json", text);
+        return (dir / "config.json").string();
+    }
+    ProcessResult check(const std::string &config_text, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args{"check", "--config", config(config_text), "--plugin-dir", plugins.path().string(), "-o", "json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_plughost(args, "", {{"PLUGHOST_TEST_MARKER", (dir / "marker.txt").string()}});
+    }
+};
+
+const json::object *find_issue(const json::value &doc, const char *list, const std::string &path, const std::string &code) {
+    for (const auto &e : doc.at(list).as_array())
+        if (e.at("path") == path.c_str() && e.at("code") == code.c_str()) return &e.as_object();
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("check on a good config: ok, exit 0, the documented JSON shape") {
+    Setup s;
+    const auto r = s.check(R"({"policy": {"minStability": "beta"}, "plugins": [{"type": "queue-scorer"},
+        {"type": "max-score-picker"}]})");
+    CHECK(r.exit_code == 0);
+    const auto doc = parse_json(r.out);
+    CHECK(doc.at("ok") == true);
+    CHECK(doc.at("minStability").at("value") == "beta");
+    CHECK(doc.at("minStability").at("defaulted") == false);
+    CHECK(doc.at("plugins").as_array().size() == 5);
+    CHECK(doc.at("errors").as_array().empty());
+    for (const char *key : {"file", "type", "role", "version", "stability", "decision", "reasons"})
+        CHECK_MESSAGE(doc.at("plugins").at(0).as_object().contains(key), key);
+}
+
+TEST_CASE("check reports every problem with path, code, message and hint, and exits 1") {
+    Setup s;
+    const auto r = s.check(R"({"featureGates": {"AlphaScorr": true}, "plugins": [{"type": "queue-scorr"},
+        {"type": "alpha-scorer"}, {"type": "max-score-picker", "weight": 2}]})");
+    CHECK(r.exit_code == 1);
+    const auto doc = parse_json(r.out);
+    CHECK(doc.at("ok") == false);
+    CHECK(doc.at("minStability").at("defaulted") == true);
+    const auto *unknown = find_issue(doc, "errors", "/plugins/0/type", "unknown-type");
+    REQUIRE(unknown);
+    CHECK(contains(std::string(unknown->at("message").as_string()), "did you mean \"queue-scorer\""));
+    CHECK(!unknown->at("hint").as_string().empty());
+    CHECK(find_issue(doc, "errors", "/plugins/1/type", "plugin-refused"));
+    CHECK(find_issue(doc, "errors", "/plugins/2/weight", "unknown-field"));
+    CHECK(find_issue(doc, "errors", "/featureGates/AlphaScorr", "unknown-gate"));
+    CHECK(find_issue(doc, "warnings", "/policy/minStability", "min-stability-defaulted"));
+}
+
+TEST_CASE("flags override the config: --min-stability and --feature-gates admit the alpha plugin") {
+    Setup s;
+    const std::string cfg = R"({"plugins": [{"type": "alpha-scorer"}, {"type": "max-score-picker"}]})";
+    CHECK(s.check(cfg).exit_code == 1);
+    const auto r = s.check(cfg, {"--min-stability", "alpha", "--feature-gates", "AlphaScorer=true"});
+    CHECK(r.exit_code == 0);
+    CHECK(parse_json(r.out).at("minStability").at("value") == "alpha");
+    CHECK(s.check(cfg, {"--feature-gates", "AlphaScorer"}).exit_code == 2);  // malformed flag: usage error
+    CHECK(s.check(cfg, {"--min-stability", "gold"}).exit_code == 2);
+}
+
+TEST_CASE("check never runs plugin code, --instantiate loads, creates and destroys") {
+    Setup s;
+    const std::string cfg = R"({"policy": {"minStability": "alpha"}, "featureGates": {"AlphaScorer": true},
+        "plugins": [{"type": "alpha-scorer"}, {"type": "max-score-picker"}]})";
+    CHECK(s.check(cfg).exit_code == 0);
+    CHECK(!std::filesystem::exists(s.dir / "marker.txt"));
+    CHECK(s.check(cfg, {"--instantiate"}).exit_code == 0);
+    CHECK(read_file(s.dir / "marker.txt") == "alpha-gated loaded\n");
+
+    const auto failing = s.check(R"({"plugins": [{"type": "throwing-scorer", "name": "boom",
+        "parameters": {"throwInCreate": true}}, {"type": "max-score-picker"}]})", {"--instantiate"});
+    CHECK(failing.exit_code == 1);
+    const auto failing_doc = parse_json(failing.out);
+    const auto *e = find_issue(failing_doc, "errors", "/plugins/0", "create-failed");
+    REQUIRE(e);
+    CHECK(contains(std::string(e->at("message").as_string()), "\"boom\""));
+    CHECK(contains(std::string(e->at("message").as_string()), "refusing to start"));
+}
+
+TEST_CASE("bad config files: not JSON, huge, deeply nested, missing") {
+    Setup s;
+    const auto not_json = s.check("plugins: [queue-scorer]");
+    CHECK(not_json.exit_code == 1);
+    CHECK(parse_json(not_json.out).at("errors").at(0).at("code") == "not-json");
+
+    write_file(s.dir / "big.json", "{\"plugins\": [" + std::string(10 * 1024 * 1024, ' ') + "]}");
+    const auto big = run_plughost({"check", "--config", (s.dir / "big.json").string(), "--plugin-dir", s.plugins.path().string(), "-o", "json"});
+    CHECK(big.exit_code == 1);
+    CHECK(parse_json(big.out).at("errors").at(0).at("code") == "too-large");
+
+    const auto deep = s.check("{\"plugins\": " + std::string(50000, '[') + std::string(50000, ']') + "}");
+    CHECK(deep.exit_code == 1);
+    CHECK(contains(std::string(parse_json(deep.out).at("errors").at(0).at("message").as_string()), "nested deeper"));
+
+    const auto wrong = s.check(R"({"plugins": {"type": 1}, "schedulingProfiles": "x", "policy": [], "featureGates": 3})");
+    CHECK(wrong.exit_code == 1);
+    CHECK(parse_json(wrong.out).at("errors").as_array().size() == 4);
+
+    const auto missing = run_plughost({"check", "--config", (s.dir / "absent.json").string()});
+    CHECK(missing.exit_code == 2);
+    CHECK(contains(missing.err, "absent.json"));
+    CHECK(run_plughost({"check"}).exit_code == 2);  // --config is required
+}
+
+TEST_CASE("check as a table names the minimum stability, the profiles and each problem") {
+    Setup s;
+    const auto r = run_plughost({"check", "--config", s.config(R"({"plugins": [{"type": "queue-scorer"}]})"),
+                                 "--plugin-dir", s.plugins.path().string()});
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "minimum stability: beta (the default"));
+    CHECK(contains(r.out, "default (default): 1*queue-scorer -> max-score-picker"));
+    CHECK(contains(r.out, "warning [deprecated]"));
+    CHECK(contains(r.out, "ok: the config can run"));
+}
+
+TEST_CASE("list applies the policy, and says when the minimum stability was defaulted") {
+    Setup s;
+    const auto r = run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "-o", "json"});
+    CHECK(r.exit_code == 1);  // the alpha plugin is refused by default
+    const auto doc = parse_json(r.out);
+    CHECK(doc.at("minStability").at("defaulted") == true);
+    bool alpha_refused = false, deprecated_warned = false;
+    for (const auto &p : doc.at("plugins").as_array()) {
+        if (p.at("type") == "alpha-scorer") alpha_refused = p.at("decision") == "rejected";
+        if (p.at("type") == "old-scorer")
+            deprecated_warned = p.at("decision") == "admitted" && p.at("warnings").at(0).at("code") == "deprecated";
+    }
+    CHECK(alpha_refused);
+    CHECK(deprecated_warned);
+    const auto allowed = run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "-o", "json", "--min-stability",
+                                       "alpha", "--feature-gates=AlphaScorer=true"});
+    CHECK(allowed.exit_code == 0);
+    CHECK(parse_json(allowed.out).at("minStability").at("defaulted") == false);
+    const auto bad_gate = run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "--feature-gates=Nope=true"});
+    CHECK(bad_gate.exit_code == 1);
+    CHECK(contains(bad_gate.err, "unknown feature gate \"Nope\""));
+}
