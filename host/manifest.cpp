@@ -2,12 +2,13 @@
 
 #include <plughost/plugin.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <set>
+#include <vector>
 
 namespace plughost::host {
 
@@ -120,7 +121,9 @@ constexpr std::size_t kMaxParameters = 64;
 class FieldReader {
 public:
     FieldReader(const boost::json::object &object, std::string prefix, std::vector<FieldError> &errors)
-        : object_(object), prefix_(std::move(prefix)), errors_(errors) {}
+        : object_(object), prefix_(std::move(prefix)), errors_(errors) {
+        seen_.reserve(object_.size());
+    }
 
     std::string field(std::string_view key) const { return prefix_ + std::string(key); }
 
@@ -129,10 +132,13 @@ public:
     }
 
     const boost::json::value *find(std::string_view key, bool required) {
-        seen_.insert(std::string(key));
-        const boost::json::value *v = object_.if_contains(key);
-        if (!v && required) error(key, "is missing; it is mandatory");
-        return v;
+        const auto it = object_.find(key);
+        if (it == object_.end()) {
+            if (required) error(key, "is missing; it is mandatory");
+            return nullptr;
+        }
+        seen_.push_back(it->key());  // a view of the object's own key: no copy, no allocation per key
+        return &it->value();
     }
 
     // A string satisfying `valid`; `expected` says what valid means.
@@ -168,7 +174,7 @@ public:
 
     void report_unknown(std::string_view what) {
         for (const auto &kv : object_)
-            if (!seen_.count(std::string(kv.key())))
+            if (std::find(seen_.begin(), seen_.end(), std::string_view(kv.key())) == seen_.end())
                 errors_.push_back({prefix_ + std::string(kv.key()),
                                    "is not a " + std::string(what) + " field of plughost ABI " +
                                        host_abi_version().str() + " (check its spelling)"});
@@ -178,7 +184,7 @@ private:
     const boost::json::object &object_;
     std::string prefix_;
     std::vector<FieldError> &errors_;
-    std::set<std::string> seen_;
+    std::vector<std::string_view> seen_;  ///< keys of object_ that were read
 };
 
 bool nonempty_line(std::string_view s) { return !s.empty() && s.size() <= kMaxDescription && is_one_line(s); }
@@ -238,7 +244,7 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
                                  });
         const auto description = p.text("description", true, "a one-line description", nonempty_line);
         if (const boost::json::value *d = p.find("default", false); d && type) {
-            if (type_matches(*type, *d)) spec.default_value = *d;
+            if (type_matches(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
             else p.error("default", "expected a value of type " + *type + ", found " + describe(*d));
         }
         p.report_unknown("parameter");
@@ -259,7 +265,13 @@ ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
     ManifestReading reading;
     auto &errors = reading.errors;
 
+    // The document lives only during this call: build it in a local arena instead of making a
+    // heap allocation per string, array and object (the one value kept, a parameter's default,
+    // is copied out to the default heap storage).
+    unsigned char arena[4096];
+    boost::json::monotonic_resource resource(arena, sizeof arena);
     boost::json::parser parser;
+    parser.reset(&resource);
     boost::json::error_code ec;
     const std::size_t used = parser.write(json.data(), json.size(), ec);
     if (ec) {

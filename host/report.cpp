@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -246,6 +247,24 @@ std::string gates_table(const FeatureGates &gates, const Tombstones &tombstones)
                    }()) + "\n";
     }
     return out;
+}
+
+} // namespace plughost::host
+
+namespace plughost::host {
+
+void log_decisions(const std::vector<Candidate> &candidates, int level) {
+    const auto lvl = static_cast<spdlog::level::level_enum>(level);
+    for (const Candidate &c : candidates) {
+        std::string codes;
+        for (const Reason &r : c.reasons) codes += (codes.empty() ? "" : ", ") + std::string(to_string(r.code));
+        const std::string decision = c.admitted() ? "admitted" : "rejected (" + codes + ")";
+        if (const Manifest *m = c.manifest())
+            spdlog::log(lvl, "plugin {} {} [{}] {} from {}", m->type, m->version.str(), to_string(m->stability), decision,
+                        c.file.path.string());
+        else spdlog::log(lvl, "file {} {}", c.file.path.string(), decision);
+        for (const Reason &w : c.warnings) spdlog::warn("[{}] {}", to_string(w.code), w.message);
+    }
 }
 
 } // namespace plughost::host

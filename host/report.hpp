@@ -48,6 +48,10 @@ std::string check_table(const Preflight &pf);
 boost::json::object gates_json(const FeatureGates &gates, const Tombstones &tombstones);
 std::string gates_table(const FeatureGates &gates, const Tombstones &tombstones);
 
+/// The start-up log: one line per plugin file with its tier and decision (at `level`), and a
+/// warning for each of its warnings (deprecations and the like).
+void log_decisions(const std::vector<Candidate> &candidates, int level);
+
 /// Lays out rows of cells in left-aligned columns separated by two spaces.
 std::string format_table(const std::vector<std::vector<std::string>> &rows);
 

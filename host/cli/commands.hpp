@@ -4,6 +4,7 @@
 #include "options.hpp"
 #include "preflight.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,5 +53,14 @@ struct GatesOptions {
     PolicyFlags policy;
 };
 int run_gates(const GatesOptions &options);
+
+struct RunOptions {
+    std::optional<std::string> plugin_dir;
+    PolicyFlags policy;
+    std::optional<std::string> input;
+    bool explain = false;
+    std::optional<std::uint32_t> max_consecutive_faults;
+};
+int run_run(const RunOptions &options);
 
 } // namespace plughost::cli

@@ -99,6 +99,18 @@ int main(int argc, char **argv) {
     add_policy_options(gates_cmd, gates.policy);
     add_output_option(gates_cmd, gates.output);
 
+    RunOptions run;
+    auto *run_cmd = app.add_subcommand("run", "Schedule requests: read an event stream (JSON Lines) and write one decision "
+                                              "per request; a summary goes to stderr");
+    run_cmd->add_option("--plugin-dir", run.plugin_dir, "Directory of plugin .so files");
+    add_policy_options(run_cmd, run.policy);
+    run_cmd->get_option("--config")->description("Operator config (JSON); default: the built-in default config");
+    run_cmd->add_option("--input,-i", run.input, "Event stream file (default: standard input)");
+    run_cmd->add_flag("--explain", run.explain, "Add each filter's result and each scorer's scores to every decision");
+    run_cmd->add_option("--max-consecutive-faults", run.max_consecutive_faults,
+                        "Disable a plugin instance after this many faults in a row (default: config, else 5)")
+        ->check(CLI::Range(1u, 1000000u));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
@@ -113,6 +125,7 @@ int main(int argc, char **argv) {
         if (*inspect_cmd) return run_inspect(inspect);
         if (*check_cmd) return run_check(check);
         if (*gates_cmd) return run_gates(gates);
+        if (*run_cmd) return run_run(run);
     } catch (const std::exception &e) {
         spdlog::critical("internal error: {}", e.what());
         return kExitUsage;
