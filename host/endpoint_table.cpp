@@ -36,10 +36,10 @@ void EndpointTable::upsert(const EndpointUpdate &u) {
     if (u.kv_cache_usage_percent) e->raw.kv_cache_usage_percent = *u.kv_cache_usage_percent;
     if (u.active_loras) e->loras = *u.active_loras;
     if (u.max_active_loras) e->raw.max_active_loras = *u.max_active_loras;
-    for (const auto &[k, v] : u.extra) {
-        auto m = std::find_if(e->extra.begin(), e->extra.end(), [&](const auto &p) { return p.first == k; });
-        if (m == e->extra.end()) e->extra.emplace_back(k, v);
-        else m->second = v;
+    for (const auto &metric : u.extra) {
+        auto m = std::find_if(e->extra.begin(), e->extra.end(), [&](const auto &p) { return p.first == metric.first; });
+        if (m == e->extra.end()) e->extra.push_back(metric);
+        else m->second = metric.second;
     }
     e->refresh_views();
 }
