@@ -30,7 +30,7 @@ constexpr sdk::Manifest kManifest{
     .description = "Tests the \"SDK\" \u00e9 path \\ escapes.",
     .parameters = kParams,
     .thread_safe = true,
-    .deprecation = &kDeprecation,
+    .deprecation = kDeprecation,
 };
 constexpr auto kNote = sdk::detail::make_note<sdk::detail::json_size(kManifest)>(kManifest);
 
@@ -80,6 +80,8 @@ TEST_CASE("parameters are checked against the manifest and defaults filled in") 
     CHECK_THROWS_WITH_AS(p.get_in_range<int>("blockSize", 1, 32),
                          "parameter 'blockSize': expected a value in [1, 32], found 64", sdk::ParameterError);
     CHECK_THROWS_WITH_AS(p.get<int>("absent"), "parameter 'absent' is required", sdk::ParameterError);
+    CHECK_THROWS_WITH_AS(p.get_in_range<double>("ratio", 0, 0.25), "parameter 'ratio': expected a value in [0, 0.25], found 0.5",
+                         sdk::ParameterError);
 
     auto params = [](std::string_view text) { return sdk::detail::make_params(kManifest, {text.data(), text.size()}); };
     CHECK_THROWS_WITH_AS(params(R"({"blocksize": 1})"),

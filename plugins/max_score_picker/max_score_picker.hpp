@@ -3,7 +3,9 @@
 
 #include <plughost/plugin.hpp>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 
 namespace plughost::plugins {
@@ -13,29 +15,37 @@ public:
     explicit MaxScorePicker(const Params &params)
         : count_(static_cast<std::size_t>(params.get_in_range<std::int64_t>("maxNumOfEndpoints", 1, 1024))) {}
 
-    // Repeated scans rather than a sort: no allocation, and k is small. Ties go to the endpoint
-    // whose name sorts first, so a decision never depends on arrival order.
+    // Each round takes the best endpoint ranked strictly after the previous pick: O(k·n), no
+    // allocation, and no record of what was taken. The ranking is a strict total order (see
+    // ranks_before), so a decision never depends on arrival order unless names repeat.
     void pick(const Request &, Endpoints endpoints, std::span<const double> totals, Selection &picked) const {
         const std::size_t n = endpoints.size();
         const std::size_t k = count_ < n ? count_ : n;
-        std::size_t chosen_buf[1024];
-        std::size_t chosen = 0;
+        std::size_t previous = n;
         for (std::size_t round = 0; round < k; ++round) {
             std::size_t best = n;
             for (std::size_t i = 0; i < n; ++i) {
-                bool taken = false;
-                for (std::size_t j = 0; j < chosen; ++j) taken = taken || chosen_buf[j] == i;
-                if (taken) continue;
-                if (best == n || totals[i] > totals[best] ||
-                    (totals[i] == totals[best] && endpoints[i].name() < endpoints[best].name()))
-                    best = i;
+                if (previous != n && !ranks_before(endpoints, totals, previous, i)) continue;
+                if (best == n || ranks_before(endpoints, totals, i, best)) best = i;
             }
-            chosen_buf[chosen++] = best;
             picked.add(best);
+            previous = best;
         }
     }
 
 private:
+    // Higher total first (NaN below every number), then the name that sorts first, then the
+    // earlier position.
+    static bool ranks_before(Endpoints endpoints, std::span<const double> totals, std::size_t a, std::size_t b) {
+        const double ta = rank_value(totals[a]), tb = rank_value(totals[b]);
+        if (ta != tb) return ta > tb;
+        const int by_name = endpoints[a].name().compare(endpoints[b].name());
+        return by_name != 0 ? by_name < 0 : a < b;
+    }
+    static double rank_value(double total) noexcept {
+        return std::isnan(total) ? -std::numeric_limits<double>::infinity() : total;
+    }
+
     std::size_t count_;
 };
 
@@ -50,6 +60,7 @@ inline constexpr Manifest kMaxScorePickerManifest{
     .stability = Stability::stable,
     .description = "Picks the endpoints with the highest weighted total score; ties go to the first name.",
     .parameters = kMaxScorePickerParams,
+    .thread_safe = true,  // no state: calls share nothing
 };
 
 } // namespace plughost::plugins

@@ -48,6 +48,7 @@ inline constexpr Manifest kQueueScorerManifest{
     .stability = Stability::stable,
     .description = "Prefers endpoints with fewer requests waiting in their queue.",
     .parameters = kQueueScorerParams,
+    .thread_safe = true,  // no state: calls share nothing
 };
 
 } // namespace plughost::plugins

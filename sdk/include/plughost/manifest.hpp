@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -49,7 +50,7 @@ struct Manifest {
     std::string_view description{};   ///< one line
     std::span<const Param> parameters{};
     bool thread_safe = false;  ///< may the host call one instance from several threads at once
-    const Deprecation *deprecation = nullptr;
+    std::optional<Deprecation> deprecation{};  ///< set when the plugin is deprecated
 };
 
 namespace detail {

@@ -27,6 +27,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -243,7 +244,9 @@ public:
 
 private:
     template <class T> static std::string to_text(T v) {
-        return boost::json::serialize(boost::json::value(v));
+        char buf[64];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest form: 0.5, 100, 1e+20
+        return std::string(buf, r.ptr);
     }
     [[noreturn]] static void mismatch(std::string_view name, std::string_view expected,
                                       const boost::json::value &v) {

@@ -20,6 +20,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,8 @@ struct EndpointSpec {
     std::vector<std::string> active_loras{};
     std::uint32_t max_active_loras = 0;
     std::vector<std::pair<std::string, double>> metrics{};
+    /// The endpoint's id; by default 1, 2, ... in the order given. Plugins key state on it.
+    std::optional<std::uint64_t> id{};
 };
 
 /// Owns endpoints laid out exactly as the host passes them (an array of pointers).
@@ -54,7 +57,8 @@ public:
             for (const auto &[k, v] : s.metrics) metrics.push_back({{k.data(), k.size()}, v});
             plughost_endpoint e{};
             e.struct_size = sizeof e;
-            e.id = id++;
+            e.id = s.id.value_or(id);
+            ++id;
             e.name = {s.name.data(), s.name.size()};
             e.address = {s.address.data(), s.address.size()};
             e.waiting_queue_size = s.waiting_queue_size;

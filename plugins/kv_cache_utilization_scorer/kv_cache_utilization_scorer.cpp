@@ -1,0 +1,3 @@
+#include "kv_cache_utilization_scorer.hpp"
+
+PLUGHOST_PLUGIN(plughost::plugins::KvCacheUtilizationScorer, plughost::plugins::kKvCacheUtilizationScorerManifest)

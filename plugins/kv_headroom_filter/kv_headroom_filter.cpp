@@ -1,0 +1,3 @@
+#include "kv_headroom_filter.hpp"
+
+PLUGHOST_PLUGIN(plughost::plugins::KvHeadroomFilter, plughost::plugins::kKvHeadroomFilterManifest)

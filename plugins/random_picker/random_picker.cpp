@@ -1,0 +1,3 @@
+#include "random_picker.hpp"
+
+PLUGHOST_PLUGIN(plughost::plugins::RandomPicker, plughost::plugins::kRandomPickerManifest)

@@ -1,0 +1,3 @@
+#include "weighted_random_picker.hpp"
+
+PLUGHOST_PLUGIN(plughost::plugins::WeightedRandomPicker, plughost::plugins::kWeightedRandomPickerManifest)
