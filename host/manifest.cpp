@@ -101,7 +101,9 @@ bool is_one_line(std::string_view s) {
     });
 }
 
-bool type_matches(std::string_view type, const boost::json::value &v) {
+} // namespace
+
+bool matches_parameter_type(std::string_view type, const boost::json::value &v) {
     if (type == "boolean") return v.is_bool();
     if (type == "integer")
         return v.is_int64() || v.is_uint64() || (v.is_double() && std::trunc(v.get_double()) == v.get_double());
@@ -111,6 +113,8 @@ bool type_matches(std::string_view type, const boost::json::value &v) {
     if (type == "object") return v.is_object();
     return false;
 }
+
+namespace {
 
 constexpr std::size_t kMaxDescription = 300;
 constexpr std::size_t kMaxMessage = 1000;
@@ -244,7 +248,7 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
                                  });
         const auto description = p.text("description", true, "a one-line description", nonempty_line);
         if (const boost::json::value *d = p.find("default", false); d && type) {
-            if (type_matches(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
+            if (matches_parameter_type(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
             else p.error("default", "expected a value of type " + *type + ", found " + describe(*d));
         }
         p.report_unknown("parameter");

@@ -78,6 +78,10 @@ const SemVer &host_abi_version();
 /// fields of that newer ABI, and the ABI rule rejects the plugin anyway).
 ManifestReading read_manifest(std::string_view json, const SemVer &host_abi = host_abi_version());
 
+/// Whether `v` is a value of parameter type `type` (boolean, integer, number, string, array,
+/// object); an integral double such as 2.0 counts as an integer.
+bool matches_parameter_type(std::string_view type, const boost::json::value &v);
+
 /// Short human description of a JSON value for messages: `string "abc"`, `integer 5`, ...
 std::string describe(const boost::json::value &v);
 

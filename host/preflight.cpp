@@ -52,16 +52,6 @@ std::string reasons_text(const Candidate &c) {
     return out;
 }
 
-bool parameter_type_matches(const std::string &type, const boost::json::value &v) {
-    if (type == "boolean") return v.is_bool();
-    if (type == "integer")
-        return v.is_int64() || v.is_uint64() || (v.is_double() && std::trunc(v.get_double()) == v.get_double());
-    if (type == "number") return v.is_number();
-    if (type == "string") return v.is_string();
-    if (type == "array") return v.is_array();
-    return v.is_object();
-}
-
 void check_parameters(const PluginConfig &p, const Manifest &m, std::vector<Issue> &errors) {
     std::vector<std::string> names;
     for (const auto &spec : m.parameters) names.push_back(spec.name);
@@ -74,7 +64,7 @@ void check_parameters(const PluginConfig &p, const Manifest &m, std::vector<Issu
                                   did_you_mean(kv.key(), names),
                               names.empty() ? "it takes no parameters" : "its parameters are " + quoted_list(names) +
                                                                              "; `plughost inspect` describes them"});
-        } else if (!parameter_type_matches(spec->type, kv.value())) {
+        } else if (!matches_parameter_type(spec->type, kv.value())) {
             errors.push_back({at, Code::parameter_type,
                               "parameter \"" + spec->name + "\" of \"" + m.type + "\" expects " + spec->type + ", found " +
                                   describe(kv.value()),

@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "suggest.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -240,11 +242,7 @@ std::string gates_table(const FeatureGates &gates, const Tombstones &tombstones)
         out += "\nremoved gates:\n";
         for (const Tombstone &t : tombstones.gates)
             out += "  " + t.name + ": removed in " + t.removed_in.str() + ": " + t.message +
-                   (t.replacements.empty() ? "" : " Replace with: " + [&] {
-                       std::string r;
-                       for (const auto &x : t.replacements) r += (r.empty() ? "" : ", ") + x;
-                       return r;
-                   }()) + "\n";
+                   (t.replacements.empty() ? "" : " Replace with " + quoted_list(t.replacements) + ".") + "\n";
     }
     return out;
 }
