@@ -56,12 +56,17 @@ void unique_types(std::vector<Candidate> &candidates) {
     for (const auto &[type, indexes] : by_type) {
         if (indexes.size() < 2) continue;
         for (std::size_t i : indexes) {
+            // Name a few of the others, not all: a directory of 1,000 copies must not make a
+            // report of a million names.
+            constexpr std::size_t kNamed = 3;
             std::string others;
+            std::size_t named = 0;
             for (std::size_t j : indexes)
-                if (j != i) others += (others.empty() ? "" : ", ") + candidates[j].file.path.string();
+                if (j != i && named++ < kNamed) others += (others.empty() ? "" : ", ") + candidates[j].file.path.string();
+            if (indexes.size() - 1 > kNamed) others += " and " + std::to_string(indexes.size() - 1 - kNamed) + " other files";
             candidates[i].reject(Code::duplicate_type,
                                  candidates[i].file.path.string() + ": declares plugin type \"" + type +
-                                     "\", which " + others + " also declares; both are refused so the choice is "
+                                     "\", also declared by " + others + "; all of them are refused so the choice is "
                                      "never silent: remove all but one of them from the plugin directory");
         }
     }

@@ -28,6 +28,9 @@ namespace plughost::host {
 /// An instance as the scheduler drives it, with its fault accounting.
 struct RuntimeInstance {
     Instance *instance = nullptr;
+    // Copied from the instance so a call is one load away, not four.
+    const plughost_plugin *entry = nullptr;
+    plughost_instance *handle = nullptr;
     std::uint64_t calls = 0;
     std::uint64_t faults = 0;
     std::uint32_t consecutive_faults = 0;
@@ -94,9 +97,14 @@ public:
     const std::vector<RuntimeInstance> &instances() const { return instances_; }
 
 private:
-    bool run_filter(RuntimeInstance &f, const plughost_request &request, Explanation *explain);
+    // Explain is a template parameter so the fast path carries no trace code at all.
+    template <bool Explain>
+    Decision decide(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count,
+                    std::size_t profile, Explanation *explain);
+    template <bool Explain> void run_filter(RuntimeInstance &f, const plughost_request &request, Explanation *explain);
+    template <bool Explain>
     void run_scorer(RuntimeInstance &s, double weight, const plughost_request &request, Explanation *explain);
-    bool valid_indexes(const std::size_t *indexes, std::size_t count, std::size_t limit);
+    bool valid_picks(const std::size_t *indexes, std::size_t count, std::size_t limit);
     void fault(RuntimeInstance &inst, Code code, std::string_view what, const plughost_request &request);
     plughost_message *reset_message(RuntimeInstance &inst);
     void grow(std::size_t n);
@@ -104,15 +112,31 @@ private:
     std::vector<RuntimeInstance> instances_;
     std::vector<Profile> profiles_;
     std::uint32_t max_consecutive_faults_;
-    // Buffers reused by every request.
-    std::vector<const plughost_endpoint *> candidates_, next_;
+    // Buffers reused by every request, grown to the endpoint count and never shrunk. Each
+    // stage writes into the spare buffer, which replaces the current one only when the
+    // stage's result is valid.
+    std::size_t capacity_ = 0;
+    std::vector<const plughost_endpoint *> candidates_a_, candidates_b_;
+    const plughost_endpoint *const *candidates_ = nullptr;  // starts as the caller's array, never copied
+    const plughost_endpoint **spare_candidates_ = nullptr;
+    std::size_t count_ = 0;
+    std::vector<double> scores_, totals_a_, totals_b_;
+    double *totals_ = nullptr;
+    double *spare_totals_ = nullptr;
     std::vector<std::size_t> indexes_;
-    std::vector<double> scores_, totals_;
     std::vector<std::uint32_t> seen_;
     std::uint32_t stamp_ = 0;
-    std::size_t capacity_ = 0;
 };
 
 std::string_view to_string(Outcome outcome);
+
+/// out[i] = in[i] + weight * scores[i] for every i; true when every score is in [0, 1] (none NaN).
+/// On false, `out` holds garbage and `in` is untouched.
+bool add_weighted_scores(const double *scores, std::size_t n, double weight, const double *in, double *out) noexcept;
+
+/// out[k] = candidates[passed[k]] for every k < count; true when the indexes increase and are
+/// all below `offered` (so none repeats). A bad index is never dereferenced.
+bool gather_passed(const plughost_endpoint *const *candidates, std::size_t offered, const std::size_t *passed,
+                   std::size_t count, const plughost_endpoint **out) noexcept;
 
 } // namespace plughost::host

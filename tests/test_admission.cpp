@@ -56,11 +56,15 @@ TEST_CASE("two files of one type are both refused, naming each other") {
     copy_to(paths::good_scorer, dir / "two.so");
     copy_to(paths::plugin_queue_scorer, dir / "queue-scorer.so");
     const auto a = admit_directory(dir.path(), foundation_rules(), true);
-    CHECK(has_reason(find(a, "one.so"), Code::duplicate_type, "declares plugin type \"good-scorer\", which " +
-                                                                  (dir / "two.so").string() + " also declares"));
+    CHECK(has_reason(find(a, "one.so"), Code::duplicate_type, "declares plugin type \"good-scorer\", also declared by " +
+                                                                  (dir / "two.so").string() + "; all of them are refused"));
     CHECK(has_reason(find(a, "two.so"), Code::duplicate_type, (dir / "one.so").string()));
     CHECK(find(a, "queue-scorer.so").admitted());  // a good plugin is never held back by bad ones
     CHECK(find(a, "queue-scorer.so").file.fd);
+
+    for (int i = 3; i <= 6; ++i) copy_to(paths::good_scorer, dir / ("copy" + std::to_string(i) + ".so"));
+    const auto many = admit_directory(dir.path(), foundation_rules(), false);
+    CHECK(has_reason(find(many, "one.so"), Code::duplicate_type, "and 2 other files; all of them are refused"));
 }
 
 TEST_CASE("rules are independent: a custom rule adds its reason after the foundation's") {

@@ -194,6 +194,25 @@ TEST_CASE("deprecation: since, removedIn and message mandatory when deprecated, 
     CHECK(has_error(read(bad_replacement).errors, "deprecation.replacements[0]", "expected a plugin type"));
 }
 
+TEST_CASE("parameter defaults of every type outlive the parsing") {
+    json::object o = valid_object();
+    o["parameters"] = json::array{
+        json::object{{"name", "s"}, {"type", "string"}, {"default", "a string longer than any small-buffer storage"},
+                     {"description", "d"}},
+        json::object{{"name", "a"}, {"type", "array"}, {"default", json::array{1, "two", json::array{3}}}, {"description", "d"}},
+        json::object{{"name", "o"}, {"type", "object"}, {"default", json::object{{"k", json::array{"v"}}}}, {"description", "d"}}};
+    const std::string text = json::serialize(o);
+    std::optional<Manifest> m;
+    {
+        auto reading = read_manifest(text);
+        REQUIRE_MESSAGE(reading.manifest, dump(reading.errors));
+        m = std::move(reading.manifest);
+    }
+    CHECK(m->parameters[0].default_value->as_string() == "a string longer than any small-buffer storage");
+    CHECK(m->parameters[1].default_value->as_array().at(2).as_array().at(0).as_int64() == 3);
+    CHECK(m->parameters[2].default_value->as_object().at("k").as_array().at(0).as_string() == "v");
+}
+
 TEST_CASE("unknown fields are errors, naming the field") {
     CHECK(has_error(errors_with("stabilty", "beta"), "stabilty", "is not a manifest field"));
 }

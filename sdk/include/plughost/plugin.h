@@ -205,13 +205,13 @@ typedef struct plughost_plugin {
     /* Required. Destroys an instance made by `create`. Must not fail. */
     void (*destroy)(plughost_instance *instance);
 
-    /* Required for role "filter". Writes the indexes of the endpoints that pass, each at most
-     * once, into `passed` (capacity `count`) and their number into `*passed_count`. */
+    /* Required for role "filter". Writes the indexes of the endpoints that pass, in increasing
+     * order, into `passed` (capacity `count`) and their number into `*passed_count`. */
     plughost_status (*filter)(plughost_instance *instance, const plughost_request *request,
                               const plughost_endpoint *const *endpoints, size_t count,
                               size_t *passed, size_t *passed_count, plughost_message *error);
     /* Required for role "scorer". Writes one score in [0, 1] per endpoint into `scores`
-     * (capacity `count`). */
+     * (capacity `count`); every entry must be written (the buffer is reused between calls). */
     plughost_status (*score)(plughost_instance *instance, const plughost_request *request,
                              const plughost_endpoint *const *endpoints, size_t count,
                              double *scores, plughost_message *error);

@@ -1,0 +1,453 @@
+// Decision latency of one scheduling profile (1 filter + 4 scorers + 1 picker) over 8, 64 and
+// 512 endpoints, three ways in one run:
+//   dynamic:  plughost's path: the in-tree .so files admitted, dlopen'ed and driven by the
+//             Scheduler through the C ABI, every result checked;
+//   static:   the recompile-the-binary model: the same plugin classes compiled into this binary,
+//             called directly through C++ interfaces (as the upstream picker calls the plugins it
+//             was rebuilt with) by a framework doing the same work: filters, weighted sums,
+//             picker, the same result checks. The target dynamic/static <= 1.05 is against this;
+//   inlined:  the same plugin code fused by hand into one loop, no framework and no checks: the
+//             floor, which shows what the framework's checks and the C ABI cost together.
+// All process the identical request sequence from a fresh state, so they do identical work.
+// Also counts heap allocations per decision (operator new is replaced in this binary).
+#include "endpoint_table.hpp"
+#include "instantiation.hpp"
+#include "preflight.hpp"
+#include "scheduler.hpp"
+
+#include <kv_cache_utilization_scorer/kv_cache_utilization_scorer.hpp>
+#include <kv_headroom_filter/kv_headroom_filter.hpp>
+#include <lora_affinity_scorer/lora_affinity_scorer.hpp>
+#include <max_score_picker/max_score_picker.hpp>
+#include <prefix_cache_scorer/prefix_cache_scorer.hpp>
+#include <queue_scorer/queue_scorer.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <new>
+#include <random>
+#include <string>
+#include <vector>
+
+// ---- Allocation counting --------------------------------------------------------------------
+
+namespace {
+std::uint64_t allocations = 0;
+}
+
+// The replacements below pair malloc with free; GCC inlines them into delete-expressions and
+// then mistakes the pair for a new/free mismatch.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+void *operator new(std::size_t n) {
+    ++allocations;
+    if (void *p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void *operator new[](std::size_t n) { return ::operator new(n); }
+void operator delete(void *p) noexcept { std::free(p); }
+void operator delete[](void *p) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace plughost;
+namespace host = plughost::host;
+
+// ---- The workload ---------------------------------------------------------------------------
+
+constexpr std::size_t kRequests = 4096;
+const char *const kLoras[] = {"support-en", "support-de", "sql-gen", "code-review", "summarize", "finance-qa"};
+
+struct Workload {
+    host::EndpointTable endpoints;
+    std::vector<std::string> ids, prompts, loras;
+    std::vector<plughost_request> requests;
+
+    explicit Workload(std::size_t endpoint_count) {
+        std::mt19937_64 rng(42);
+        for (std::size_t i = 0; i < endpoint_count; ++i) {
+            host::EndpointUpdate u;
+            u.name = "vllm-" + std::to_string(i);
+            u.address = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":8000";
+            u.waiting_queue_size = static_cast<std::uint32_t>(rng() % 20);
+            u.running_requests = static_cast<std::uint32_t>(rng() % 30);
+            u.kv_cache_usage_percent = 10.0 + static_cast<double>(rng() % 860) / 10.0;
+            std::vector<std::string> active;
+            for (const char *l : kLoras)
+                if (rng() % 4 == 0 && active.size() < 3) active.emplace_back(l);
+            u.active_loras = active;
+            u.max_active_loras = 4;
+            endpoints.upsert(u);
+        }
+        // Chat-like prompts: a few long shared system prompts, conversations extending them.
+        std::vector<std::string> systems;
+        for (int s = 0; s < 8; ++s) {
+            std::string text = "<|system|>You are assistant " + std::to_string(s) + ". ";
+            while (text.size() < 400 + 150 * static_cast<std::size_t>(s)) text += "Answer precisely and cite sources. ";
+            systems.push_back(text);
+        }
+        for (std::size_t r = 0; r < kRequests; ++r) {
+            ids.push_back("req-" + std::to_string(r));
+            std::string p = systems[rng() % systems.size()] + "<|user|>Question " + std::to_string(rng() % 300);
+            while (p.size() % 97 != 0) p += ' ';
+            prompts.push_back(p);
+            loras.push_back(rng() % 3 == 0 ? kLoras[rng() % 6] : "");
+        }
+        for (std::size_t r = 0; r < kRequests; ++r) {
+            plughost_request q{};
+            q.struct_size = sizeof q;
+            q.id = {ids[r].data(), ids[r].size()};
+            q.prompt = {prompts[r].data(), prompts[r].size()};
+            q.lora = {loras[r].data(), loras[r].size()};
+            requests.push_back(q);
+        }
+    }
+};
+
+const char *kConfig = R"({"policy": {"minStability": "alpha"}, "featureGates": {"KvHeadroomFilter": true},
+  "plugins": [{"type": "kv-headroom-filter", "name": "headroom"}, {"type": "queue-scorer", "name": "queue"},
+              {"type": "kv-cache-utilization-scorer", "name": "kv"}, {"type": "prefix-cache-scorer", "name": "prefix"},
+              {"type": "lora-affinity-scorer", "name": "lora"}, {"type": "max-score-picker", "name": "picker"}],
+  "schedulingProfiles": [{"name": "bench", "plugins": [{"pluginRef": "headroom"}, {"pluginRef": "queue", "weight": 1},
+      {"pluginRef": "kv", "weight": 1}, {"pluginRef": "prefix", "weight": 2}, {"pluginRef": "lora", "weight": 1},
+      {"pluginRef": "picker"}]}]})";
+
+// The same profile, without the prefix cache: the only in-tree plugin that allocates while its
+// LRUs fill, so this one isolates the host's own dispatch allocations.
+const char *kConfigNoPrefix = R"({"policy": {"minStability": "alpha"}, "featureGates": {"KvHeadroomFilter": true},
+  "plugins": [{"type": "kv-headroom-filter", "name": "headroom"}, {"type": "queue-scorer", "name": "queue"},
+              {"type": "kv-cache-utilization-scorer", "name": "kv"}, {"type": "lora-affinity-scorer", "name": "lora"},
+              {"type": "max-score-picker", "name": "picker"}]})";
+
+// ---- The dynamic pipeline: plughost ---------------------------------------------------------
+
+struct Dynamic {
+    host::Preflight pf;
+    host::LiveInstances live;
+    std::unique_ptr<host::Scheduler> scheduler;
+
+    explicit Dynamic(const char *config) {
+        const std::string path = "/tmp/plughost-bench-pipeline-" + std::to_string(::getpid()) + ".json";
+        std::ofstream(path) << config;
+        host::PreflightInputs in;
+        in.plugin_dir = PLUGHOST_BENCH_PLUGIN_DIR;
+        in.config_source = host::ConfigSource::file;
+        in.config_file = path;
+        in.keep_files_open = true;
+        pf = host::preflight(in);
+        std::remove(path.c_str());
+        if (!pf.ok()) {
+            for (const auto &e : pf.errors) std::fprintf(stderr, "%s: %s\n", e.path.c_str(), e.message.c_str());
+            std::abort();
+        }
+        live = host::instantiate(pf, false);
+        if (!live.complete()) std::abort();
+        std::vector<host::Instance *> raw;
+        for (auto &i : live.instances) raw.push_back(i.get());
+        scheduler = std::make_unique<host::Scheduler>(raw, pf.profiles, 5);
+    }
+
+    const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
+        const auto d = scheduler->schedule(r, eps.data(), eps.size(), 0);
+        return d.outcome == host::Outcome::picked ? d.picked[0] : nullptr;
+    }
+};
+
+// ---- The compiled-in pipelines: the same classes, in this binary ----------------------------
+
+// Counters kept as the host keeps them (Instance::count), so the compiled-in plugins pay the
+// same for their metrics as the loaded ones.
+struct Counters {
+    std::vector<std::pair<std::string, double>> values;
+    plughost_host_api api{sizeof(plughost_host_api), this, [](void *, int32_t, plughost_str) {},
+                          [](void *self, plughost_str name, double delta) {
+                              auto &all = static_cast<Counters *>(self)->values;
+                              const std::string_view key(name.data, name.size);
+                              for (auto &[k, v] : all)
+                                  if (k == key) {
+                                      v += delta;
+                                      return;
+                                  }
+                              all.emplace_back(std::string(key), delta);
+                          }};
+};
+
+template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters = nullptr) {
+    const Params params = detail::make_params(m, {"{}", 2});
+    return std::unique_ptr<T>(detail::construct<T>(params, Host(counters ? &counters->api : nullptr, "static")));
+}
+
+struct Inlined {
+    std::unique_ptr<plugins::KvHeadroomFilter> filter = make<plugins::KvHeadroomFilter>(plugins::kKvHeadroomFilterManifest);
+    std::unique_ptr<plugins::QueueScorer> queue = make<plugins::QueueScorer>(plugins::kQueueScorerManifest);
+    std::unique_ptr<plugins::KvCacheUtilizationScorer> kv =
+        make<plugins::KvCacheUtilizationScorer>(plugins::kKvCacheUtilizationScorerManifest);
+    Counters counters;
+    std::unique_ptr<plugins::PrefixCacheScorer> prefix =
+        make<plugins::PrefixCacheScorer>(plugins::kPrefixCacheScorerManifest, &counters);
+    std::unique_ptr<plugins::LoraAffinityScorer> lora = make<plugins::LoraAffinityScorer>(plugins::kLoraAffinityScorerManifest);
+    std::unique_ptr<plugins::MaxScorePicker> picker = make<plugins::MaxScorePicker>(plugins::kMaxScorePickerManifest);
+    std::vector<const plughost_endpoint *> candidates, next;
+    std::vector<std::size_t> indexes;
+    std::vector<double> scores, totals;
+
+    const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
+        const std::size_t n = eps.size();
+        indexes.resize(n);
+        scores.resize(n);
+        totals.resize(n);
+        candidates.assign(eps.data(), eps.data() + n);
+        const Request request(&r);
+        Selection passed(indexes.data(), n);
+        filter->filter(request, Endpoints(candidates.data(), n), passed);
+        next.resize(passed.size());
+        for (std::size_t k = 0; k < passed.size(); ++k) next[k] = candidates[indexes[k]];
+        candidates.swap(next);
+        const std::size_t m = candidates.size();
+        if (m == 0) return nullptr;
+        const Endpoints view(candidates.data(), m);
+        const std::span<double> s(scores.data(), m);
+        std::fill_n(totals.begin(), m, 0.0);
+        auto add = [&](double w) {
+            for (std::size_t i = 0; i < m; ++i) totals[i] += w * s[i];
+        };
+        queue->score(request, view, s);
+        add(1);
+        kv->score(request, view, s);
+        add(1);
+        prefix->score(request, view, s);
+        add(2);
+        lora->score(request, view, s);
+        add(1);
+        Selection picked(indexes.data(), m);
+        picker->pick(request, view, std::span<const double>(totals.data(), m), picked);
+        const plughost_endpoint *chosen = candidates[indexes[0]];
+        prefix->on_picked(request, Endpoints(&chosen, 1));
+        return chosen;
+    }
+};
+
+
+// Plugins as a compiled-in framework sees them: C++ interfaces, one per role.
+struct FilterPlugin {
+    virtual ~FilterPlugin() = default;
+    virtual void filter(const Request &, Endpoints, Selection &) = 0;
+};
+struct ScorerPlugin {
+    virtual ~ScorerPlugin() = default;
+    virtual void score(const Request &, Endpoints, std::span<double>) = 0;
+    virtual void on_picked(const Request &, Endpoints) {}
+};
+struct PickerPlugin {
+    virtual ~PickerPlugin() = default;
+    virtual void pick(const Request &, Endpoints, std::span<const double>, Selection &) = 0;
+};
+template <class T> struct AsFilter final : FilterPlugin {
+    std::unique_ptr<T> p;
+    void filter(const Request &r, Endpoints e, Selection &s) override { p->filter(r, e, s); }
+};
+template <class T> struct AsScorer final : ScorerPlugin {
+    std::unique_ptr<T> p;
+    void score(const Request &r, Endpoints e, std::span<double> s) override { p->score(r, e, s); }
+    void on_picked(const Request &r, Endpoints e) override {
+        if constexpr (requires { p->on_picked(r, e); }) p->on_picked(r, e);
+    }
+};
+template <class T> struct AsPicker final : PickerPlugin {
+    std::unique_ptr<T> p;
+    void pick(const Request &r, Endpoints e, std::span<const double> t, Selection &s) override { p->pick(r, e, t, s); }
+};
+
+// The framework: the host's algorithm and checks (increasing filter indexes, scores in [0, 1],
+// picks offered and distinct), with the plugins compiled in.
+struct Static {
+    std::vector<std::unique_ptr<FilterPlugin>> filters;
+    std::vector<std::pair<std::unique_ptr<ScorerPlugin>, double>> scorers;
+    std::unique_ptr<PickerPlugin> picker;
+    std::vector<const plughost_endpoint *> a, b;
+    std::vector<std::size_t> indexes;
+    std::vector<double> scores, totals, spare;
+
+    Static() {
+        filters.push_back(std::make_unique<AsFilter<plugins::KvHeadroomFilter>>());
+        static_cast<AsFilter<plugins::KvHeadroomFilter> &>(*filters[0]).p =
+            make<plugins::KvHeadroomFilter>(plugins::kKvHeadroomFilterManifest);
+        add_scorer<plugins::QueueScorer>(plugins::kQueueScorerManifest, 1);
+        add_scorer<plugins::KvCacheUtilizationScorer>(plugins::kKvCacheUtilizationScorerManifest, 1);
+        add_scorer<plugins::PrefixCacheScorer>(plugins::kPrefixCacheScorerManifest, 2);
+        add_scorer<plugins::LoraAffinityScorer>(plugins::kLoraAffinityScorerManifest, 1);
+        auto p = std::make_unique<AsPicker<plugins::MaxScorePicker>>();
+        p->p = make<plugins::MaxScorePicker>(plugins::kMaxScorePickerManifest);
+        picker = std::move(p);
+    }
+    Counters counters;
+
+    template <class T> void add_scorer(const Manifest &m, double weight) {
+        auto s = std::make_unique<AsScorer<T>>();
+        s->p = make<T>(m, &counters);
+        scorers.emplace_back(std::move(s), weight);
+    }
+
+    const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
+        std::size_t n = eps.size();
+        if (a.size() < n) {
+            for (auto *v : {&a, &b}) v->resize(n);
+            for (auto *v : {&scores, &totals, &spare}) v->resize(n);
+            indexes.resize(n);
+        }
+        const Request request(&r);
+        const plughost_endpoint *const *cand = eps.data();  // as the host: no copy until a filter passes
+        const plughost_endpoint **next = a.data();
+        for (auto &f : filters) {
+            Selection passed(indexes.data(), n);
+            f->filter(request, Endpoints(cand, n), passed);
+            if (!host::gather_passed(cand, n, indexes.data(), passed.size(), next)) continue;
+            cand = next;
+            next = next == a.data() ? b.data() : a.data();
+            n = passed.size();
+        }
+        if (n == 0) return nullptr;
+        double *t = totals.data(), *u = spare.data();
+        std::fill_n(t, n, 0.0);
+        for (auto &[scorer, weight] : scorers) {
+            scorer->score(request, Endpoints(cand, n), std::span<double>(scores.data(), n));
+            if (host::add_weighted_scores(scores.data(), n, weight, t, u)) std::swap(t, u);
+        }
+        Selection picked(indexes.data(), n);
+        picker->pick(request, Endpoints(cand, n), std::span<const double>(t, n), picked);
+        if (picked.size() == 0 || indexes[0] >= n) return nullptr;
+        for (std::size_t k = 0; k < picked.size(); ++k) next[k] = cand[indexes[k]];
+        for (auto &[scorer, weight] : scorers) scorer->on_picked(request, Endpoints(next, picked.size()));
+        return next[0];
+    }
+};
+
+// ---- Benchmarks -----------------------------------------------------------------------------
+
+std::map<std::size_t, std::unique_ptr<Workload>> workloads;
+Workload &workload(std::size_t n) {
+    auto &w = workloads[n];
+    if (!w) w = std::make_unique<Workload>(n);
+    return *w;
+}
+
+// Not inlined, so a profiler can count this function alone (valgrind --toggle-collect='*run<*'):
+// the decisions, without building the pipeline.
+template <class Pipeline> [[gnu::noinline]] void run(benchmark::State &state, Pipeline &pipeline) {
+    Workload &w = workload(static_cast<std::size_t>(state.range(0)));
+    for (const auto &r : w.requests) pipeline.decide(r, w.endpoints);  // warm up: buffers, caches
+    std::size_t i = 0;
+    const std::uint64_t before = allocations;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(pipeline.decide(w.requests[i], w.endpoints));
+        i = (i + 1) % kRequests;
+    }
+    state.counters["allocs/decision"] =
+        static_cast<double>(allocations - before) / static_cast<double>(state.iterations());
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void BM_Dynamic(benchmark::State &state) {
+    Dynamic pipeline(kConfig);
+    run(state, pipeline);
+}
+
+void BM_Static(benchmark::State &state) {
+    Static pipeline;
+    run(state, pipeline);
+}
+
+void BM_Inlined(benchmark::State &state) {
+    Inlined pipeline;
+    run(state, pipeline);
+}
+
+// The host's dispatch alone: the same profile without the (allocating) prefix cache.
+void BM_DynamicDispatchAllocations(benchmark::State &state) {
+    Dynamic pipeline(kConfigNoPrefix);
+    run(state, pipeline);
+}
+
+// Fixed iteration counts (about 40 ms a repetition), so every variant sees exactly the same
+// requests; many interleaved repetitions, of which the fastest is the least disturbed by the
+// rest of the machine.
+void repeat(benchmark::internal::Benchmark *b) {
+    b->Repetitions(21)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+    b->ComputeStatistics("min", [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); });
+}
+#define PLUGHOST_SIZES(bm)                                                                          \
+    BENCHMARK(bm)->Arg(8)->Iterations(100000)->Apply(repeat);                                        \
+    BENCHMARK(bm)->Arg(64)->Iterations(40000)->Apply(repeat);                                        \
+    BENCHMARK(bm)->Arg(512)->Iterations(8000)->Apply(repeat)
+
+PLUGHOST_SIZES(BM_Dynamic);
+PLUGHOST_SIZES(BM_Static);
+PLUGHOST_SIZES(BM_Inlined);
+BENCHMARK(BM_DynamicDispatchAllocations)->Arg(64)->Iterations(40000)->Unit(benchmark::kMicrosecond);
+
+// Collects the medians so the ratios come from this very run.
+class Collector : public benchmark::ConsoleReporter {
+public:
+    std::map<std::string, double> median_us, min_us;
+    void ReportRuns(const std::vector<Run> &runs) override {
+        for (const Run &r : runs) {
+            const std::string key = r.run_name.function_name + "/" + r.run_name.args;
+            if (r.aggregate_name == "median") median_us[key] = r.GetAdjustedRealTime();
+            if (r.aggregate_name == "min") min_us[key] = r.GetAdjustedRealTime();
+        }
+        ConsoleReporter::ReportRuns(runs);
+    }
+};
+
+// Decisions must be the same both ways, or the comparison means nothing.
+bool same_decisions() {
+    for (std::size_t n : {8, 64, 512}) {
+        Workload &w = workload(n);
+        Dynamic d(kConfig);
+        Static s;
+        Inlined i;
+        for (const auto &r : w.requests) {
+            const auto *chosen = d.decide(r, w.endpoints);
+            if (chosen != s.decide(r, w.endpoints) || chosen != i.decide(r, w.endpoints)) return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    benchmark::Initialize(&argc, argv);
+    // --no-check skips the decision comparison (for profiling one benchmark alone).
+    bool check = true;
+    for (int i = 1; i < argc; ++i) check = check && std::string(argv[i]) != "--no-check";
+    const bool same = !check || same_decisions();
+    if (check)
+        std::printf("dynamic, static and inlined pipelines make the same %zu decisions at every size: %s\n", kRequests,
+                    same ? "yes" : "NO");
+    Collector reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    for (const auto *stat : {&reporter.min_us, &reporter.median_us}) {
+        std::printf("\n%s of the repetitions, in one run (time per decision):\n",
+                    stat == &reporter.min_us ? "fastest" : "median");
+        std::printf("  endpoints    dynamic     static    inlined   dynamic/static (target <= 1.05)   dynamic/inlined\n");
+        for (const char *size : {"8", "64", "512"}) {
+            const auto d = stat->find(std::string("BM_Dynamic/") + size);
+            const auto s = stat->find(std::string("BM_Static/") + size);
+            const auto i = stat->find(std::string("BM_Inlined/") + size);
+            if (d == stat->end() || s == stat->end() || i == stat->end()) continue;
+            std::printf("  %9s %7.3f us %7.3f us %7.3f us %17.3f %32.3f\n", size, d->second, s->second, i->second,
+                        d->second / s->second, d->second / i->second);
+        }
+    }
+    benchmark::Shutdown();
+    return same ? 0 : 1;
+}
