@@ -379,19 +379,26 @@ void BM_DynamicDispatchAllocations(benchmark::State &state) {
 // Fixed iteration counts (about 40 ms a repetition), so every variant sees exactly the same
 // requests; many interleaved repetitions, of which the fastest is the least disturbed by the
 // rest of the machine.
-void repeat(benchmark::internal::Benchmark *b) {
-    b->Repetitions(21)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
-    b->ComputeStatistics("min", [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); });
+void register_benchmarks(int repetitions) {
+    const std::pair<const char *, void (*)(benchmark::State &)> variants[] = {
+        {"BM_Dynamic", BM_Dynamic}, {"BM_Static", BM_Static}, {"BM_Inlined", BM_Inlined}};
+    const std::pair<int, int> sizes[] = {{8, 100000}, {64, 40000}, {512, 8000}};
+    for (const auto &[name, fn] : variants)
+        for (const auto &[endpoints, iterations] : sizes)
+            benchmark::RegisterBenchmark(name, fn)
+                ->Arg(endpoints)
+                ->Iterations(iterations)
+                ->Repetitions(repetitions)
+                ->ReportAggregatesOnly(true)
+                ->Unit(benchmark::kMicrosecond)
+                ->ComputeStatistics("min", [](const std::vector<double> &v) {
+                    return *std::min_element(v.begin(), v.end());
+                });
+    benchmark::RegisterBenchmark("BM_DynamicDispatchAllocations", BM_DynamicDispatchAllocations)
+        ->Arg(64)
+        ->Iterations(40000)
+        ->Unit(benchmark::kMicrosecond);
 }
-#define PLUGHOST_SIZES(bm)                                                                          \
-    BENCHMARK(bm)->Arg(8)->Iterations(100000)->Apply(repeat);                                        \
-    BENCHMARK(bm)->Arg(64)->Iterations(40000)->Apply(repeat);                                        \
-    BENCHMARK(bm)->Arg(512)->Iterations(8000)->Apply(repeat)
-
-PLUGHOST_SIZES(BM_Dynamic);
-PLUGHOST_SIZES(BM_Static);
-PLUGHOST_SIZES(BM_Inlined);
-BENCHMARK(BM_DynamicDispatchAllocations)->Arg(64)->Iterations(40000)->Unit(benchmark::kMicrosecond);
 
 // Collects the medians so the ratios come from this very run.
 class Collector : public benchmark::ConsoleReporter {
@@ -426,9 +433,16 @@ bool same_decisions() {
 
 int main(int argc, char **argv) {
     benchmark::Initialize(&argc, argv);
-    // --no-check skips the decision comparison (for profiling one benchmark alone).
+    // --no-check skips the decision comparison and --repetitions=N sets the repetitions (21):
+    // both for profiling one benchmark alone, e.g. counting its instructions under callgrind.
     bool check = true;
-    for (int i = 1; i < argc; ++i) check = check && std::string(argv[i]) != "--no-check";
+    int repetitions = 21;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--no-check") check = false;
+        if (arg.rfind("--repetitions=", 0) == 0) repetitions = std::max(1, std::atoi(arg.c_str() + 14));
+    }
+    register_benchmarks(repetitions);
     const bool same = !check || same_decisions();
     if (check)
         std::printf("dynamic, static and inlined pipelines make the same %zu decisions at every size: %s\n", kRequests,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The file-inspection benchmarks of docs/performance.md, in one go. Builds nothing: build first.
+# The benchmarks of docs/performance.md, in one go. Builds nothing: build first.
 #
 #   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release
 #   cmake --build build-bench -j2
@@ -14,6 +14,11 @@
 #      BUILD/bench/measure_command --repeat 5 -- BUILD/host/plughost list --plugin-dir DIR --output json
 #   3. The same over 1,000 copies that each declare their own type (written by
 #      bench_inspect --make-copies DIR 1000 --distinct-types), so that every plugin is admitted.
+#   4. BUILD/bench/bench_pipeline --benchmark_enable_random_interleaving=true
+#      one profile (1 filter + 4 scorers + 1 picker) over 8, 64 and 512 endpoints: dynamic plugins
+#      vs the same code compiled in; allocations per decision.
+#   5. BUILD/bench/measure_command --repeat 5 -- BUILD/host/plughost run --input examples/stream.jsonl
+#      the README's main job end to end: wall time, peak RSS; requests/s from plughost's summary.
 set -euo pipefail
 
 build=${1:-build}
@@ -56,3 +61,13 @@ if ! "$plughost" list --plugin-dir "$tmp/distinct" --output json > /dev/null; th
     exit 1
 fi
 "$measure" --repeat 5 -- "$plughost" list --plugin-dir "$tmp/distinct" --output json
+echo
+
+echo "== bench_pipeline (dynamic plugins vs the same code compiled in)"
+"$build/bench/bench_pipeline" --benchmark_enable_random_interleaving=true
+echo
+
+echo "== plughost run over examples/stream.jsonl (10,000 requests), built-in default config"
+stream="$(dirname "$0")/../examples/stream.jsonl"
+"$measure" --repeat 5 -- "$plughost" --log-level warn run --input "$stream"
+"$plughost" --log-level warn run --input "$stream" 2>&1 >/dev/null | grep -E 'requests|throughput'

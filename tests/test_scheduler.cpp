@@ -9,6 +9,8 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 using namespace plughost::host;
@@ -150,8 +152,9 @@ TEST_CASE("scores outside [0, 1] or NaN are faults, and ignored") {
     }
 }
 
-TEST_CASE("a filter naming an endpoint not offered, or failing, lets everything through") {
+TEST_CASE("a filter naming an endpoint not offered, out of order, or failing, lets everything through") {
     for (const auto &[file, type] : {std::pair{paths::filter_unknown_endpoint, "unknown-endpoint-filter"},
+                                     std::pair{paths::filter_unordered, "unordered-filter"},
                                      std::pair{paths::filter_error_status, "error-filter"}}) {
         Pipeline p({paths::plugin_queue_scorer, paths::plugin_max_score_picker, file},
                    R"({"plugins": [{"type": ")" + std::string(type) +
@@ -166,6 +169,48 @@ TEST_CASE("a filter naming an endpoint not offered, or failing, lets everything 
         CHECK(e.totals.size() == 2);  // both endpoints were scored
         CHECK(p.instance(type).faults == 1);
     }
+}
+
+TEST_CASE("scores of exactly 0, -0.0 and 1 are valid, and weighted sums are exact") {
+    Pipeline p({paths::plugin_max_score_picker, paths::scorer_negative_zero, paths::plugin_queue_scorer},
+               R"({"plugins": [{"type": "negative-zero-scorer"}, {"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
+    p.endpoints.upsert({.name = "a", .waiting_queue_size = 0});
+    p.endpoints.upsert({.name = "b", .waiting_queue_size = 1});
+    Explanation e;
+    REQUIRE(p.decide(&e).outcome == Outcome::picked);
+    CHECK(!e.scorers[0].fault);
+    CHECK(p.instance("negative-zero-scorer").faults == 0);
+    CHECK(e.totals[0].second == 1.0);
+    CHECK(e.totals[1].second == 0.0);
+}
+
+TEST_CASE("the range check is exact at the edges of [0, 1]") {
+    const double good[] = {0.0, -0.0, 1.0, 0.5, 1e-300, std::nextafter(1.0, 0.0)};
+    const double in[6] = {};
+    double out[6];
+    CHECK(add_weighted_scores(good, 6, 2.0, in, out));
+    CHECK(out[2] == 2.0);
+    for (double bad : {std::nextafter(1.0, 2.0), -1e-300, -1.0, 2.0, std::numeric_limits<double>::infinity(),
+                       -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(),
+                       -std::numeric_limits<double>::quiet_NaN()}) {
+        const double scores[] = {0.5, bad, 0.25};
+        CHECK_MESSAGE(!add_weighted_scores(scores, 3, 1.0, in, out), bad);
+    }
+}
+
+TEST_CASE("filter results are checked while gathered: increasing, offered, never read out of bounds") {
+    plughost_endpoint e[4]{};
+    const plughost_endpoint *offered[] = {&e[0], &e[1], &e[2], &e[3]};
+    const plughost_endpoint *out[4];
+    const std::size_t ok[] = {0, 2, 3};
+    CHECK(gather_passed(offered, 4, ok, 3, out));
+    CHECK(out[1] == &e[2]);
+    const std::size_t repeated[] = {1, 1}, unordered[] = {2, 1}, beyond[] = {1, 9};
+    CHECK(!gather_passed(offered, 4, repeated, 2, out));
+    CHECK(!gather_passed(offered, 4, unordered, 2, out));
+    CHECK(!gather_passed(offered, 4, beyond, 2, out));
+    CHECK(!gather_passed(offered, 4, ok, 5, out));
+    CHECK(gather_passed(offered, 4, ok, 0, out));
 }
 
 TEST_CASE("a picker choosing an endpoint not offered fails the request, and is disabled after N in a row") {
