@@ -1,5 +1,6 @@
 #include "plugin_loader.hpp"
 
+#include <boost/dll/shared_library.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -106,14 +107,14 @@ std::optional<Reason> check_entry(const std::filesystem::path &path, const plugh
 
 } // namespace
 
-LoadedPlugin::LoadedPlugin(std::filesystem::path path, UniqueFd fd, boost::dll::shared_library library,
+LoadedPlugin::LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
                            const plughost_plugin *entry, Manifest manifest)
     : path_(std::move(path)), fd_(std::move(fd)), library_(std::move(library)), entry_(entry),
       manifest_(std::move(manifest)) {}
 
 LoadedPlugin::~LoadedPlugin() {
     const std::string name = fd_path(fd_.get());
-    library_.unload();
+    library_->unload();
     if (in_link_map(name)) {
         // Still mapped (e.g. it holds C++ unique symbols): keep the descriptor, so its name
         // can never be given to another file.
@@ -163,7 +164,9 @@ LoadResult load_plugin(Candidate &candidate) {
         out.error = std::move(problem);
         return out;
     }
-    out.plugin = std::make_shared<const LoadedPlugin>(path, std::move(fd), std::move(library), entry, *manifest);
+    out.plugin = std::make_shared<const LoadedPlugin>(path, std::move(fd),
+                                                      std::make_unique<boost::dll::shared_library>(std::move(library)),
+                                                      entry, *manifest);
     return out;
 }
 

@@ -9,12 +9,14 @@
 
 #include <plughost/plugin.h>
 
-#include <boost/dll/shared_library.hpp>
-
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+
+namespace boost::dll {
+class shared_library;
+}
 
 namespace plughost::host {
 
@@ -22,7 +24,7 @@ namespace plughost::host {
 /// any instance of it exists.
 class LoadedPlugin {
 public:
-    LoadedPlugin(std::filesystem::path path, UniqueFd fd, boost::dll::shared_library library,
+    LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
                  const plughost_plugin *entry, Manifest manifest);
     ~LoadedPlugin();
     LoadedPlugin(const LoadedPlugin &) = delete;
@@ -35,7 +37,7 @@ public:
 private:
     std::filesystem::path path_;
     UniqueFd fd_;
-    boost::dll::shared_library library_;
+    std::unique_ptr<boost::dll::shared_library> library_;  // Boost.DLL stays out of this header
     const plughost_plugin *entry_;
     Manifest manifest_;
 };

@@ -24,7 +24,11 @@
 #include <plughost/manifest.hpp>
 #include <plughost/plugin.h>
 
-#include <boost/json.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <charconv>
