@@ -11,8 +11,10 @@
 
 namespace plughost::cli {
 
-/// Policy flags shared by list, check, gates and run; each overrides the config.
-struct PolicyFlags {
+/// Flags shared by list, check, gates and run: where the plugins and the config are, and the
+/// policy settings that override the config's.
+struct PreflightFlags {
+    std::optional<std::string> plugin_dir;
     std::optional<std::string> config;
     std::optional<std::string> min_stability;
     std::vector<std::string> feature_gates;  ///< each "A=true,B=false"; may be repeated
@@ -22,14 +24,17 @@ struct PolicyFlags {
     std::optional<std::string> maturity;
 };
 
-/// Turns flags into pre-flight inputs; returns an error text for malformed flags.
-std::optional<std::string> to_inputs(const PolicyFlags &flags, const std::optional<std::string> &plugin_dir,
-                                     host::ConfigSource when_no_config, host::PreflightInputs &out);
+/// Runs the pre-flight the flags describe. Returns nullopt, having logged why, when the flags are
+/// malformed or an input cannot be read: the caller exits with kExitUsage.
+std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSource when_no_config,
+                                     bool keep_files_open);
+
+/// Logs each issue as an error line.
+void log_issues(const std::vector<host::Issue> &issues);
 
 struct ListOptions {
-    std::optional<std::string> plugin_dir;
+    PreflightFlags flags;
     Output output = Output::table;
-    PolicyFlags policy;
 };
 int run_list(const ListOptions &options);
 
@@ -40,23 +45,20 @@ struct InspectOptions {
 int run_inspect(const InspectOptions &options);
 
 struct CheckOptions {
-    std::optional<std::string> plugin_dir;
+    PreflightFlags flags;
     Output output = Output::table;
-    PolicyFlags policy;
     bool instantiate = false;
 };
 int run_check(const CheckOptions &options);
 
 struct GatesOptions {
-    std::optional<std::string> plugin_dir;
+    PreflightFlags flags;
     Output output = Output::table;
-    PolicyFlags policy;
 };
 int run_gates(const GatesOptions &options);
 
 struct RunOptions {
-    std::optional<std::string> plugin_dir;
-    PolicyFlags policy;
+    PreflightFlags flags;
     std::optional<std::string> input;
     bool explain = false;
     std::optional<std::uint32_t> max_consecutive_faults;

@@ -41,7 +41,8 @@ void add_output_option(CLI::App *cmd, plughost::cli::Output &out) {
             CLI::ignore_case));
 }
 
-void add_policy_options(CLI::App *cmd, plughost::cli::PolicyFlags &flags) {
+void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) {
+    cmd->add_option("--plugin-dir", flags.plugin_dir, "Directory of plugin .so files");
     cmd->add_option("--config", flags.config, "Operator config (JSON)");
     cmd->add_option("--min-stability", flags.min_stability,
                     "Lowest plugin tier admitted: dev, alpha, beta or stable (default beta; overrides the config)")
@@ -73,8 +74,7 @@ int main(int argc, char **argv) {
     ListOptions list;
     auto *list_cmd = app.add_subcommand("list", "Every plugin file found, its manifest summary and the decision on it "
                                                 "under the policy (reads manifests only; loads nothing)");
-    list_cmd->add_option("--plugin-dir", list.plugin_dir, "Directory of plugin .so files");
-    add_policy_options(list_cmd, list.policy);
+    add_preflight_options(list_cmd, list.flags);
     add_output_option(list_cmd, list.output);
 
     InspectOptions inspect;
@@ -85,8 +85,7 @@ int main(int argc, char **argv) {
     CheckOptions check;
     auto *check_cmd = app.add_subcommand("check", "Pre-flight check of a config against the plugin directory and the "
                                                   "policy, without running plugin code (unless --instantiate)");
-    check_cmd->add_option("--plugin-dir", check.plugin_dir, "Directory of plugin .so files");
-    add_policy_options(check_cmd, check.policy);
+    add_preflight_options(check_cmd, check.flags);
     check_cmd->get_option("--config")->required();
     check_cmd->add_flag("--instantiate", check.instantiate,
                         "Also load the admitted plugins and create and destroy each configured instance");
@@ -95,15 +94,13 @@ int main(int argc, char **argv) {
     GatesOptions gates;
     auto *gates_cmd = app.add_subcommand("gates", "Every known feature gate: tier, default, whether locked, which plugin "
                                                   "declares it, its value under the policy; and removed gates");
-    gates_cmd->add_option("--plugin-dir", gates.plugin_dir, "Directory of plugin .so files");
-    add_policy_options(gates_cmd, gates.policy);
+    add_preflight_options(gates_cmd, gates.flags);
     add_output_option(gates_cmd, gates.output);
 
     RunOptions run;
     auto *run_cmd = app.add_subcommand("run", "Schedule requests: read an event stream (JSON Lines) and write one decision "
                                               "per request; a summary goes to stderr");
-    run_cmd->add_option("--plugin-dir", run.plugin_dir, "Directory of plugin .so files");
-    add_policy_options(run_cmd, run.policy);
+    add_preflight_options(run_cmd, run.flags);
     run_cmd->get_option("--config")->description("Operator config (JSON); default: the built-in default config");
     run_cmd->add_option("--input,-i", run.input, "Event stream file (default: standard input)");
     run_cmd->add_flag("--explain", run.explain, "Add each filter's result and each scorer's scores to every decision");

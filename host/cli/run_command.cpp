@@ -16,12 +16,6 @@
 namespace plughost::cli {
 
 int run_run(const RunOptions &options) {
-    host::PreflightInputs inputs;
-    if (auto error = to_inputs(options.policy, options.plugin_dir, host::ConfigSource::built_in, inputs)) {
-        spdlog::error("{}", *error);
-        return kExitUsage;
-    }
-    inputs.keep_files_open = true;
     int input_fd = STDIN_FILENO;
     host::UniqueFd input_file;
     if (options.input && *options.input != "-") {
@@ -33,13 +27,12 @@ int run_run(const RunOptions &options) {
         input_fd = input_file.get();
     }
 
-    host::Preflight pf = host::preflight(inputs);
-    if (pf.io_error) {
-        spdlog::error("{}", *pf.io_error);
-        return kExitUsage;
-    }
+    auto started = start(options.flags, host::ConfigSource::built_in, true);
+    if (!started) return kExitUsage;
+    host::Preflight &pf = *started;
     spdlog::info("plughost {}: config {}, plugin directory {}, minimum stability {}", PLUGHOST_VERSION_STRING,
-                 pf.config.source, inputs.plugin_dir.string(), host::describe_min_stability(*pf.policy));
+                 pf.config.source, plugin_dir(options.flags.plugin_dir).string(),
+                 host::describe_min_stability(*pf.policy));
     host::log_decisions(pf.candidates, spdlog::level::info);
     for (const auto &w : pf.warnings)
         if (w.code != host::Code::deprecated)  // already logged with its plugin
