@@ -45,7 +45,10 @@ TEST_CASE("--version and --help") {
 
 TEST_CASE("usage errors exit 2") {
     CHECK(run_plughost({}).exit_code == 2);
-    CHECK(run_plughost({"frobnicate"}).exit_code == 2);
+    const auto typo = run_plughost({"lst"});
+    CHECK(typo.exit_code == 2);
+    CHECK(contains(typo.err, "unknown command \"lst\" (did you mean \"list\"?)"));
+    CHECK(run_plughost({"--log-level", "warn", "frobnicate"}).exit_code == 2);
     CHECK(run_plughost({"list", "--no-such-flag"}).exit_code == 2);
     CHECK(run_plughost({"list", "--output", "xml"}).exit_code == 2);
     CHECK(run_plughost({"inspect"}).exit_code == 2);

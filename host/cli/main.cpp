@@ -2,6 +2,8 @@
 #include "commands.hpp"
 #include "options.hpp"
 
+#include "suggest.hpp"
+
 #include <CLI/CLI.hpp>
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -9,6 +11,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -48,10 +51,14 @@ void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) 
                     "Lowest plugin tier admitted: dev, alpha, beta or stable (default beta; overrides the config)")
         ->check(CLI::IsMember({"dev", "alpha", "beta", "stable"}));
     cmd->add_option("--feature-gates", flags.feature_gates,
-                    "Gate settings, Kubernetes syntax: A=true,B=false (overrides the config's featureGates)");
+                    "Gate settings, Kubernetes syntax: A=true,B=false (overrides the config's featureGates)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--reject-deprecated", flags.reject_deprecated, "Refuse deprecated plugins instead of warning");
     cmd->add_option("--allow-past-removal", flags.allow_past_removal,
-                    "Plugin type allowed to run past its removedIn release (repeatable)");
+                    "Plugin type allowed to run past its removedIn release (repeatable)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--tombstones", flags.tombstones, "Extra tombstones file (JSON), added to the bundled one");
     cmd->add_option("--maturity", flags.maturity, "Extra maturity list (JSON), overriding the bundled pins");
 }
@@ -107,6 +114,21 @@ int main(int argc, char **argv) {
     run_cmd->add_option("--max-consecutive-faults", run.max_consecutive_faults,
                         "Disable a plugin instance after this many faults in a row (default: config, else 5)")
         ->check(CLI::Range(1u, 1000000u));
+
+    // A mistyped command would otherwise be reported as a missing one.
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--log-level") ++i;
+        if (arg.empty() || arg[0] == '-') continue;
+        std::vector<std::string> names;
+        for (const auto *sub : app.get_subcommands({})) names.push_back(sub->get_name());
+        if (std::find(names.begin(), names.end(), arg) == names.end()) {
+            std::cerr << "plughost: unknown command \"" << arg << "\"" << plughost::host::did_you_mean(arg, names)
+                      << "; commands: list, inspect, check, gates, run (see --help)\n";
+            return kExitUsage;
+        }
+        break;
+    }
 
     try {
         app.parse(argc, argv);
