@@ -15,6 +15,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <vector>
 #include <string_view>
 #include <utility>
 
@@ -87,6 +88,29 @@ inline std::unique_ptr<pt::PluginInstance> make(pt::PluginLibrary &lib, const st
     auto made = lib.create("under-test", parameters);
     REQUIRE_MESSAGE(made.ok(), parameters << ": " << made.message);
     return std::move(made.value);
+}
+
+/// Endpoint indexes, as filters and pickers return them.
+using Indexes = std::vector<std::size_t>;
+
+/// `n` endpoints named e0, e1, ...
+inline pt::EndpointSet endpoints_named(std::size_t n) {
+    std::vector<pt::EndpointSpec> specs;
+    for (std::size_t i = 0; i < n; ++i) specs.push_back({.name = "e" + std::to_string(i)});
+    return pt::EndpointSet(specs);
+}
+
+/// `calls` decisions of one picker instance over endpoints_named(totals.size()), each checked to
+/// have succeeded.
+inline std::vector<Indexes> decisions(pt::PluginInstance &picker, const std::vector<double> &totals, int calls) {
+    const auto endpoints = endpoints_named(totals.size());
+    std::vector<Indexes> out;
+    for (int c = 0; c < calls; ++c) {
+        auto picked = picker.pick(pt::RequestData(), endpoints, totals);
+        REQUIRE_MESSAGE(picked.ok(), picked.message);
+        out.push_back(std::move(picked.value));
+    }
+    return out;
 }
 
 } // namespace plughost::test::plugin_tests

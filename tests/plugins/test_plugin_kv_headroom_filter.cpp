@@ -7,8 +7,6 @@
 using namespace plughost::test;
 using namespace plughost::test::plugin_tests;
 
-using Indexes = std::vector<std::size_t>;
-
 TEST_CASE("kv-headroom-filter declares an alpha filter behind KvHeadroomFilter with its defaults") {
     pt::PluginLibrary lib(paths::plugin_kv_headroom_filter);
     const auto m = host_manifest(lib);

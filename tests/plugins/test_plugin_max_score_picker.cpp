@@ -12,8 +12,6 @@
 using namespace plughost::test;
 using namespace plughost::test::plugin_tests;
 
-using Indexes = std::vector<std::size_t>;
-
 TEST_CASE("max-score-picker declares a stable picker with maxNumOfEndpoints defaulting to 1") {
     pt::PluginLibrary lib(paths::plugin_max_score_picker);
     const auto m = host_manifest(lib);

@@ -10,29 +10,6 @@
 using namespace plughost::test;
 using namespace plughost::test::plugin_tests;
 
-using Indexes = std::vector<std::size_t>;
-
-namespace {
-
-pt::EndpointSet endpoints_named(std::size_t n) {
-    std::vector<pt::EndpointSpec> specs;
-    for (std::size_t i = 0; i < n; ++i) specs.push_back({.name = "e" + std::to_string(i)});
-    return pt::EndpointSet(specs);
-}
-
-std::vector<Indexes> decisions(pt::PluginInstance &picker, const std::vector<double> &totals, int calls) {
-    const auto endpoints = endpoints_named(totals.size());
-    std::vector<Indexes> out;
-    for (int c = 0; c < calls; ++c) {
-        auto picked = picker.pick(pt::RequestData(), endpoints, totals);
-        REQUIRE_MESSAGE(picked.ok(), picked.message);
-        out.push_back(std::move(picked.value));
-    }
-    return out;
-}
-
-} // namespace
-
 TEST_CASE("random-picker declares a deprecated beta picker behind RandomPicker, replaced by weighted-random-picker") {
     pt::PluginLibrary lib(paths::plugin_random_picker);
     const auto m = host_manifest(lib);

@@ -13,27 +13,7 @@
 using namespace plughost::test;
 using namespace plughost::test::plugin_tests;
 
-using Indexes = std::vector<std::size_t>;
-
 namespace {
-
-pt::EndpointSet endpoints_named(std::size_t n) {
-    std::vector<pt::EndpointSpec> specs;
-    for (std::size_t i = 0; i < n; ++i) specs.push_back({.name = "e" + std::to_string(i)});
-    return pt::EndpointSet(specs);
-}
-
-// `calls` decisions of one instance, each checked to be a valid pick.
-std::vector<Indexes> decisions(pt::PluginInstance &picker, const std::vector<double> &totals, int calls) {
-    const auto endpoints = endpoints_named(totals.size());
-    std::vector<Indexes> out;
-    for (int c = 0; c < calls; ++c) {
-        auto picked = picker.pick(pt::RequestData(), endpoints, totals);
-        REQUIRE_MESSAGE(picked.ok(), picked.message);
-        out.push_back(std::move(picked.value));
-    }
-    return out;
-}
 
 // Share of calls whose first pick was each index.
 std::vector<double> first_pick_shares(const std::vector<Indexes> &calls, std::size_t n) {
