@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/json/serialize.hpp>
+
 using namespace plughost::test;
 namespace json = boost::json;
 
@@ -157,4 +159,31 @@ TEST_CASE("list applies the policy, and says when the minimum stability was defa
     const auto bad_gate = run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "--feature-gates=Nope=true"});
     CHECK(bad_gate.exit_code == 1);
     CHECK(contains(bad_gate.err, "unknown feature gate \"Nope\""));
+}
+
+TEST_CASE("the policy file and deprecation flags: --tombstones, --maturity, --reject-deprecated, --allow-past-removal") {
+    Setup s;
+    copy_to(paths::past_removal, s.plugins / "expired.so");
+    write_file(s.dir / "tombstones.json", R"({"plugins": [{"type": "queue-scorer", "removedIn": "0.9.0",
+        "message": "retired here.", "replacements": ["good-scorer"]}]})");
+    write_file(s.dir / "maturity.json", R"({"plugins": {"old-scorer": "stable"}})");
+    auto decision = [&](const std::vector<std::string> &flags, const std::string &type) {
+        std::vector<std::string> args{"list", "--plugin-dir", s.plugins.path().string(), "-o", "json"};
+        args.insert(args.end(), flags.begin(), flags.end());
+        const auto doc = parse_json(run_plughost(args).out);
+        for (const auto &p : doc.at("plugins").as_array())
+            if (p.at("type") == type.c_str()) return boost::json::serialize(p);
+        return std::string("not listed");
+    };
+    CHECK(contains(decision({}, "queue-scorer"), "\"decision\":\"admitted\""));
+    CHECK(contains(decision({"--tombstones", (s.dir / "tombstones.json").string()}, "queue-scorer"), "\"tombstoned\""));
+    CHECK(contains(decision({"--maturity", (s.dir / "maturity.json").string()}, "old-scorer"), "\"maturity-regression\""));
+    CHECK(contains(decision({}, "old-scorer"), "\"decision\":\"admitted\""));
+    CHECK(contains(decision({"--reject-deprecated"}, "old-scorer"), "\"decision\":\"rejected\""));
+    CHECK(contains(decision({}, "expired-scorer"), "\"past-removal\""));
+    const std::string allowed = decision({"--allow-past-removal", "expired-scorer"}, "expired-scorer");
+    CHECK(contains(allowed, "\"decision\":\"admitted\""));
+    CHECK(contains(allowed, "\"past-removal-allowed\""));
+    CHECK(run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "--tombstones",
+                        (s.dir / "absent.json").string()}).exit_code == 2);
 }
