@@ -4,7 +4,6 @@
 #include "json_document.hpp"
 #include "suggest.hpp"
 
-#include <cmath>
 #include <stdexcept>
 
 namespace plughost::host {

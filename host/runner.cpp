@@ -35,8 +35,6 @@ void append_json_string(std::string &out, std::string_view text) {
 
 namespace {
 
-std::string_view view(plughost_str s) { return s.size ? std::string_view(s.data, s.size) : std::string_view(); }
-
 void append_number(std::string &out, double v) { fmt::format_to(std::back_inserter(out), "{}", v); }
 
 void append_explanation(std::string &out, const Explanation &e) {

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 namespace plughost::host {
@@ -19,12 +18,6 @@ std::string_view to_string(Outcome outcome) {
     }
     return "?";
 }
-
-namespace {
-
-std::string_view view(plughost_str s) { return s.size ? std::string_view(s.data, s.size) : std::string_view(); }
-
-} // namespace
 
 bool add_weighted_scores(const double *scores, std::size_t n, double weight, const double *in, double *out) noexcept {
     // Non-negative doubles are ordered like their bit patterns, so a score is in [0, 1] (and
