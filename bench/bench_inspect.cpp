@@ -13,8 +13,8 @@
 //                 --benchmark_report_aggregates_only=true
 // Also: bench_inspect --make-copies DIR N [--distinct-types] writes N copies of the plugin to DIR
 // (used by bench/run.sh) and exits.
-#include "admission.hpp"
-#include "manifest_reader.hpp"
+#include "admission/admission.hpp"
+#include "inspect/manifest_reader.hpp"
 
 #include <plughost/plugin.h>
 

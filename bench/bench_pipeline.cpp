@@ -10,10 +10,10 @@
 //             floor, which shows what the framework's checks and the C ABI cost together.
 // All process the identical request sequence from a fresh state, so they do identical work.
 // Also counts heap allocations per decision (operator new is replaced in this binary).
-#include "endpoint_table.hpp"
-#include "instantiation.hpp"
-#include "preflight.hpp"
-#include "scheduler.hpp"
+#include "schedule/endpoint_table.hpp"
+#include "load/instantiation.hpp"
+#include "plan/preflight.hpp"
+#include "schedule/scheduler.hpp"
 
 #include <kv_cache_utilization_scorer/kv_cache_utilization_scorer.hpp>
 #include <kv_headroom_filter/kv_headroom_filter.hpp>

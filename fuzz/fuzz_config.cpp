@@ -1,6 +1,6 @@
 // Arbitrary text as an operator config, through parsing and strict reading.
-#include "config.hpp"
-#include "json_document.hpp"
+#include "plan/config.hpp"
+#include "common/json_document.hpp"
 
 #include <cstdint>
 #include <string_view>

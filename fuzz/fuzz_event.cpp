@@ -1,5 +1,5 @@
 // Arbitrary lines as events.
-#include "event_stream.hpp"
+#include "run/event_stream.hpp"
 
 #include <cstdint>
 #include <string_view>

@@ -1,5 +1,5 @@
 // Arbitrary text as a manifest document.
-#include "manifest.hpp"
+#include "inspect/manifest.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,5 +1,5 @@
 // Arbitrary bytes as a plugin file: the reader must never crash, hang or read out of bounds.
-#include "manifest_reader.hpp"
+#include "inspect/manifest_reader.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>

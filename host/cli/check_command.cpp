@@ -1,7 +1,7 @@
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
-#include "instantiation.hpp"
-#include "report.hpp"
+#include "load/instantiation.hpp"
+#include "cli/report.hpp"
 
 #include <boost/json/serialize.hpp>
 

@@ -1,8 +1,8 @@
 // The plughost subcommands; each returns the process exit code.
 #pragma once
 
-#include "options.hpp"
-#include "preflight.hpp"
+#include "cli/options.hpp"
+#include "plan/preflight.hpp"
 
 #include <cstdint>
 #include <optional>

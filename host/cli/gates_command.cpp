@@ -1,6 +1,6 @@
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
-#include "report.hpp"
+#include "cli/report.hpp"
 
 #include <boost/json/serialize.hpp>
 

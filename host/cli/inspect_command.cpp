@@ -1,7 +1,7 @@
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
-#include "admission.hpp"
-#include "report.hpp"
+#include "admission/admission.hpp"
+#include "cli/report.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>

@@ -1,8 +1,8 @@
 // plughost: the command-line host. Data goes to stdout, logs to stderr.
-#include "commands.hpp"
-#include "options.hpp"
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
 
-#include "suggest.hpp"
+#include "common/suggest.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/cfg/env.h>

@@ -1,8 +1,8 @@
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
-#include "instantiation.hpp"
-#include "report.hpp"
-#include "runner.hpp"
+#include "load/instantiation.hpp"
+#include "cli/report.hpp"
+#include "run/runner.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -2,7 +2,7 @@
 // the checks every plugin's parameters go through.
 #pragma once
 
-#include "manifest.hpp"
+#include "inspect/manifest.hpp"
 #include "test_support.hpp"
 
 #include <plughost/testing.hpp>

@@ -1,8 +1,8 @@
 // Manifests in memory, for policy tests that need no plugin file.
 #pragma once
 
-#include "admission.hpp"
-#include "manifest.hpp"
+#include "admission/admission.hpp"
+#include "inspect/manifest.hpp"
 
 #include <string>
 #include <vector>

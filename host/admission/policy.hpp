@@ -1,0 +1,44 @@
+// The operator's lifecycle policy and the admission rules that apply it: minimum stability,
+// feature gates, deprecation, removal, tombstones and the maturity list. The rules take
+// manifests only, so most of the policy is testable without any plugin file.
+#pragma once
+
+#include "admission/admission.hpp"
+#include "admission/feature_gates.hpp"
+#include "admission/maturity.hpp"
+#include "common/semver.hpp"
+#include "admission/tombstones.hpp"
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace plughost::host {
+
+/// This host's release version.
+const SemVer &current_host_version();
+
+struct Policy {
+    Stability min_stability = Stability::beta;
+    bool min_stability_defaulted = true;
+    /// Where min_stability came from: "/policy/minStability", "--min-stability" or "default".
+    std::string min_stability_source = "default";
+    GateSettings gates;
+    bool reject_deprecated = false;
+    std::set<std::string, std::less<>> allow_past_removal;
+    Tombstones tombstones = bundled_tombstones();
+    MaturityList maturity = bundled_maturity();
+    SemVer host_version = current_host_version();
+};
+
+/// The policy's admission rules, to run after foundation_rules().
+std::vector<Rule> policy_rules(std::shared_ptr<const Policy> policy);
+
+/// Every valid manifest among the candidates (admitted or not): what declares the known gates.
+std::vector<const Manifest *> manifests_of(const std::vector<Candidate> &candidates);
+
+/// "policy.minStability (defaulted to beta)" and the like, for messages.
+std::string describe_min_stability(const Policy &policy);
+
+} // namespace plughost::host

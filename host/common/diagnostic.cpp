@@ -1,0 +1,87 @@
+#include "common/diagnostic.hpp"
+
+namespace plughost::host {
+
+std::string_view to_string(Code code) {
+    switch (code) {
+    case Code::not_a_regular_file: return "not-a-regular-file";
+    case Code::symbolic_link: return "symbolic-link";
+    case Code::io_error: return "io-error";
+    case Code::not_elf: return "not-elf";
+    case Code::truncated_elf: return "truncated-elf";
+    case Code::malformed_elf: return "malformed-elf";
+    case Code::wrong_architecture: return "wrong-architecture";
+    case Code::not_a_shared_object: return "not-a-shared-object";
+    case Code::no_manifest: return "no-manifest";
+    case Code::multiple_manifests: return "multiple-manifests";
+    case Code::bad_manifest: return "bad-manifest";
+    case Code::abi_major_mismatch: return "abi-major-mismatch";
+    case Code::abi_minor_newer: return "abi-minor-newer";
+    case Code::duplicate_type: return "duplicate-type";
+    case Code::load_failed: return "load-failed";
+    case Code::missing_entry: return "missing-entry";
+    case Code::bad_entry: return "bad-entry";
+    case Code::manifest_mismatch: return "manifest-mismatch";
+    case Code::below_min_stability: return "below-min-stability";
+    case Code::gate_disabled: return "gate-disabled";
+    case Code::deprecated: return "deprecated";
+    case Code::past_removal: return "past-removal";
+    case Code::past_removal_allowed: return "past-removal-allowed";
+    case Code::tombstoned: return "tombstoned";
+    case Code::maturity_regression: return "maturity-regression";
+    case Code::maturity_mismatch: return "maturity-mismatch";
+    case Code::gate_tier_conflict: return "gate-tier-conflict";
+    case Code::min_stability_defaulted: return "min-stability-defaulted";
+    case Code::not_json: return "not-json";
+    case Code::too_large: return "too-large";
+    case Code::unknown_field: return "unknown-field";
+    case Code::wrong_type: return "wrong-type";
+    case Code::invalid_value: return "invalid-value";
+    case Code::missing_field: return "missing-field";
+    case Code::unsupported_version: return "unsupported-version";
+    case Code::duplicate_name: return "duplicate-name";
+    case Code::undefined_plugin_ref: return "undefined-plugin-ref";
+    case Code::duplicate_plugin_ref: return "duplicate-plugin-ref";
+    case Code::unknown_type: return "unknown-type";
+    case Code::plugin_refused: return "plugin-refused";
+    case Code::tombstoned_type: return "tombstoned-type";
+    case Code::unknown_gate: return "unknown-gate";
+    case Code::locked_gate: return "locked-gate";
+    case Code::gate_locked_on: return "gate-locked-on";
+    case Code::tombstoned_gate: return "tombstoned-gate";
+    case Code::weight_on_non_scorer: return "weight-on-non-scorer";
+    case Code::invalid_weight: return "invalid-weight";
+    case Code::no_picker: return "no-picker";
+    case Code::multiple_pickers: return "multiple-pickers";
+    case Code::role_mismatch: return "role-mismatch";
+    case Code::parameters_not_object: return "parameters-not-object";
+    case Code::unknown_parameter: return "unknown-parameter";
+    case Code::parameter_type: return "parameter-type";
+    case Code::create_failed: return "create-failed";
+    case Code::unknown_event: return "unknown-event";
+    case Code::unknown_endpoint: return "unknown-endpoint";
+    case Code::unknown_profile: return "unknown-profile";
+    case Code::no_endpoints: return "no-endpoints";
+    case Code::no_candidates: return "no-candidates";
+    case Code::picker_failed: return "picker-failed";
+    case Code::picker_disabled: return "picker-disabled";
+    case Code::plugin_error: return "plugin-error";
+    case Code::bad_score: return "bad-score";
+    case Code::bad_index: return "bad-index";
+    case Code::instance_disabled: return "instance-disabled";
+    }
+    return "unknown";
+}
+
+std::string pointer_token(std::string_view key) {
+    std::string out;
+    out.reserve(key.size());
+    for (char c : key) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out += c;
+    }
+    return out;
+}
+
+} // namespace plughost::host

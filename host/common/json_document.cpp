@@ -1,0 +1,125 @@
+#include "common/json_document.hpp"
+
+#include <boost/json/parser.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+
+namespace plughost::host {
+
+std::string line_column(std::string_view text, std::size_t offset) {
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+JsonDocument parse_json_document(std::string_view text, std::string source) {
+    JsonDocument doc;
+    doc.source = std::move(source);
+    if (text.size() > kMaxDocumentBytes) {
+        doc.problem = Issue{"", Code::too_large,
+                            doc.source + " is " + std::to_string(text.size()) + " bytes; the limit is " +
+                                std::to_string(kMaxDocumentBytes) + " bytes",
+                            "a plughost config is small: check that the right file was given"};
+        return doc;
+    }
+    boost::json::parse_options options;
+    options.max_depth = kMaxDocumentDepth;
+    boost::json::parser parser(boost::json::storage_ptr(), options);
+    boost::json::error_code ec;
+    const std::size_t used = parser.write(text.data(), text.size(), ec);
+    if (ec) {
+        const bool too_deep = ec == boost::json::error::too_deep;
+        doc.problem = Issue{"", Code::not_json,
+                            doc.source + " is not valid JSON: " +
+                                (too_deep ? "nested deeper than " + std::to_string(kMaxDocumentDepth) + " levels"
+                                          : ec.message()) +
+                                " at " + line_column(text, used),
+                            "fix the JSON syntax at that position (strict JSON: no comments, no trailing commas)"};
+        return doc;
+    }
+    doc.value = parser.release();
+    return doc;
+}
+
+std::optional<JsonDocument> load_json_document(const std::filesystem::path &path, std::string &io_error) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        io_error = "cannot open " + path.string() + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        io_error = path.string() + " is not a regular file";
+        return std::nullopt;
+    }
+    std::string text;
+    // Read one byte past the limit, so an oversized file is reported as such, not cut silently.
+    const std::size_t want = std::min<std::size_t>(static_cast<std::size_t>(st.st_size), kMaxDocumentBytes + 1);
+    text.resize(want);
+    std::size_t got = 0;
+    while (got < want) {
+        const ssize_t n = ::read(fd, text.data() + got, want - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    text.resize(got);
+    if (static_cast<std::size_t>(st.st_size) > kMaxDocumentBytes) {
+        JsonDocument doc;
+        doc.source = path.string();
+        doc.problem = Issue{"", Code::too_large,
+                            path.string() + " is " + std::to_string(st.st_size) + " bytes; the limit is " +
+                                std::to_string(kMaxDocumentBytes) + " bytes",
+                            "a plughost config is small: check that the right file was given"};
+        return doc;
+    }
+    return parse_json_document(text, path.string());
+}
+
+} // namespace plughost::host
+
+#include "inspect/manifest.hpp"
+#include "common/suggest.hpp"
+
+namespace plughost::host {
+
+std::string child(std::string_view parent, std::string_view key) {
+    return std::string(parent) + "/" + pointer_token(key);
+}
+
+std::string child(std::string_view parent, std::size_t index) {
+    return std::string(parent) + "/" + std::to_string(index);
+}
+
+void check_keys(const boost::json::object &object, std::string_view path, const std::vector<std::string> &allowed,
+                std::vector<Issue> &issues) {
+    for (const auto &kv : object) {
+        const std::string key(kv.key());
+        if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+        issues.push_back({child(path, key), Code::unknown_field,
+                          "unknown field \"" + key + "\"" + did_you_mean(key, allowed),
+                          "allowed here: " + quoted_list(allowed)});
+    }
+}
+
+Issue wrong_type(std::string path, std::string_view expected, const boost::json::value &found, std::string hint) {
+    return {std::move(path), Code::wrong_type, "expected " + std::string(expected) + ", found " + describe(found),
+            std::move(hint)};
+}
+
+} // namespace plughost::host

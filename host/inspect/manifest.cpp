@@ -1,0 +1,364 @@
+#include "inspect/manifest.hpp"
+
+#include <plughost/plugin.h>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace plughost::host {
+
+std::string_view to_string(Stability s) {
+    switch (s) {
+    case Stability::dev: return "dev";
+    case Stability::alpha: return "alpha";
+    case Stability::beta: return "beta";
+    case Stability::stable: return "stable";
+    }
+    return "?";
+}
+
+std::string_view to_string(Role r) {
+    switch (r) {
+    case Role::filter: return "filter";
+    case Role::scorer: return "scorer";
+    case Role::picker: return "picker";
+    }
+    return "?";
+}
+
+std::optional<Stability> parse_stability(std::string_view s) {
+    for (auto v : {Stability::dev, Stability::alpha, Stability::beta, Stability::stable})
+        if (to_string(v) == s) return v;
+    return std::nullopt;
+}
+
+std::optional<Role> parse_role(std::string_view s) {
+    for (auto v : {Role::filter, Role::scorer, Role::picker})
+        if (to_string(v) == s) return v;
+    return std::nullopt;
+}
+
+const ParameterSpec *Manifest::find_parameter(std::string_view name) const {
+    for (const auto &p : parameters)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+const SemVer &host_abi_version() {
+    static const SemVer v{PLUGHOST_ABI_VERSION_MAJOR, PLUGHOST_ABI_VERSION_MINOR,
+                          PLUGHOST_ABI_VERSION_PATCH, {}, {}};
+    return v;
+}
+
+std::string describe(const boost::json::value &v) {
+    std::string text = boost::json::serialize(v);
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "boolean " + text;
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64: return "integer " + text;
+    case boost::json::kind::double_: return "number " + text;
+    case boost::json::kind::string: return "string " + text;
+    case boost::json::kind::array: return "array " + text;
+    case boost::json::kind::object: return "object " + text;
+    }
+    return text;
+}
+
+bool is_plugin_type_name(std::string_view s) {
+    return !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+bool is_gate_name(std::string_view s) {
+    return !s.empty() && s.size() <= 63 && s[0] >= 'A' && s[0] <= 'Z' &&
+           std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+           });
+}
+
+namespace {
+
+bool is_parameter_name(std::string_view s) {
+    return !s.empty() && s.size() <= 63 && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')) &&
+           std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+           });
+}
+
+// One line of printable text: no control characters (this is shown in terminals and logs).
+bool is_one_line(std::string_view s) {
+    return std::none_of(s.begin(), s.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7f;
+    });
+}
+
+} // namespace
+
+bool matches_parameter_type(std::string_view type, const boost::json::value &v) {
+    if (type == "boolean") return v.is_bool();
+    if (type == "integer")
+        return v.is_int64() || v.is_uint64() || (v.is_double() && std::trunc(v.get_double()) == v.get_double());
+    if (type == "number") return v.is_number();
+    if (type == "string") return v.is_string();
+    if (type == "array") return v.is_array();
+    if (type == "object") return v.is_object();
+    return false;
+}
+
+namespace {
+
+constexpr std::size_t kMaxDescription = 300;
+constexpr std::size_t kMaxMessage = 1000;
+constexpr std::size_t kMaxParameters = 64;
+
+// Reads the fields of one JSON object, recording an error per problem, and remembers which
+// keys were consumed so leftovers can be reported as unknown.
+class FieldReader {
+public:
+    FieldReader(const boost::json::object &object, std::string prefix, std::vector<FieldError> &errors)
+        : object_(object), prefix_(std::move(prefix)), errors_(errors) {
+        seen_.reserve(object_.size());
+    }
+
+    std::string field(std::string_view key) const { return prefix_ + std::string(key); }
+
+    void error(std::string_view key, std::string message) {
+        errors_.push_back({field(key), std::move(message)});
+    }
+
+    const boost::json::value *find(std::string_view key, bool required) {
+        const auto it = object_.find(key);
+        if (it == object_.end()) {
+            if (required) error(key, "is missing; it is mandatory");
+            return nullptr;
+        }
+        seen_.push_back(it->key());  // a view of the object's own key: no copy, no allocation per key
+        return &it->value();
+    }
+
+    // A string satisfying `valid`; `expected` says what valid means.
+    std::optional<std::string> text(std::string_view key, bool required, std::string_view expected,
+                                    bool (*valid)(std::string_view)) {
+        const boost::json::value *v = find(key, required);
+        if (!v) return std::nullopt;
+        if (!v->is_string() || !valid(v->get_string())) {
+            error(key, "expected " + std::string(expected) + ", found " + describe(*v));
+            return std::nullopt;
+        }
+        return std::string(v->get_string());
+    }
+
+    std::optional<SemVer> semver(std::string_view key, bool required) {
+        const boost::json::value *v = find(key, required);
+        if (!v) return std::nullopt;
+        std::optional<SemVer> parsed;
+        if (v->is_string()) parsed = SemVer::parse(v->get_string());
+        if (!parsed) error(key, "expected a semantic version such as \"1.2.0\", found " + describe(*v));
+        return parsed;
+    }
+
+    std::optional<bool> boolean(std::string_view key) {
+        const boost::json::value *v = find(key, false);
+        if (!v) return std::nullopt;
+        if (!v->is_bool()) {
+            error(key, "expected true or false, found " + describe(*v));
+            return std::nullopt;
+        }
+        return v->get_bool();
+    }
+
+    void report_unknown(std::string_view what) {
+        for (const auto &kv : object_)
+            if (std::find(seen_.begin(), seen_.end(), std::string_view(kv.key())) == seen_.end())
+                errors_.push_back({prefix_ + std::string(kv.key()),
+                                   "is not a " + std::string(what) + " field of plughost ABI " +
+                                       host_abi_version().str() + " (check its spelling)"});
+    }
+
+private:
+    const boost::json::object &object_;
+    std::string prefix_;
+    std::vector<FieldError> &errors_;
+    std::vector<std::string_view> seen_;  ///< keys of object_ that were read
+};
+
+bool nonempty_line(std::string_view s) { return !s.empty() && s.size() <= kMaxDescription && is_one_line(s); }
+bool message_line(std::string_view s) { return !s.empty() && s.size() <= kMaxMessage && is_one_line(s); }
+
+std::vector<std::string> read_type_list(FieldReader &r, std::string_view key) {
+    std::vector<std::string> out;
+    const boost::json::value *v = r.find(key, false);
+    if (!v) return out;
+    if (!v->is_array()) {
+        r.error(key, "expected an array of plugin types, found " + describe(*v));
+        return out;
+    }
+    for (std::size_t i = 0; i < v->get_array().size(); ++i) {
+        const auto &item = v->get_array()[i];
+        if (!item.is_string() || !is_plugin_type_name(item.get_string())) {
+            r.error(std::string(key) + "[" + std::to_string(i) + "]",
+                    "expected a plugin type ([a-z0-9-], 1-63 characters), found " + describe(item));
+        } else if (std::find(out.begin(), out.end(), item.get_string()) != out.end()) {
+            r.error(std::string(key) + "[" + std::to_string(i) + "]",
+                    "repeats \"" + std::string(item.get_string()) + "\"");
+        } else {
+            out.emplace_back(item.get_string());
+        }
+    }
+    return out;
+}
+
+std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldError> &errors) {
+    std::vector<ParameterSpec> out;
+    const boost::json::value *v = r.find("parameters", false);
+    if (!v) return out;
+    if (!v->is_array()) {
+        r.error("parameters", "expected an array of parameter descriptions, found " + describe(*v));
+        return out;
+    }
+    if (v->get_array().size() > kMaxParameters) {
+        r.error("parameters", "declares " + std::to_string(v->get_array().size()) +
+                                  " parameters; at most " + std::to_string(kMaxParameters) + " are allowed");
+        return out;
+    }
+    for (std::size_t i = 0; i < v->get_array().size(); ++i) {
+        const auto &item = v->get_array()[i];
+        const std::string at = "parameters[" + std::to_string(i) + "]";
+        if (!item.is_object()) {
+            r.error(at, "expected an object {name, type, default, description}, found " + describe(item));
+            continue;
+        }
+        FieldReader p(item.get_object(), at + ".", errors);
+        ParameterSpec spec;
+        const auto name = p.text("name", true, "a parameter name ([A-Za-z][A-Za-z0-9_]*, 1-63 characters)",
+                                 is_parameter_name);
+        const auto type = p.text("type", true, "one of boolean, integer, number, string, array, object",
+                                 [](std::string_view s) {
+                                     return s == "boolean" || s == "integer" || s == "number" ||
+                                            s == "string" || s == "array" || s == "object";
+                                 });
+        const auto description = p.text("description", true, "a one-line description", nonempty_line);
+        if (const boost::json::value *d = p.find("default", false); d && type) {
+            if (matches_parameter_type(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
+            else p.error("default", "expected a value of type " + *type + ", found " + describe(*d));
+        }
+        p.report_unknown("parameter");
+        if (name && std::any_of(out.begin(), out.end(), [&](const ParameterSpec &s) { return s.name == *name; }))
+            p.error("name", "repeats parameter \"" + *name + "\"");
+        if (!name || !type || !description) continue;
+        spec.name = *name;
+        spec.type = *type;
+        spec.description = *description;
+        out.push_back(std::move(spec));
+    }
+    return out;
+}
+
+} // namespace
+
+ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
+    ManifestReading reading;
+    auto &errors = reading.errors;
+
+    // The document lives only during this call: build it in a local arena instead of making a
+    // heap allocation per string, array and object (the one value kept, a parameter's default,
+    // is copied out to the default heap storage).
+    unsigned char arena[4096];
+    boost::json::monotonic_resource resource(arena, sizeof arena);
+    boost::json::parser parser;
+    parser.reset(&resource);
+    boost::json::error_code ec;
+    const std::size_t used = parser.write(json.data(), json.size(), ec);
+    if (ec) {
+        errors.push_back({"", "is not valid JSON (" + ec.message() + " at byte " + std::to_string(used) + ")"});
+        return reading;
+    }
+    const boost::json::value document = parser.release();
+    if (!document.is_object()) {
+        errors.push_back({"", "expected a JSON object, found " + describe(document)});
+        return reading;
+    }
+    const boost::json::object &object = document.get_object();
+    auto peek = [&](std::string_view key) -> std::optional<std::string> {
+        const boost::json::value *v = object.if_contains(key);
+        if (v && v->is_string()) return std::string(v->get_string());
+        return std::nullopt;
+    };
+    reading.type = peek("type");
+    reading.role = peek("role");
+    reading.version = peek("version");
+    reading.stability = peek("stability");
+
+    FieldReader r(object, "", errors);
+    reading.abi_version = r.semver("abiVersion", true);
+    if (reading.abi_version && reading.abi_version->major != host_abi.major) {
+        errors.clear();  // another major's schema: nothing else can be interpreted
+        return reading;
+    }
+    const bool newer_minor = reading.abi_version && reading.abi_version->minor > host_abi.minor;
+
+    Manifest m;
+    const auto type = r.text("type", true, "a plugin type ([a-z0-9-], 1-63 characters)", is_plugin_type_name);
+    const auto role = r.text("role", true, "one of filter, scorer, picker",
+                             [](std::string_view s) { return parse_role(s).has_value(); });
+    const auto version = r.semver("version", true);
+    const auto stability = r.text("stability", true, "one of dev, alpha, beta, stable",
+                                  [](std::string_view s) { return parse_stability(s).has_value(); });
+    const auto gate = r.text("featureGate", false, "an UpperCamelCase gate name ([A-Z][A-Za-z0-9]*, 1-63 characters)",
+                             is_gate_name);
+    const auto description = r.text("description", true, "a one-line description (1-300 characters)", nonempty_line);
+    m.thread_safe = r.boolean("threadSafe").value_or(false);
+    m.parameters = read_parameters(r, errors);
+
+    const auto deprecated = r.boolean("deprecated");
+    const boost::json::value *dep = r.find("deprecation", deprecated.value_or(false));
+    if (dep && !deprecated.value_or(false)) {
+        r.error("deprecation", "is given but \"deprecated\" is not true; set \"deprecated\": true or remove it");
+    } else if (dep && !dep->is_object()) {
+        r.error("deprecation", "expected an object {since, removedIn, message, replacements}, found " + describe(*dep));
+    } else if (dep) {
+        FieldReader d(dep->get_object(), "deprecation.", errors);
+        Deprecation out;
+        const auto since = d.semver("since", true);
+        const auto removed_in = d.semver("removedIn", true);
+        const auto message = d.text("message", true, "a one-line migration message (1-1000 characters)", message_line);
+        out.replacements = read_type_list(d, "replacements");
+        d.report_unknown("deprecation");
+        if (since && removed_in && !(*since < *removed_in))
+            d.error("removedIn", "must be later than since (" + since->str() + "), found " + removed_in->str());
+        if (since && removed_in && message) {
+            out.since = *since;
+            out.removed_in = *removed_in;
+            out.message = *message;
+            m.deprecation = std::move(out);
+        }
+    }
+
+    if (stability && gate == std::nullopt && !object.contains("featureGate") &&
+        (*stability == "dev" || *stability == "alpha"))
+        r.error("featureGate", "is missing; it is mandatory for " + *stability + " plugins");
+    if (!newer_minor) r.report_unknown("manifest");
+
+    if (!errors.empty() || !type || !role || !version || !stability || !description || !reading.abi_version)
+        return reading;
+    m.type = *type;
+    m.role = *parse_role(*role);
+    m.version = *version;
+    m.abi_version = *reading.abi_version;
+    m.stability = *parse_stability(*stability);
+    m.feature_gate = gate.value_or("");
+    m.description = *description;
+    reading.manifest = std::move(m);
+    return reading;
+}
+
+} // namespace plughost::host

@@ -1,0 +1,92 @@
+// A plugin's manifest as the host understands it, and its strict validation from JSON.
+#pragma once
+
+#include "common/semver.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plughost::host {
+
+/// Maturity tier, ordered dev < alpha < beta < stable.
+enum class Stability { dev, alpha, beta, stable };
+enum class Role { filter, scorer, picker };
+
+std::string_view to_string(Stability s);
+std::string_view to_string(Role r);
+std::optional<Stability> parse_stability(std::string_view s);
+std::optional<Role> parse_role(std::string_view s);
+
+struct ParameterSpec {
+    std::string name;
+    std::string type;  ///< boolean | integer | number | string | array | object
+    std::optional<boost::json::value> default_value;
+    std::string description;
+};
+
+struct Deprecation {
+    SemVer since;
+    SemVer removed_in;
+    std::string message;
+    std::vector<std::string> replacements;
+};
+
+/// A manifest that passed every check.
+struct Manifest {
+    std::string type;
+    Role role = Role::scorer;
+    SemVer version;
+    SemVer abi_version;
+    Stability stability = Stability::alpha;
+    std::string feature_gate;  ///< empty when the plugin declares none
+    std::string description;
+    bool thread_safe = false;
+    std::vector<ParameterSpec> parameters;
+    std::optional<Deprecation> deprecation;
+
+    const ParameterSpec *find_parameter(std::string_view name) const;
+};
+
+/// A problem with one manifest field, e.g. {"deprecation.message", "expected ..., found ..."}.
+struct FieldError {
+    std::string field;
+    std::string message;
+};
+
+/// What could be read of a manifest document, even when it is invalid.
+struct ManifestReading {
+    /// The fields operators need to recognise a plugin, as written (when they are strings).
+    std::optional<std::string> type, role, version, stability;
+    /// The ABI version the plugin declares, when it parses as semver.
+    std::optional<SemVer> abi_version;
+    /// Set only when the document is valid for this host's ABI (no errors).
+    std::optional<Manifest> manifest;
+    /// Empty when the document is valid, or when its ABI major differs from the host's (the
+    /// rest of the document is then not interpreted).
+    std::vector<FieldError> errors;
+};
+
+/// The ABI this host implements.
+const SemVer &host_abi_version();
+
+/// Parses and validates a manifest document against the schema of `host_abi`. Fields unknown
+/// to this host are errors, except in a document built for a newer ABI minor (they are then
+/// fields of that newer ABI, and the ABI rule rejects the plugin anyway).
+ManifestReading read_manifest(std::string_view json, const SemVer &host_abi = host_abi_version());
+
+/// Whether `v` is a value of parameter type `type` (boolean, integer, number, string, array,
+/// object); an integral double such as 2.0 counts as an integer.
+bool matches_parameter_type(std::string_view type, const boost::json::value &v);
+
+/// Short human description of a JSON value for messages: `string "abc"`, `integer 5`, ...
+std::string describe(const boost::json::value &v);
+
+/// Checks of names shared by manifests, configs and tombstones.
+bool is_plugin_type_name(std::string_view s);
+bool is_gate_name(std::string_view s);
+
+} // namespace plughost::host

@@ -1,0 +1,56 @@
+// One configured plugin instance: made by the plugin's `create`, destroyed by its `destroy`,
+// holding its library loaded meanwhile, and serving the host API the plugin was given.
+#pragma once
+
+#include "load/plugin_loader.hpp"
+
+#include <plughost/plugin.h>
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace plughost::host {
+
+class Instance {
+public:
+    /// Calls the plugin's `create`. On failure returns nullptr and sets `error` to the
+    /// plugin's message (or a description of what went wrong).
+    static std::unique_ptr<Instance> create(std::shared_ptr<const LoadedPlugin> plugin, std::string name,
+                                            std::string_view parameters_json, std::string &error);
+    ~Instance();
+    Instance(const Instance &) = delete;
+    Instance &operator=(const Instance &) = delete;
+
+    const std::string &name() const { return name_; }
+    const LoadedPlugin &plugin() const { return *plugin_; }
+    const Manifest &manifest() const { return plugin_->manifest(); }
+    const plughost_plugin &entry() const { return plugin_->entry(); }
+    plughost_instance *handle() const { return handle_; }
+    spdlog::logger &logger() const { return *logger_; }
+
+    /// Counters the plugin published through the host API, in order of first use.
+    const std::vector<std::pair<std::string, double>> &counters() const { return counters_; }
+
+private:
+    Instance(std::shared_ptr<const LoadedPlugin> plugin, std::string name);
+    static void log(void *context, int32_t level, plughost_str message);
+    static void count(void *context, plughost_str name, double delta);
+
+    std::shared_ptr<const LoadedPlugin> plugin_;  // released last: the code must outlive the instance
+    std::string name_;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::vector<std::pair<std::string, double>> counters_;
+    plughost_host_api api_{};
+    plughost_instance *handle_ = nullptr;
+};
+
+/// Makes untrusted text safe for one log line: control characters become escapes, and it is
+/// cut at `limit` bytes.
+std::string sanitize_line(std::string_view text, std::size_t limit = 2000);
+
+} // namespace plughost::host

@@ -1,0 +1,74 @@
+#include "load/instantiation.hpp"
+
+#include "common/json_document.hpp"
+#include "load/plugin_loader.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace plughost::host {
+
+boost::json::object effective_parameters(const boost::json::object &given, const Manifest &manifest) {
+    boost::json::object out = given;
+    for (const ParameterSpec &p : manifest.parameters)
+        if (p.default_value && !out.contains(p.name)) out[p.name] = *p.default_value;
+    return out;
+}
+
+LiveInstances instantiate(Preflight &pf, bool load_all) {
+    LiveInstances live;
+    std::map<std::size_t, std::shared_ptr<const LoadedPlugin>> loaded;
+    std::map<std::size_t, Reason> failed;
+    auto load = [&](std::size_t index) {
+        if (loaded.count(index) || failed.count(index)) return;
+        Candidate &c = pf.candidates[index];
+        LoadResult result = load_plugin(c);
+        if (result.plugin) {
+            spdlog::debug("loaded {} ({})", c.file.path.string(), c.manifest()->type);
+            loaded[index] = std::move(result.plugin);
+        } else {
+            spdlog::error("{}", result.error->message);
+            c.reasons.push_back(*result.error);
+            failed.emplace(index, *result.error);
+        }
+    };
+    if (load_all) {
+        for (std::size_t i = 0; i < pf.candidates.size(); ++i)
+            if (pf.candidates[i].admitted()) load(i);
+    }
+    for (const PlannedInstance &planned : pf.instances) load(planned.candidate);
+    for (const auto &[index, reason] : failed) {
+        bool reported = false;
+        for (const PlannedInstance &planned : pf.instances)
+            if (planned.candidate == index) {
+                pf.errors.push_back({planned.path.empty() ? "" : child(planned.path, "type"), reason.code,
+                                     "plugin \"" + planned.name + "\" cannot be loaded: " + reason.message,
+                                     "fix or replace the plugin file; `plughost check --instantiate` repeats this test"});
+                reported = true;
+            }
+        if (!reported) pf.errors.push_back({"", reason.code, reason.message, "fix or remove the plugin file"});
+    }
+
+    for (const PlannedInstance &planned : pf.instances) {
+        const auto it = loaded.find(planned.candidate);
+        if (it == loaded.end()) {
+            live.instances.emplace_back();
+            continue;
+        }
+        const std::string parameters =
+            boost::json::serialize(effective_parameters(planned.parameters, it->second->manifest()));
+        std::string error;
+        auto instance = Instance::create(it->second, planned.name, parameters, error);
+        if (!instance)
+            pf.errors.push_back({planned.path, Code::create_failed,
+                                 "plugin \"" + planned.name + "\" (" + planned.type + ") failed to start: " + error,
+                                 "check its parameters; `plughost inspect` on its file describes them"});
+        else spdlog::debug("created instance {} of {}", planned.name, planned.type);
+        live.instances.push_back(std::move(instance));
+    }
+    return live;
+}
+
+} // namespace plughost::host

@@ -1,0 +1,173 @@
+#include "load/plugin_loader.hpp"
+
+#include <boost/dll/shared_library.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <dlfcn.h>
+#include <link.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace plughost::host {
+namespace {
+
+// The name the library gets in the link map. /proc/<pid>/fd/N (not /proc/self) with the
+// descriptor kept open lets gdb find the file and its symbols.
+std::string fd_path(int fd) { return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd); }
+
+// True when a loaded object is named exactly `name` in the link map.
+bool in_link_map(const std::string &name) {
+    struct Search {
+        const std::string *name;
+        bool found;
+    } search{&name, false};
+    ::dl_iterate_phdr(
+        [](dl_phdr_info *info, std::size_t, void *data) {
+            auto *s = static_cast<Search *>(data);
+            if (info->dlpi_name && *s->name == info->dlpi_name) s->found = true;
+            return s->found ? 1 : 0;
+        },
+        &search);
+    return search.found;
+}
+
+// glibc finds an already loaded library by the name it was opened under before it looks at
+// the file. A library that could not be unloaded (C++ unique symbols make that common) keeps
+// its /proc/<pid>/fd/N name after its descriptor is gone, and a new file opened at the same
+// number would silently resolve to the old library. Move to a number no library is named by.
+bool ensure_unused_name(UniqueFd &fd) {
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        if (!in_link_map(fd_path(fd.get()))) return true;
+        const int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, fd.get() + 1);
+        if (moved < 0) return false;
+        fd.reset(moved);
+    }
+    return false;
+}
+
+std::optional<Reason> check_entry(const std::filesystem::path &path, const plughost_plugin *entry,
+                                  const Manifest &manifest, const std::string &note_json) {
+    const std::string who = path.string() + ": ";
+    if (entry->struct_size < offsetof(plughost_plugin, pick) + sizeof(entry->pick))
+        return Reason{Code::bad_entry, who + "its plughost_entry is " + std::to_string(entry->struct_size) +
+                                           " bytes, too small for ABI 1.0; rebuild it with the plughost SDK"};
+    if (entry->abi_major != manifest.abi_version.major || entry->abi_minor != manifest.abi_version.minor ||
+        entry->abi_patch != manifest.abi_version.patch)
+        return Reason{Code::manifest_mismatch,
+                      who + "its plughost_entry is built against ABI " + std::to_string(entry->abi_major) + "." +
+                          std::to_string(entry->abi_minor) + "." + std::to_string(entry->abi_patch) +
+                          " but its manifest note says " + manifest.abi_version.str() +
+                          "; rebuild the plugin so both come from one declaration"};
+    if (!entry->manifest_json.data || entry->manifest_json.size > kMaxManifestBytes)
+        return Reason{Code::bad_entry, who + "its plughost_entry carries no manifest; rebuild it with the plughost SDK"};
+
+    const std::string_view entry_json(entry->manifest_json.data, entry->manifest_json.size);
+    if (entry_json != note_json) {
+        boost::json::error_code ec;
+        const boost::json::value loaded = boost::json::parse(entry_json, ec);
+        const boost::json::value noted = boost::json::parse(note_json);
+        std::string fields;
+        if (ec || !loaded.is_object()) {
+            fields = "(the entry's manifest is not a JSON object)";
+        } else {
+            auto differs = [&](std::string_view key) {
+                const auto *a = noted.get_object().if_contains(key);
+                const auto *b = loaded.get_object().if_contains(key);
+                return !a || !b || *a != *b;
+            };
+            for (const auto &kv : noted.get_object())
+                if (differs(kv.key())) fields += (fields.empty() ? "" : ", ") + std::string(kv.key());
+            for (const auto &kv : loaded.get_object())
+                if (!noted.get_object().contains(kv.key())) fields += (fields.empty() ? "" : ", ") + std::string(kv.key());
+        }
+        if (!fields.empty())
+            return Reason{Code::manifest_mismatch,
+                          who + "the manifest compiled into plughost_entry differs from the ELF note in " + fields +
+                              "; admission judged the note, so the plugin is refused: rebuild it so both come from "
+                              "one declaration (PLUGHOST_PLUGIN or PLUGHOST_DECLARE_PLUGIN)"};
+    }
+    if (!entry->create || !entry->destroy)
+        return Reason{Code::bad_entry, who + "its plughost_entry lacks the required create or destroy function"};
+    const bool has_role_hook = manifest.role == Role::filter   ? entry->filter != nullptr
+                               : manifest.role == Role::scorer ? entry->score != nullptr
+                                                               : entry->pick != nullptr;
+    if (!has_role_hook)
+        return Reason{Code::bad_entry, who + "declares role " + std::string(to_string(manifest.role)) +
+                                           " but its plughost_entry has no " +
+                                           (manifest.role == Role::filter   ? "filter"
+                                            : manifest.role == Role::scorer ? "score"
+                                                                            : "pick") +
+                                           " function"};
+    return std::nullopt;
+}
+
+} // namespace
+
+LoadedPlugin::LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
+                           const plughost_plugin *entry, Manifest manifest)
+    : path_(std::move(path)), fd_(std::move(fd)), library_(std::move(library)), entry_(entry),
+      manifest_(std::move(manifest)) {}
+
+LoadedPlugin::~LoadedPlugin() {
+    const std::string name = fd_path(fd_.get());
+    library_->unload();
+    if (in_link_map(name)) {
+        // Still mapped (e.g. it holds C++ unique symbols): keep the descriptor, so its name
+        // can never be given to another file.
+        spdlog::debug("{} stays mapped after unload; keeping descriptor {} open", path_.string(), fd_.get());
+        (void)fd_.release();
+    }
+}
+
+LoadResult load_plugin(Candidate &candidate) {
+    LoadResult out;
+    const std::filesystem::path &path = candidate.file.path;
+    const Manifest *manifest = candidate.manifest();
+    if (!candidate.admitted() || !manifest || !candidate.file.fd) {
+        out.error = Reason{Code::load_failed, path.string() + ": was not admitted with an open descriptor; "
+                                                              "only admitted plugins are loaded"};
+        return out;
+    }
+    UniqueFd fd = std::move(candidate.file.fd);
+    if (!ensure_unused_name(fd)) {
+        out.error = Reason{Code::load_failed, path.string() + ": no free descriptor name to load it under"};
+        return out;
+    }
+    const std::string name = fd_path(fd.get());
+    boost::dll::shared_library library;
+    boost::dll::fs::error_code ec;
+    ::dlerror();
+    library.load(name, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+    if (ec || !library.is_loaded()) {
+        const char *why = ::dlerror();
+        std::string text = why ? why : ec.message();
+        if (const auto at = text.find(name); at != std::string::npos) text.replace(at, name.size(), path.string());
+        out.error = Reason{Code::load_failed,
+                           path.string() + ": dlopen failed: " + text +
+                               "; if a symbol is undefined, the plugin needs a library this host does not provide: "
+                               "link the plugin against its dependencies (-Wl,--no-undefined finds this at build time)"};
+        return out;
+    }
+    spdlog::debug("loaded {} as {}", path.string(), name);
+    if (!library.has(PLUGHOST_ENTRY_SYMBOL)) {
+        out.error = Reason{Code::missing_entry, path.string() + ": exports no \"" PLUGHOST_ENTRY_SYMBOL
+                                                                "\" symbol; declare the plugin with PLUGHOST_PLUGIN "
+                                                                "(C++) or PLUGHOST_DECLARE_PLUGIN (C) and export it"};
+        return out;
+    }
+    const auto *entry = &library.get<const plughost_plugin>(PLUGHOST_ENTRY_SYMBOL);
+    if (auto problem = check_entry(path, entry, *manifest, candidate.file.manifest_json)) {
+        out.error = std::move(problem);
+        return out;
+    }
+    out.plugin = std::make_shared<const LoadedPlugin>(path, std::move(fd),
+                                                      std::make_unique<boost::dll::shared_library>(std::move(library)),
+                                                      entry, *manifest);
+    return out;
+}
+
+} // namespace plughost::host

@@ -1,0 +1,55 @@
+// Loading an admitted plugin file: dlopen from the descriptor that was inspected, resolve the
+// entry, and check it against the note before any instance is made.
+#pragma once
+
+#include "admission/admission.hpp"
+#include "common/diagnostic.hpp"
+#include "inspect/manifest.hpp"
+#include "common/unique_fd.hpp"
+
+#include <plughost/plugin.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace plughost::host {
+
+/// A loaded plugin library. Instances hold it through a shared_ptr, so it stays loaded while
+/// any instance of it exists.
+class LoadedPlugin {
+public:
+    LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
+                 const plughost_plugin *entry, Manifest manifest);
+    ~LoadedPlugin();
+    LoadedPlugin(const LoadedPlugin &) = delete;
+    LoadedPlugin &operator=(const LoadedPlugin &) = delete;
+
+    const std::filesystem::path &path() const { return path_; }
+    const Manifest &manifest() const { return manifest_; }
+    const plughost_plugin &entry() const { return *entry_; }
+
+private:
+    std::filesystem::path path_;
+    UniqueFd fd_;
+    std::unique_ptr<boost::dll::shared_library> library_;  // Boost.DLL stays out of this header
+    const plughost_plugin *entry_;
+    Manifest manifest_;
+};
+
+struct LoadResult {
+    std::shared_ptr<const LoadedPlugin> plugin;
+    std::optional<Reason> error;  ///< set when loading failed; nothing stays loaded then
+};
+
+/// Loads an admitted candidate from its open descriptor (which it takes over). Failures
+/// (dlopen errors such as unresolved symbols, a missing or malformed entry, an entry whose
+/// manifest differs from the note) come back as a Reason, never as a crash.
+LoadResult load_plugin(Candidate &candidate);
+
+} // namespace plughost::host

@@ -1,0 +1,213 @@
+#include "plan/config.hpp"
+
+#include "embedded_data.hpp"
+#include "common/json_document.hpp"
+#include "common/suggest.hpp"
+
+#include <stdexcept>
+
+namespace plughost::host {
+namespace {
+
+bool is_instance_name(std::string_view s) {
+    if (s.empty() || s.size() > 128) return false;
+    for (char c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    return true;
+}
+
+const boost::json::object *object_at(const boost::json::value &v, const std::string &path, std::string_view what,
+                                     std::vector<Issue> &issues) {
+    if (v.is_object()) return &v.get_object();
+    issues.push_back(wrong_type(path, what, v));
+    return nullptr;
+}
+
+std::optional<std::string> string_at(const boost::json::object &o, std::string_view key, const std::string &path,
+                                     bool required, std::vector<Issue> &issues, std::string_view expected = "a string") {
+    const auto *v = o.if_contains(key);
+    if (!v) {
+        if (required)
+            issues.push_back({child(path, key), Code::missing_field, "missing required field \"" + std::string(key) + "\"",
+                              "add it"});
+        return std::nullopt;
+    }
+    if (!v->is_string()) {
+        issues.push_back(wrong_type(child(path, key), expected, *v));
+        return std::nullopt;
+    }
+    return std::string(v->get_string());
+}
+
+void read_policy(const boost::json::value &v, Config &config, std::vector<Issue> &issues) {
+    const auto *o = object_at(v, "/policy", "an object", issues);
+    if (!o) return;
+    check_keys(*o, "/policy", {"minStability", "rejectDeprecated", "allowPastRemoval", "tombstonesFile", "maturityFile"},
+               issues);
+    if (const auto tier = string_at(*o, "minStability", "/policy", false, issues)) {
+        config.policy.min_stability = parse_stability(*tier);
+        if (!config.policy.min_stability)
+            issues.push_back({"/policy/minStability", Code::invalid_value,
+                              "\"" + *tier + "\" is not a stability tier" +
+                                  did_you_mean(*tier, {"dev", "alpha", "beta", "stable"}),
+                              "use one of \"dev\", \"alpha\", \"beta\", \"stable\""});
+    }
+    if (const auto *r = o->if_contains("rejectDeprecated")) {
+        if (r->is_bool()) config.policy.reject_deprecated = r->get_bool();
+        else issues.push_back(wrong_type("/policy/rejectDeprecated", "true or false", *r));
+    }
+    if (const auto *a = o->if_contains("allowPastRemoval")) {
+        if (!a->is_array()) {
+            issues.push_back(wrong_type("/policy/allowPastRemoval", "an array of plugin types", *a));
+        } else {
+            for (std::size_t i = 0; i < a->get_array().size(); ++i) {
+                const auto &t = a->get_array()[i];
+                if (t.is_string() && is_plugin_type_name(t.get_string()))
+                    config.policy.allow_past_removal.emplace_back(t.get_string());
+                else issues.push_back(wrong_type(child("/policy/allowPastRemoval", i), "a plugin type", t));
+            }
+        }
+    }
+    config.policy.tombstones_file = string_at(*o, "tombstonesFile", "/policy", false, issues, "a file path");
+    config.policy.maturity_file = string_at(*o, "maturityFile", "/policy", false, issues, "a file path");
+}
+
+void read_gates(const boost::json::value &v, Config &config, std::vector<Issue> &issues) {
+    if (v.is_object()) {
+        for (const auto &kv : v.get_object()) {
+            const std::string at = child("/featureGates", kv.key());
+            if (kv.value().is_bool()) config.feature_gates[std::string(kv.key())] = {kv.value().get_bool(), at};
+            else issues.push_back(wrong_type(at, "true or false", kv.value()));
+        }
+    } else if (v.is_array()) {  // the upstream list form: every listed gate is on
+        for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+            const auto &g = v.get_array()[i];
+            const std::string at = child("/featureGates", i);
+            if (g.is_string()) config.feature_gates[std::string(g.get_string())] = {true, at};
+            else issues.push_back(wrong_type(at, "a gate name", g));
+        }
+    } else {
+        issues.push_back(wrong_type("/featureGates", "an object {\"Gate\": true} or a list [\"Gate\"]", v));
+    }
+}
+
+void read_plugins(const boost::json::value &v, Config &config, std::vector<Issue> &issues) {
+    if (!v.is_array()) {
+        issues.push_back(wrong_type("/plugins", "an array of plugins {type, name, parameters}", v));
+        return;
+    }
+    for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+        const std::string at = child("/plugins", i);
+        const auto *o = object_at(v.get_array()[i], at, "an object {type, name, parameters}", issues);
+        if (!o) continue;
+        check_keys(*o, at, {"type", "name", "parameters"}, issues);
+        PluginConfig p;
+        p.path = at;
+        const auto type = string_at(*o, "type", at, true, issues, "a plugin type");
+        if (type && !is_plugin_type_name(*type)) {
+            issues.push_back({child(at, "type"), Code::invalid_value, "\"" + *type + "\" is not a plugin type",
+                              "plugin types are 1-63 characters of [a-z0-9-], e.g. \"queue-scorer\""});
+        }
+        p.type = type.value_or("");
+        const auto name = string_at(*o, "name", at, false, issues, "an instance name");
+        if (name && !is_instance_name(*name))
+            issues.push_back({child(at, "name"), Code::invalid_value,
+                              "instance names are 1-128 printable characters, found \"" + *name + "\"", ""});
+        p.name = name.value_or(p.type);
+        if (const auto *params = o->if_contains("parameters")) {
+            if (params->is_object()) p.parameters = params->get_object();
+            else
+                issues.push_back({child(at, "parameters"), Code::parameters_not_object,
+                                  "parameters must be an object, found " + describe(*params),
+                                  "write them as {\"name\": value, ...}; run `plughost inspect` on the plugin to see them"});
+        }
+        config.plugins.push_back(std::move(p));
+    }
+}
+
+void read_profiles(const boost::json::value &v, Config &config, std::vector<Issue> &issues) {
+    if (!v.is_array()) {
+        issues.push_back(wrong_type("/schedulingProfiles", "an array of profiles {name, plugins}", v));
+        return;
+    }
+    for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+        const std::string at = child("/schedulingProfiles", i);
+        const auto *o = object_at(v.get_array()[i], at, "an object {name, plugins}", issues);
+        if (!o) continue;
+        check_keys(*o, at, {"name", "plugins"}, issues);
+        ProfileConfig profile;
+        profile.path = at;
+        profile.name = string_at(*o, "name", at, true, issues, "a profile name").value_or("");
+        const auto *refs = o->if_contains("plugins");
+        if (!refs) {
+            issues.push_back({child(at, "plugins"), Code::missing_field, "missing required field \"plugins\"",
+                              "list the profile's plugins as {\"pluginRef\": name, \"weight\": number}"});
+        } else if (!refs->is_array()) {
+            issues.push_back(wrong_type(child(at, "plugins"), "an array of {pluginRef, weight}", *refs));
+        } else {
+            for (std::size_t j = 0; j < refs->get_array().size(); ++j) {
+                const std::string ref_at = child(child(at, "plugins"), j);
+                const auto *r = object_at(refs->get_array()[j], ref_at, "an object {pluginRef, weight}", issues);
+                if (!r) continue;
+                check_keys(*r, ref_at, {"pluginRef", "weight"}, issues);
+                PluginRefConfig ref;
+                ref.path = ref_at;
+                ref.plugin_ref = string_at(*r, "pluginRef", ref_at, true, issues, "a plugin name").value_or("");
+                if (const auto *w = r->if_contains("weight")) {
+                    if (!w->is_number()) issues.push_back(wrong_type(child(ref_at, "weight"), "a number", *w));
+                    else ref.weight = w->to_number<double>();
+                }
+                profile.plugins.push_back(std::move(ref));
+            }
+        }
+        config.profiles.push_back(std::move(profile));
+    }
+}
+
+void read_runtime(const boost::json::value &v, Config &config, std::vector<Issue> &issues) {
+    const auto *o = object_at(v, "/runtime", "an object", issues);
+    if (!o) return;
+    check_keys(*o, "/runtime", {"maxConsecutiveFaults"}, issues);
+    if (const auto *m = o->if_contains("maxConsecutiveFaults")) {
+        if (m->is_int64() && m->get_int64() >= 1 && m->get_int64() <= 1'000'000)
+            config.runtime.max_consecutive_faults = static_cast<std::uint32_t>(m->get_int64());
+        else
+            issues.push_back({"/runtime/maxConsecutiveFaults", Code::invalid_value,
+                              "expected an integer from 1 to 1000000, found " + describe(*m), ""});
+    }
+}
+
+} // namespace
+
+Config read_config(const boost::json::value &document, std::string source, std::vector<Issue> &issues) {
+    Config config;
+    config.source = std::move(source);
+    const auto *root = object_at(document, "", "a JSON object (the config)", issues);
+    if (!root) return config;
+    check_keys(*root, "", {"apiVersion", "kind", "policy", "featureGates", "plugins", "schedulingProfiles", "runtime"},
+               issues);
+    if (const auto api = string_at(*root, "apiVersion", "", false, issues); api && *api != kConfigApiVersion)
+        issues.push_back({"/apiVersion", Code::unsupported_version,
+                          "apiVersion \"" + *api + "\" is not supported by plughost " + std::string(PLUGHOST_VERSION_STRING),
+                          "use \"" + std::string(kConfigApiVersion) + "\""});
+    if (const auto kind = string_at(*root, "kind", "", false, issues); kind && *kind != kConfigKind)
+        issues.push_back({"/kind", Code::invalid_value, "kind \"" + *kind + "\" is not a plughost config",
+                          "use \"" + std::string(kConfigKind) + "\""});
+    if (const auto *v = root->if_contains("policy")) read_policy(*v, config, issues);
+    if (const auto *v = root->if_contains("featureGates")) read_gates(*v, config, issues);
+    if (const auto *v = root->if_contains("plugins")) read_plugins(*v, config, issues);
+    if (const auto *v = root->if_contains("schedulingProfiles")) read_profiles(*v, config, issues);
+    if (const auto *v = root->if_contains("runtime")) read_runtime(*v, config, issues);
+    return config;
+}
+
+const boost::json::value &default_config_document() {
+    static const boost::json::value doc = [] {
+        auto parsed = parse_json_document(embedded::default_config_json, "the built-in default config");
+        if (parsed.problem) throw std::logic_error("the built-in default config is invalid");  // caught by its test
+        return parsed.value;
+    }();
+    return doc;
+}
+
+} // namespace plughost::host

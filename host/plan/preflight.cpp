@@ -1,0 +1,339 @@
+#include "plan/preflight.hpp"
+
+#include "common/json_document.hpp"
+#include "common/suggest.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace plughost::host {
+namespace {
+
+// Reads an operator-given tombstone or maturity file into the policy.
+template <class Reader, class Target>
+void add_data_file(const std::optional<std::string> &flag, const std::optional<std::string> &from_config,
+                   const std::filesystem::path &config_dir, const std::string &config_path, Reader read, Target &into,
+                   std::vector<Issue> &errors, std::optional<std::string> &io_error) {
+    if (!flag && !from_config) return;
+    std::filesystem::path file = flag ? *flag : *from_config;
+    if (!flag && file.is_relative()) file = config_dir / file;  // config paths are relative to the config
+    std::string unreadable;
+    auto doc = load_json_document(file, unreadable);
+    if (!doc) {
+        if (flag) io_error = unreadable;
+        else errors.push_back({config_path, Code::io_error, unreadable, "fix the path (relative paths start at the config's directory)"});
+        return;
+    }
+    if (doc->problem) {
+        doc->problem->path = flag ? doc->problem->path : config_path;
+        errors.push_back(*doc->problem);
+        return;
+    }
+    for (Issue &issue : read(doc->value, file.string(), into)) {
+        issue.message = file.string() + " at " + (issue.path.empty() ? "/" : issue.path) + ": " + issue.message;
+        issue.path = flag ? "" : config_path;
+        errors.push_back(std::move(issue));
+    }
+}
+
+std::vector<std::string> declared_types(const std::vector<Candidate> &candidates) {
+    std::set<std::string> types;
+    for (const Candidate &c : candidates)
+        if (auto t = c.declared_type()) types.insert(*t);
+    return {types.begin(), types.end()};
+}
+
+std::string reasons_text(const Candidate &c) {
+    std::string out;
+    for (const Reason &r : c.reasons) out += (out.empty() ? "" : "; ") + std::string("[") + std::string(to_string(r.code)) + "] " + r.message;
+    return out;
+}
+
+void check_parameters(const PluginConfig &p, const Manifest &m, std::vector<Issue> &errors) {
+    std::vector<std::string> names;
+    for (const auto &spec : m.parameters) names.push_back(spec.name);
+    for (const auto &kv : p.parameters) {
+        const std::string at = child(child(p.path, "parameters"), kv.key());
+        const ParameterSpec *spec = m.find_parameter(kv.key());
+        if (!spec) {
+            errors.push_back({at, Code::unknown_parameter,
+                              "plugin type \"" + m.type + "\" has no parameter \"" + std::string(kv.key()) + "\"" +
+                                  did_you_mean(kv.key(), names),
+                              names.empty() ? "it takes no parameters" : "its parameters are " + quoted_list(names) +
+                                                                             "; `plughost inspect` describes them"});
+        } else if (!matches_parameter_type(spec->type, kv.value())) {
+            errors.push_back({at, Code::parameter_type,
+                              "parameter \"" + spec->name + "\" of \"" + m.type + "\" expects " + spec->type + ", found " +
+                                  describe(kv.value()),
+                              spec->name + ": " + spec->description});
+        }
+    }
+}
+
+class Planner {
+public:
+    Planner(Preflight &pf) : pf_(pf) {}
+
+    void run() {
+        plan_instances();
+        if (pf_.config.profiles.empty()) plan_default_profile();
+        else plan_profiles();
+    }
+
+private:
+    void error(std::string path, Code code, std::string message, std::string hint) {
+        pf_.errors.push_back({std::move(path), code, std::move(message), std::move(hint)});
+    }
+
+    std::optional<std::size_t> admitted_candidate(const std::string &type) const {
+        for (std::size_t i = 0; i < pf_.candidates.size(); ++i)
+            if (pf_.candidates[i].admitted() && pf_.candidates[i].manifest()->type == type) return i;
+        return std::nullopt;
+    }
+
+    void plan_instances() {
+        std::map<std::string, std::string> names;  // name -> path of first use
+        const auto known = declared_types(pf_.candidates);
+        for (const PluginConfig &p : pf_.config.plugins) {
+            if (p.type.empty() || !is_plugin_type_name(p.type)) continue;  // already reported
+            const std::string type_at = child(p.path, "type");
+            if (auto [it, fresh] = names.emplace(p.name, p.path); !fresh) {
+                error(child(p.path, "name"), Code::duplicate_name,
+                      "plugin name \"" + p.name + "\" is already used at " + it->second,
+                      "give each plugin a unique \"name\" (it defaults to the type)");
+                continue;
+            }
+            if (const Tombstone *t = pf_.policy->tombstones.find_plugin(p.type)) {
+                error(type_at, Code::tombstoned_type, removal_text(*t, "plugin type"), replacement_hint(*t));
+                continue;
+            }
+            std::vector<const Candidate *> providers;
+            for (const Candidate &c : pf_.candidates)
+                if (c.declared_type() == p.type) providers.push_back(&c);
+            if (providers.empty()) {
+                error(type_at, Code::unknown_type,
+                      "no plugin file declares type \"" + p.type + "\"" + did_you_mean(p.type, known),
+                      "`plughost list` shows the types found in the plugin directory; add the plugin's .so there");
+                continue;
+            }
+            const auto index = admitted_candidate(p.type);
+            if (!index) {
+                error(type_at, Code::plugin_refused,
+                      "plugin type \"" + p.type + "\" is refused by admission: " + reasons_text(*providers.front()),
+                      "each reason above says what to change; `plughost list` shows every file's decision");
+                continue;
+            }
+            const Candidate &c = pf_.candidates[*index];
+            check_parameters(p, *c.manifest(), pf_.errors);
+            for (const Reason &w : c.warnings) pf_.warnings.push_back({type_at, w.code, w.message, ""});
+            pf_.instances.push_back({p.name, p.type, c.manifest()->role, p.parameters, p.path, *index, false});
+        }
+    }
+
+    std::optional<std::size_t> instance_named(const std::string &name) const {
+        for (std::size_t i = 0; i < pf_.instances.size(); ++i)
+            if (pf_.instances[i].name == name) return i;
+        return std::nullopt;
+    }
+
+    bool configured_but_unusable(const std::string &name) const {
+        for (const PluginConfig &p : pf_.config.plugins)
+            if (p.name == name) return true;
+        return false;
+    }
+
+    void plan_profiles() {
+        std::map<std::string, std::string> profile_names;
+        std::set<std::size_t> used;
+        std::vector<std::string> all_names;
+        for (const PluginConfig &p : pf_.config.plugins) all_names.push_back(p.name);
+        for (const ProfileConfig &cfg : pf_.config.profiles) {
+            if (auto [it, fresh] = profile_names.emplace(cfg.name, cfg.path); !fresh && !cfg.name.empty())
+                error(child(cfg.path, "name"), Code::duplicate_name,
+                      "profile name \"" + cfg.name + "\" is already used at " + it->second, "give each profile a unique name");
+            PlannedProfile profile{cfg.name, {}, {}, 0, false};
+            std::vector<std::size_t> pickers;
+            std::set<std::string> refs_seen;
+            bool complete = true;
+            for (const PluginRefConfig &ref : cfg.plugins) {
+                if (ref.plugin_ref.empty()) {
+                    complete = false;
+                    continue;
+                }
+                const std::string ref_at = child(ref.path, "pluginRef");
+                if (!refs_seen.insert(ref.plugin_ref).second) {
+                    error(ref_at, Code::duplicate_plugin_ref,
+                          "plugin \"" + ref.plugin_ref + "\" appears twice in profile \"" + cfg.name + "\"",
+                          "list each plugin once; configure a second instance under another name to run it twice");
+                    continue;
+                }
+                const auto index = instance_named(ref.plugin_ref);
+                if (!index) {
+                    complete = false;
+                    if (!configured_but_unusable(ref.plugin_ref))
+                        error(ref_at, Code::undefined_plugin_ref,
+                              "no plugin named \"" + ref.plugin_ref + "\" is defined" + did_you_mean(ref.plugin_ref, all_names),
+                              "pluginRef names an entry of /plugins by its \"name\" (which defaults to its type)");
+                    continue;
+                }
+                used.insert(*index);
+                const PlannedInstance &inst = pf_.instances[*index];
+                if (ref.weight && inst.role != Role::scorer) {
+                    error(child(ref.path, "weight"), Code::weight_on_non_scorer,
+                          "\"" + inst.name + "\" is a " + std::string(to_string(inst.role)) + "; only scorers take a weight",
+                          "remove the weight");
+                    continue;
+                }
+                if (ref.weight && (!std::isfinite(*ref.weight) || *ref.weight < 0)) {
+                    error(child(ref.path, "weight"), Code::invalid_weight,
+                          "weight must be a finite number >= 0, found " + fmt::format("{:g}", *ref.weight),
+                          "a scorer's weight multiplies its score in [0, 1]; 0 disables it");
+                    continue;
+                }
+                switch (inst.role) {
+                case Role::filter: profile.filters.push_back(*index); break;
+                case Role::scorer: profile.scorers.emplace_back(*index, ref.weight.value_or(1.0)); break;
+                case Role::picker: pickers.push_back(*index); break;
+                }
+            }
+            if (pickers.empty() && complete) {
+                error(cfg.path, Code::no_picker, "profile \"" + cfg.name + "\" has no picker",
+                      "add a picker to its plugins, e.g. {\"pluginRef\": \"max-score-picker\"} with that plugin configured");
+            } else if (pickers.size() > 1) {
+                std::vector<std::string> names;
+                for (auto i : pickers) names.push_back(pf_.instances[i].name);
+                error(cfg.path, Code::multiple_pickers,
+                      "profile \"" + cfg.name + "\" has " + std::to_string(pickers.size()) + " pickers: " + quoted_list(names),
+                      "keep exactly one picker per profile");
+            } else if (!pickers.empty()) {
+                profile.picker = pickers.front();
+                pf_.profiles.push_back(std::move(profile));
+            }
+        }
+        for (std::size_t i = 0; i < pf_.instances.size(); ++i)
+            if (!used.count(i))
+                pf_.warnings.push_back({pf_.instances[i].path, Code::invalid_value,
+                                        "plugin \"" + pf_.instances[i].name + "\" is configured but used by no profile",
+                                        "reference it from a scheduling profile, or remove it"});
+    }
+
+    // Like the upstream picker: every configured filter in order, every scorer at weight 1, and
+    // the configured picker (max-score-picker when there is none).
+    void plan_default_profile() {
+        if (pf_.config.plugins.empty()) {
+            for (const Issue &e : pf_.errors)
+                if (e.path.rfind("/plugins", 0) == 0) return;  // already reported as malformed
+            error("/plugins", Code::missing_field, "the config configures no plugins",
+                  "add at least a picker, e.g. {\"type\": \"max-score-picker\"}");
+            return;
+        }
+        PlannedProfile profile{"default", {}, {}, 0, true};
+        std::vector<std::size_t> pickers;
+        for (std::size_t i = 0; i < pf_.instances.size(); ++i) {
+            switch (pf_.instances[i].role) {
+            case Role::filter: profile.filters.push_back(i); break;
+            case Role::scorer: profile.scorers.emplace_back(i, 1.0); break;
+            case Role::picker: pickers.push_back(i); break;
+            }
+        }
+        if (pickers.size() > 1) {
+            error("/schedulingProfiles", Code::multiple_pickers,
+                  "without schedulingProfiles, plughost builds one default profile, but " + std::to_string(pickers.size()) +
+                      " pickers are configured",
+                  "define schedulingProfiles, each naming one picker");
+            return;
+        }
+        if (pickers.empty()) {
+            const auto index = admitted_candidate("max-score-picker");
+            if (!index) {
+                error("/plugins", Code::no_picker,
+                      "no picker is configured and max-score-picker, the default, is not available",
+                      "configure a picker in /plugins");
+                return;
+            }
+            pickers.push_back(pf_.instances.size());
+            pf_.instances.push_back({"max-score-picker", "max-score-picker", Role::picker, {}, "", *index, true});
+        }
+        profile.picker = pickers.front();
+        pf_.profiles.push_back(std::move(profile));
+    }
+
+    Preflight &pf_;
+};
+
+} // namespace
+
+std::shared_ptr<Policy> make_policy(const Config &config, const std::filesystem::path &config_dir,
+                                    const PolicyOverrides &overrides, std::vector<Issue> &errors,
+                                    std::vector<Issue> &warnings, std::optional<std::string> &io_error) {
+    auto policy = std::make_shared<Policy>();
+    if (overrides.min_stability) {
+        policy->min_stability = *overrides.min_stability;
+        policy->min_stability_defaulted = false;
+        policy->min_stability_source = "--min-stability";
+    } else if (config.policy.min_stability) {
+        policy->min_stability = *config.policy.min_stability;
+        policy->min_stability_defaulted = false;
+        policy->min_stability_source = "/policy/minStability";
+    } else {
+        warnings.push_back({"/policy/minStability", Code::min_stability_defaulted,
+                            "minStability is not set, so it defaults to beta: alpha and dev plugins are refused",
+                            "set policy.minStability (or --min-stability) to make this an explicit decision"});
+    }
+    policy->gates = config.feature_gates;
+    for (const auto &[name, setting] : overrides.feature_gates) policy->gates[name] = setting;
+    policy->reject_deprecated = overrides.reject_deprecated.value_or(config.policy.reject_deprecated.value_or(false));
+    for (const auto &t : config.policy.allow_past_removal) policy->allow_past_removal.insert(t);
+    for (const auto &t : overrides.allow_past_removal) policy->allow_past_removal.insert(t);
+    add_data_file(overrides.tombstones_file, config.policy.tombstones_file, config_dir, "/policy/tombstonesFile",
+                  read_tombstones, policy->tombstones, errors, io_error);
+    add_data_file(overrides.maturity_file, config.policy.maturity_file, config_dir, "/policy/maturityFile",
+                  read_maturity, policy->maturity, errors, io_error);
+    return policy;
+}
+
+Preflight preflight(const PreflightInputs &in) {
+    Preflight pf;
+    std::filesystem::path config_dir = ".";
+    switch (in.config_source) {
+    case ConfigSource::none: pf.config.source = "no config"; break;
+    case ConfigSource::built_in:
+        pf.config = read_config(default_config_document(), "the built-in default config", pf.errors);
+        break;
+    case ConfigSource::file: {
+        std::string unreadable;
+        auto doc = load_json_document(in.config_file, unreadable);
+        if (!doc) {
+            pf.io_error = "config: " + unreadable;
+            return pf;
+        }
+        config_dir = in.config_file.parent_path();
+        if (doc->problem) {
+            pf.errors.push_back(*doc->problem);
+            pf.config.source = in.config_file.string();
+        } else {
+            pf.config = read_config(doc->value, in.config_file.string(), pf.errors);
+        }
+        break;
+    }
+    }
+    pf.policy = make_policy(pf.config, config_dir, in.overrides, pf.errors, pf.warnings, pf.io_error);
+    if (pf.io_error) return pf;
+
+    auto rules = foundation_rules();
+    for (auto &rule : policy_rules(pf.policy)) rules.push_back(std::move(rule));
+    auto admission = admit_directory(in.plugin_dir, rules, in.keep_files_open);
+    if (admission.error) {
+        pf.io_error = *admission.error;
+        return pf;
+    }
+    pf.candidates = std::move(admission.candidates);
+    FeatureGates(manifests_of(pf.candidates), pf.policy->gates).check(pf.policy->tombstones, pf.errors, pf.warnings);
+    if (in.config_source != ConfigSource::none) Planner(pf).run();
+    return pf;
+}
+
+} // namespace plughost::host

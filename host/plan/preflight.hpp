@@ -1,0 +1,87 @@
+// Pre-flight: everything up to admission, without loading any plugin code. Reads the config,
+// builds the policy (config, then command-line overrides), admits the plugin directory, checks
+// the gate settings, and plans the configured instances and scheduling profiles. Every problem
+// is collected, never only the first.
+#pragma once
+
+#include "admission/admission.hpp"
+#include "plan/config.hpp"
+#include "admission/policy.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plughost::host {
+
+/// Policy settings given on the command line; each overrides the config's.
+struct PolicyOverrides {
+    std::optional<Stability> min_stability;
+    GateSettings feature_gates;
+    std::optional<bool> reject_deprecated;
+    std::vector<std::string> allow_past_removal;
+    std::optional<std::string> tombstones_file;
+    std::optional<std::string> maturity_file;
+};
+
+enum class ConfigSource {
+    none,      ///< policy defaults only, no instances planned (list, gates without --config)
+    built_in,  ///< the built-in default config (run without --config)
+    file,      ///< the operator's file
+};
+
+struct PreflightInputs {
+    std::filesystem::path plugin_dir;
+    ConfigSource config_source = ConfigSource::none;
+    std::filesystem::path config_file;
+    PolicyOverrides overrides;
+    bool keep_files_open = false;  ///< keep admitted files open for loading
+};
+
+/// One plugin instance the config asks for.
+struct PlannedInstance {
+    std::string name;
+    std::string type;
+    Role role = Role::scorer;
+    boost::json::object parameters;
+    std::string path;           ///< where the config declares it ("" when implicit)
+    std::size_t candidate = 0;  ///< index of the admitted file providing the type
+    bool implicit = false;      ///< added by the default profile (max-score-picker)
+};
+
+/// A scheduling profile with every reference resolved to an index into the instances.
+struct PlannedProfile {
+    std::string name;
+    std::vector<std::size_t> filters;
+    std::vector<std::pair<std::size_t, double>> scorers;  ///< instance, weight
+    std::size_t picker = 0;
+    bool defaulted = false;  ///< built because the config has no schedulingProfiles
+};
+
+struct Preflight {
+    /// Set when an input could not be read at all (plugin directory, config file, a file named
+    /// by a flag): a usage problem, exit code 2.
+    std::optional<std::string> io_error;
+    Config config;
+    std::shared_ptr<Policy> policy;
+    std::vector<Candidate> candidates;
+    std::vector<PlannedInstance> instances;
+    std::vector<PlannedProfile> profiles;
+    std::vector<Issue> errors;
+    std::vector<Issue> warnings;
+
+    bool ok() const { return !io_error && errors.empty(); }
+};
+
+Preflight preflight(const PreflightInputs &inputs);
+
+/// The policy of a config with command-line overrides applied. Tombstone and maturity files are
+/// read here: problems with files the config names go to `errors`; files named by a flag that
+/// cannot be read set `io_error`.
+std::shared_ptr<Policy> make_policy(const Config &config, const std::filesystem::path &config_dir,
+                                    const PolicyOverrides &overrides, std::vector<Issue> &errors,
+                                    std::vector<Issue> &warnings, std::optional<std::string> &io_error);
+
+} // namespace plughost::host

@@ -1,0 +1,233 @@
+#include "run/event_stream.hpp"
+
+#include "common/json_document.hpp"
+#include "inspect/manifest.hpp"
+#include "common/suggest.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+namespace plughost::host {
+namespace {
+
+EventError bad(Code code, std::string message, std::optional<std::string> id = std::nullopt) {
+    return {code, std::move(message), std::move(id)};
+}
+
+std::optional<EventError> unknown_keys(const boost::json::object &o, std::string_view where,
+                                       const std::vector<std::string> &allowed) {
+    for (const auto &kv : o)
+        if (std::find(allowed.begin(), allowed.end(), kv.key()) == allowed.end())
+            return bad(Code::unknown_field, "unknown field \"" + std::string(kv.key()) + "\" in " + std::string(where) +
+                                                did_you_mean(kv.key(), allowed) + "; allowed: " + quoted_list(allowed));
+    return std::nullopt;
+}
+
+std::optional<std::uint32_t> count_value(const boost::json::value &v) {
+    if (v.is_int64() && v.get_int64() >= 0 && v.get_int64() <= std::numeric_limits<std::uint32_t>::max())
+        return static_cast<std::uint32_t>(v.get_int64());
+    if (v.is_uint64() && v.get_uint64() <= std::numeric_limits<std::uint32_t>::max())
+        return static_cast<std::uint32_t>(v.get_uint64());
+    return std::nullopt;
+}
+
+Event parse_endpoint(const boost::json::value &v) {
+    if (!v.is_object()) return bad(Code::wrong_type, "\"endpoint\" must be an object, found " + describe(v));
+    const auto &o = v.get_object();
+    if (auto e = unknown_keys(o, "endpoint", {"name", "address", "metrics"})) return *e;
+    EndpointUpdate u;
+    const auto *name = o.if_contains("name");
+    if (!name) return bad(Code::missing_field, "endpoint has no \"name\"");
+    if (!name->is_string() || name->get_string().empty() || name->get_string().size() > 253)
+        return bad(Code::wrong_type, "endpoint \"name\" must be a string of 1-253 characters, found " + describe(*name));
+    u.name = std::string(name->get_string());
+    if (const auto *a = o.if_contains("address")) {
+        if (!a->is_string()) return bad(Code::wrong_type, "endpoint \"address\" must be a string, found " + describe(*a));
+        u.address = std::string(a->get_string());
+    }
+    const auto *m = o.if_contains("metrics");
+    if (!m) return u;
+    if (!m->is_object()) return bad(Code::wrong_type, "endpoint \"metrics\" must be an object, found " + describe(*m));
+    const auto &metrics = m->get_object();
+    if (auto e = unknown_keys(metrics, "metrics", {"waitingQueueSize", "runningRequests", "kvCacheUsagePercent",
+                                                   "activeLoras", "maxActiveLoras", "extra"}))
+        return *e;
+    auto count = [&](const char *key, std::optional<std::uint32_t> &out) -> std::optional<EventError> {
+        if (const auto *x = metrics.if_contains(key)) {
+            out = count_value(*x);
+            if (!out) return bad(Code::wrong_type, std::string("metrics.") + key + " must be a non-negative integer, found " + describe(*x));
+        }
+        return std::nullopt;
+    };
+    if (auto e = count("waitingQueueSize", u.waiting_queue_size)) return *e;
+    if (auto e = count("runningRequests", u.running_requests)) return *e;
+    if (auto e = count("maxActiveLoras", u.max_active_loras)) return *e;
+    if (const auto *kv = metrics.if_contains("kvCacheUsagePercent")) {
+        if (!kv->is_number() || kv->to_number<double>() < 0 || kv->to_number<double>() > 100)
+            return bad(Code::wrong_type, "metrics.kvCacheUsagePercent must be a number from 0 to 100, found " + describe(*kv));
+        u.kv_cache_usage_percent = kv->to_number<double>();
+    }
+    if (const auto *l = metrics.if_contains("activeLoras")) {
+        if (!l->is_array()) return bad(Code::wrong_type, "metrics.activeLoras must be an array of strings, found " + describe(*l));
+        std::vector<std::string> loras;
+        for (const auto &x : l->get_array()) {
+            if (!x.is_string()) return bad(Code::wrong_type, "metrics.activeLoras holds " + describe(x) + "; expected strings");
+            loras.emplace_back(x.get_string());
+        }
+        u.active_loras = std::move(loras);
+    }
+    if (const auto *x = metrics.if_contains("extra")) {
+        if (!x->is_object()) return bad(Code::wrong_type, "metrics.extra must be an object of numbers, found " + describe(*x));
+        for (const auto &kv : x->get_object()) {
+            if (!kv.value().is_number())
+                return bad(Code::wrong_type, "metrics.extra." + std::string(kv.key()) + " must be a number, found " + describe(kv.value()));
+            u.extra.emplace_back(std::string(kv.key()), kv.value().to_number<double>());
+        }
+    }
+    return u;
+}
+
+Event parse_request(const boost::json::value &v) {
+    if (!v.is_object()) return bad(Code::wrong_type, "\"request\" must be an object, found " + describe(v));
+    const auto &o = v.get_object();
+    RequestEvent r;
+    std::optional<std::string> id;
+    if (const auto *i = o.if_contains("id"); i && i->is_string() && !i->get_string().empty()) id = std::string(i->get_string());
+    if (auto e = unknown_keys(o, "request", {"id", "model", "lora", "prompt", "headers", "profile"})) {
+        e->id = id;
+        return *e;
+    }
+    if (!o.contains("id")) return bad(Code::missing_field, "request has no \"id\"; every request needs one");
+    if (!id) return bad(Code::wrong_type, "request \"id\" must be a non-empty string, found " + describe(o.at("id")));
+    r.id = *id;
+    auto text = [&](const char *key, std::string &out) -> std::optional<EventError> {
+        if (const auto *x = o.if_contains(key)) {
+            if (!x->is_string()) return bad(Code::wrong_type, std::string("request \"") + key + "\" must be a string, found " + describe(*x), id);
+            out = std::string(x->get_string());
+        }
+        return std::nullopt;
+    };
+    if (auto e = text("model", r.model)) return *e;
+    if (auto e = text("lora", r.lora)) return *e;
+    if (auto e = text("prompt", r.prompt)) return *e;
+    if (const auto *p = o.if_contains("profile")) {
+        if (!p->is_string()) return bad(Code::wrong_type, "request \"profile\" must be a string, found " + describe(*p), id);
+        r.profile = std::string(p->get_string());
+    }
+    if (const auto *h = o.if_contains("headers")) {
+        if (!h->is_object()) return bad(Code::wrong_type, "request \"headers\" must be an object of strings, found " + describe(*h), id);
+        for (const auto &kv : h->get_object()) {
+            if (!kv.value().is_string())
+                return bad(Code::wrong_type, "header \"" + std::string(kv.key()) + "\" must be a string, found " + describe(kv.value()), id);
+            r.headers.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
+        }
+    }
+    return r;
+}
+
+} // namespace
+
+Event parse_event(std::string_view line) {
+    unsigned char stack[8192];
+    boost::json::monotonic_resource arena(stack, sizeof stack);
+    boost::json::parse_options options;
+    options.max_depth = 16;
+    boost::json::error_code ec;
+    const boost::json::value v = boost::json::parse(line, ec, &arena, options);
+    if (ec) return bad(Code::not_json, "not valid JSON: " + ec.message());
+    if (!v.is_object()) return bad(Code::unknown_event, "an event is a JSON object, found " + describe(v));
+    const auto &o = v.get_object();
+    if (o.size() != 1) {
+        if (o.empty()) return bad(Code::unknown_event, "empty object: an event holds one of \"endpoint\", \"endpointRemoved\", \"request\"");
+        std::optional<std::string> id;
+        if (const auto *r = o.if_contains("request"); r && r->is_object())
+            if (const auto *i = r->get_object().if_contains("id"); i && i->is_string()) id = std::string(i->get_string());
+        EventError e = bad(Code::unknown_event, "an event holds exactly one of \"endpoint\", \"endpointRemoved\", "
+                                                "\"request\"; found " + std::to_string(o.size()) + " members", id);
+        e.request = o.contains("request");
+        return e;
+    }
+    const auto &kv = *o.begin();
+    if (kv.key() == "endpoint") return parse_endpoint(kv.value());
+    if (kv.key() == "request") {
+        Event e = parse_request(kv.value());
+        if (auto *error = std::get_if<EventError>(&e)) error->request = true;
+        return e;
+    }
+    if (kv.key() == "endpointRemoved") {
+        if (!kv.value().is_string() || kv.value().get_string().empty())
+            return bad(Code::wrong_type, "\"endpointRemoved\" must be an endpoint name, found " + describe(kv.value()));
+        return RemovalEvent{std::string(kv.value().get_string())};
+    }
+    return bad(Code::unknown_event, "unknown event \"" + std::string(kv.key()) + "\"" +
+                                        did_you_mean(kv.key(), {"endpoint", "endpointRemoved", "request"}) +
+                                        "; events are \"endpoint\", \"endpointRemoved\" and \"request\"");
+}
+
+LineReader::LineReader(int fd, std::size_t max_line) : fd_(fd), max_line_(max_line), buffer_(64 * 1024) {}
+
+bool LineReader::fill() {
+    while (true) {
+        const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            eof_ = true;
+            return false;
+        }
+        end_ += static_cast<std::size_t>(n);
+        return true;
+    }
+}
+
+bool LineReader::would_block() const {
+    return !eof_ && !std::memchr(buffer_.data() + begin_, '\n', end_ - begin_);
+}
+
+std::optional<LineReader::Line> LineReader::next() {
+    while (true) {
+        const char *start = buffer_.data() + begin_;
+        if (const auto *nl = static_cast<const char *>(std::memchr(start, '\n', end_ - begin_))) {
+            std::size_t len = static_cast<std::size_t>(nl - start);
+            begin_ += len + 1;
+            if (len && start[len - 1] == '\r') --len;
+            return Line{std::string_view(start, len), ++number_, false};
+        }
+        if (eof_) {
+            if (begin_ == end_) return std::nullopt;
+            const std::size_t len = end_ - begin_;
+            begin_ = end_;
+            return Line{std::string_view(start, len), ++number_, false};
+        }
+        if (begin_ > 0) {
+            std::memmove(buffer_.data(), start, end_ - begin_);
+            end_ -= begin_;
+            begin_ = 0;
+        }
+        if (end_ == buffer_.size()) {
+            if (buffer_.size() <= max_line_) {
+                buffer_.resize(std::min(buffer_.size() * 2, max_line_ + 1));
+            } else {
+                // Too long: drop it up to its newline without holding it in memory.
+                const std::size_t number = ++number_;
+                begin_ = end_ = 0;
+                while (fill()) {
+                    if (const auto *nl = static_cast<const char *>(std::memchr(buffer_.data(), '\n', end_))) {
+                        begin_ = static_cast<std::size_t>(nl - buffer_.data()) + 1;
+                        break;
+                    }
+                    end_ = 0;
+                }
+                return Line{{}, number, true};
+            }
+        }
+        fill();
+    }
+}
+
+} // namespace plughost::host

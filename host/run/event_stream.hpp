@@ -1,0 +1,73 @@
+// The event stream `plughost run` reads: JSON Lines of endpoint updates, endpoint removals and
+// requests. Parsing is strict (unknown fields are errors) and every bad line becomes an error
+// for that line only.
+#pragma once
+
+#include "common/diagnostic.hpp"
+#include "schedule/endpoint_table.hpp"
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace plughost::host {
+
+struct RequestEvent {
+    std::string id;
+    std::string model;
+    std::string lora;
+    std::string prompt;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<std::string> profile;
+};
+
+struct RemovalEvent {
+    std::string name;
+};
+
+/// A line that is not a valid event; `id` is set when it was a request whose id could be read.
+struct EventError {
+    Code code;
+    std::string message;
+    std::optional<std::string> id;
+    bool request = false;  ///< the line was a (malformed) request
+};
+
+using Event = std::variant<EndpointUpdate, RemovalEvent, RequestEvent, EventError>;
+
+/// Parses one line.
+Event parse_event(std::string_view line);
+
+/// Reads lines of bounded length from a file descriptor, however long the input's lines are.
+class LineReader {
+public:
+    LineReader(int fd, std::size_t max_line);
+    /// The next line (without its newline) and its 1-based number; nullopt at end of input.
+    /// A line longer than the limit comes back empty with `too_long` set.
+    struct Line {
+        std::string_view text;
+        std::size_t number;
+        bool too_long;
+    };
+    std::optional<Line> next();
+    /// True when no complete line is buffered: the next call would wait for input.
+    bool would_block() const;
+
+private:
+    bool fill();
+    int fd_;
+    std::size_t max_line_;
+    std::vector<char> buffer_;
+    std::size_t begin_ = 0, end_ = 0;
+    std::size_t number_ = 0;
+    bool eof_ = false;
+    std::string long_line_;
+};
+
+inline constexpr std::size_t kMaxEventLine = 1024 * 1024;
+
+} // namespace plughost::host

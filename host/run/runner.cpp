@@ -1,0 +1,232 @@
+#include "run/runner.hpp"
+
+#include "common/suggest.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace plughost::host {
+
+void append_json_string(std::string &out, std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (u < 0x20 || u == 0x7f) {
+                out += "\\u00";
+                out += hex[u >> 4];
+                out += hex[u & 0xf];
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+namespace {
+
+void append_number(std::string &out, double v) { fmt::format_to(std::back_inserter(out), "{}", v); }
+
+void append_explanation(std::string &out, const Explanation &e) {
+    out += ",\"explain\":{\"filters\":[";
+    for (std::size_t i = 0; i < e.filters.size(); ++i) {
+        const auto &f = e.filters[i];
+        out += i ? ",{\"plugin\":" : "{\"plugin\":";
+        append_json_string(out, f.plugin);
+        if (f.disabled) out += ",\"disabled\":true";
+        else if (f.fault) out += ",\"fault\":true";
+        else {
+            out += ",\"passed\":[";
+            for (std::size_t k = 0; k < f.passed.size(); ++k) {
+                if (k) out += ',';
+                append_json_string(out, f.passed[k]);
+            }
+            out += ']';
+        }
+        out += '}';
+    }
+    out += "],\"scorers\":[";
+    for (std::size_t i = 0; i < e.scorers.size(); ++i) {
+        const auto &s = e.scorers[i];
+        out += i ? ",{\"plugin\":" : "{\"plugin\":";
+        append_json_string(out, s.plugin);
+        out += ",\"weight\":";
+        append_number(out, s.weight);
+        if (s.disabled) out += ",\"disabled\":true";
+        else if (s.fault) out += ",\"fault\":true";
+        else {
+            out += ",\"scores\":{";
+            for (std::size_t k = 0; k < s.scores.size(); ++k) {
+                if (k) out += ',';
+                append_json_string(out, s.scores[k].first);
+                out += ':';
+                append_number(out, s.scores[k].second);
+            }
+            out += '}';
+        }
+        out += '}';
+    }
+    out += "],\"totals\":{";
+    for (std::size_t k = 0; k < e.totals.size(); ++k) {
+        if (k) out += ',';
+        append_json_string(out, e.totals[k].first);
+        out += ':';
+        append_number(out, e.totals[k].second);
+    }
+    out += "}}";
+}
+
+} // namespace
+
+Runner::Runner(Scheduler &scheduler, std::FILE *out, bool explain)
+    : scheduler_(scheduler), out_(out), explain_(explain) {}
+
+void Runner::write(const std::string &text) {
+    std::fwrite(text.data(), 1, text.size(), out_);
+}
+
+void Runner::error_line(std::size_t line, Code code, std::string_view message, const std::optional<std::string> &id) {
+    ++summary_.error_lines;
+    ++summary_.errors_by_code[std::string(to_string(code))];
+    line_.clear();
+    fmt::format_to(std::back_inserter(line_), "{{\"line\":{}", line);
+    if (id) {
+        line_ += ",\"id\":";
+        append_json_string(line_, *id);
+    }
+    line_ += ",\"error\":{\"code\":";
+    append_json_string(line_, to_string(code));
+    line_ += ",\"message\":";
+    append_json_string(line_, message);
+    line_ += "}}\n";
+    write(line_);
+}
+
+void Runner::request(const RequestEvent &r, std::size_t line) {
+    ++summary_.requests;
+    std::size_t profile = 0;
+    if (r.profile) {
+        const auto found = scheduler_.find_profile(*r.profile);
+        if (!found) {
+            std::vector<std::string> names;
+            for (const auto &p : scheduler_.profiles()) names.push_back(p.name);
+            error_line(line, Code::unknown_profile, "no scheduling profile \"" + *r.profile + "\"" + did_you_mean(*r.profile, names), r.id);
+            return;
+        }
+        profile = *found;
+    }
+    headers_.clear();
+    for (const auto &[k, v] : r.headers) headers_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    plughost_request req{};
+    req.struct_size = sizeof req;
+    req.id = {r.id.data(), r.id.size()};
+    req.model = {r.model.data(), r.model.size()};
+    req.lora = {r.lora.data(), r.lora.size()};
+    req.prompt = {r.prompt.data(), r.prompt.size()};
+    req.headers = headers_.data();
+    req.header_count = headers_.size();
+
+    Explanation explanation;
+    const Decision d = scheduler_.schedule(req, endpoints_.data(), endpoints_.size(), profile, explain_ ? &explanation : nullptr);
+    if (d.outcome != Outcome::picked) {
+        const Code code = d.outcome == Outcome::no_endpoints    ? Code::no_endpoints
+                          : d.outcome == Outcome::no_candidates ? Code::no_candidates
+                          : d.outcome == Outcome::picker_disabled ? Code::picker_disabled
+                                                                : Code::picker_failed;
+        error_line(line, code, d.message, r.id);
+        return;
+    }
+    ++summary_.decided;
+    line_.clear();
+    line_ += "{\"id\":";
+    append_json_string(line_, r.id);
+    line_ += ",\"profile\":";
+    append_json_string(line_, scheduler_.profiles()[profile].name);
+    line_ += ",\"picked\":[";
+    for (std::size_t i = 0; i < d.picked.size(); ++i) {
+        if (i) line_ += ',';
+        const std::string_view name = view(d.picked[i]->name);
+        append_json_string(line_, name);
+        if (auto it = summary_.picks.find(name); it != summary_.picks.end()) ++it->second;
+        else summary_.picks.emplace(std::string(name), 1);
+    }
+    line_ += ']';
+    if (explain_) append_explanation(line_, explanation);
+    line_ += "}\n";
+    write(line_);
+}
+
+void Runner::process(std::string_view text, std::size_t number) {
+    ++summary_.lines;
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank lines are not events
+    Event event = parse_event(text);
+    if (auto *u = std::get_if<EndpointUpdate>(&event)) {
+        endpoints_.upsert(*u);
+    } else if (auto *rm = std::get_if<RemovalEvent>(&event)) {
+        if (!endpoints_.remove(rm->name))
+            error_line(number, Code::unknown_endpoint, "endpointRemoved names unknown endpoint \"" + rm->name + "\"", std::nullopt);
+    } else if (auto *r = std::get_if<RequestEvent>(&event)) {
+        request(*r, number);
+    } else {
+        const auto &e = std::get<EventError>(event);
+        if (e.request) ++summary_.requests;
+        error_line(number, e.code, e.message, e.id);
+    }
+}
+
+void Runner::run(LineReader &input) {
+    const auto start = std::chrono::steady_clock::now();
+    while (auto line = input.next()) {
+        if (line->too_long) {
+            error_line(line->number, Code::too_large, "line is longer than " + std::to_string(kMaxEventLine) + " bytes", std::nullopt);
+            ++summary_.lines;
+        } else {
+            process(line->text, line->number);
+        }
+        if (input.would_block()) std::fflush(out_);
+    }
+    std::fflush(out_);
+    summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
+    std::string out = "plughost run summary\n";
+    fmt::format_to(std::back_inserter(out), "  lines {}, requests {}, decided {}, error lines {}\n", s.lines, s.requests,
+                   s.decided, s.error_lines);
+    for (const auto &[code, n] : s.errors_by_code) fmt::format_to(std::back_inserter(out), "    {}: {}\n", code, n);
+    fmt::format_to(std::back_inserter(out), "  throughput: {:.0f} requests/s ({:.3f} s)\n",
+                   s.seconds > 0 ? static_cast<double>(s.requests) / s.seconds : 0.0, s.seconds);
+    out += "  picks per endpoint:\n";
+    for (const auto &[name, n] : s.picks)
+        fmt::format_to(std::back_inserter(out), "    {:<24} {:>8}  {:5.1f}%\n", name, n,
+                       s.decided ? 100.0 * static_cast<double>(n) / static_cast<double>(s.decided) : 0.0);
+    out += "  plugin instances:\n";
+    for (const RuntimeInstance &r : scheduler.instances()) {
+        fmt::format_to(std::back_inserter(out), "    {:<24} calls {:>8}  faults {:>5}{}{}\n", r.instance->name(), r.calls,
+                       r.faults,
+                       r.faults ? fmt::format(" (plugin-error {}, bad-score {}, bad-index {})", r.errors, r.bad_scores, r.bad_indexes)
+                                : std::string(),
+                       r.disabled ? "  DISABLED" : "");
+        double hits = -1, lookups = -1;
+        for (const auto &[name, value] : r.instance->counters()) {
+            fmt::format_to(std::back_inserter(out), "      {} = {}\n", name, value);
+            if (name == "hits") hits = value;
+            if (name == "lookups") lookups = value;
+        }
+        if (hits >= 0 && lookups > 0)
+            fmt::format_to(std::back_inserter(out), "      hit rate = {:.1f}%\n", 100.0 * hits / lookups);
+    }
+    return out;
+}
+
+} // namespace plughost::host

@@ -1,0 +1,200 @@
+// Pre-flight over real plugin files: config against the plugin directory and the policy.
+#include "common/json_document.hpp"
+#include "plan/preflight.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace plughost::host;
+using namespace plughost::test;
+
+namespace {
+
+// A plugin directory holding the in-tree queue-scorer and max-score-picker plus fixtures.
+struct Setup {
+    TempDir dir;
+    TempDir plugins;
+    Setup() {
+        copy_to(paths::plugin_queue_scorer, plugins / "queue-scorer.so");
+        copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+        copy_to(paths::good_scorer, plugins / "good.so");
+        copy_to(paths::alpha_gated, plugins / "alpha.so");
+        copy_to(paths::stable_filter, plugins / "filter.so");
+        copy_to(paths::deprecated_plugin, plugins / "deprecated.so");
+    }
+    Preflight run(const std::string &config, PolicyOverrides overrides = {}) {
+        write_file(dir / "config.json", config);
+        PreflightInputs in;
+        in.plugin_dir = plugins.path();
+        in.config_source = ConfigSource::file;
+        in.config_file = dir / "config.json";
+        in.overrides = std::move(overrides);
+        return preflight(in);
+    }
+};
+
+const Issue *at(const std::vector<Issue> &issues, const std::string &path, Code code) {
+    for (const auto &i : issues)
+        if (i.path == path && i.code == code) return &i;
+    return nullptr;
+}
+
+std::string dump(const std::vector<Issue> &issues) {
+    std::string s;
+    for (const auto &i : issues) s += i.path + " [" + std::string(to_string(i.code)) + "] " + i.message + "\n";
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("a good config plans its instances and profiles") {
+    Setup s;
+    const auto pf = s.run(R"({"policy": {"minStability": "stable"}, "plugins": [
+        {"type": "pass-filter"}, {"type": "queue-scorer", "name": "q", "parameters": {"maxQueueSize": 4}},
+        {"type": "good-scorer"}, {"type": "max-score-picker"}],
+        "schedulingProfiles": [{"name": "main", "plugins": [{"pluginRef": "pass-filter"}, {"pluginRef": "q", "weight": 2},
+                                {"pluginRef": "good-scorer"}, {"pluginRef": "max-score-picker"}]}]})");
+    CHECK_MESSAGE(pf.ok(), dump(pf.errors));
+    REQUIRE(pf.instances.size() == 4);
+    REQUIRE(pf.profiles.size() == 1);
+    const auto &p = pf.profiles[0];
+    CHECK(p.filters == std::vector<std::size_t>{0});
+    REQUIRE(p.scorers.size() == 2);
+    CHECK(p.scorers[0] == std::pair<std::size_t, double>{1, 2.0});
+    CHECK(p.scorers[1].second == 1.0);
+    CHECK(pf.instances[p.picker].type == "max-score-picker");
+    CHECK(!pf.policy->min_stability_defaulted);
+}
+
+TEST_CASE("without profiles: a default one, every scorer at weight 1, max-score-picker added when absent") {
+    Setup s;
+    const auto pf = s.run(R"({"plugins": [{"type": "queue-scorer"}, {"type": "good-scorer"}]})");
+    CHECK_MESSAGE(pf.ok(), dump(pf.errors));
+    REQUIRE(pf.profiles.size() == 1);
+    CHECK(pf.profiles[0].defaulted);
+    CHECK(pf.profiles[0].scorers.size() == 2);
+    CHECK(pf.instances[pf.profiles[0].picker].implicit);
+    CHECK(pf.instances[pf.profiles[0].picker].type == "max-score-picker");
+    // minStability was not set: the report says so.
+    CHECK(pf.policy->min_stability_defaulted);
+    CHECK(at(pf.warnings, "/policy/minStability", Code::min_stability_defaulted));
+}
+
+TEST_CASE("all errors at once, each with a JSON Pointer, a message and a hint") {
+    Setup s;
+    const auto pf = s.run(R"({"featureGates": {"AlphaScorr": true, "LoadAwareScorer": true},
+      "plugins": [{"type": "queue-scorr"}, {"type": "alpha-scorer"}, {"type": "load-aware-scorer"},
+                  {"type": "queue-scorer", "name": "q", "parameters": {"maxQueueSise": 1}},
+                  {"type": "queue-scorer", "name": "q"},
+                  {"type": "good-scorer", "parameters": {"x": 1}},
+                  {"type": "max-score-picker", "parameters": {"maxNumOfEndpoints": "two"}},
+                  {"type": "pass-filter"}, {"type": "max-score-picker", "name": "p2"}],
+      "schedulingProfiles": [
+        {"name": "a", "plugins": [{"pluginRef": "qq"}, {"pluginRef": "pass-filter", "weight": 1},
+                                  {"pluginRef": "q", "weight": -1}, {"pluginRef": "q"}]},
+        {"name": "b", "plugins": [{"pluginRef": "max-score-picker"}, {"pluginRef": "p2"}]},
+        {"name": "a", "plugins": [{"pluginRef": "max-score-picker"}]}]})");
+    CHECK(!pf.ok());
+    const auto &e = pf.errors;
+    INFO(dump(e));
+    const Issue *unknown = at(e, "/plugins/0/type", Code::unknown_type);
+    REQUIRE(unknown);
+    CHECK(contains(unknown->message, "no plugin file declares type \"queue-scorr\" (did you mean \"queue-scorer\"?)"));
+    CHECK(!unknown->hint.empty());
+    const Issue *refused = at(e, "/plugins/1/type", Code::plugin_refused);
+    REQUIRE(refused);
+    CHECK(contains(refused->message, "[below-min-stability]"));
+    CHECK(contains(refused->message, "[gate-disabled]"));
+    const Issue *tomb = at(e, "/plugins/2/type", Code::tombstoned_type);
+    REQUIRE(tomb);
+    CHECK(contains(tomb->hint, "replace it with \"queue-scorer\" and \"kv-cache-utilization-scorer\""));
+    CHECK(contains(at(e, "/plugins/3/parameters/maxQueueSise", Code::unknown_parameter)->message,
+                   "did you mean \"maxQueueSize\""));
+    CHECK(contains(at(e, "/plugins/4/name", Code::duplicate_name)->message, "already used at /plugins/3"));
+    CHECK(contains(at(e, "/plugins/5/parameters/x", Code::unknown_parameter)->hint, "it takes no parameters"));
+    CHECK(contains(at(e, "/plugins/6/parameters/maxNumOfEndpoints", Code::parameter_type)->message,
+                   "expects integer, found string \"two\""));
+    CHECK(contains(at(e, "/schedulingProfiles/0/plugins/0/pluginRef", Code::undefined_plugin_ref)->message,
+                   "no plugin named \"qq\""));
+    CHECK(at(e, "/schedulingProfiles/0/plugins/1/weight", Code::weight_on_non_scorer));
+    CHECK(at(e, "/schedulingProfiles/0/plugins/2/weight", Code::invalid_weight));
+    CHECK(at(e, "/schedulingProfiles/0/plugins/3/pluginRef", Code::duplicate_plugin_ref));
+    CHECK(at(e, "/schedulingProfiles/1", Code::multiple_pickers));
+    CHECK(at(e, "/schedulingProfiles/2/name", Code::duplicate_name));
+    CHECK(contains(at(e, "/featureGates/AlphaScorr", Code::unknown_gate)->message, "did you mean \"AlphaScorer\""));
+    CHECK(at(e, "/featureGates/LoadAwareScorer", Code::tombstoned_gate));
+}
+
+TEST_CASE("a profile without a picker") {
+    Setup s;
+    const auto pf = s.run(R"({"plugins": [{"type": "queue-scorer"}], "schedulingProfiles": [{"name": "p",
+        "plugins": [{"pluginRef": "queue-scorer"}]}]})");
+    const Issue *e = at(pf.errors, "/schedulingProfiles/0", Code::no_picker);
+    REQUIRE_MESSAGE(e, dump(pf.errors));
+    CHECK(contains(e->message, "profile \"p\" has no picker"));
+}
+
+TEST_CASE("command-line overrides win over the config") {
+    Setup s;
+    const std::string config = R"({"policy": {"minStability": "beta"}, "featureGates": {"AlphaScorer": false},
+        "plugins": [{"type": "alpha-scorer"}, {"type": "max-score-picker"}]})";
+    CHECK(!s.run(config).ok());
+    PolicyOverrides o;
+    o.min_stability = Stability::alpha;
+    o.feature_gates["AlphaScorer"] = {true, "--feature-gates"};
+    const auto pf = s.run(config, o);
+    CHECK_MESSAGE(pf.ok(), dump(pf.errors));
+    CHECK(pf.policy->min_stability_source == "--min-stability");
+}
+
+TEST_CASE("a configured deprecated plugin is a warning at its config path") {
+    Setup s;
+    const auto pf = s.run(R"({"plugins": [{"type": "old-scorer"}, {"type": "max-score-picker"}]})");
+    CHECK(pf.ok());
+    const Issue *w = at(pf.warnings, "/plugins/0/type", Code::deprecated);
+    REQUIRE(w);
+    CHECK(contains(w->message, "replace it with \"new-scorer-a\" and \"new-scorer-b\""));
+    PolicyOverrides strict;
+    strict.reject_deprecated = true;
+    CHECK(at(s.run(R"({"plugins": [{"type": "old-scorer"}, {"type": "max-score-picker"}]})", strict).errors,
+             "/plugins/0/type", Code::plugin_refused));
+}
+
+TEST_CASE("operator tombstones and maturity files, relative to the config") {
+    Setup s;
+    write_file(s.dir / "tomb.json", R"({"plugins": [{"type": "good-scorer", "removedIn": "0.1.0",
+        "message": "retired.", "replacements": ["queue-scorer"]}]})");
+    write_file(s.dir / "maturity.json", R"({"plugins": {"good-scorer": "stable", "alpha-scorer": "beta"}})");
+    const auto pf = s.run(R"({"policy": {"tombstonesFile": "tomb.json", "maturityFile": "maturity.json",
+        "minStability": "alpha"}, "featureGates": {"AlphaScorer": true},
+        "plugins": [{"type": "good-scorer"}, {"type": "alpha-scorer"}, {"type": "max-score-picker"}]})");
+    CHECK(at(pf.errors, "/plugins/0/type", Code::tombstoned_type));
+    const Issue *refused = at(pf.errors, "/plugins/1/type", Code::plugin_refused);
+    REQUIRE_MESSAGE(refused, dump(pf.errors));
+    CHECK(contains(refused->message, "[maturity-regression]"));
+
+    const auto missing = s.run(R"({"policy": {"tombstonesFile": "nope.json"}, "plugins": [{"type": "max-score-picker"}]})");
+    CHECK(!missing.io_error);
+    CHECK(at(missing.errors, "/policy/tombstonesFile", Code::io_error));
+    PolicyOverrides flag;
+    flag.tombstones_file = (s.dir / "nope.json").string();
+    CHECK(s.run(R"({"plugins": [{"type": "max-score-picker"}]})", flag).io_error);
+}
+
+TEST_CASE("inputs that cannot be read are I/O errors, bad content is reported as errors") {
+    Setup s;
+    PreflightInputs in;
+    in.plugin_dir = s.plugins.path();
+    in.config_source = ConfigSource::file;
+    in.config_file = s.dir / "absent.json";
+    CHECK(preflight(in).io_error);
+    in.config_file = s.dir / "c.json";
+    write_file(in.config_file, "{\"plugins\": [");
+    const auto bad = preflight(in);
+    CHECK(!bad.io_error);
+    REQUIRE(!bad.errors.empty());
+    CHECK(bad.errors[0].code == Code::not_json);
+    CHECK(bad.candidates.size() == 6);  // the plugin report is still made
+    in.plugin_dir = s.dir / "no-such-dir";
+    CHECK(preflight(in).io_error);
+}

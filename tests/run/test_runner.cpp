@@ -1,0 +1,161 @@
+// The event-stream runner: one output line per request, one error line per bad event.
+#include "load/instantiation.hpp"
+#include "run/runner.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+using namespace plughost::host;
+using namespace plughost::test;
+
+namespace {
+
+struct Run {
+    TempDir dir;
+    Preflight pf;
+    LiveInstances live;
+    std::unique_ptr<Scheduler> scheduler;
+    std::FILE *out = std::tmpfile();
+
+    explicit Run(const std::string &config) {
+        write_file(dir / "config.json", config);
+        PreflightInputs in;
+        in.plugin_dir = paths::plugin_dir;
+        in.config_source = ConfigSource::file;
+        in.config_file = dir / "config.json";
+        in.keep_files_open = true;
+        pf = preflight(in);
+        REQUIRE(pf.ok());
+        live = instantiate(pf, false);
+        REQUIRE(live.complete());
+        std::vector<Instance *> raw;
+        for (auto &i : live.instances) raw.push_back(i.get());
+        scheduler = std::make_unique<Scheduler>(raw, pf.profiles, 5);
+    }
+    ~Run() { std::fclose(out); }
+
+    std::vector<boost::json::value> play(const std::string &stream, bool explain = false) {
+        Runner runner(*scheduler, out, explain);
+        write_file(dir / "stream.jsonl", stream);
+        const int fd = ::open((dir / "stream.jsonl").c_str(), O_RDONLY);
+        LineReader reader(fd, kMaxEventLine);
+        runner.run(reader);
+        ::close(fd);
+        summary = runner.summary();
+        std::rewind(out);
+        std::string text;
+        char buf[4096];
+        while (std::size_t n = std::fread(buf, 1, sizeof buf, out)) text.append(buf, n);
+        std::vector<boost::json::value> lines_out;
+        for (const auto &l : lines(text)) lines_out.push_back(parse_json(l));
+        return lines_out;
+    }
+    RunSummary summary;
+};
+
+const std::string kConfig = R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})";
+const std::string kEndpoints = R"({"endpoint": {"name": "a", "address": "10.0.0.1:8000", "metrics": {"waitingQueueSize": 5}}}
+{"endpoint": {"name": "b", "address": "10.0.0.2:8000", "metrics": {"waitingQueueSize": 1}}}
+)";
+
+} // namespace
+
+TEST_CASE("each request gets exactly one line, bad lines get error lines with their number, the run goes on") {
+    Run r(kConfig);
+    const auto out = r.play(kEndpoints + R"({"request": {"id": "r1", "model": "m", "prompt": "hi"}}
+not json at all
+{"request": {"model": "m"}}
+{"request": {"id": "r2", "modle": "m"}}
+{"endpointRemoved": "zzz"}
+
+{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 50}}}
+{"request": {"id": "r3"}}
+{"endpointRemoved": "a"}
+{"endpointRemoved": "b"}
+{"request": {"id": "r4"}})");
+    REQUIRE(out.size() == 7);
+    CHECK(out[0].at("id") == "r1");
+    CHECK(out[0].at("profile") == "default");
+    CHECK(out[0].at("picked").at(0) == "b");
+    CHECK(out[1].at("line") == 4);
+    CHECK(out[1].at("error").at("code") == "not-json");
+    CHECK(out[2].at("line") == 5);
+    CHECK(out[2].at("error").at("code") == "missing-field");
+    CHECK(out[3].at("id") == "r2");
+    CHECK(out[3].at("error").at("code") == "unknown-field");
+    CHECK(out[4].at("error").at("code") == "unknown-endpoint");
+    CHECK(out[5].at("id") == "r3");
+    CHECK(out[5].at("picked").at(0) == "a");  // b's queue grew
+    CHECK(out[6].at("id") == "r4");
+    CHECK(out[6].at("error").at("code") == "no-endpoints");
+    CHECK(r.summary.requests == 5);
+    CHECK(r.summary.decided == 2);
+    CHECK(r.summary.error_lines == 5);
+    CHECK(r.summary.picks.at("a") == 1);
+}
+
+TEST_CASE("--explain adds each filter's result and each scorer's scores") {
+    Run r(R"({"plugins": [{"type": "queue-scorer"}, {"type": "kv-cache-utilization-scorer", "name": "kv"},
+              {"type": "max-score-picker"}], "schedulingProfiles": [{"name": "main", "plugins": [
+              {"pluginRef": "queue-scorer", "weight": 1}, {"pluginRef": "kv", "weight": 2}, {"pluginRef": "max-score-picker"}]}]})");
+    const auto out = r.play(R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0, "kvCacheUsagePercent": 100}}}
+{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 4, "kvCacheUsagePercent": 0}}}
+{"request": {"id": "r1"}}
+)", true);
+    REQUIRE(out.size() == 1);
+    const auto &explain = out[0].at("explain");
+    CHECK(out[0].at("profile") == "main");
+    CHECK(explain.at("scorers").at(0).at("plugin") == "queue-scorer");
+    auto number = [](const boost::json::value &v) { return v.to_number<double>(); };
+    CHECK(number(explain.at("scorers").at(0).at("scores").at("a")) == 1.0);
+    CHECK(number(explain.at("scorers").at(1).at("weight")) == 2.0);
+    CHECK(number(explain.at("scorers").at(1).at("scores").at("a")) == 0.0);
+    CHECK(number(explain.at("totals").at("b")) == 2.0);
+    CHECK(out[0].at("picked").at(0) == "b");
+}
+
+TEST_CASE("a request may choose its profile, an unknown one is an error line") {
+    Run r(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}, {"type": "kv-cache-utilization-scorer"}],
+              "schedulingProfiles": [{"name": "queue", "plugins": [{"pluginRef": "queue-scorer"}, {"pluginRef": "max-score-picker"}]},
+                                     {"name": "kv", "plugins": [{"pluginRef": "kv-cache-utilization-scorer"}, {"pluginRef": "max-score-picker"}]}]})");
+    const auto out = r.play(R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0, "kvCacheUsagePercent": 90}}}
+{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 9, "kvCacheUsagePercent": 10}}}
+{"request": {"id": "1"}}
+{"request": {"id": "2", "profile": "kv"}}
+{"request": {"id": "3", "profile": "qeue"}}
+)");
+    REQUIRE(out.size() == 3);
+    CHECK(out[0].at("profile") == "queue");
+    CHECK(out[0].at("picked").at(0) == "a");
+    CHECK(out[1].at("profile") == "kv");
+    CHECK(out[1].at("picked").at(0) == "b");
+    CHECK(out[2].at("error").at("code") == "unknown-profile");
+    CHECK(contains(std::string(out[2].at("error").at("message").as_string()), "did you mean \"queue\""));
+}
+
+TEST_CASE("the prefix cache learns from past picks, and the summary shows its hit rate") {
+    Run r(R"({"plugins": [{"type": "prefix-cache-scorer", "parameters": {"blockSize": 4}}, {"type": "queue-scorer"},
+              {"type": "max-score-picker"}], "schedulingProfiles": [{"name": "p", "plugins": [
+              {"pluginRef": "prefix-cache-scorer", "weight": 10}, {"pluginRef": "queue-scorer"}, {"pluginRef": "max-score-picker"}]}]})");
+    // r1 goes to "a" (shorter queue); then "a" gets busy, but r2 shares r1's prefix, so the cache pulls it back to "a".
+    const auto out = r.play(R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0}}}
+{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 1}}}
+{"request": {"id": "r1", "prompt": "You are a helpful assistant. Hello"}}
+{"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 3}}}
+{"request": {"id": "r2", "prompt": "You are a helpful assistant. Bye!"}}
+{"request": {"id": "r3", "prompt": "Completely different text here!!"}}
+)");
+    REQUIRE(out.size() == 3);
+    CHECK(out[0].at("picked").at(0) == "a");
+    CHECK(out[1].at("picked").at(0) == "a");
+    CHECK(out[2].at("picked").at(0) == "b");
+    const std::string text = summary_text(r.summary, *r.scheduler);
+    CHECK(contains(text, "hits = 1"));
+    CHECK(contains(text, "lookups = 3"));
+    CHECK(contains(text, "hit rate = 33.3%"));
+}

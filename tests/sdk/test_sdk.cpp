@@ -1,0 +1,139 @@
+// The SDK's C++ layer: the manifest rendered at compile time, parameters, the exception
+// boundary, and the test helpers plugin authors use (plughost/testing.hpp).
+#include "inspect/manifest.hpp"
+#include "test_support.hpp"
+
+#include <plughost/plugin.hpp>
+#include <plughost/testing.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace plughost::test;
+namespace sdk = plughost;
+namespace host = plughost::host;
+
+namespace {
+
+constexpr sdk::Param kParams[] = {
+    {"blockSize", sdk::ParamType::integer, "64", "Bytes per block."},
+    {"label", sdk::ParamType::string, "\"a \\\"quoted\\\" label\"", "A string with escapes."},
+    {"ratio", sdk::ParamType::number, "", "No default."},
+};
+constexpr std::string_view kReplacements[] = {"first-scorer", "second-scorer"};
+constexpr sdk::Deprecation kDeprecation{"1.1.0", "1.3.0", "Split into \"first\" and \\second\\.", kReplacements};
+constexpr sdk::Manifest kManifest{
+    .type = "sdk-test",
+    .role = sdk::Role::filter,
+    .version = "1.2.0-rc.1",
+    .stability = sdk::Stability::alpha,
+    .feature_gate = "SdkTest",
+    .description = "Tests the \"SDK\" \u00e9 path \\ escapes.",
+    .parameters = kParams,
+    .thread_safe = true,
+    .deprecation = kDeprecation,
+};
+constexpr auto kNote = sdk::detail::make_note<sdk::detail::json_size(kManifest)>(kManifest);
+
+} // namespace
+
+TEST_CASE("the manifest rendered at compile time is read back by the host field for field") {
+    const std::string_view json(kNote.json().data, kNote.json().size);
+    const auto reading = host::read_manifest(json);
+    std::string errors;
+    for (const auto &e : reading.errors) errors += e.field + " " + e.message + "\n";
+    REQUIRE_MESSAGE(reading.manifest, errors << json);
+    const host::Manifest &m = *reading.manifest;
+    CHECK(m.type == "sdk-test");
+    CHECK(m.role == host::Role::filter);
+    CHECK(m.version.str() == "1.2.0-rc.1");
+    CHECK(m.abi_version == host::host_abi_version());
+    CHECK(m.stability == host::Stability::alpha);
+    CHECK(m.feature_gate == "SdkTest");
+    CHECK(m.description == "Tests the \"SDK\" \u00e9 path \\ escapes.");
+    CHECK(m.thread_safe);
+    REQUIRE(m.parameters.size() == 3);
+    CHECK(m.parameters[0].default_value->as_int64() == 64);
+    CHECK(m.parameters[1].default_value->as_string() == "a \"quoted\" label");
+    CHECK(!m.parameters[2].default_value);
+    REQUIRE(m.deprecation);
+    CHECK(m.deprecation->message == "Split into \"first\" and \\second\\.");
+    CHECK(m.deprecation->replacements == std::vector<std::string>{"first-scorer", "second-scorer"});
+}
+
+TEST_CASE("the note record has the ELF layout: owner plughost, type 1, 4-byte aligned") {
+    CHECK(kNote.namesz == 9);
+    CHECK(std::string_view(kNote.name) == "plughost");
+    CHECK(kNote.type == PLUGHOST_NOTE_TYPE_MANIFEST);
+    CHECK(kNote.descsz == kNote.json().size + 1);
+    CHECK(alignof(decltype(kNote)) == 4);
+    CHECK(sizeof(kNote) % 4 == 0);
+}
+
+TEST_CASE("parameters are checked against the manifest and defaults filled in") {
+    const auto p = sdk::detail::make_params(kManifest, {R"({"ratio": 0.5})", 14});
+    CHECK(p.get<int>("blockSize") == 64);
+    CHECK(p.get<std::string>("label") == "a \"quoted\" label");
+    CHECK(p.get<double>("ratio") == 0.5);
+    CHECK(p.get_or<int>("absent", 7) == 7);
+    CHECK_THROWS_WITH_AS(p.get<bool>("blockSize"), "parameter 'blockSize': expected a boolean, found integer 64",
+                         sdk::ParameterError);
+    CHECK_THROWS_WITH_AS(p.get_in_range<int>("blockSize", 1, 32),
+                         "parameter 'blockSize': expected a value in [1, 32], found 64", sdk::ParameterError);
+    CHECK_THROWS_WITH_AS(p.get<int>("absent"), "parameter 'absent' is required", sdk::ParameterError);
+    CHECK_THROWS_WITH_AS(p.get_in_range<double>("ratio", 0, 0.25), "parameter 'ratio': expected a value in [0, 0.25], found 0.5",
+                         sdk::ParameterError);
+
+    auto params = [](std::string_view text) { return sdk::detail::make_params(kManifest, {text.data(), text.size()}); };
+    CHECK_THROWS_WITH_AS(params(R"({"blocksize": 1})"),
+                         "unknown parameter 'blocksize'; known parameters: blockSize, label, ratio", sdk::ParameterError);
+    CHECK_THROWS_WITH_AS(params(R"({"blockSize": "big"})"),
+                         "parameter 'blockSize': expected integer, found string \"big\"", sdk::ParameterError);
+    CHECK_THROWS_WITH_AS(params("[1]"), "parameters must be a JSON object, found array", sdk::ParameterError);
+    CHECK_THROWS_AS(params("{"), sdk::ParameterError);
+    CHECK(params(R"({"blockSize": 2.0})").get<int>("blockSize") == 2);
+    CHECK_THROWS_AS(params(R"({"blockSize": 99999999999})").get<int>("blockSize"), sdk::ParameterError);
+}
+
+TEST_CASE("no exception crosses the C boundary: each becomes a status and a message") {
+    sdk::testing::PluginLibrary lib(paths::throwing_plugin);
+    auto failed = lib.create("t", R"({"throwInCreate": true})");
+    CHECK(failed.status == PLUGHOST_ERROR);
+    CHECK(failed.message == "refusing to start: throwInCreate is set");
+    CHECK(!failed.value);
+
+    auto bad_param = lib.create("t", R"({"limit": "x"})");
+    CHECK(bad_param.status == PLUGHOST_INVALID_ARGUMENT);
+    CHECK(bad_param.message == "parameter 'limit': expected integer, found string \"x\"");
+
+    auto made = lib.create("t");
+    REQUIRE(made.ok());
+    sdk::testing::EndpointSet endpoints{{.name = "a"}, {.name = "b"}};
+    sdk::testing::RequestData request;
+    const auto scored = made.value->score(request, endpoints);
+    CHECK(scored.status == PLUGHOST_ERROR);
+    CHECK(scored.message == "scorer exploded");
+    const auto picked = made.value->picked(request, endpoints);
+    CHECK(picked.status == PLUGHOST_ERROR);
+    CHECK(picked.message == "unknown exception");
+}
+
+TEST_CASE("the test helpers drive an in-tree plugin through its real entry") {
+    sdk::testing::PluginLibrary lib(paths::plugin_queue_scorer);
+    CHECK(lib.manifest_json().find("\"queue-scorer\"") != std::string_view::npos);
+    auto made = lib.create("q");
+    REQUIRE_MESSAGE(made.ok(), made.message);
+    sdk::testing::EndpointSet endpoints{{.name = "a", .waiting_queue_size = 10},
+                                        {.name = "b", .waiting_queue_size = 0},
+                                        {.name = "c", .waiting_queue_size = 5}};
+    const auto scores = made.value->score(sdk::testing::RequestData(), endpoints);
+    REQUIRE(scores.ok());
+    CHECK(scores.value == std::vector<double>{0.0, 1.0, 0.5});
+
+    sdk::testing::PluginLibrary picker_lib(paths::plugin_max_score_picker);
+    auto picker = picker_lib.create("p", R"({"maxNumOfEndpoints": 2})");
+    REQUIRE(picker.ok());
+    const double totals[] = {0.2, 0.9, 0.9};
+    const auto picked = picker.value->pick(sdk::testing::RequestData(), endpoints, totals);
+    REQUIRE(picked.ok());
+    CHECK(picked.value == std::vector<std::size_t>{1, 2});  // tie at 0.9: "b" before "c"
+}
