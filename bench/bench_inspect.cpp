@@ -328,7 +328,8 @@ void BM_Dlopen(benchmark::State &state) {
     // How many copies are still mapped after dlclose: 0 when the library really unloads.
     int mapped = 0;
     for (std::size_t b = 0; b < fixture->next_dlopen_batch; ++b)
-        mapped += Fixture::mapped_under(fixture->root / (b == 0 ? std::string("dlopen") : "dlopen-" + std::to_string(b)));
+        mapped +=
+            Fixture::mapped_under(fixture->root / (b == 0 ? std::string("dlopen") : "dlopen-" + std::to_string(b)));
     state.counters["still_mapped"] = mapped;
     state.SetLabel(reuse ? "dlclose unmaps: round-robin" : "dlclose keeps it mapped: fresh file per dlopen");
 }
@@ -349,9 +350,8 @@ void BM_InspectDirectory(benchmark::State &state) {
         }
         benchmark::DoNotOptimize(admission);
     }
-    state.counters["per_file"] = benchmark::Counter(static_cast<double>(kCopies),
-                                                    benchmark::Counter::kIsIterationInvariantRate |
-                                                        benchmark::Counter::kInvert);
+    state.counters["per_file"] = benchmark::Counter(
+        static_cast<double>(kCopies), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
     state.SetLabel(distinct ? "300 distinct types, all admitted" : "300 identical copies, all duplicates");
 }
 BENCHMARK(BM_InspectDirectory)->ArgName("distinct")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
@@ -372,7 +372,8 @@ public:
         ConsoleReporter::ReportRuns(runs);
         for (const Run &run : runs) {
             if (run.error_occurred) continue;
-            const std::string name = run.run_name.function_name + (run.run_name.args.empty() ? "" : "/" + run.run_name.args);
+            const std::string name =
+                run.run_name.function_name + (run.run_name.args.empty() ? "" : "/" + run.run_name.args);
             const double scale = to_microseconds(run.time_unit);
             const Timing t{run.GetAdjustedRealTime() * scale, run.GetAdjustedCPUTime() * scale};
             Figures &f = figures_[name];
@@ -449,7 +450,7 @@ void print_summary(const CollectingReporter &reporter) {
                     inspect->cpu_us / dlopen->cpu_us);
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char **argv) {
     if (argc >= 4 && std::string_view(argv[1]) == "--make-copies") {

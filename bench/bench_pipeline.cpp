@@ -10,9 +10,9 @@
 //             floor, which shows what the framework's checks and the C ABI cost together.
 // All process the identical request sequence from a fresh state, so they do identical work.
 // Also counts heap allocations per decision (operator new is replaced in this binary).
-#include "schedule/endpoint_table.hpp"
 #include "load/instantiation.hpp"
 #include "plan/preflight.hpp"
+#include "schedule/endpoint_table.hpp"
 #include "schedule/scheduler.hpp"
 
 #include <kv_cache_utilization_scorer/kv_cache_utilization_scorer.hpp>
@@ -186,14 +186,16 @@ template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters
 }
 
 struct Inlined {
-    std::unique_ptr<plugins::KvHeadroomFilter> filter = make<plugins::KvHeadroomFilter>(plugins::kKvHeadroomFilterManifest);
+    std::unique_ptr<plugins::KvHeadroomFilter> filter =
+        make<plugins::KvHeadroomFilter>(plugins::kKvHeadroomFilterManifest);
     std::unique_ptr<plugins::QueueScorer> queue = make<plugins::QueueScorer>(plugins::kQueueScorerManifest);
     std::unique_ptr<plugins::KvCacheUtilizationScorer> kv =
         make<plugins::KvCacheUtilizationScorer>(plugins::kKvCacheUtilizationScorerManifest);
     Counters counters;
     std::unique_ptr<plugins::PrefixCacheScorer> prefix =
         make<plugins::PrefixCacheScorer>(plugins::kPrefixCacheScorerManifest, &counters);
-    std::unique_ptr<plugins::LoraAffinityScorer> lora = make<plugins::LoraAffinityScorer>(plugins::kLoraAffinityScorerManifest);
+    std::unique_ptr<plugins::LoraAffinityScorer> lora =
+        make<plugins::LoraAffinityScorer>(plugins::kLoraAffinityScorerManifest);
     std::unique_ptr<plugins::MaxScorePicker> picker = make<plugins::MaxScorePicker>(plugins::kMaxScorePickerManifest);
     std::vector<const plughost_endpoint *> candidates, next;
     std::vector<std::size_t> indexes;
@@ -234,7 +236,6 @@ struct Inlined {
         return chosen;
     }
 };
-
 
 // Plugins as a compiled-in framework sees them: C++ interfaces, one per role.
 struct FilterPlugin {
@@ -391,9 +392,8 @@ void register_benchmarks(int repetitions) {
                 ->Repetitions(repetitions)
                 ->ReportAggregatesOnly(true)
                 ->Unit(benchmark::kMicrosecond)
-                ->ComputeStatistics("min", [](const std::vector<double> &v) {
-                    return *std::min_element(v.begin(), v.end());
-                });
+                ->ComputeStatistics("min",
+                                    [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); });
     benchmark::RegisterBenchmark("BM_DynamicDispatchAllocations", BM_DynamicDispatchAllocations)
         ->Arg(64)
         ->Iterations(40000)
@@ -429,7 +429,7 @@ bool same_decisions() {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char **argv) {
     benchmark::Initialize(&argc, argv);
@@ -452,7 +452,8 @@ int main(int argc, char **argv) {
     for (const auto *stat : {&reporter.min_us, &reporter.median_us}) {
         std::printf("\n%s of the repetitions, in one run (time per decision):\n",
                     stat == &reporter.min_us ? "fastest" : "median");
-        std::printf("  endpoints    dynamic     static    inlined   dynamic/static (target <= 1.05)   dynamic/inlined\n");
+        std::printf(
+            "  endpoints    dynamic     static    inlined   dynamic/static (target <= 1.05)   dynamic/inlined\n");
         for (const char *size : {"8", "64", "512"}) {
             const auto d = stat->find(std::string("BM_Dynamic/") + size);
             const auto s = stat->find(std::string("BM_Static/") + size);

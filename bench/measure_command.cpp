@@ -5,10 +5,10 @@
 // Prints one line per run, then, with --repeat N > 1, the minimum and the median of each figure.
 // Exits 2 on a usage error or when the command cannot be started; the command's own exit status
 // is printed, not propagated (plughost list exits 1 when a plugin is rejected, which is data).
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -78,7 +78,7 @@ template <typename T> T median(std::vector<T> v) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char **argv) {
     long repeat = 1;

@@ -677,7 +677,7 @@ bool flush(std::string &out) {
     return ok;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char **argv) {
     bool help = false;

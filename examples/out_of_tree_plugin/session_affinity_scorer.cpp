@@ -68,6 +68,6 @@ constexpr plughost::Manifest kManifest{
     .parameters = kParams,
 };
 
-} // namespace
+}  // namespace
 
 PLUGHOST_PLUGIN(SessionAffinityScorer, kManifest)

@@ -34,8 +34,8 @@ void abi_compatible(std::vector<Candidate> &candidates) {
             c.reject(Code::abi_minor_newer,
                      where + "the plugin is built against plughost ABI " + abi.str() + ", newer than this host's ABI " +
                          host.str() + " (minor " + std::to_string(abi.minor) + " > " + std::to_string(host.minor) +
-                         "); upgrade plughost, or rebuild the plugin with an SDK of ABI " +
-                         std::to_string(host.major) + "." + std::to_string(host.minor) + " or older");
+                         "); upgrade plughost, or rebuild the plugin with an SDK of ABI " + std::to_string(host.major) +
+                         "." + std::to_string(host.minor) + " or older");
     }
 }
 
@@ -43,9 +43,9 @@ void manifest_valid(std::vector<Candidate> &candidates) {
     for (Candidate &c : candidates) {
         if (!c.file.reading) continue;
         for (const FieldError &e : c.file.reading->errors)
-            c.reject(Code::bad_manifest,
-                     c.file.path.string() + ": manifest" + (e.field.empty() ? "" : " field " + e.field) + " " +
-                         e.message + "; fix the plugin's manifest declaration and rebuild it");
+            c.reject(Code::bad_manifest, c.file.path.string() + ": manifest" +
+                                             (e.field.empty() ? "" : " field " + e.field) + " " + e.message +
+                                             "; fix the plugin's manifest declaration and rebuild it");
     }
 }
 
@@ -62,17 +62,20 @@ void unique_types(std::vector<Candidate> &candidates) {
             std::string others;
             std::size_t named = 0;
             for (std::size_t j : indexes)
-                if (j != i && named++ < kNamed) others += (others.empty() ? "" : ", ") + candidates[j].file.path.string();
-            if (indexes.size() - 1 > kNamed) others += " and " + std::to_string(indexes.size() - 1 - kNamed) + " other files";
+                if (j != i && named++ < kNamed)
+                    others += (others.empty() ? "" : ", ") + candidates[j].file.path.string();
+            if (indexes.size() - 1 > kNamed)
+                others += " and " + std::to_string(indexes.size() - 1 - kNamed) + " other files";
             candidates[i].reject(Code::duplicate_type,
                                  candidates[i].file.path.string() + ": declares plugin type \"" + type +
-                                     "\", also declared by " + others + "; all of them are refused so the choice is "
+                                     "\", also declared by " + others +
+                                     "; all of them are refused so the choice is "
                                      "never silent: remove all but one of them from the plugin directory");
         }
     }
 }
 
-} // namespace
+}  // namespace
 
 std::vector<Rule> foundation_rules() { return {file_problems, abi_compatible, manifest_valid, unique_types}; }
 
@@ -100,4 +103,4 @@ Admission admit_directory(const std::filesystem::path &dir, const std::vector<Ru
     return out;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -50,4 +50,4 @@ struct Admission {
 };
 Admission admit_directory(const std::filesystem::path &dir, const std::vector<Rule> &rules, bool keep_open);
 
-} // namespace plughost::host
+}  // namespace plughost::host

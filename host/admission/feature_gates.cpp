@@ -17,14 +17,15 @@ std::optional<std::string> parse_gate_flag(std::string_view text, GateSettings &
         if (entry.empty()) continue;
         const std::size_t eq = entry.find('=');
         if (eq == std::string_view::npos)
-            return "--feature-gates: \"" + std::string(entry) + "\" has no value; write " + std::string(entry) + "=true or " +
-                   std::string(entry) + "=false";
+            return "--feature-gates: \"" + std::string(entry) + "\" has no value; write " + std::string(entry) +
+                   "=true or " + std::string(entry) + "=false";
         const std::string name(entry.substr(0, eq));
         std::string value(entry.substr(eq + 1));
         std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::tolower(c); });
         if (name.empty()) return "--feature-gates: an entry has no gate name before '='";
         if (value != "true" && value != "false")
-            return "--feature-gates: " + name + "=" + std::string(entry.substr(eq + 1)) + " is not a boolean; use true or false";
+            return "--feature-gates: " + name + "=" + std::string(entry.substr(eq + 1)) +
+                   " is not a boolean; use true or false";
         into[name] = {value == "true", "--feature-gates"};
     }
     return std::nullopt;
@@ -32,9 +33,17 @@ std::optional<std::string> parse_gate_flag(std::string_view text, GateSettings &
 
 FeatureGates::FeatureGates(const std::vector<const Manifest *> &manifests, GateSettings settings)
     : settings_(std::move(settings)) {
-    gates_.push_back({std::string(kAllAlpha), std::nullopt, false, false, {"plughost"},
+    gates_.push_back({std::string(kAllAlpha),
+                      std::nullopt,
+                      false,
+                      false,
+                      {"plughost"},
                       "Sets the default of every alpha gate not set explicitly (not dev gates)."});
-    gates_.push_back({std::string(kAllBeta), std::nullopt, false, false, {"plughost"},
+    gates_.push_back({std::string(kAllBeta),
+                      std::nullopt,
+                      false,
+                      false,
+                      {"plughost"},
                       "Sets the default of every beta gate not set explicitly."});
     std::map<std::string, Gate> declared;
     for (const Manifest *m : manifests) {
@@ -51,7 +60,8 @@ FeatureGates::FeatureGates(const std::vector<const Manifest *> &manifests, GateS
     for (auto &[name, g] : declared) {
         g.default_value = *g.stability >= Stability::beta;
         g.locked = *g.stability == Stability::stable;
-        g.description = "Gates plugin " + quoted_list(g.declared_by) + " (" + std::string(to_string(*g.stability)) + ").";
+        g.description =
+            "Gates plugin " + quoted_list(g.declared_by) + " (" + std::string(to_string(*g.stability)) + ").";
         gates_.push_back(std::move(g));
     }
 }
@@ -65,16 +75,19 @@ const Gate *FeatureGates::find(std::string_view name) const {
 FeatureGates::Value FeatureGates::value(const Gate &gate) const {
     if (gate.locked) return {true, "stable gates are locked on"};
     if (const auto it = settings_.find(gate.name); it != settings_.end())
-        return {it->second.value, "set to " + std::string(it->second.value ? "true" : "false") + " at " + it->second.where};
+        return {it->second.value,
+                "set to " + std::string(it->second.value ? "true" : "false") + " at " + it->second.where};
     if (gate.stability == Stability::alpha)
         if (const auto it = settings_.find(kAllAlpha); it != settings_.end())
-            return {it->second.value, "AllAlpha=" + std::string(it->second.value ? "true" : "false") + " at " + it->second.where};
+            return {it->second.value,
+                    "AllAlpha=" + std::string(it->second.value ? "true" : "false") + " at " + it->second.where};
     if (gate.stability == Stability::beta)
         if (const auto it = settings_.find(kAllBeta); it != settings_.end())
-            return {it->second.value, "AllBeta=" + std::string(it->second.value ? "true" : "false") + " at " + it->second.where};
+            return {it->second.value,
+                    "AllBeta=" + std::string(it->second.value ? "true" : "false") + " at " + it->second.where};
     if (!gate.stability) return {gate.default_value, "off unless set"};
-    return {gate.default_value, std::string(to_string(*gate.stability)) + " gates default to " +
-                                    (gate.default_value ? "on" : "off")};
+    return {gate.default_value,
+            std::string(to_string(*gate.stability)) + " gates default to " + (gate.default_value ? "on" : "off")};
 }
 
 void FeatureGates::check(const Tombstones &tombstones, std::vector<Issue> &errors, std::vector<Issue> &warnings) const {
@@ -103,4 +116,4 @@ void FeatureGates::check(const Tombstones &tombstones, std::vector<Issue> &error
     }
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

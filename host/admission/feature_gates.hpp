@@ -2,9 +2,9 @@
 // meta-gates), what each is set to and by whom, and what the settings get wrong.
 #pragma once
 
+#include "admission/tombstones.hpp"
 #include "common/diagnostic.hpp"
 #include "inspect/manifest.hpp"
-#include "admission/tombstones.hpp"
 
 #include <map>
 #include <optional>
@@ -67,4 +67,4 @@ private:
     GateSettings settings_;
 };
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -1,7 +1,7 @@
 #include "admission/maturity.hpp"
 
-#include "embedded_data.hpp"
 #include "common/json_document.hpp"
+#include "embedded_data.hpp"
 
 #include <stdexcept>
 
@@ -53,4 +53,4 @@ const MaturityList &bundled_maturity() {
     return bundled;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

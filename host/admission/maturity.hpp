@@ -32,4 +32,4 @@ std::vector<Issue> read_maturity(const boost::json::value &document, const std::
 /// The maturity list shipped with this host for the in-tree plugins.
 const MaturityList &bundled_maturity();
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -20,15 +20,14 @@ std::vector<const Manifest *> manifests_of(const std::vector<Candidate> &candida
 
 std::string describe_min_stability(const Policy &p) {
     const std::string tier(to_string(p.min_stability));
-    if (p.min_stability_defaulted) return tier + " (the default; set policy.minStability or --min-stability to decide it)";
+    if (p.min_stability_defaulted)
+        return tier + " (the default; set policy.minStability or --min-stability to decide it)";
     return tier + " (set at " + p.min_stability_source + ")";
 }
 
 namespace {
 
-std::string who(const Candidate &c, const Manifest &m) {
-    return c.file.path.string() + ": plugin \"" + m.type + "\"";
-}
+std::string who(const Candidate &c, const Manifest &m) { return c.file.path.string() + ": plugin \"" + m.type + "\""; }
 
 std::string gate_flag(const std::string &gate) {
     return "featureGates." + gate + ": true (or --feature-gates=" + gate + "=true)";
@@ -84,7 +83,8 @@ Rule gate_tiers() {
         for (auto &[gate, users] : by_gate) {
             const bool reserved = gate == kAllAlpha || gate == kAllBeta;
             bool mixed = false;
-            for (Candidate *c : users) mixed = mixed || c->manifest()->stability != users.front()->manifest()->stability;
+            for (Candidate *c : users)
+                mixed = mixed || c->manifest()->stability != users.front()->manifest()->stability;
             if (!reserved && !mixed) continue;
             for (Candidate *c : users) {
                 std::string tiers;
@@ -115,7 +115,8 @@ Rule stability_and_gates(std::shared_ptr<const Policy> p) {
             if (below) {
                 std::string todo = "to run it, set " + min_flag(m->stability);
                 if (gate && !value.enabled) todo += " and " + gate_flag(gate->name) + ": both settings are needed";
-                else if (gate) todo += "; its gate " + gate->name + " is on, but a gate does not override the minimum stability";
+                else if (gate)
+                    todo += "; its gate " + gate->name + " is on, but a gate does not override the minimum stability";
                 c.reject(Code::below_min_stability, who(c, *m) + " is " + tier + ", below the minimum stability " +
                                                         describe_min_stability(*p) + "; " + todo);
             }
@@ -134,18 +135,21 @@ Rule deprecation(std::shared_ptr<const Policy> p) {
     return for_each_manifest([p](Candidate &c, const Manifest &m) {
         if (!m.deprecation) return;
         const Deprecation &d = *m.deprecation;
-        const std::string replacements = d.replacements.empty() ? "no replacement is named" : "replace it with " + quoted_list(d.replacements);
+        const std::string replacements =
+            d.replacements.empty() ? "no replacement is named" : "replace it with " + quoted_list(d.replacements);
         const std::string notice = who(c, m) + " is deprecated since " + d.since.str() + " and is removed in " +
                                    d.removed_in.str() + ": " + d.message + " (" + replacements + ")";
         if (p->host_version >= d.removed_in) {
             if (p->allow_past_removal.count(m.type))
-                c.warn(Code::past_removal_allowed,
-                       notice + "; this host is " + p->host_version.str() +
-                           ", past that release, and runs it only because policy.allowPastRemoval lists it: migrate now");
+                c.warn(
+                    Code::past_removal_allowed,
+                    notice + "; this host is " + p->host_version.str() +
+                        ", past that release, and runs it only because policy.allowPastRemoval lists it: migrate now");
             else
-                c.reject(Code::past_removal,
-                         notice + "; this host is " + p->host_version.str() + ", past that release: migrate, or allow "
-                                  "it for now with policy.allowPastRemoval: [\"" + m.type + "\"]");
+                c.reject(Code::past_removal, notice + "; this host is " + p->host_version.str() +
+                                                 ", past that release: migrate, or allow "
+                                                 "it for now with policy.allowPastRemoval: [\"" +
+                                                 m.type + "\"]");
         } else if (p->reject_deprecated) {
             c.reject(Code::deprecated, notice + "; refused because policy.rejectDeprecated is true");
         } else {
@@ -154,11 +158,11 @@ Rule deprecation(std::shared_ptr<const Policy> p) {
     });
 }
 
-} // namespace
+}  // namespace
 
 std::vector<Rule> policy_rules(std::shared_ptr<const Policy> policy) {
     return {tombstoned_types(policy), maturity_pins(policy), gate_tiers(), stability_and_gates(policy),
             deprecation(policy)};
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

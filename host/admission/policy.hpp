@@ -6,8 +6,8 @@
 #include "admission/admission.hpp"
 #include "admission/feature_gates.hpp"
 #include "admission/maturity.hpp"
-#include "common/semver.hpp"
 #include "admission/tombstones.hpp"
+#include "common/semver.hpp"
 
 #include <memory>
 #include <set>
@@ -41,4 +41,4 @@ std::vector<const Manifest *> manifests_of(const std::vector<Candidate> &candida
 /// "policy.minStability (defaulted to beta)" and the like, for messages.
 std::string describe_min_stability(const Policy &policy);
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -1,9 +1,9 @@
 #include "admission/tombstones.hpp"
 
-#include "embedded_data.hpp"
 #include "common/json_document.hpp"
-#include "inspect/manifest.hpp"
 #include "common/suggest.hpp"
+#include "embedded_data.hpp"
+#include "inspect/manifest.hpp"
 
 #include <stdexcept>
 
@@ -92,7 +92,7 @@ void read_list(const boost::json::value &list, const std::string &path, bool gat
     }
 }
 
-} // namespace
+}  // namespace
 
 std::vector<Issue> read_tombstones(const boost::json::value &document, const std::string &source, Tombstones &into) {
     std::vector<Issue> issues;
@@ -118,4 +118,4 @@ const Tombstones &bundled_tombstones() {
     return bundled;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

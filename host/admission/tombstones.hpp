@@ -41,4 +41,4 @@ std::vector<Issue> read_tombstones(const boost::json::value &document, const std
 /// The tombstones shipped with this host for in-tree plugins.
 const Tombstones &bundled_tombstones();
 
-} // namespace plughost::host
+}  // namespace plughost::host

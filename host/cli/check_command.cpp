@@ -1,7 +1,7 @@
 #include "cli/commands.hpp"
 
-#include "load/instantiation.hpp"
 #include "cli/report.hpp"
+#include "load/instantiation.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -22,4 +22,4 @@ int run_check(const CheckOptions &options) {
     return pf->ok() ? kExitOk : kExitProblems;
 }
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

@@ -65,4 +65,4 @@ struct RunOptions {
 };
 int run_run(const RunOptions &options);
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

@@ -19,4 +19,4 @@ int run_gates(const GatesOptions &options) {
     return pf->errors.empty() ? kExitOk : kExitProblems;
 }
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

@@ -26,4 +26,4 @@ int run_inspect(const InspectOptions &options) {
     return c.admitted() ? kExitOk : kExitProblems;
 }
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

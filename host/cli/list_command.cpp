@@ -30,9 +30,9 @@ int run_list(const ListOptions &options) {
                   << "minimum stability: " << host::describe_min_stability(*pf->policy) << "\n\n"
                   << host::list_table(pf->candidates);
     }
-    const bool all_admitted = std::all_of(pf->candidates.begin(), pf->candidates.end(),
-                                          [](const auto &c) { return c.admitted(); });
+    const bool all_admitted =
+        std::all_of(pf->candidates.begin(), pf->candidates.end(), [](const auto &c) { return c.admitted(); });
     return all_admitted && pf->errors.empty() ? kExitOk : kExitProblems;
 }
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

@@ -63,7 +63,7 @@ void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) 
     cmd->add_option("--maturity", flags.maturity, "Extra maturity list (JSON), overriding the bundled pins");
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char **argv) {
     using namespace plughost::cli;
@@ -72,8 +72,9 @@ int main(int argc, char **argv) {
                  "Exit codes: 0 ok, 1 problems found (the report is still printed), 2 usage or I/O error."};
     app.set_version_flag("--version", PLUGHOST_VERSION_STRING);
     std::string log_level;
-    app.add_option("--log-level", log_level, "trace, debug, info (default), warn, error, critical or off; "
-                                             "SPDLOG_LEVEL is read too, this flag wins")
+    app.add_option("--log-level", log_level,
+                   "trace, debug, info (default), warn, error, critical or off; "
+                   "SPDLOG_LEVEL is read too, this flag wins")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
     app.require_subcommand(1);
     app.fallthrough();
@@ -99,20 +100,23 @@ int main(int argc, char **argv) {
     add_output_option(check_cmd, check.output);
 
     GatesOptions gates;
-    auto *gates_cmd = app.add_subcommand("gates", "Every known feature gate: tier, default, whether locked, which plugin "
-                                                  "declares it, its value under the policy; and removed gates");
+    auto *gates_cmd =
+        app.add_subcommand("gates", "Every known feature gate: tier, default, whether locked, which plugin "
+                                    "declares it, its value under the policy; and removed gates");
     add_preflight_options(gates_cmd, gates.flags);
     add_output_option(gates_cmd, gates.output);
 
     RunOptions run;
-    auto *run_cmd = app.add_subcommand("run", "Schedule requests: read an event stream (JSON Lines) and write one decision "
-                                              "per request; a summary goes to stderr");
+    auto *run_cmd =
+        app.add_subcommand("run", "Schedule requests: read an event stream (JSON Lines) and write one decision "
+                                  "per request; a summary goes to stderr");
     add_preflight_options(run_cmd, run.flags);
     run_cmd->get_option("--config")->description("Operator config (JSON); default: the built-in default config");
     run_cmd->add_option("--input,-i", run.input, "Event stream file (default: standard input)");
     run_cmd->add_flag("--explain", run.explain, "Add each filter's result and each scorer's scores to every decision");
-    run_cmd->add_option("--max-consecutive-faults", run.max_consecutive_faults,
-                        "Disable a plugin instance after this many faults in a row (default: config, else 5)")
+    run_cmd
+        ->add_option("--max-consecutive-faults", run.max_consecutive_faults,
+                     "Disable a plugin instance after this many faults in a row (default: config, else 5)")
         ->check(CLI::Range(1u, 1000000u));
 
     // A mistyped command would otherwise be reported as a missing one.

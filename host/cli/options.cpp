@@ -17,4 +17,4 @@ std::filesystem::path plugin_dir(const std::optional<std::string> &flag) {
     return PLUGHOST_BUILD_PLUGIN_DIR;
 }
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

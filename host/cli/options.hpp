@@ -18,4 +18,4 @@ enum class Output { table, json };
 /// <prefix>/lib/plughost/plugins next to this executable, else the build tree's plugins/.
 std::filesystem::path plugin_dir(const std::optional<std::string> &flag);
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

@@ -32,7 +32,8 @@ std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSo
 
 void log_issues(const std::vector<host::Issue> &issues) {
     for (const auto &e : issues)
-        spdlog::error("{}{}{}", e.path.empty() ? "" : e.path + ": ", e.message, e.hint.empty() ? "" : " (" + e.hint + ")");
+        spdlog::error("{}{}{}", e.path.empty() ? "" : e.path + ": ", e.message,
+                      e.hint.empty() ? "" : " (" + e.hint + ")");
 }
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

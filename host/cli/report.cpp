@@ -18,7 +18,7 @@ boost::json::value optional_string(const std::optional<std::string> &s) {
 
 std::string cell(const std::optional<std::string> &s) { return s ? *s : "-"; }
 
-} // namespace
+}  // namespace
 
 boost::json::array reasons_json(const std::vector<Reason> &reasons) {
     boost::json::array out;
@@ -82,7 +82,8 @@ std::string list_table(const std::vector<Candidate> &candidates) {
         if (!header) out += "\n";
         header = true;
         for (const Reason &r : c.reasons) out += "  [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
-        for (const Reason &r : c.warnings) out += "  warning [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
+        for (const Reason &r : c.warnings)
+            out += "  warning [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
     }
     return out;
 }
@@ -138,7 +139,7 @@ std::string inspect_table(const Candidate &c) {
     return out;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host
 
 namespace plughost::host {
 
@@ -155,8 +156,8 @@ boost::json::array issues_json(const std::vector<Issue> &issues) {
 std::string issues_table(const std::vector<Issue> &issues, std::string_view label) {
     std::string out;
     for (const Issue &i : issues) {
-        out += std::string(label) + " [" + std::string(to_string(i.code)) + "] " + (i.path.empty() ? "" : i.path + ": ") +
-               i.message + "\n";
+        out += std::string(label) + " [" + std::string(to_string(i.code)) + "] " +
+               (i.path.empty() ? "" : i.path + ": ") + i.message + "\n";
         if (!i.hint.empty()) out += "    hint: " + i.hint + "\n";
     }
     return out;
@@ -187,8 +188,7 @@ std::string check_table(const Preflight &pf) {
             for (auto f : p.filters) line += pf.instances[f].name + " -> ";
             std::string scorers;
             for (const auto &[s, w] : p.scorers)
-                scorers += (scorers.empty() ? "" : " + ") + fmt::format("{:g}", w) + "*" +
-                           pf.instances[s].name;
+                scorers += (scorers.empty() ? "" : " + ") + fmt::format("{:g}", w) + "*" + pf.instances[s].name;
             line += (scorers.empty() ? "(no scorer)" : scorers) + " -> " + pf.instances[p.picker].name;
             out += line + "\n";
         }
@@ -207,20 +207,23 @@ boost::json::object gates_json(const FeatureGates &gates, const Tombstones &tomb
         const auto value = gates.value(g);
         boost::json::array by;
         for (const auto &d : g.declared_by) by.push_back(boost::json::value(d));
-        list.push_back({{"name", g.name},
-                        {"stability", g.stability ? boost::json::value(to_string(*g.stability)) : boost::json::value(nullptr)},
-                        {"default", g.default_value},
-                        {"locked", g.locked},
-                        {"declaredBy", std::move(by)},
-                        {"enabled", value.enabled},
-                        {"why", value.why},
-                        {"description", g.description}});
+        list.push_back(
+            {{"name", g.name},
+             {"stability", g.stability ? boost::json::value(to_string(*g.stability)) : boost::json::value(nullptr)},
+             {"default", g.default_value},
+             {"locked", g.locked},
+             {"declaredBy", std::move(by)},
+             {"enabled", value.enabled},
+             {"why", value.why},
+             {"description", g.description}});
     }
     boost::json::array dead;
     for (const Tombstone &t : tombstones.gates) {
         boost::json::array repl;
         for (const auto &r : t.replacements) repl.push_back(boost::json::value(r));
-        dead.push_back({{"name", t.name}, {"removedIn", t.removed_in.str()}, {"message", t.message},
+        dead.push_back({{"name", t.name},
+                        {"removedIn", t.removed_in.str()},
+                        {"message", t.message},
                         {"replacements", std::move(repl)}});
     }
     return {{"gates", std::move(list)}, {"tombstoned", std::move(dead)}};
@@ -247,7 +250,7 @@ std::string gates_table(const FeatureGates &gates, const Tombstones &tombstones)
     return out;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host
 
 namespace plughost::host {
 
@@ -258,11 +261,11 @@ void log_decisions(const std::vector<Candidate> &candidates, int level) {
         for (const Reason &r : c.reasons) codes += (codes.empty() ? "" : ", ") + std::string(to_string(r.code));
         const std::string decision = c.admitted() ? "admitted" : "rejected (" + codes + ")";
         if (const Manifest *m = c.manifest())
-            spdlog::log(lvl, "plugin {} {} [{}] {} from {}", m->type, m->version.str(), to_string(m->stability), decision,
-                        c.file.path.string());
+            spdlog::log(lvl, "plugin {} {} [{}] {} from {}", m->type, m->version.str(), to_string(m->stability),
+                        decision, c.file.path.string());
         else spdlog::log(lvl, "file {} {}", c.file.path.string(), decision);
         for (const Reason &w : c.warnings) spdlog::warn("[{}] {}", to_string(w.code), w.message);
     }
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -55,4 +55,4 @@ void log_decisions(const std::vector<Candidate> &candidates, int level);
 /// Lays out rows of cells in left-aligned columns separated by two spaces.
 std::string format_table(const std::vector<std::vector<std::string>> &rows);
 
-} // namespace plughost::host
+}  // namespace plughost::host

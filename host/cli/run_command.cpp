@@ -1,7 +1,7 @@
 #include "cli/commands.hpp"
 
-#include "load/instantiation.hpp"
 #include "cli/report.hpp"
+#include "load/instantiation.hpp"
 #include "run/runner.hpp"
 
 #include <spdlog/spdlog.h>
@@ -52,8 +52,10 @@ int run_run(const RunOptions &options) {
         std::string stages;
         for (auto f : p.filters) stages += instances[f]->name() + " -> ";
         for (std::size_t k = 0; k < p.scorers.size(); ++k)
-            stages += (k ? " + " : "") + fmt::format("{:g}*", p.scorers[k].weight) + instances[p.scorers[k].instance]->name();
-        spdlog::info("profile {}: {} -> {}", p.name, stages.empty() ? "(no scorer)" : stages, instances[p.picker]->name());
+            stages +=
+                (k ? " + " : "") + fmt::format("{:g}*", p.scorers[k].weight) + instances[p.scorers[k].instance]->name();
+        spdlog::info("profile {}: {} -> {}", p.name, stages.empty() ? "(no scorer)" : stages,
+                     instances[p.picker]->name());
     }
 
     static char out_buffer[1 << 16];
@@ -65,4 +67,4 @@ int run_run(const RunOptions &options) {
     return kExitOk;
 }
 
-} // namespace plughost::cli
+}  // namespace plughost::cli

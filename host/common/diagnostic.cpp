@@ -84,4 +84,4 @@ std::string pointer_token(std::string_view key) {
     return out;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

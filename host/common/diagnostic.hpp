@@ -104,4 +104,4 @@ struct Issue {
 /// Escapes a JSON Pointer reference token ("~" -> "~0", "/" -> "~1").
 std::string pointer_token(std::string_view key);
 
-} // namespace plughost::host
+}  // namespace plughost::host

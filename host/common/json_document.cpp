@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace plughost::host {
@@ -42,12 +42,12 @@ JsonDocument parse_json_document(std::string_view text, std::string source) {
     const std::size_t used = parser.write(text.data(), text.size(), ec);
     if (ec) {
         const bool too_deep = ec == boost::json::error::too_deep;
-        doc.problem = Issue{"", Code::not_json,
-                            doc.source + " is not valid JSON: " +
-                                (too_deep ? "nested deeper than " + std::to_string(kMaxDocumentDepth) + " levels"
-                                          : ec.message()) +
-                                " at " + line_column(text, used),
-                            "fix the JSON syntax at that position (strict JSON: no comments, no trailing commas)"};
+        doc.problem = Issue{
+            "", Code::not_json,
+            doc.source + " is not valid JSON: " +
+                (too_deep ? "nested deeper than " + std::to_string(kMaxDocumentDepth) + " levels" : ec.message()) +
+                " at " + line_column(text, used),
+            "fix the JSON syntax at that position (strict JSON: no comments, no trailing commas)"};
         return doc;
     }
     doc.value = parser.release();
@@ -91,10 +91,10 @@ std::optional<JsonDocument> load_json_document(const std::filesystem::path &path
     return parse_json_document(text, path.string());
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host
 
-#include "inspect/manifest.hpp"
 #include "common/suggest.hpp"
+#include "inspect/manifest.hpp"
 
 namespace plughost::host {
 
@@ -122,4 +122,4 @@ Issue wrong_type(std::string path, std::string_view expected, const boost::json:
             std::move(hint)};
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -34,7 +34,7 @@ std::optional<JsonDocument> load_json_document(const std::filesystem::path &path
 /// Line and column (1-based) of byte `offset` in `text`.
 std::string line_column(std::string_view text, std::size_t offset);
 
-} // namespace plughost::host
+}  // namespace plughost::host
 
 namespace plughost::host {
 
@@ -49,4 +49,4 @@ void check_keys(const boost::json::object &object, std::string_view path, const 
 /// A wrong-type issue: "<path>: expected <what>, found <describe(found)>".
 Issue wrong_type(std::string path, std::string_view expected, const boost::json::value &found, std::string hint = {});
 
-} // namespace plughost::host
+}  // namespace plughost::host

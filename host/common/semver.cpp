@@ -28,8 +28,7 @@ bool valid_identifiers(std::string_view s, bool no_leading_zero) {
         const std::string_view id = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
         if (id.empty()) return false;
         for (char c : id)
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
-                return false;
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-')) return false;
         if (no_leading_zero && is_digits(id) && id.size() > 1 && id[0] == '0') return false;
         if (dot == std::string_view::npos) return true;
         start = dot + 1;
@@ -47,7 +46,7 @@ std::vector<std::string_view> split_dots(std::string_view s) {
     }
 }
 
-} // namespace
+}  // namespace
 
 std::optional<SemVer> SemVer::parse(std::string_view text) {
     SemVer v;
@@ -103,4 +102,4 @@ std::strong_ordering operator<=>(const SemVer &a, const SemVer &b) {
     return x.size() <=> y.size();
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

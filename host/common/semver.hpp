@@ -26,4 +26,4 @@ struct SemVer {
     friend bool operator==(const SemVer &a, const SemVer &b) { return (a <=> b) == 0; }
 };
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -53,4 +53,4 @@ std::string quoted_list(const std::vector<std::string> &items) {
     return out.empty() ? "(none)" : out;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

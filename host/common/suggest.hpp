@@ -20,4 +20,4 @@ std::string did_you_mean(std::string_view typed, const std::vector<std::string> 
 /// "a, b and c" (quoted), for messages listing what is allowed.
 std::string quoted_list(const std::vector<std::string> &items);
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -28,4 +28,4 @@ Discovery discover_plugins(const std::filesystem::path &dir) {
     return out;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

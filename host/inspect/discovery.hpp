@@ -20,4 +20,4 @@ struct Discovery {
 /// a FIFO or directory named "x.so" is reported by the reader, not silently skipped.
 Discovery discover_plugins(const std::filesystem::path &dir);
 
-} // namespace plughost::host
+}  // namespace plughost::host

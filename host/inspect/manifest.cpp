@@ -50,8 +50,7 @@ const ParameterSpec *Manifest::find_parameter(std::string_view name) const {
 }
 
 const SemVer &host_abi_version() {
-    static const SemVer v{PLUGHOST_ABI_VERSION_MAJOR, PLUGHOST_ABI_VERSION_MINOR,
-                          PLUGHOST_ABI_VERSION_PATCH, {}, {}};
+    static const SemVer v{PLUGHOST_ABI_VERSION_MAJOR, PLUGHOST_ABI_VERSION_MINOR, PLUGHOST_ABI_VERSION_PATCH, {}, {}};
     return v;
 }
 
@@ -78,10 +77,9 @@ bool is_plugin_type_name(std::string_view s) {
 }
 
 bool is_gate_name(std::string_view s) {
-    return !s.empty() && s.size() <= 63 && s[0] >= 'A' && s[0] <= 'Z' &&
-           std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-           });
+    return !s.empty() && s.size() <= 63 && s[0] >= 'A' && s[0] <= 'Z' && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    });
 }
 
 namespace {
@@ -101,7 +99,7 @@ bool is_one_line(std::string_view s) {
     });
 }
 
-} // namespace
+}  // namespace
 
 bool matches_parameter_type(std::string_view type, const boost::json::value &v) {
     if (type == "boolean") return v.is_bool();
@@ -131,9 +129,7 @@ public:
 
     std::string field(std::string_view key) const { return prefix_ + std::string(key); }
 
-    void error(std::string_view key, std::string message) {
-        errors_.push_back({field(key), std::move(message)});
-    }
+    void error(std::string_view key, std::string message) { errors_.push_back({field(key), std::move(message)}); }
 
     const boost::json::value *find(std::string_view key, bool required) {
         const auto it = object_.find(key);
@@ -179,9 +175,9 @@ public:
     void report_unknown(std::string_view what) {
         for (const auto &kv : object_)
             if (std::find(seen_.begin(), seen_.end(), std::string_view(kv.key())) == seen_.end())
-                errors_.push_back({prefix_ + std::string(kv.key()),
-                                   "is not a " + std::string(what) + " field of plughost ABI " +
-                                       host_abi_version().str() + " (check its spelling)"});
+                errors_.push_back(
+                    {prefix_ + std::string(kv.key()), "is not a " + std::string(what) + " field of plughost ABI " +
+                                                          host_abi_version().str() + " (check its spelling)"});
     }
 
 private:
@@ -226,8 +222,8 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
         return out;
     }
     if (v->get_array().size() > kMaxParameters) {
-        r.error("parameters", "declares " + std::to_string(v->get_array().size()) +
-                                  " parameters; at most " + std::to_string(kMaxParameters) + " are allowed");
+        r.error("parameters", "declares " + std::to_string(v->get_array().size()) + " parameters; at most " +
+                                  std::to_string(kMaxParameters) + " are allowed");
         return out;
     }
     for (std::size_t i = 0; i < v->get_array().size(); ++i) {
@@ -239,13 +235,13 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
         }
         FieldReader p(item.get_object(), at + ".", errors);
         ParameterSpec spec;
-        const auto name = p.text("name", true, "a parameter name ([A-Za-z][A-Za-z0-9_]*, 1-63 characters)",
-                                 is_parameter_name);
-        const auto type = p.text("type", true, "one of boolean, integer, number, string, array, object",
-                                 [](std::string_view s) {
-                                     return s == "boolean" || s == "integer" || s == "number" ||
-                                            s == "string" || s == "array" || s == "object";
-                                 });
+        const auto name =
+            p.text("name", true, "a parameter name ([A-Za-z][A-Za-z0-9_]*, 1-63 characters)", is_parameter_name);
+        const auto type =
+            p.text("type", true, "one of boolean, integer, number, string, array, object", [](std::string_view s) {
+                return s == "boolean" || s == "integer" || s == "number" || s == "string" || s == "array" ||
+                       s == "object";
+            });
         const auto description = p.text("description", true, "a one-line description", nonempty_line);
         if (const boost::json::value *d = p.find("default", false); d && type) {
             if (matches_parameter_type(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
@@ -263,7 +259,7 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
     return out;
 }
 
-} // namespace
+}  // namespace
 
 ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
     ManifestReading reading;
@@ -313,8 +309,8 @@ ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
     const auto version = r.semver("version", true);
     const auto stability = r.text("stability", true, "one of dev, alpha, beta, stable",
                                   [](std::string_view s) { return parse_stability(s).has_value(); });
-    const auto gate = r.text("featureGate", false, "an UpperCamelCase gate name ([A-Z][A-Za-z0-9]*, 1-63 characters)",
-                             is_gate_name);
+    const auto gate =
+        r.text("featureGate", false, "an UpperCamelCase gate name ([A-Z][A-Za-z0-9]*, 1-63 characters)", is_gate_name);
     const auto description = r.text("description", true, "a one-line description (1-300 characters)", nonempty_line);
     m.thread_safe = r.boolean("threadSafe").value_or(false);
     m.parameters = read_parameters(r, errors);
@@ -361,4 +357,4 @@ ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
     return reading;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

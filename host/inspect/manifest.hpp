@@ -89,4 +89,4 @@ std::string describe(const boost::json::value &v);
 bool is_plugin_type_name(std::string_view s);
 bool is_gate_name(std::string_view s);
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -103,7 +103,10 @@ public:
         }
         if (data != kHostData) {
             fail(Code::wrong_architecture,
-                 std::string("is a ") + (data == ELFDATA2MSB ? "big-endian" : data == ELFDATA2LSB ? "little-endian" : "unknown-endianness") +
+                 std::string("is a ") +
+                     (data == ELFDATA2MSB   ? "big-endian"
+                      : data == ELFDATA2LSB ? "little-endian"
+                                            : "unknown-endianness") +
                      " ELF object, this host is " + (kHostData == ELFDATA2LSB ? "little-endian " : "big-endian ") +
                      machine_name(kHostMachine) + ": rebuild the plugin for " + machine_name(kHostMachine));
             return;
@@ -137,7 +140,8 @@ private:
         if (n == 0) return true;
         if (!pread_all(file_.fd.get(), out, n, offset)) {
             const int err = errno;
-            fail(Code::io_error, "could not be read (" + std::string(err ? std::strerror(err) : "file shrank while being read") +
+            fail(Code::io_error, "could not be read (" +
+                                     std::string(err ? std::strerror(err) : "file shrank while being read") +
                                      " at byte " + std::to_string(offset) + "); check the file and its permissions");
             return false;
         }
@@ -161,8 +165,9 @@ private:
 
     void read_notes(const Elf64_Ehdr &eh) {
         if (eh.e_phnum == 0) {
-            fail(Code::no_manifest, "has no program headers, so no plughost manifest note; build it with the plughost SDK "
-                                    "(PLUGHOST_PLUGIN or PLUGHOST_DECLARE_PLUGIN)");
+            fail(Code::no_manifest,
+                 "has no program headers, so no plughost manifest note; build it with the plughost SDK "
+                 "(PLUGHOST_PLUGIN or PLUGHOST_DECLARE_PLUGIN)");
             return;
         }
         if (eh.e_phnum == PN_XNUM || eh.e_phnum > kMaxProgramHeaders) {
@@ -172,14 +177,16 @@ private:
         }
         if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
             fail(Code::malformed_elf, "has program header entries of " + std::to_string(eh.e_phentsize) +
-                                          " bytes (e_phentsize); 64-bit ELF requires " + std::to_string(sizeof(Elf64_Phdr)));
+                                          " bytes (e_phentsize); 64-bit ELF requires " +
+                                          std::to_string(sizeof(Elf64_Phdr)));
             return;
         }
         const std::uint64_t table = std::uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr);
         if (!within_file(eh.e_phoff, table)) {
             fail(Code::truncated_elf, "is truncated: its program header table (" + std::to_string(table) +
-                                          " bytes at offset " + std::to_string(eh.e_phoff) + ") ends beyond the end of the file (" +
-                                          std::to_string(size_) + " bytes); rebuild or re-copy it");
+                                          " bytes at offset " + std::to_string(eh.e_phoff) +
+                                          ") ends beyond the end of the file (" + std::to_string(size_) +
+                                          " bytes); rebuild or re-copy it");
             return;
         }
         std::vector<unsigned char> bytes;
@@ -193,22 +200,23 @@ private:
             if (ph.p_type != PT_NOTE || ph.p_filesz == 0) continue;
             if (!within_file(ph.p_offset, ph.p_filesz)) {
                 fail(Code::truncated_elf, "is truncated: PT_NOTE segment " + std::to_string(i) + " (" +
-                                              std::to_string(ph.p_filesz) + " bytes at offset " + std::to_string(ph.p_offset) +
-                                              ") ends beyond the end of the file (" + std::to_string(size_) +
-                                              " bytes); rebuild or re-copy it");
+                                              std::to_string(ph.p_filesz) + " bytes at offset " +
+                                              std::to_string(ph.p_offset) + ") ends beyond the end of the file (" +
+                                              std::to_string(size_) + " bytes); rebuild or re-copy it");
                 return;
             }
             if (ph.p_filesz > kMaxNoteSegmentBytes) {
-                fail(Code::malformed_elf, "has a PT_NOTE segment of " + std::to_string(ph.p_filesz) + " bytes; at most " +
-                                              std::to_string(kMaxNoteSegmentBytes) + " are read");
+                fail(Code::malformed_elf, "has a PT_NOTE segment of " + std::to_string(ph.p_filesz) +
+                                              " bytes; at most " + std::to_string(kMaxNoteSegmentBytes) + " are read");
                 return;
             }
             if (!fetch(notes, ph.p_offset, ph.p_filesz)) return;
             if (!walk_notes(notes, ph.p_offset, ph.p_align == 8 ? 8 : 4, seen_offsets)) return;
         }
         if (seen_offsets.empty()) {
-            fail(Code::no_manifest, "has no plughost manifest (no ELF note owned by \"plughost\" in a PT_NOTE segment); "
-                                    "declare one with PLUGHOST_PLUGIN (C++) or PLUGHOST_DECLARE_PLUGIN (C) and rebuild");
+            fail(Code::no_manifest,
+                 "has no plughost manifest (no ELF note owned by \"plughost\" in a PT_NOTE segment); "
+                 "declare one with PLUGHOST_PLUGIN (C++) or PLUGHOST_DECLARE_PLUGIN (C) and rebuild");
         } else if (seen_offsets.size() > 1) {
             fail(Code::multiple_manifests, "has " + std::to_string(seen_offsets.size()) +
                                                " plughost manifest notes; a plugin file holds exactly one plugin: "
@@ -237,7 +245,8 @@ private:
             }
             const std::string_view name(reinterpret_cast<const char *>(seg.data() + name_at),
                                         static_cast<std::size_t>(namesz));
-            if (namesz == PLUGHOST_NOTE_OWNER_SIZE && name == std::string_view(PLUGHOST_NOTE_OWNER, PLUGHOST_NOTE_OWNER_SIZE) &&
+            if (namesz == PLUGHOST_NOTE_OWNER_SIZE &&
+                name == std::string_view(PLUGHOST_NOTE_OWNER, PLUGHOST_NOTE_OWNER_SIZE) &&
                 type == PLUGHOST_NOTE_TYPE_MANIFEST) {
                 const std::uint64_t at = seg_offset + desc_at;
                 if (std::find(seen_offsets.begin(), seen_offsets.end(), at) == seen_offsets.end()) {
@@ -270,7 +279,7 @@ private:
     std::vector<unsigned char> head_;
 };
 
-} // namespace
+}  // namespace
 
 unsigned host_machine() { return kHostMachine; }
 
@@ -298,14 +307,16 @@ PluginFile read_plugin_file(const std::filesystem::path &path, bool keep_open) {
         PluginFile file;
         file.path = path;
         if (err == ELOOP)
-            file.reasons.push_back({Code::symbolic_link,
-                                    path.string() + ": is a symbolic link; plughost does not follow links in the plugin "
-                                                    "directory, so that the file checked is the file loaded: copy the "
-                                                    "plugin itself into the directory"});
+            file.reasons.push_back(
+                {Code::symbolic_link, path.string() +
+                                          ": is a symbolic link; plughost does not follow links in the plugin "
+                                          "directory, so that the file checked is the file loaded: copy the "
+                                          "plugin itself into the directory"});
         else
-            file.reasons.push_back({Code::io_error, path.string() + ": could not be opened (" + std::strerror(err) +
-                                                        "); check that it exists and is readable" +
-                                                        (err == EMFILE ? " (or raise the open-file limit, ulimit -n)" : "")});
+            file.reasons.push_back(
+                {Code::io_error, path.string() + ": could not be opened (" + std::strerror(err) +
+                                     "); check that it exists and is readable" +
+                                     (err == EMFILE ? " (or raise the open-file limit, ulimit -n)" : "")});
         return file;
     }
     return read_plugin_file(path, UniqueFd(fd), keep_open);
@@ -317,8 +328,8 @@ PluginFile read_plugin_file(const std::filesystem::path &path, UniqueFd fd, bool
     file.fd = std::move(fd);
     struct stat st {};
     if (::fstat(file.fd.get(), &st) != 0) {
-        file.reasons.push_back({Code::io_error, path.string() + ": could not be examined (fstat: " +
-                                                    std::strerror(errno) + ")"});
+        file.reasons.push_back(
+            {Code::io_error, path.string() + ": could not be examined (fstat: " + std::strerror(errno) + ")"});
     } else if (!S_ISREG(st.st_mode)) {
         file.reasons.push_back({Code::not_a_regular_file,
                                 path.string() + ": is " + file_kind(st.st_mode) +
@@ -331,4 +342,4 @@ PluginFile read_plugin_file(const std::filesystem::path &path, UniqueFd fd, bool
     return file;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "common/diagnostic.hpp"
-#include "inspect/manifest.hpp"
 #include "common/unique_fd.hpp"
+#include "inspect/manifest.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -44,4 +44,4 @@ std::string machine_name(unsigned machine);
 /// The e_machine value of the architecture this host was built for.
 unsigned host_machine();
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -63,10 +63,11 @@ Instance::~Instance() {
 
 void Instance::log(void *context, int32_t level, plughost_str message) {
     auto *self = static_cast<Instance *>(context);
-    const auto lvl = static_cast<spdlog::level::level_enum>(
-        std::clamp<int32_t>(level, PLUGHOST_LOG_TRACE, PLUGHOST_LOG_CRITICAL));
+    const auto lvl =
+        static_cast<spdlog::level::level_enum>(std::clamp<int32_t>(level, PLUGHOST_LOG_TRACE, PLUGHOST_LOG_CRITICAL));
     if (!self->logger_->should_log(lvl)) return;
-    self->logger_->log(lvl, "{}", sanitize_line(message.data ? std::string_view(message.data, message.size) : std::string_view()));
+    self->logger_->log(lvl, "{}",
+                       sanitize_line(message.data ? std::string_view(message.data, message.size) : std::string_view()));
 }
 
 void Instance::count(void *context, plughost_str name, double delta) {
@@ -81,4 +82,4 @@ void Instance::count(void *context, plughost_str name, double delta) {
     if (self->counters_.size() < 64) self->counters_.emplace_back(sanitize_line(key, 64), delta);
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

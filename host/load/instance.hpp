@@ -53,4 +53,4 @@ private:
 /// cut at `limit` bytes.
 std::string sanitize_line(std::string_view text, std::size_t limit = 2000);
 
-} // namespace plughost::host
+}  // namespace plughost::host

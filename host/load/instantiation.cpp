@@ -43,9 +43,10 @@ LiveInstances instantiate(Preflight &pf, bool load_all) {
         bool reported = false;
         for (const PlannedInstance &planned : pf.instances)
             if (planned.candidate == index) {
-                pf.errors.push_back({planned.path.empty() ? "" : child(planned.path, "type"), reason.code,
-                                     "plugin \"" + planned.name + "\" cannot be loaded: " + reason.message,
-                                     "fix or replace the plugin file; `plughost check --instantiate` repeats this test"});
+                pf.errors.push_back(
+                    {planned.path.empty() ? "" : child(planned.path, "type"), reason.code,
+                     "plugin \"" + planned.name + "\" cannot be loaded: " + reason.message,
+                     "fix or replace the plugin file; `plughost check --instantiate` repeats this test"});
                 reported = true;
             }
         if (!reported) pf.errors.push_back({"", reason.code, reason.message, "fix or remove the plugin file"});
@@ -71,4 +72,4 @@ LiveInstances instantiate(Preflight &pf, bool load_all) {
     return live;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -31,4 +31,4 @@ LiveInstances instantiate(Preflight &pf, bool load_all);
 /// The parameters an instance is created with: the operator's, plus the manifest's defaults.
 boost::json::object effective_parameters(const boost::json::object &given, const Manifest &manifest);
 
-} // namespace plughost::host
+}  // namespace plughost::host

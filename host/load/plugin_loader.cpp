@@ -5,8 +5,8 @@
 #include <boost/json/value.hpp>
 
 #include <dlfcn.h>
-#include <link.h>
 #include <fcntl.h>
+#include <link.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -63,7 +63,8 @@ std::optional<Reason> check_entry(const std::filesystem::path &path, const plugh
                           " but its manifest note says " + manifest.abi_version.str() +
                           "; rebuild the plugin so both come from one declaration"};
     if (!entry->manifest_json.data || entry->manifest_json.size > kMaxManifestBytes)
-        return Reason{Code::bad_entry, who + "its plughost_entry carries no manifest; rebuild it with the plughost SDK"};
+        return Reason{Code::bad_entry,
+                      who + "its plughost_entry carries no manifest; rebuild it with the plughost SDK"};
 
     const std::string_view entry_json(entry->manifest_json.data, entry->manifest_json.size);
     if (entry_json != note_json) {
@@ -82,7 +83,8 @@ std::optional<Reason> check_entry(const std::filesystem::path &path, const plugh
             for (const auto &kv : noted.get_object())
                 if (differs(kv.key())) fields += (fields.empty() ? "" : ", ") + std::string(kv.key());
             for (const auto &kv : loaded.get_object())
-                if (!noted.get_object().contains(kv.key())) fields += (fields.empty() ? "" : ", ") + std::string(kv.key());
+                if (!noted.get_object().contains(kv.key()))
+                    fields += (fields.empty() ? "" : ", ") + std::string(kv.key());
         }
         if (!fields.empty())
             return Reason{Code::manifest_mismatch,
@@ -105,7 +107,7 @@ std::optional<Reason> check_entry(const std::filesystem::path &path, const plugh
     return std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 LoadedPlugin::LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
                            const plughost_plugin *entry, Manifest manifest)
@@ -146,10 +148,11 @@ LoadResult load_plugin(Candidate &candidate) {
         const char *why = ::dlerror();
         std::string text = why ? why : ec.message();
         if (const auto at = text.find(name); at != std::string::npos) text.replace(at, name.size(), path.string());
-        out.error = Reason{Code::load_failed,
-                           path.string() + ": dlopen failed: " + text +
-                               "; if a symbol is undefined, the plugin needs a library this host does not provide: "
-                               "link the plugin against its dependencies (-Wl,--no-undefined finds this at build time)"};
+        out.error =
+            Reason{Code::load_failed,
+                   path.string() + ": dlopen failed: " + text +
+                       "; if a symbol is undefined, the plugin needs a library this host does not provide: "
+                       "link the plugin against its dependencies (-Wl,--no-undefined finds this at build time)"};
         return out;
     }
     spdlog::debug("loaded {} as {}", path.string(), name);
@@ -164,10 +167,9 @@ LoadResult load_plugin(Candidate &candidate) {
         out.error = std::move(problem);
         return out;
     }
-    out.plugin = std::make_shared<const LoadedPlugin>(path, std::move(fd),
-                                                      std::make_unique<boost::dll::shared_library>(std::move(library)),
-                                                      entry, *manifest);
+    out.plugin = std::make_shared<const LoadedPlugin>(
+        path, std::move(fd), std::make_unique<boost::dll::shared_library>(std::move(library)), entry, *manifest);
     return out;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -4,8 +4,8 @@
 
 #include "admission/admission.hpp"
 #include "common/diagnostic.hpp"
-#include "inspect/manifest.hpp"
 #include "common/unique_fd.hpp"
+#include "inspect/manifest.hpp"
 
 #include <plughost/plugin.h>
 
@@ -52,4 +52,4 @@ struct LoadResult {
 /// manifest differs from the note) come back as a Reason, never as a crash.
 LoadResult load_plugin(Candidate &candidate);
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -1,8 +1,8 @@
 #include "plan/config.hpp"
 
-#include "embedded_data.hpp"
 #include "common/json_document.hpp"
 #include "common/suggest.hpp"
+#include "embedded_data.hpp"
 
 #include <stdexcept>
 
@@ -24,12 +24,13 @@ const boost::json::object *object_at(const boost::json::value &v, const std::str
 }
 
 std::optional<std::string> string_at(const boost::json::object &o, std::string_view key, const std::string &path,
-                                     bool required, std::vector<Issue> &issues, std::string_view expected = "a string") {
+                                     bool required, std::vector<Issue> &issues,
+                                     std::string_view expected = "a string") {
     const auto *v = o.if_contains(key);
     if (!v) {
         if (required)
-            issues.push_back({child(path, key), Code::missing_field, "missing required field \"" + std::string(key) + "\"",
-                              "add it"});
+            issues.push_back({child(path, key), Code::missing_field,
+                              "missing required field \"" + std::string(key) + "\"", "add it"});
         return std::nullopt;
     }
     if (!v->is_string()) {
@@ -42,15 +43,15 @@ std::optional<std::string> string_at(const boost::json::object &o, std::string_v
 void read_policy(const boost::json::value &v, Config &config, std::vector<Issue> &issues) {
     const auto *o = object_at(v, "/policy", "an object", issues);
     if (!o) return;
-    check_keys(*o, "/policy", {"minStability", "rejectDeprecated", "allowPastRemoval", "tombstonesFile", "maturityFile"},
-               issues);
+    check_keys(*o, "/policy",
+               {"minStability", "rejectDeprecated", "allowPastRemoval", "tombstonesFile", "maturityFile"}, issues);
     if (const auto tier = string_at(*o, "minStability", "/policy", false, issues)) {
         config.policy.min_stability = parse_stability(*tier);
         if (!config.policy.min_stability)
-            issues.push_back({"/policy/minStability", Code::invalid_value,
-                              "\"" + *tier + "\" is not a stability tier" +
-                                  did_you_mean(*tier, {"dev", "alpha", "beta", "stable"}),
-                              "use one of \"dev\", \"alpha\", \"beta\", \"stable\""});
+            issues.push_back(
+                {"/policy/minStability", Code::invalid_value,
+                 "\"" + *tier + "\" is not a stability tier" + did_you_mean(*tier, {"dev", "alpha", "beta", "stable"}),
+                 "use one of \"dev\", \"alpha\", \"beta\", \"stable\""});
     }
     if (const auto *r = o->if_contains("rejectDeprecated")) {
         if (r->is_bool()) config.policy.reject_deprecated = r->get_bool();
@@ -117,9 +118,10 @@ void read_plugins(const boost::json::value &v, Config &config, std::vector<Issue
         if (const auto *params = o->if_contains("parameters")) {
             if (params->is_object()) p.parameters = params->get_object();
             else
-                issues.push_back({child(at, "parameters"), Code::parameters_not_object,
-                                  "parameters must be an object, found " + describe(*params),
-                                  "write them as {\"name\": value, ...}; run `plughost inspect` on the plugin to see them"});
+                issues.push_back(
+                    {child(at, "parameters"), Code::parameters_not_object,
+                     "parameters must be an object, found " + describe(*params),
+                     "write them as {\"name\": value, ...}; run `plughost inspect` on the plugin to see them"});
         }
         config.plugins.push_back(std::move(p));
     }
@@ -177,7 +179,7 @@ void read_runtime(const boost::json::value &v, Config &config, std::vector<Issue
     }
 }
 
-} // namespace
+}  // namespace
 
 Config read_config(const boost::json::value &document, std::string source, std::vector<Issue> &issues) {
     Config config;
@@ -187,9 +189,10 @@ Config read_config(const boost::json::value &document, std::string source, std::
     check_keys(*root, "", {"apiVersion", "kind", "policy", "featureGates", "plugins", "schedulingProfiles", "runtime"},
                issues);
     if (const auto api = string_at(*root, "apiVersion", "", false, issues); api && *api != kConfigApiVersion)
-        issues.push_back({"/apiVersion", Code::unsupported_version,
-                          "apiVersion \"" + *api + "\" is not supported by plughost " + std::string(PLUGHOST_VERSION_STRING),
-                          "use \"" + std::string(kConfigApiVersion) + "\""});
+        issues.push_back(
+            {"/apiVersion", Code::unsupported_version,
+             "apiVersion \"" + *api + "\" is not supported by plughost " + std::string(PLUGHOST_VERSION_STRING),
+             "use \"" + std::string(kConfigApiVersion) + "\""});
     if (const auto kind = string_at(*root, "kind", "", false, issues); kind && *kind != kConfigKind)
         issues.push_back({"/kind", Code::invalid_value, "kind \"" + *kind + "\" is not a plughost config",
                           "use \"" + std::string(kConfigKind) + "\""});
@@ -210,4 +213,4 @@ const boost::json::value &default_config_document() {
     return doc;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -3,8 +3,8 @@
 // Every problem is reported, each located by a JSON Pointer.
 #pragma once
 
-#include "common/diagnostic.hpp"
 #include "admission/feature_gates.hpp"
+#include "common/diagnostic.hpp"
 #include "inspect/manifest.hpp"
 
 #include <boost/json/object.hpp>
@@ -67,4 +67,4 @@ Config read_config(const boost::json::value &document, std::string source, std::
 /// The config used when none is given: the stable and beta in-tree scorers and max-score-picker.
 const boost::json::value &default_config_document();
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -24,7 +24,9 @@ void add_data_file(const std::optional<std::string> &flag, const std::optional<s
     auto doc = load_json_document(file, unreadable);
     if (!doc) {
         if (flag) io_error = unreadable;
-        else errors.push_back({config_path, Code::io_error, unreadable, "fix the path (relative paths start at the config's directory)"});
+        else
+            errors.push_back({config_path, Code::io_error, unreadable,
+                              "fix the path (relative paths start at the config's directory)"});
         return;
     }
     if (doc->problem) {
@@ -48,7 +50,8 @@ std::vector<std::string> declared_types(const std::vector<Candidate> &candidates
 
 std::string reasons_text(const Candidate &c) {
     std::string out;
-    for (const Reason &r : c.reasons) out += (out.empty() ? "" : "; ") + std::string("[") + std::string(to_string(r.code)) + "] " + r.message;
+    for (const Reason &r : c.reasons)
+        out += (out.empty() ? "" : "; ") + std::string("[") + std::string(to_string(r.code)) + "] " + r.message;
     return out;
 }
 
@@ -59,15 +62,16 @@ void check_parameters(const PluginConfig &p, const Manifest &m, std::vector<Issu
         const std::string at = child(child(p.path, "parameters"), kv.key());
         const ParameterSpec *spec = m.find_parameter(kv.key());
         if (!spec) {
-            errors.push_back({at, Code::unknown_parameter,
-                              "plugin type \"" + m.type + "\" has no parameter \"" + std::string(kv.key()) + "\"" +
-                                  did_you_mean(kv.key(), names),
-                              names.empty() ? "it takes no parameters" : "its parameters are " + quoted_list(names) +
-                                                                             "; `plughost inspect` describes them"});
+            errors.push_back(
+                {at, Code::unknown_parameter,
+                 "plugin type \"" + m.type + "\" has no parameter \"" + std::string(kv.key()) + "\"" +
+                     did_you_mean(kv.key(), names),
+                 names.empty() ? "it takes no parameters"
+                               : "its parameters are " + quoted_list(names) + "; `plughost inspect` describes them"});
         } else if (!matches_parameter_type(spec->type, kv.value())) {
             errors.push_back({at, Code::parameter_type,
-                              "parameter \"" + spec->name + "\" of \"" + m.type + "\" expects " + spec->type + ", found " +
-                                  describe(kv.value()),
+                              "parameter \"" + spec->name + "\" of \"" + m.type + "\" expects " + spec->type +
+                                  ", found " + describe(kv.value()),
                               spec->name + ": " + spec->description});
         }
     }
@@ -153,7 +157,8 @@ private:
         for (const ProfileConfig &cfg : pf_.config.profiles) {
             if (auto [it, fresh] = profile_names.emplace(cfg.name, cfg.path); !fresh && !cfg.name.empty())
                 error(child(cfg.path, "name"), Code::duplicate_name,
-                      "profile name \"" + cfg.name + "\" is already used at " + it->second, "give each profile a unique name");
+                      "profile name \"" + cfg.name + "\" is already used at " + it->second,
+                      "give each profile a unique name");
             PlannedProfile profile{cfg.name, {}, {}, 0, false};
             std::vector<std::size_t> pickers;
             std::set<std::string> refs_seen;
@@ -175,7 +180,8 @@ private:
                     complete = false;
                     if (!configured_but_unusable(ref.plugin_ref))
                         error(ref_at, Code::undefined_plugin_ref,
-                              "no plugin named \"" + ref.plugin_ref + "\" is defined" + did_you_mean(ref.plugin_ref, all_names),
+                              "no plugin named \"" + ref.plugin_ref + "\" is defined" +
+                                  did_you_mean(ref.plugin_ref, all_names),
                               "pluginRef names an entry of /plugins by its \"name\" (which defaults to its type)");
                     continue;
                 }
@@ -183,7 +189,8 @@ private:
                 const PlannedInstance &inst = pf_.instances[*index];
                 if (ref.weight && inst.role != Role::scorer) {
                     error(child(ref.path, "weight"), Code::weight_on_non_scorer,
-                          "\"" + inst.name + "\" is a " + std::string(to_string(inst.role)) + "; only scorers take a weight",
+                          "\"" + inst.name + "\" is a " + std::string(to_string(inst.role)) +
+                              "; only scorers take a weight",
                           "remove the weight");
                     continue;
                 }
@@ -201,12 +208,14 @@ private:
             }
             if (pickers.empty() && complete) {
                 error(cfg.path, Code::no_picker, "profile \"" + cfg.name + "\" has no picker",
-                      "add a picker to its plugins, e.g. {\"pluginRef\": \"max-score-picker\"} with that plugin configured");
+                      "add a picker to its plugins, e.g. {\"pluginRef\": \"max-score-picker\"} with that plugin "
+                      "configured");
             } else if (pickers.size() > 1) {
                 std::vector<std::string> names;
                 for (auto i : pickers) names.push_back(pf_.instances[i].name);
                 error(cfg.path, Code::multiple_pickers,
-                      "profile \"" + cfg.name + "\" has " + std::to_string(pickers.size()) + " pickers: " + quoted_list(names),
+                      "profile \"" + cfg.name + "\" has " + std::to_string(pickers.size()) +
+                          " pickers: " + quoted_list(names),
                       "keep exactly one picker per profile");
             } else if (!pickers.empty()) {
                 profile.picker = pickers.front();
@@ -241,8 +250,8 @@ private:
         }
         if (pickers.size() > 1) {
             error("/schedulingProfiles", Code::multiple_pickers,
-                  "without schedulingProfiles, plughost builds one default profile, but " + std::to_string(pickers.size()) +
-                      " pickers are configured",
+                  "without schedulingProfiles, plughost builds one default profile, but " +
+                      std::to_string(pickers.size()) + " pickers are configured",
                   "define schedulingProfiles, each naming one picker");
             return;
         }
@@ -264,7 +273,7 @@ private:
     Preflight &pf_;
 };
 
-} // namespace
+}  // namespace
 
 std::shared_ptr<Policy> make_policy(const Config &config, const std::filesystem::path &config_dir,
                                     const PolicyOverrides &overrides, std::vector<Issue> &errors,
@@ -336,4 +345,4 @@ Preflight preflight(const PreflightInputs &in) {
     return pf;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -5,8 +5,8 @@
 #pragma once
 
 #include "admission/admission.hpp"
-#include "plan/config.hpp"
 #include "admission/policy.hpp"
+#include "plan/config.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -84,4 +84,4 @@ std::shared_ptr<Policy> make_policy(const Config &config, const std::filesystem:
                                     const PolicyOverrides &overrides, std::vector<Issue> &errors,
                                     std::vector<Issue> &warnings, std::optional<std::string> &io_error);
 
-} // namespace plughost::host
+}  // namespace plughost::host

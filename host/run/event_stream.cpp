@@ -1,8 +1,8 @@
 #include "run/event_stream.hpp"
 
 #include "common/json_document.hpp"
-#include "inspect/manifest.hpp"
 #include "common/suggest.hpp"
+#include "inspect/manifest.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -45,23 +45,28 @@ Event parse_endpoint(const boost::json::value &v) {
     const auto *name = o.if_contains("name");
     if (!name) return bad(Code::missing_field, "endpoint has no \"name\"");
     if (!name->is_string() || name->get_string().empty() || name->get_string().size() > 253)
-        return bad(Code::wrong_type, "endpoint \"name\" must be a string of 1-253 characters, found " + describe(*name));
+        return bad(Code::wrong_type,
+                   "endpoint \"name\" must be a string of 1-253 characters, found " + describe(*name));
     u.name = std::string(name->get_string());
     if (const auto *a = o.if_contains("address")) {
-        if (!a->is_string()) return bad(Code::wrong_type, "endpoint \"address\" must be a string, found " + describe(*a));
+        if (!a->is_string())
+            return bad(Code::wrong_type, "endpoint \"address\" must be a string, found " + describe(*a));
         u.address = std::string(a->get_string());
     }
     const auto *m = o.if_contains("metrics");
     if (!m) return u;
     if (!m->is_object()) return bad(Code::wrong_type, "endpoint \"metrics\" must be an object, found " + describe(*m));
     const auto &metrics = m->get_object();
-    if (auto e = unknown_keys(metrics, "metrics", {"waitingQueueSize", "runningRequests", "kvCacheUsagePercent",
-                                                   "activeLoras", "maxActiveLoras", "extra"}))
+    if (auto e = unknown_keys(
+            metrics, "metrics",
+            {"waitingQueueSize", "runningRequests", "kvCacheUsagePercent", "activeLoras", "maxActiveLoras", "extra"}))
         return *e;
     auto count = [&](const char *key, std::optional<std::uint32_t> &out) -> std::optional<EventError> {
         if (const auto *x = metrics.if_contains(key)) {
             out = count_value(*x);
-            if (!out) return bad(Code::wrong_type, std::string("metrics.") + key + " must be a non-negative integer, found " + describe(*x));
+            if (!out)
+                return bad(Code::wrong_type,
+                           std::string("metrics.") + key + " must be a non-negative integer, found " + describe(*x));
         }
         return std::nullopt;
     };
@@ -70,23 +75,28 @@ Event parse_endpoint(const boost::json::value &v) {
     if (auto e = count("maxActiveLoras", u.max_active_loras)) return *e;
     if (const auto *kv = metrics.if_contains("kvCacheUsagePercent")) {
         if (!kv->is_number() || kv->to_number<double>() < 0 || kv->to_number<double>() > 100)
-            return bad(Code::wrong_type, "metrics.kvCacheUsagePercent must be a number from 0 to 100, found " + describe(*kv));
+            return bad(Code::wrong_type,
+                       "metrics.kvCacheUsagePercent must be a number from 0 to 100, found " + describe(*kv));
         u.kv_cache_usage_percent = kv->to_number<double>();
     }
     if (const auto *l = metrics.if_contains("activeLoras")) {
-        if (!l->is_array()) return bad(Code::wrong_type, "metrics.activeLoras must be an array of strings, found " + describe(*l));
+        if (!l->is_array())
+            return bad(Code::wrong_type, "metrics.activeLoras must be an array of strings, found " + describe(*l));
         std::vector<std::string> loras;
         for (const auto &x : l->get_array()) {
-            if (!x.is_string()) return bad(Code::wrong_type, "metrics.activeLoras holds " + describe(x) + "; expected strings");
+            if (!x.is_string())
+                return bad(Code::wrong_type, "metrics.activeLoras holds " + describe(x) + "; expected strings");
             loras.emplace_back(x.get_string());
         }
         u.active_loras = std::move(loras);
     }
     if (const auto *x = metrics.if_contains("extra")) {
-        if (!x->is_object()) return bad(Code::wrong_type, "metrics.extra must be an object of numbers, found " + describe(*x));
+        if (!x->is_object())
+            return bad(Code::wrong_type, "metrics.extra must be an object of numbers, found " + describe(*x));
         for (const auto &kv : x->get_object()) {
             if (!kv.value().is_number())
-                return bad(Code::wrong_type, "metrics.extra." + std::string(kv.key()) + " must be a number, found " + describe(kv.value()));
+                return bad(Code::wrong_type, "metrics.extra." + std::string(kv.key()) + " must be a number, found " +
+                                                 describe(kv.value()));
             u.extra.emplace_back(std::string(kv.key()), kv.value().to_number<double>());
         }
     }
@@ -98,7 +108,8 @@ Event parse_request(const boost::json::value &v) {
     const auto &o = v.get_object();
     RequestEvent r;
     std::optional<std::string> id;
-    if (const auto *i = o.if_contains("id"); i && i->is_string() && !i->get_string().empty()) id = std::string(i->get_string());
+    if (const auto *i = o.if_contains("id"); i && i->is_string() && !i->get_string().empty())
+        id = std::string(i->get_string());
     if (auto e = unknown_keys(o, "request", {"id", "model", "lora", "prompt", "headers", "profile"})) {
         e->id = id;
         return *e;
@@ -108,7 +119,9 @@ Event parse_request(const boost::json::value &v) {
     r.id = *id;
     auto text = [&](const char *key, std::string &out) -> std::optional<EventError> {
         if (const auto *x = o.if_contains(key)) {
-            if (!x->is_string()) return bad(Code::wrong_type, std::string("request \"") + key + "\" must be a string, found " + describe(*x), id);
+            if (!x->is_string())
+                return bad(Code::wrong_type,
+                           std::string("request \"") + key + "\" must be a string, found " + describe(*x), id);
             out = std::string(x->get_string());
         }
         return std::nullopt;
@@ -117,21 +130,25 @@ Event parse_request(const boost::json::value &v) {
     if (auto e = text("lora", r.lora)) return *e;
     if (auto e = text("prompt", r.prompt)) return *e;
     if (const auto *p = o.if_contains("profile")) {
-        if (!p->is_string()) return bad(Code::wrong_type, "request \"profile\" must be a string, found " + describe(*p), id);
+        if (!p->is_string())
+            return bad(Code::wrong_type, "request \"profile\" must be a string, found " + describe(*p), id);
         r.profile = std::string(p->get_string());
     }
     if (const auto *h = o.if_contains("headers")) {
-        if (!h->is_object()) return bad(Code::wrong_type, "request \"headers\" must be an object of strings, found " + describe(*h), id);
+        if (!h->is_object())
+            return bad(Code::wrong_type, "request \"headers\" must be an object of strings, found " + describe(*h), id);
         for (const auto &kv : h->get_object()) {
             if (!kv.value().is_string())
-                return bad(Code::wrong_type, "header \"" + std::string(kv.key()) + "\" must be a string, found " + describe(kv.value()), id);
+                return bad(Code::wrong_type,
+                           "header \"" + std::string(kv.key()) + "\" must be a string, found " + describe(kv.value()),
+                           id);
             r.headers.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
         }
     }
     return r;
 }
 
-} // namespace
+}  // namespace
 
 Event parse_event(std::string_view line) {
     unsigned char stack[8192];
@@ -144,12 +161,18 @@ Event parse_event(std::string_view line) {
     if (!v.is_object()) return bad(Code::unknown_event, "an event is a JSON object, found " + describe(v));
     const auto &o = v.get_object();
     if (o.size() != 1) {
-        if (o.empty()) return bad(Code::unknown_event, "empty object: an event holds one of \"endpoint\", \"endpointRemoved\", \"request\"");
+        if (o.empty())
+            return bad(Code::unknown_event,
+                       "empty object: an event holds one of \"endpoint\", \"endpointRemoved\", \"request\"");
         std::optional<std::string> id;
         if (const auto *r = o.if_contains("request"); r && r->is_object())
-            if (const auto *i = r->get_object().if_contains("id"); i && i->is_string()) id = std::string(i->get_string());
-        EventError e = bad(Code::unknown_event, "an event holds exactly one of \"endpoint\", \"endpointRemoved\", "
-                                                "\"request\"; found " + std::to_string(o.size()) + " members", id);
+            if (const auto *i = r->get_object().if_contains("id"); i && i->is_string())
+                id = std::string(i->get_string());
+        EventError e = bad(Code::unknown_event,
+                           "an event holds exactly one of \"endpoint\", \"endpointRemoved\", "
+                           "\"request\"; found " +
+                               std::to_string(o.size()) + " members",
+                           id);
         e.request = o.contains("request");
         return e;
     }
@@ -185,9 +208,7 @@ bool LineReader::fill() {
     }
 }
 
-bool LineReader::would_block() const {
-    return !eof_ && !std::memchr(buffer_.data() + begin_, '\n', end_ - begin_);
-}
+bool LineReader::would_block() const { return !eof_ && !std::memchr(buffer_.data() + begin_, '\n', end_ - begin_); }
 
 std::optional<LineReader::Line> LineReader::next() {
     while (true) {
@@ -230,4 +251,4 @@ std::optional<LineReader::Line> LineReader::next() {
     }
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -70,4 +70,4 @@ private:
 
 inline constexpr std::size_t kMaxEventLine = 1024 * 1024;
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -86,14 +86,12 @@ void append_explanation(std::string &out, const Explanation &e) {
     out += "}}";
 }
 
-} // namespace
+}  // namespace
 
 Runner::Runner(Scheduler &scheduler, std::FILE *out, bool explain)
     : scheduler_(scheduler), out_(out), explain_(explain) {}
 
-void Runner::write(const std::string &text) {
-    std::fwrite(text.data(), 1, text.size(), out_);
-}
+void Runner::write(const std::string &text) { std::fwrite(text.data(), 1, text.size(), out_); }
 
 void Runner::error_line(std::size_t line, Code code, std::string_view message, const std::optional<std::string> &id) {
     ++summary_.error_lines;
@@ -120,7 +118,8 @@ void Runner::request(const RequestEvent &r, std::size_t line) {
         if (!found) {
             std::vector<std::string> names;
             for (const auto &p : scheduler_.profiles()) names.push_back(p.name);
-            error_line(line, Code::unknown_profile, "no scheduling profile \"" + *r.profile + "\"" + did_you_mean(*r.profile, names), r.id);
+            error_line(line, Code::unknown_profile,
+                       "no scheduling profile \"" + *r.profile + "\"" + did_you_mean(*r.profile, names), r.id);
             return;
         }
         profile = *found;
@@ -137,12 +136,13 @@ void Runner::request(const RequestEvent &r, std::size_t line) {
     req.header_count = headers_.size();
 
     Explanation explanation;
-    const Decision d = scheduler_.schedule(req, endpoints_.data(), endpoints_.size(), profile, explain_ ? &explanation : nullptr);
+    const Decision d =
+        scheduler_.schedule(req, endpoints_.data(), endpoints_.size(), profile, explain_ ? &explanation : nullptr);
     if (d.outcome != Outcome::picked) {
-        const Code code = d.outcome == Outcome::no_endpoints    ? Code::no_endpoints
-                          : d.outcome == Outcome::no_candidates ? Code::no_candidates
+        const Code code = d.outcome == Outcome::no_endpoints      ? Code::no_endpoints
+                          : d.outcome == Outcome::no_candidates   ? Code::no_candidates
                           : d.outcome == Outcome::picker_disabled ? Code::picker_disabled
-                                                                : Code::picker_failed;
+                                                                  : Code::picker_failed;
         error_line(line, code, d.message, r.id);
         return;
     }
@@ -174,7 +174,8 @@ void Runner::process(std::string_view text, std::size_t number) {
         endpoints_.upsert(*u);
     } else if (auto *rm = std::get_if<RemovalEvent>(&event)) {
         if (!endpoints_.remove(rm->name))
-            error_line(number, Code::unknown_endpoint, "endpointRemoved names unknown endpoint \"" + rm->name + "\"", std::nullopt);
+            error_line(number, Code::unknown_endpoint, "endpointRemoved names unknown endpoint \"" + rm->name + "\"",
+                       std::nullopt);
     } else if (auto *r = std::get_if<RequestEvent>(&event)) {
         request(*r, number);
     } else {
@@ -188,7 +189,8 @@ void Runner::run(LineReader &input) {
     const auto start = std::chrono::steady_clock::now();
     while (auto line = input.next()) {
         if (line->too_long) {
-            error_line(line->number, Code::too_large, "line is longer than " + std::to_string(kMaxEventLine) + " bytes", std::nullopt);
+            error_line(line->number, Code::too_large, "line is longer than " + std::to_string(kMaxEventLine) + " bytes",
+                       std::nullopt);
             ++summary_.lines;
         } else {
             process(line->text, line->number);
@@ -201,8 +203,8 @@ void Runner::run(LineReader &input) {
 
 std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
     std::string out = "plughost run summary\n";
-    fmt::format_to(std::back_inserter(out), "  lines {}, requests {}, decided {}, error lines {}\n", s.lines, s.requests,
-                   s.decided, s.error_lines);
+    fmt::format_to(std::back_inserter(out), "  lines {}, requests {}, decided {}, error lines {}\n", s.lines,
+                   s.requests, s.decided, s.error_lines);
     for (const auto &[code, n] : s.errors_by_code) fmt::format_to(std::back_inserter(out), "    {}: {}\n", code, n);
     fmt::format_to(std::back_inserter(out), "  throughput: {:.0f} requests/s ({:.3f} s)\n",
                    s.seconds > 0 ? static_cast<double>(s.requests) / s.seconds : 0.0, s.seconds);
@@ -212,9 +214,10 @@ std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
                        s.decided ? 100.0 * static_cast<double>(n) / static_cast<double>(s.decided) : 0.0);
     out += "  plugin instances:\n";
     for (const RuntimeInstance &r : scheduler.instances()) {
-        fmt::format_to(std::back_inserter(out), "    {:<24} calls {:>8}  faults {:>5}{}{}\n", r.instance->name(), r.calls,
-                       r.faults,
-                       r.faults ? fmt::format(" (plugin-error {}, bad-score {}, bad-index {})", r.errors, r.bad_scores, r.bad_indexes)
+        fmt::format_to(std::back_inserter(out), "    {:<24} calls {:>8}  faults {:>5}{}{}\n", r.instance->name(),
+                       r.calls, r.faults,
+                       r.faults ? fmt::format(" (plugin-error {}, bad-score {}, bad-index {})", r.errors, r.bad_scores,
+                                              r.bad_indexes)
                                 : std::string(),
                        r.disabled ? "  DISABLED" : "");
         double hits = -1, lookups = -1;
@@ -229,4 +232,4 @@ std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
     return out;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

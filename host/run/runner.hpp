@@ -2,8 +2,8 @@
 // request (its decision, or an error), one error line per invalid event, and a summary.
 #pragma once
 
-#include "schedule/endpoint_table.hpp"
 #include "run/event_stream.hpp"
+#include "schedule/endpoint_table.hpp"
 #include "schedule/scheduler.hpp"
 
 #include <chrono>
@@ -58,4 +58,4 @@ std::string summary_text(const RunSummary &summary, const Scheduler &scheduler);
 /// Appends `text` as a JSON string literal.
 void append_json_string(std::string &out, std::string_view text);
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -58,4 +58,4 @@ const plughost_endpoint *EndpointTable::find(std::string_view name) const {
     return nullptr;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -55,4 +55,4 @@ private:
     std::uint64_t next_id_ = 1;
 };
 
-} // namespace plughost::host
+}  // namespace plughost::host

@@ -57,7 +57,7 @@ std::string_view message_of(const RuntimeInstance &inst) {
     return std::string_view(inst.message.data, std::min(inst.message.size, inst.message.capacity));
 }
 
-} // namespace
+}  // namespace
 
 Scheduler::Scheduler(const std::vector<Instance *> &instances, const std::vector<PlannedProfile> &profiles,
                      std::uint32_t max_consecutive_faults)
@@ -157,8 +157,8 @@ void Scheduler::run_filter(RuntimeInstance &f, const plughost_request &request, 
     }
     if (f.disabled) return;  // a disabled filter lets everything through
     std::size_t passed = 0;
-    const plughost_status status = f.entry->filter(f.handle, &request, candidates_, count_,
-                                                              indexes_.data(), &passed, reset_message(f));
+    const plughost_status status =
+        f.entry->filter(f.handle, &request, candidates_, count_, indexes_.data(), &passed, reset_message(f));
     bool ok = status == PLUGHOST_OK;
     if (!ok) {
         fault(f, Code::plugin_error, message_of(f), request);
@@ -191,8 +191,7 @@ void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_req
     }
     if (s.disabled) return;
     double *scores = scores_.data();
-    const plughost_status status =
-        s.entry->score(s.handle, &request, candidates_, n, scores, reset_message(s));
+    const plughost_status status = s.entry->score(s.handle, &request, candidates_, n, scores, reset_message(s));
     if (status != PLUGHOST_OK) {
         fault(s, Code::plugin_error, message_of(s), request);
         if constexpr (Explain) trace->fault = true;
@@ -220,9 +219,9 @@ Decision Scheduler::schedule(const plughost_request &request, const plughost_end
                    : decide<false>(request, endpoints, count, profile_index, nullptr);
 }
 
-template <bool Explain>
-Decision Scheduler::decide(const plughost_request &request, const plughost_endpoint *const *endpoints,
-                           std::size_t count, std::size_t profile_index, Explanation *explain) {
+template <bool Explain> Decision Scheduler::decide(const plughost_request &request,
+                                                   const plughost_endpoint *const *endpoints, std::size_t count,
+                                                   std::size_t profile_index, Explanation *explain) {
     Decision decision;
     if (count == 0) {
         decision.outcome = Outcome::no_endpoints;
@@ -258,9 +257,8 @@ Decision Scheduler::decide(const plughost_request &request, const plughost_endpo
         return decision;
     }
     std::size_t picked = 0;
-    const plughost_status status = picker.entry->pick(picker.handle, &request, candidates_,
-                                                                 totals_, n, indexes_.data(), &picked,
-                                                                 reset_message(picker));
+    const plughost_status status = picker.entry->pick(picker.handle, &request, candidates_, totals_, n, indexes_.data(),
+                                                      &picked, reset_message(picker));
     if (status != PLUGHOST_OK) {
         decision.message = "picker " + picker.instance->name() + " failed: " + sanitize_line(message_of(picker));
         fault(picker, Code::plugin_error, message_of(picker), request);
@@ -268,8 +266,9 @@ Decision Scheduler::decide(const plughost_request &request, const plughost_endpo
         return decision;
     }
     if (picked == 0 || picked > n || !valid_picks(indexes_.data(), picked, n)) {
-        decision.message = "picker " + picker.instance->name() +
-                           (picked == 0 ? " picked no endpoint" : " picked an endpoint that was not offered, or one twice");
+        decision.message =
+            "picker " + picker.instance->name() +
+            (picked == 0 ? " picked no endpoint" : " picked an endpoint that was not offered, or one twice");
         fault(picker, Code::bad_index, decision.message, request);
         decision.outcome = Outcome::picker_failed;
         return decision;
@@ -281,11 +280,10 @@ Decision Scheduler::decide(const plughost_request &request, const plughost_endpo
     for (std::size_t o : profile.observers) {
         RuntimeInstance &obs = instances_[o];
         if (obs.disabled) continue;
-        if (obs.entry->picked(obs.handle, &request, spare_candidates_, picked,
-                                         reset_message(obs)) != PLUGHOST_OK)
+        if (obs.entry->picked(obs.handle, &request, spare_candidates_, picked, reset_message(obs)) != PLUGHOST_OK)
             fault(obs, Code::plugin_error, message_of(obs), request);
     }
     return decision;
 }
 
-} // namespace plughost::host
+}  // namespace plughost::host

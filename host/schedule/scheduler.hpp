@@ -98,9 +98,8 @@ public:
 
 private:
     // Explain is a template parameter so the fast path carries no trace code at all.
-    template <bool Explain>
-    Decision decide(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count,
-                    std::size_t profile, Explanation *explain);
+    template <bool Explain> Decision decide(const plughost_request &request, const plughost_endpoint *const *endpoints,
+                                            std::size_t count, std::size_t profile, Explanation *explain);
     template <bool Explain> void run_filter(RuntimeInstance &f, const plughost_request &request, Explanation *explain);
     template <bool Explain>
     void run_scorer(RuntimeInstance &s, double weight, const plughost_request &request, Explanation *explain);
@@ -144,4 +143,4 @@ bool add_weighted_scores(const double *scores, std::size_t n, double weight, con
 bool gather_passed(const plughost_endpoint *const *candidates, std::size_t offered, const std::size_t *passed,
                    std::size_t count, const plughost_endpoint **out) noexcept;
 
-} // namespace plughost::host
+}  // namespace plughost::host

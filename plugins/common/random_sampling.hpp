@@ -114,4 +114,4 @@ private:
     std::vector<double> weights_;
 };
 
-} // namespace plughost::plugins::sampling
+}  // namespace plughost::plugins::sampling

@@ -30,4 +30,4 @@ inline constexpr Manifest kKvCacheUtilizationScorerManifest{
     .thread_safe = true,  // no state: calls share nothing
 };
 
-} // namespace plughost::plugins
+}  // namespace plughost::plugins

@@ -45,4 +45,4 @@ inline constexpr Manifest kLoraAffinityScorerManifest{
     .thread_safe = true,  // no state: calls share nothing
 };
 
-} // namespace plughost::plugins
+}  // namespace plughost::plugins

@@ -63,4 +63,4 @@ inline constexpr Manifest kMaxScorePickerManifest{
     .thread_safe = true,  // no state: calls share nothing
 };
 
-} // namespace plughost::plugins
+}  // namespace plughost::plugins

@@ -209,7 +209,7 @@ private:
     std::uint32_t tail_ = kNone;
 };
 
-} // namespace prefix_cache
+}  // namespace prefix_cache
 
 class PrefixCacheScorer {
     struct Tracked {
@@ -226,8 +226,8 @@ public:
     PrefixCacheScorer(const Params &params, Host host)
         : block_size_(static_cast<std::size_t>(params.get_in_range<std::int64_t>("blockSize", 1, 1 << 20))),
           max_blocks_(static_cast<std::size_t>(params.get_in_range<std::int64_t>("maxPrefixBlocks", 1, 1 << 16))),
-          capacity_(static_cast<std::uint32_t>(
-              params.get_in_range<std::int64_t>("lruCapacityPerEndpoint", 1, 1 << 24))),
+          capacity_(
+              static_cast<std::uint32_t>(params.get_in_range<std::int64_t>("lruCapacityPerEndpoint", 1, 1 << 24))),
           max_tracked_(static_cast<std::size_t>(params.get_in_range<std::int64_t>("maxTrackedEndpoints", 1, 1 << 16))),
           host_(std::move(host)) {
         tracked_.reserve(max_tracked_);
@@ -349,4 +349,4 @@ inline constexpr Manifest kPrefixCacheScorerManifest{
     .parameters = kPrefixCacheScorerParams,
 };
 
-} // namespace plughost::plugins
+}  // namespace plughost::plugins

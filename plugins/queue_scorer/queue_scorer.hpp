@@ -51,4 +51,4 @@ inline constexpr Manifest kQueueScorerManifest{
     .thread_safe = true,  // no state: calls share nothing
 };
 
-} // namespace plughost::plugins
+}  // namespace plughost::plugins

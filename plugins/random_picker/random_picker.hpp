@@ -14,8 +14,7 @@ namespace plughost::plugins {
 // the replacement makes the same decisions.
 class RandomPicker {
 public:
-    explicit RandomPicker(const Params &params)
-        : sampler_(sampling::pick_count(params), sampling::seed_from(params)) {}
+    explicit RandomPicker(const Params &params) : sampler_(sampling::pick_count(params), sampling::seed_from(params)) {}
 
     void pick(const Request &, Endpoints endpoints, std::span<const double>, Selection &picked) {
         sampler_.draw(endpoints.size(), {}, picked);
@@ -53,4 +52,4 @@ inline constexpr Manifest kRandomPickerManifest{
     .deprecation = kRandomPickerDeprecation,
 };
 
-} // namespace plughost::plugins
+}  // namespace plughost::plugins

@@ -41,4 +41,4 @@ inline constexpr Manifest kWeightedRandomPickerManifest{
     .parameters = kWeightedRandomPickerParams,
 };
 
-} // namespace plughost::plugins
+}  // namespace plughost::plugins

@@ -24,7 +24,7 @@ bool has_reason(const Candidate &c, Code code, const std::string &text = "") {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("each fixture gets the decision and reason code it was built to show") {
     TempDir dir;
@@ -56,8 +56,9 @@ TEST_CASE("two files of one type are both refused, naming each other") {
     copy_to(paths::good_scorer, dir / "two.so");
     copy_to(paths::plugin_queue_scorer, dir / "queue-scorer.so");
     const auto a = admit_directory(dir.path(), foundation_rules(), true);
-    CHECK(has_reason(find(a, "one.so"), Code::duplicate_type, "declares plugin type \"good-scorer\", also declared by " +
-                                                                  (dir / "two.so").string() + "; all of them are refused"));
+    CHECK(has_reason(find(a, "one.so"), Code::duplicate_type,
+                     "declares plugin type \"good-scorer\", also declared by " + (dir / "two.so").string() +
+                         "; all of them are refused"));
     CHECK(has_reason(find(a, "two.so"), Code::duplicate_type, (dir / "one.so").string()));
     CHECK(find(a, "queue-scorer.so").admitted());  // a good plugin is never held back by bad ones
     CHECK(find(a, "queue-scorer.so").file.fd);

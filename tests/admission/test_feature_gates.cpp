@@ -10,9 +10,10 @@ using namespace plughost::test;
 namespace {
 
 struct Fixture {
-    std::vector<PluginFile> files = in_memory({manifest_json("a", "alpha", "AlphaGate"), manifest_json("b", "beta", "BetaGate"),
-                                               manifest_json("s", "stable", "StableGate"), manifest_json("d", "dev", "DevGate"),
-                                               manifest_json("a2", "alpha", "AlphaGate")});
+    std::vector<PluginFile> files =
+        in_memory({manifest_json("a", "alpha", "AlphaGate"), manifest_json("b", "beta", "BetaGate"),
+                   manifest_json("s", "stable", "StableGate"), manifest_json("d", "dev", "DevGate"),
+                   manifest_json("a2", "alpha", "AlphaGate")});
     std::vector<const Manifest *> manifests() const {
         std::vector<const Manifest *> out;
         for (const auto &f : files) out.push_back(&*f.reading->manifest);
@@ -26,7 +27,7 @@ GateSettings settings(std::initializer_list<std::pair<const char *, bool>> gates
     return s;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the --feature-gates flag takes Kubernetes syntax") {
     GateSettings s;
@@ -89,7 +90,8 @@ TEST_CASE("settings that cannot apply are errors saying where they were set") {
     CHECK(removed->path == "/featureGates/LoadAwareScorer");
     CHECK(contains(removed->message, "feature gate \"LoadAwareScorer\" was removed in plughost 1.0.0"));
     bool flag_error = false;
-    for (const auto &e : errors) flag_error = flag_error || (e.path == "--feature-gates" && e.code == Code::unknown_gate);
+    for (const auto &e : errors)
+        flag_error = flag_error || (e.path == "--feature-gates" && e.code == Code::unknown_gate);
     CHECK(flag_error);
     CHECK(errors.size() == 4);
     CHECK(warnings.empty());

@@ -1,8 +1,8 @@
 // The maturity list, including the check that the in-tree list matches the in-tree plugins.
-#include "inspect/discovery.hpp"
-#include "common/json_document.hpp"
-#include "inspect/manifest_reader.hpp"
 #include "admission/maturity.hpp"
+#include "common/json_document.hpp"
+#include "inspect/discovery.hpp"
+#include "inspect/manifest_reader.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -27,9 +27,11 @@ TEST_CASE("the in-tree maturity list pins every in-tree plugin at the tier its m
         const MaturityPin *pin = list.find(m.type);
         REQUIRE_MESSAGE(pin, "plugins/maturity.json does not list " << m.type);
         CHECK_MESSAGE(pin->stability == m.stability, m.type << " declares " << to_string(m.stability)
-                                                            << " but plugins/maturity.json pins " << to_string(pin->stability));
+                                                            << " but plugins/maturity.json pins "
+                                                            << to_string(pin->stability));
     }
-    for (const auto &[type, pin] : list.pins) CHECK_MESSAGE(built.count(type), "plugins/maturity.json lists " << type << ", which is not built");
+    for (const auto &[type, pin] : list.pins)
+        CHECK_MESSAGE(built.count(type), "plugins/maturity.json lists " << type << ", which is not built");
 }
 
 TEST_CASE("reading a maturity list: later documents override, problems are located") {
@@ -38,7 +40,8 @@ TEST_CASE("reading a maturity list: later documents override, problems are locat
     const auto issues = read_maturity(doc.value, "m.json", m);
     REQUIRE(issues.size() == 2);
     CHECK(issues[0].path == "/plugins/b-scorer");
-    CHECK(contains(issues[0].message, "expected one of \"dev\", \"alpha\", \"beta\", \"stable\", found string \"gold\""));
+    CHECK(
+        contains(issues[0].message, "expected one of \"dev\", \"alpha\", \"beta\", \"stable\", found string \"gold\""));
     CHECK(issues[1].path == "/plugins/Bad");
     CHECK(m.find("a-scorer")->stability == Stability::beta);
     auto doc2 = parse_json_document(R"({"plugins":{"a-scorer":"stable"}})", "n.json");

@@ -1,6 +1,6 @@
 // The lifecycle policy's admission rules, on manifests in memory.
-#include "manifests.hpp"
 #include "admission/policy.hpp"
+#include "manifests.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -44,11 +44,11 @@ Policy with_gates(std::initializer_list<std::pair<const char *, bool>> gates, St
     return p;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("by default the minimum stability is beta: beta and stable run, alpha and dev do not") {
-    const auto cs = decide({manifest_json("s", "stable"), manifest_json("b", "beta"), manifest_json("a", "alpha", "AlphaGate"),
-                            manifest_json("d", "dev", "DevGate")},
+    const auto cs = decide({manifest_json("s", "stable"), manifest_json("b", "beta"),
+                            manifest_json("a", "alpha", "AlphaGate"), manifest_json("d", "dev", "DevGate")},
                            Policy{});
     CHECK(of(cs, "s").admitted());
     CHECK(of(cs, "b").admitted());
@@ -56,8 +56,9 @@ TEST_CASE("by default the minimum stability is beta: beta and stable run, alpha 
     REQUIRE(alpha);
     CHECK(contains(alpha->message, "plugin \"a\" is alpha, below the minimum stability beta (the default"));
     // Exactly which two settings to change.
-    CHECK(contains(alpha->message, "policy.minStability: \"alpha\" (or --min-stability=alpha) and "
-                                   "featureGates.AlphaGate: true (or --feature-gates=AlphaGate=true): both settings are needed"));
+    CHECK(contains(alpha->message,
+                   "policy.minStability: \"alpha\" (or --min-stability=alpha) and "
+                   "featureGates.AlphaGate: true (or --feature-gates=AlphaGate=true): both settings are needed"));
     CHECK(reason(of(cs, "a"), Code::gate_disabled));
     CHECK(reason(of(cs, "d"), Code::below_min_stability));
 }
@@ -79,7 +80,8 @@ TEST_CASE("alpha needs both: the minimum lowered and the gate on") {
     CHECK(contains(r->message, "gated by AlphaGate, which is off (alpha gates default to off)"));
     CHECK(contains(r->message, "featureGates.AlphaGate: true"));
 
-    const auto on = decide({manifest_json("a", "alpha", "AlphaGate")}, with_gates({{"AlphaGate", true}}, Stability::alpha));
+    const auto on =
+        decide({manifest_json("a", "alpha", "AlphaGate")}, with_gates({{"AlphaGate", true}}, Stability::alpha));
     CHECK(of(on, "a").admitted());
 }
 
@@ -169,10 +171,12 @@ TEST_CASE("the maturity list: a regression is refused, a promotion is reported, 
     Policy p;
     p.maturity.pins["pinned"] = {Stability::stable, "test-maturity.json"};
     p.maturity.pins["promoted"] = {Stability::beta, "test-maturity.json"};
-    const auto cs = decide({manifest_json("pinned", "beta"), manifest_json("promoted", "stable"), manifest_json("free", "beta")}, p);
+    const auto cs = decide(
+        {manifest_json("pinned", "beta"), manifest_json("promoted", "stable"), manifest_json("free", "beta")}, p);
     const Reason *r = reason(of(cs, "pinned"), Code::maturity_regression);
     REQUIRE(r);
-    CHECK(contains(r->message, "declares stability beta, but the maturity list (test-maturity.json) pins it at stable"));
+    CHECK(
+        contains(r->message, "declares stability beta, but the maturity list (test-maturity.json) pins it at stable"));
     CHECK(of(cs, "promoted").admitted());
     CHECK(warning(of(cs, "promoted"), Code::maturity_mismatch));
     CHECK(of(cs, "free").admitted());

@@ -1,6 +1,6 @@
+#include "admission/tombstones.hpp"
 #include "common/json_document.hpp"
 #include "test_support.hpp"
-#include "admission/tombstones.hpp"
 
 #include <doctest/doctest.h>
 
@@ -23,7 +23,8 @@ TEST_CASE("reading a tombstones document: entries added, problems located") {
     const auto doc = parse_json_document(R"({"plugins":[{"type":"gone-scorer","removedIn":"0.5.0","message":"use x",
         "replacements":["x"]},{"type":"Bad Type","removedIn":"1.0.0","message":"m"},
         {"type":"no-version","message":"m"}],"gates":[{"name":"OldGate","removedIn":"0.4.0","message":"m"}],
-        "extra":1})", "t.json");
+        "extra":1})",
+                                         "t.json");
     REQUIRE(!doc.problem);
     const auto issues = read_tombstones(doc.value, "t.json", t);
     REQUIRE(t.find_plugin("gone-scorer"));

@@ -29,7 +29,7 @@ const json::object &plugin(const json::value &doc, const std::string &file_suffi
     throw 0;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("--version and --help") {
     const auto v = run_plughost({"--version"});
@@ -37,7 +37,8 @@ TEST_CASE("--version and --help") {
     CHECK(contains(v.out, "1.0.0"));
     const auto h = run_plughost({"--help"});
     CHECK(h.exit_code == 0);
-    for (const char *word : {"list", "inspect", "--log-level", "Exit codes"}) CHECK_MESSAGE(contains(h.out, word), word);
+    for (const char *word : {"list", "inspect", "--log-level", "Exit codes"})
+        CHECK_MESSAGE(contains(h.out, word), word);
     const auto lh = run_plughost({"list", "--help"});
     CHECK(lh.exit_code == 0);
     CHECK(contains(lh.out, "--plugin-dir"));
@@ -123,8 +124,8 @@ TEST_CASE("an unreadable plugin directory exits 2 with the reason on stderr and 
 TEST_CASE("inspect shows the full manifest without loading the file") {
     const auto table = run_plughost({"inspect", paths::plugin_queue_scorer});
     CHECK(table.exit_code == 0);
-    for (const char *line : {"type:         queue-scorer", "stability:    stable", "abiVersion:   1.0.0", "maxQueueSize",
-                             "decision:     admitted"})
+    for (const char *line : {"type:         queue-scorer", "stability:    stable", "abiVersion:   1.0.0",
+                             "maxQueueSize", "decision:     admitted"})
         CHECK_MESSAGE(contains(table.out, line), line);
 
     const auto j = run_plughost({"inspect", paths::plugin_max_score_picker, "--output", "json"});
@@ -150,12 +151,12 @@ TEST_CASE("listing never runs plugin code, admitted or not") {
     copy_to(paths::marker_rejected, plugins / "marker_rejected.so");
     copy_to(paths::marker_admitted, plugins / "marker_admitted.so");
     const auto r = run_plughost({"list", "--plugin-dir", plugins.path().string(), "-o", "json"}, "",
-                            {{"PLUGHOST_TEST_MARKER", marker.string()}});
+                                {{"PLUGHOST_TEST_MARKER", marker.string()}});
     CHECK(r.exit_code == 1);
     CHECK(plugin(parse_json(r.out), "marker_admitted.so").at("decision") == "admitted");
     CHECK(!std::filesystem::exists(marker));
     const auto i = run_plughost({"inspect", (plugins / "marker_rejected.so").string()}, "",
-                            {{"PLUGHOST_TEST_MARKER", marker.string()}});
+                                {{"PLUGHOST_TEST_MARKER", marker.string()}});
     CHECK(i.exit_code == 1);
     CHECK(!std::filesystem::exists(marker));
 }

@@ -25,19 +25,21 @@ struct Setup {
         return (dir / "config.json").string();
     }
     ProcessResult check(const std::string &config_text, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"check", "--config", config(config_text), "--plugin-dir", plugins.path().string(), "-o", "json"};
+        std::vector<std::string> args{"check", "--config", config(config_text), "--plugin-dir", plugins.path().string(),
+                                      "-o",    "json"};
         args.insert(args.end(), extra.begin(), extra.end());
         return run_plughost(args, "", {{"PLUGHOST_TEST_MARKER", (dir / "marker.txt").string()}});
     }
 };
 
-const json::object *find_issue(const json::value &doc, const char *list, const std::string &path, const std::string &code) {
+const json::object *find_issue(const json::value &doc, const char *list, const std::string &path,
+                               const std::string &code) {
     for (const auto &e : doc.at(list).as_array())
         if (e.at("path") == path.c_str() && e.at("code") == code.c_str()) return &e.as_object();
     return nullptr;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("check on a good config: ok, exit 0, the documented JSON shape") {
     Setup s;
@@ -93,7 +95,8 @@ TEST_CASE("check never runs plugin code, --instantiate loads, creates and destro
     CHECK(read_file(s.dir / "marker.txt") == "alpha-gated loaded\n");
 
     const auto failing = s.check(R"({"plugins": [{"type": "throwing-scorer", "name": "boom",
-        "parameters": {"throwInCreate": true}}, {"type": "max-score-picker"}]})", {"--instantiate"});
+        "parameters": {"throwInCreate": true}}, {"type": "max-score-picker"}]})",
+                                 {"--instantiate"});
     CHECK(failing.exit_code == 1);
     const auto failing_doc = parse_json(failing.out);
     const auto *e = find_issue(failing_doc, "errors", "/plugins/0", "create-failed");
@@ -109,7 +112,8 @@ TEST_CASE("bad config files: not JSON, huge, deeply nested, missing") {
     CHECK(parse_json(not_json.out).at("errors").at(0).at("code") == "not-json");
 
     write_file(s.dir / "big.json", "{\"plugins\": [" + std::string(10 * 1024 * 1024, ' ') + "]}");
-    const auto big = run_plughost({"check", "--config", (s.dir / "big.json").string(), "--plugin-dir", s.plugins.path().string(), "-o", "json"});
+    const auto big = run_plughost(
+        {"check", "--config", (s.dir / "big.json").string(), "--plugin-dir", s.plugins.path().string(), "-o", "json"});
     CHECK(big.exit_code == 1);
     CHECK(parse_json(big.out).at("errors").at(0).at("code") == "too-large");
 
@@ -117,7 +121,8 @@ TEST_CASE("bad config files: not JSON, huge, deeply nested, missing") {
     CHECK(deep.exit_code == 1);
     CHECK(contains(std::string(parse_json(deep.out).at("errors").at(0).at("message").as_string()), "nested deeper"));
 
-    const auto wrong = s.check(R"({"plugins": {"type": 1}, "schedulingProfiles": "x", "policy": [], "featureGates": 3})");
+    const auto wrong =
+        s.check(R"({"plugins": {"type": 1}, "schedulingProfiles": "x", "policy": [], "featureGates": 3})");
     CHECK(wrong.exit_code == 1);
     CHECK(parse_json(wrong.out).at("errors").as_array().size() == 4);
 
@@ -152,16 +157,18 @@ TEST_CASE("list applies the policy, and says when the minimum stability was defa
     }
     CHECK(alpha_refused);
     CHECK(deprecated_warned);
-    const auto allowed = run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "-o", "json", "--min-stability",
-                                       "alpha", "--feature-gates=AlphaScorer=true"});
+    const auto allowed = run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "-o", "json",
+                                       "--min-stability", "alpha", "--feature-gates=AlphaScorer=true"});
     CHECK(allowed.exit_code == 0);
     CHECK(parse_json(allowed.out).at("minStability").at("defaulted") == false);
-    const auto bad_gate = run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "--feature-gates=Nope=true"});
+    const auto bad_gate =
+        run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "--feature-gates=Nope=true"});
     CHECK(bad_gate.exit_code == 1);
     CHECK(contains(bad_gate.err, "unknown feature gate \"Nope\""));
 }
 
-TEST_CASE("the policy file and deprecation flags: --tombstones, --maturity, --reject-deprecated, --allow-past-removal") {
+TEST_CASE(
+    "the policy file and deprecation flags: --tombstones, --maturity, --reject-deprecated, --allow-past-removal") {
     Setup s;
     copy_to(paths::past_removal, s.plugins / "expired.so");
     write_file(s.dir / "tombstones.json", R"({"plugins": [{"type": "queue-scorer", "removedIn": "0.9.0",
@@ -177,13 +184,15 @@ TEST_CASE("the policy file and deprecation flags: --tombstones, --maturity, --re
     };
     CHECK(contains(decision({}, "queue-scorer"), "\"decision\":\"admitted\""));
     CHECK(contains(decision({"--tombstones", (s.dir / "tombstones.json").string()}, "queue-scorer"), "\"tombstoned\""));
-    CHECK(contains(decision({"--maturity", (s.dir / "maturity.json").string()}, "old-scorer"), "\"maturity-regression\""));
+    CHECK(contains(decision({"--maturity", (s.dir / "maturity.json").string()}, "old-scorer"),
+                   "\"maturity-regression\""));
     CHECK(contains(decision({}, "old-scorer"), "\"decision\":\"admitted\""));
     CHECK(contains(decision({"--reject-deprecated"}, "old-scorer"), "\"decision\":\"rejected\""));
     CHECK(contains(decision({}, "expired-scorer"), "\"past-removal\""));
     const std::string allowed = decision({"--allow-past-removal", "expired-scorer"}, "expired-scorer");
     CHECK(contains(allowed, "\"decision\":\"admitted\""));
     CHECK(contains(allowed, "\"past-removal-allowed\""));
-    CHECK(run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "--tombstones",
-                        (s.dir / "absent.json").string()}).exit_code == 2);
+    CHECK(run_plughost(
+              {"list", "--plugin-dir", s.plugins.path().string(), "--tombstones", (s.dir / "absent.json").string()})
+              .exit_code == 2);
 }

@@ -14,7 +14,7 @@ const json::object *gate(const json::value &doc, const std::string &name) {
     return nullptr;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("gates lists every known gate with its tier, default, lock, declarer and value, and removed gates") {
     TempDir plugins;
@@ -22,8 +22,8 @@ TEST_CASE("gates lists every known gate with its tier, default, lock, declarer a
     copy_to(paths::beta_gated, plugins / "beta.so");
     copy_to(paths::stable_gated, plugins / "stable.so");
     copy_to(paths::dev_gated, plugins / "dev.so");
-    const auto r = run_plughost({"gates", "--plugin-dir", plugins.path().string(), "-o", "json", "--feature-gates",
-                                 "AllAlpha=true"});
+    const auto r = run_plughost(
+        {"gates", "--plugin-dir", plugins.path().string(), "-o", "json", "--feature-gates", "AllAlpha=true"});
     CHECK(r.exit_code == 0);
     const auto doc = parse_json(r.out);
     const auto *alpha = gate(doc, "AlphaScorer");
@@ -46,7 +46,8 @@ TEST_CASE("gates lists every known gate with its tier, default, lock, declarer a
     CHECK(contains(table.out, "removed gates:"));
     CHECK(contains(table.out, "LoadAwareScorer"));
 
-    const auto locked = run_plughost({"gates", "--plugin-dir", plugins.path().string(), "--feature-gates", "StableScorer=false"});
+    const auto locked =
+        run_plughost({"gates", "--plugin-dir", plugins.path().string(), "--feature-gates", "StableScorer=false"});
     CHECK(locked.exit_code == 1);
     CHECK(contains(locked.err, "locked to true"));
 }

@@ -58,14 +58,15 @@ TEST_CASE("faulty plugins are counted, disabled loudly, and the run goes on") {
         {"type": "max-score-picker"}], "runtime": {"maxConsecutiveFaults": 3}})");
     std::string input = "{\"endpoint\": {\"name\": \"a\"}}\n";
     for (int i = 0; i < 10; ++i) input += "{\"request\": {\"id\": \"r" + std::to_string(i) + "\"}}\n";
-    const auto r = run_plughost({"run", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string()}, input);
+    const auto r =
+        run_plughost({"run", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string()}, input);
     CHECK(r.exit_code == 0);
     CHECK(lines(r.out).size() == 10);
     CHECK(contains(r.err, "[broken]"));
     CHECK(contains(r.err, "DISABLED after 3 consecutive faults"));
     CHECK(contains(r.err, "calls        3  faults     3"));
-    const auto flag = run_plughost({"run", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string(),
-                                    "--max-consecutive-faults", "7"},
+    const auto flag = run_plughost({"run", "--config", (dir / "c.json").string(), "--plugin-dir",
+                                    plugins.path().string(), "--max-consecutive-faults", "7"},
                                    input);
     CHECK(contains(flag.err, "DISABLED after 7 consecutive faults"));
 }

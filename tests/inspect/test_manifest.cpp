@@ -14,18 +14,17 @@ namespace json = boost::json;
 namespace {
 
 json::object valid_object() {
-    return {{"type", "queue-scorer"},
-            {"role", "scorer"},
-            {"version", "1.2.3"},
-            {"abiVersion", host_abi_version().str()},
-            {"stability", "beta"},
-            {"featureGate", "QueueScorer"},
-            {"description", "Prefers short queues."},
-            {"threadSafe", true},
-            {"parameters", json::array{json::object{{"name", "maxQueueSize"},
-                                                    {"type", "integer"},
-                                                    {"default", 0},
-                                                    {"description", "Cap."}}}}};
+    return {
+        {"type", "queue-scorer"},
+        {"role", "scorer"},
+        {"version", "1.2.3"},
+        {"abiVersion", host_abi_version().str()},
+        {"stability", "beta"},
+        {"featureGate", "QueueScorer"},
+        {"description", "Prefers short queues."},
+        {"threadSafe", true},
+        {"parameters", json::array{json::object{
+                           {"name", "maxQueueSize"}, {"type", "integer"}, {"default", 0}, {"description", "Cap."}}}}};
 }
 
 ManifestReading read(const json::object &o) { return read_manifest(json::serialize(o)); }
@@ -50,7 +49,7 @@ std::string dump(const std::vector<FieldError> &errors) {
     return s;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("a complete manifest is read into every field") {
     const auto r = read(valid_object());
@@ -197,10 +196,16 @@ TEST_CASE("deprecation: since, removedIn and message mandatory when deprecated, 
 TEST_CASE("parameter defaults of every type outlive the parsing") {
     json::object o = valid_object();
     o["parameters"] = json::array{
-        json::object{{"name", "s"}, {"type", "string"}, {"default", "a string longer than any small-buffer storage"},
+        json::object{{"name", "s"},
+                     {"type", "string"},
+                     {"default", "a string longer than any small-buffer storage"},
                      {"description", "d"}},
-        json::object{{"name", "a"}, {"type", "array"}, {"default", json::array{1, "two", json::array{3}}}, {"description", "d"}},
-        json::object{{"name", "o"}, {"type", "object"}, {"default", json::object{{"k", json::array{"v"}}}}, {"description", "d"}}};
+        json::object{
+            {"name", "a"}, {"type", "array"}, {"default", json::array{1, "two", json::array{3}}}, {"description", "d"}},
+        json::object{{"name", "o"},
+                     {"type", "object"},
+                     {"default", json::object{{"k", json::array{"v"}}}},
+                     {"description", "d"}}};
     const std::string text = json::serialize(o);
     std::optional<Manifest> m;
     {

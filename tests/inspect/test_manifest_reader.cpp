@@ -36,7 +36,8 @@ std::uint64_t note_phdr_offset(const std::filesystem::path &file) {
         Elf64_Phdr ph;
         const std::uint64_t at = eh.e_phoff + i * sizeof ph;
         std::memcpy(&ph, bytes.data() + at, sizeof ph);
-        if (ph.p_type == PT_NOTE && bytes.substr(ph.p_offset, ph.p_filesz).find("plughost") != std::string::npos) return at;
+        if (ph.p_type == PT_NOTE && bytes.substr(ph.p_offset, ph.p_filesz).find("plughost") != std::string::npos)
+            return at;
     }
     FAIL("no PT_NOTE with the plughost note in " << file);
     return 0;
@@ -48,7 +49,7 @@ template <class T> std::vector<std::uint8_t> le(T value) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("a plugin written in C: its manifest is read without loading it") {
     const auto f = read_plugin_file(paths::good_scorer, false);
@@ -106,7 +107,8 @@ TEST_CASE("truncated ELF files, cut at every length, never crash and are refused
     CHECK(has_reason(read_plugin_file(copy_to(paths::good_scorer, dir / "a.so"), false), Code::truncated_elf) == false);
 
     write_file(dir / "cut40.so", whole.substr(0, 40));
-    CHECK(has_reason(read_plugin_file(dir / "cut40.so", false), Code::truncated_elf, "shorter than a 64-byte ELF header"));
+    CHECK(has_reason(read_plugin_file(dir / "cut40.so", false), Code::truncated_elf,
+                     "shorter than a 64-byte ELF header"));
     write_file(dir / "cut100.so", whole.substr(0, 100));
     CHECK(has_reason(read_plugin_file(dir / "cut100.so", false), Code::truncated_elf, "program header table"));
 

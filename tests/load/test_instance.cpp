@@ -51,7 +51,7 @@ void call_score(Instance &instance, double &score) {
     REQUIRE(instance.entry().score(instance.handle(), &request, endpoints, 1, &score, &message) == PLUGHOST_OK);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("a plugin's log lines go through the host's sinks, tagged with its instance name, sanitized") {
     CapturedLog log;

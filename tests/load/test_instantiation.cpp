@@ -23,7 +23,7 @@ struct Setup {
     }
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("every planned instance is created with its parameters and the manifest's defaults") {
     Setup s;
@@ -60,7 +60,8 @@ TEST_CASE("a failing create is reported with the instance name and the plugin's 
     REQUIRE(pf.errors.size() == 1);
     CHECK(pf.errors[0].code == Code::create_failed);
     CHECK(pf.errors[0].path == "/plugins/0");
-    CHECK(contains(pf.errors[0].message, "plugin \"boom\" (throwing-scorer) failed to start: refusing to start: throwInCreate is set"));
+    CHECK(contains(pf.errors[0].message,
+                   "plugin \"boom\" (throwing-scorer) failed to start: refusing to start: throwInCreate is set"));
     CHECK(live.instances[1]);  // the others still start
 }
 
@@ -69,7 +70,8 @@ TEST_CASE("a plugin that fails to load is reported at every instance using it an
     copy_to(paths::unresolved_symbol, s.plugins / "needy.so");
     copy_to(paths::plugin_max_score_picker, s.plugins / "max-score-picker.so");
     copy_to(paths::note_entry_mismatch, s.plugins / "mismatch.so");
-    auto pf = s.plan(R"({"plugins": [{"type": "unresolved-scorer", "name": "a"}, {"type": "unresolved-scorer", "name": "b"},
+    auto pf =
+        s.plan(R"({"plugins": [{"type": "unresolved-scorer", "name": "a"}, {"type": "unresolved-scorer", "name": "b"},
                                      {"type": "max-score-picker"}]})");
     REQUIRE(pf.ok());
     auto live = instantiate(pf, true);

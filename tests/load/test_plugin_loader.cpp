@@ -39,7 +39,7 @@ bool mapped(const void *address) {
     return ::dladdr(address, &info) != 0;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("an admitted plugin loads, and its entry matches its note") {
     auto l = admit_and_load(paths::good_scorer);
@@ -79,7 +79,8 @@ TEST_CASE("a missing entry symbol, and an entry without the role's function") {
     auto no_score = admit_and_load(paths::missing_role_function);
     REQUIRE(no_score->result.error);
     CHECK(no_score->result.error->code == Code::bad_entry);
-    CHECK(contains(no_score->result.error->message, "declares role scorer but its plughost_entry has no score function"));
+    CHECK(
+        contains(no_score->result.error->message, "declares role scorer but its plughost_entry has no score function"));
 }
 
 TEST_CASE("a stripped plugin with its section headers zeroed loads and runs") {
@@ -134,9 +135,9 @@ TEST_CASE("a library stays loaded while any instance of it exists") {
 TEST_CASE("loading many plugins in turn never confuses one library for another") {
     // Descriptor numbers are reused; a library that stays mapped keeps its /proc/<pid>/fd/N name.
     for (int round = 0; round < 3; ++round)
-        for (const auto &[path, type] : {std::pair{paths::plugin_queue_scorer, "queue-scorer"},
-                                         std::pair{paths::good_scorer, "good-scorer"},
-                                         std::pair{paths::plugin_max_score_picker, "max-score-picker"}}) {
+        for (const auto &[path, type] :
+             {std::pair{paths::plugin_queue_scorer, "queue-scorer"}, std::pair{paths::good_scorer, "good-scorer"},
+              std::pair{paths::plugin_max_score_picker, "max-score-picker"}}) {
             auto l = admit_and_load(path);
             REQUIRE(l->result.plugin);
             const auto &e = l->result.plugin->entry();

@@ -1,6 +1,6 @@
 // Reading the operator's config: its shape, strictness, and every problem at once.
-#include "plan/config.hpp"
 #include "common/json_document.hpp"
+#include "plan/config.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -28,7 +28,7 @@ std::string dump(const std::vector<Issue> &issues) {
     return s;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("a complete config is read into every field") {
     std::vector<Issue> issues;
@@ -94,10 +94,10 @@ TEST_CASE("wrong types everywhere: every one reported with its path") {
              "parameters": [1]}, "queue-scorer", {"name": "x"}], "schedulingProfiles": {"name": "p"},
              "runtime": {"maxConsecutiveFaults": 0}})",
          issues);
-    for (const char *path : {"/apiVersion", "/kind", "/policy/minStability", "/policy/rejectDeprecated",
-                             "/policy/allowPastRemoval", "/featureGates/A", "/plugins/0/type", "/plugins/0/name",
-                             "/plugins/0/parameters", "/plugins/1", "/plugins/2/type", "/schedulingProfiles",
-                             "/runtime/maxConsecutiveFaults"})
+    for (const char *path :
+         {"/apiVersion", "/kind", "/policy/minStability", "/policy/rejectDeprecated", "/policy/allowPastRemoval",
+          "/featureGates/A", "/plugins/0/type", "/plugins/0/name", "/plugins/0/parameters", "/plugins/1",
+          "/plugins/2/type", "/schedulingProfiles", "/runtime/maxConsecutiveFaults"})
         CHECK_MESSAGE(at(issues, path), path << "\n" << dump(issues));
     CHECK(at(issues, "/plugins/0/parameters")->code == Code::parameters_not_object);
     CHECK(at(issues, "/apiVersion")->code == Code::unsupported_version);

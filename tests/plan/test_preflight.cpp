@@ -45,7 +45,7 @@ std::string dump(const std::vector<Issue> &issues) {
     return s;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("a good config plans its instances and profiles") {
     Setup s;
@@ -173,7 +173,8 @@ TEST_CASE("operator tombstones and maturity files, relative to the config") {
     REQUIRE_MESSAGE(refused, dump(pf.errors));
     CHECK(contains(refused->message, "[maturity-regression]"));
 
-    const auto missing = s.run(R"({"policy": {"tombstonesFile": "nope.json"}, "plugins": [{"type": "max-score-picker"}]})");
+    const auto missing =
+        s.run(R"({"policy": {"tombstonesFile": "nope.json"}, "plugins": [{"type": "max-score-picker"}]})");
     CHECK(!missing.io_error);
     CHECK(at(missing.errors, "/policy/tombstonesFile", Code::io_error));
     PolicyOverrides flag;

@@ -15,9 +15,9 @@
 #include <memory>
 #include <regex>
 #include <string>
-#include <vector>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace plughost::test::plugin_tests {
 
@@ -113,4 +113,4 @@ inline std::vector<Indexes> decisions(pt::PluginInstance &picker, const std::vec
     return out;
 }
 
-} // namespace plughost::test::plugin_tests
+}  // namespace plughost::test::plugin_tests

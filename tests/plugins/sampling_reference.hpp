@@ -57,4 +57,4 @@ inline std::vector<std::size_t> reference_draw(std::mt19937_64 &engine, const st
     return out;
 }
 
-} // namespace plughost::test::plugin_tests
+}  // namespace plughost::test::plugin_tests

@@ -39,8 +39,7 @@ TEST_CASE("kv-headroom-filter applies maxKvCacheUsagePercent, including the boun
                               {.name = "b", .kv_cache_usage_percent = 40},
                               {.name = "c", .kv_cache_usage_percent = 40.01},
                               {.name = "d", .kv_cache_usage_percent = 100}};
-    CHECK(make(lib, R"({"maxKvCacheUsagePercent": 40})")->filter(pt::RequestData(), endpoints).value ==
-          Indexes{0, 1});
+    CHECK(make(lib, R"({"maxKvCacheUsagePercent": 40})")->filter(pt::RequestData(), endpoints).value == Indexes{0, 1});
     CHECK(make(lib, R"({"maxKvCacheUsagePercent": 0})")->filter(pt::RequestData(), endpoints).value == Indexes{0});
     CHECK(make(lib, R"({"maxKvCacheUsagePercent": 100})")->filter(pt::RequestData(), endpoints).value ==
           Indexes{0, 1, 2, 3});

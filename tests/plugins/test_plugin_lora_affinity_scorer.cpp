@@ -20,7 +20,7 @@ pt::EndpointSet lora_endpoints() {
                            {.name = "none", .max_active_loras = 0}};
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("lora-affinity-scorer declares a beta scorer behind LoraAffinityScorer, capacityScore 0.5") {
     pt::PluginLibrary lib(paths::plugin_lora_affinity_scorer);

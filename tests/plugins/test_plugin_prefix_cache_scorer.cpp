@@ -93,7 +93,7 @@ private:
     std::map<std::uint64_t, std::list<std::string>> lrus_;
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("prefix-cache-scorer declares a beta scorer behind PrefixCacheScorer with its defaults") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
@@ -169,12 +169,25 @@ TEST_CASE("prefix-cache-scorer hashes blocks of blockSize bytes, words and tail 
     const auto endpoints = three_endpoints();
     // 11-byte blocks: one 8-byte word and a 3-byte tail; a difference in either is seen.
     auto scorer = make(lib, R"({"blockSize": 11})");
-    const std::string prompt = "0123456789a" "bcdefghijkl" "mnopqrstuvw";
+    const std::string prompt = "0123456789a"
+                               "bcdefghijkl"
+                               "mnopqrstuvw";
     picked(*scorer, prompt, Chosen(3).set);
     CHECK(scores_for(*scorer, prompt, endpoints) == Scores{0.0, 0.0, 1.0});
-    CHECK(scores_for(*scorer, "0123456789a" "bcdefghijkX" "mnopqrstuvw", endpoints) == Scores{0.0, 0.0, 1.0 / 3.0});
-    CHECK(scores_for(*scorer, "0123456789a" "Xcdefghijkl" "mnopqrstuvw", endpoints) == Scores{0.0, 0.0, 1.0 / 3.0});
-    CHECK(scores_for(*scorer, "0123456789a" "bcdefghijkl", endpoints) == Scores{0.0, 0.0, 1.0});
+    CHECK(scores_for(*scorer,
+                     "0123456789a"
+                     "bcdefghijkX"
+                     "mnopqrstuvw",
+                     endpoints) == Scores{0.0, 0.0, 1.0 / 3.0});
+    CHECK(scores_for(*scorer,
+                     "0123456789a"
+                     "Xcdefghijkl"
+                     "mnopqrstuvw",
+                     endpoints) == Scores{0.0, 0.0, 1.0 / 3.0});
+    CHECK(scores_for(*scorer,
+                     "0123456789a"
+                     "bcdefghijkl",
+                     endpoints) == Scores{0.0, 0.0, 1.0});
 
     // The default 64-byte blocks see no full block in 33 bytes.
     auto by_default = make(lib);
@@ -239,7 +252,8 @@ TEST_CASE("prefix-cache-scorer feeds every chosen endpoint") {
     CHECK(scores_for(*scorer, "aaaabbbb", endpoints) == Scores{1.0, 0.0, 1.0});
 }
 
-TEST_CASE("prefix-cache-scorer counts lookups per request and hits when the first chosen endpoint held the first block") {
+TEST_CASE(
+    "prefix-cache-scorer counts lookups per request and hits when the first chosen endpoint held the first block") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
     auto scorer = make(lib, R"({"blockSize": 4})");
     const std::string prompt = "aaaabbbbcccc";
@@ -276,7 +290,7 @@ TEST_CASE("prefix-cache-scorer forgets the endpoint seen least recently beyond m
     picked(*scorer, prompt, Chosen(2).set);
     CHECK(scores_for(*scorer, prompt, Chosen(2).set) == Scores{1.0});  // 2 seen after 1
     CHECK(scores_for(*scorer, prompt, Chosen(1).set) == Scores{1.0});  // 1 seen after 2
-    picked(*scorer, prompt, Chosen(3).set);  // a third endpoint: 2 is forgotten
+    picked(*scorer, prompt, Chosen(3).set);                            // a third endpoint: 2 is forgotten
     CHECK(scores_for(*scorer, prompt, endpoints) == Scores{1.0, 0.0, 1.0});
     picked(*scorer, prompt, Chosen(2).set);  // and comes back empty-handed, evicting 1 (seen before 3)
     CHECK(counter(*scorer, "hits") == 0);

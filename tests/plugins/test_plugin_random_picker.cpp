@@ -94,6 +94,5 @@ TEST_CASE("random-picker rejects invalid parameters with precise messages") {
     check_rejected(lib, R"({"maxNumOfEndpoints": 2000})",
                    "parameter 'maxNumOfEndpoints': expected a value in [1, 1024], found 2000");
     check_rejected(lib, R"({"seed": true})", "parameter 'seed': expected integer, found boolean true");
-    check_rejected(lib, R"({"weights": []})",
-                   "unknown parameter 'weights'; known parameters: maxNumOfEndpoints, seed");
+    check_rejected(lib, R"({"weights": []})", "unknown parameter 'weights'; known parameters: maxNumOfEndpoints, seed");
 }

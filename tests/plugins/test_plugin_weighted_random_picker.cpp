@@ -24,10 +24,11 @@ std::vector<double> first_pick_shares(const std::vector<Indexes> &calls, std::si
 
 bool distinct_and_in_range(const Indexes &picked, std::size_t n) {
     const std::set<std::size_t> unique(picked.begin(), picked.end());
-    return unique.size() == picked.size() && std::all_of(picked.begin(), picked.end(), [&](std::size_t i) { return i < n; });
+    return unique.size() == picked.size() &&
+           std::all_of(picked.begin(), picked.end(), [&](std::size_t i) { return i < n; });
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("weighted-random-picker declares a beta picker behind WeightedRandomPicker with its defaults") {
     pt::PluginLibrary lib(paths::plugin_weighted_random_picker);

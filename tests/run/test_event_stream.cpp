@@ -17,10 +17,11 @@ EventError error_of(const std::string &line) {
     return std::get<EventError>(e);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the three events parse into their fields") {
-    Event e = parse_event(R"({"endpoint": {"name": "vllm-0", "address": "10.0.0.10:8000", "metrics": {"waitingQueueSize": 3,
+    Event e =
+        parse_event(R"({"endpoint": {"name": "vllm-0", "address": "10.0.0.10:8000", "metrics": {"waitingQueueSize": 3,
         "runningRequests": 2, "kvCacheUsagePercent": 45.5, "activeLoras": ["a", "b"], "maxActiveLoras": 4,
         "extra": {"gpuTemp": 60}}}})");
     REQUIRE(std::holds_alternative<EndpointUpdate>(e));
@@ -79,7 +80,8 @@ TEST_CASE("the line reader splits lines across reads, handles CRLF, a last line 
     const std::string huge(300000, 'x');
     std::thread writer([&] {
         const std::string text = "first\r\nsecond\n\n" + huge + "\nafter-huge\n" + std::string(5000, 'y') + "\nlast";
-        for (std::size_t i = 0; i < text.size(); i += 777) (void)!::write(fds[1], text.data() + i, std::min<std::size_t>(777, text.size() - i));
+        for (std::size_t i = 0; i < text.size(); i += 777)
+            (void)!::write(fds[1], text.data() + i, std::min<std::size_t>(777, text.size() - i));
         ::close(fds[1]);
     });
     LineReader reader(fds[0], 100000);

@@ -59,11 +59,12 @@ struct Run {
 };
 
 const std::string kConfig = R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})";
-const std::string kEndpoints = R"({"endpoint": {"name": "a", "address": "10.0.0.1:8000", "metrics": {"waitingQueueSize": 5}}}
+const std::string kEndpoints =
+    R"({"endpoint": {"name": "a", "address": "10.0.0.1:8000", "metrics": {"waitingQueueSize": 5}}}
 {"endpoint": {"name": "b", "address": "10.0.0.2:8000", "metrics": {"waitingQueueSize": 1}}}
 )";
 
-} // namespace
+}  // namespace
 
 TEST_CASE("each request gets exactly one line, bad lines get error lines with their number, the run goes on") {
     Run r(kConfig);
@@ -103,10 +104,12 @@ TEST_CASE("--explain adds each filter's result and each scorer's scores") {
     Run r(R"({"plugins": [{"type": "queue-scorer"}, {"type": "kv-cache-utilization-scorer", "name": "kv"},
               {"type": "max-score-picker"}], "schedulingProfiles": [{"name": "main", "plugins": [
               {"pluginRef": "queue-scorer", "weight": 1}, {"pluginRef": "kv", "weight": 2}, {"pluginRef": "max-score-picker"}]}]})");
-    const auto out = r.play(R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0, "kvCacheUsagePercent": 100}}}
+    const auto out =
+        r.play(R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0, "kvCacheUsagePercent": 100}}}
 {"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 4, "kvCacheUsagePercent": 0}}}
 {"request": {"id": "r1"}}
-)", true);
+)",
+               true);
     REQUIRE(out.size() == 1);
     const auto &explain = out[0].at("explain");
     CHECK(out[0].at("profile") == "main");
@@ -120,10 +123,12 @@ TEST_CASE("--explain adds each filter's result and each scorer's scores") {
 }
 
 TEST_CASE("a request may choose its profile, an unknown one is an error line") {
-    Run r(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}, {"type": "kv-cache-utilization-scorer"}],
+    Run r(
+        R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}, {"type": "kv-cache-utilization-scorer"}],
               "schedulingProfiles": [{"name": "queue", "plugins": [{"pluginRef": "queue-scorer"}, {"pluginRef": "max-score-picker"}]},
                                      {"name": "kv", "plugins": [{"pluginRef": "kv-cache-utilization-scorer"}, {"pluginRef": "max-score-picker"}]}]})");
-    const auto out = r.play(R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0, "kvCacheUsagePercent": 90}}}
+    const auto out =
+        r.play(R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0, "kvCacheUsagePercent": 90}}}
 {"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 9, "kvCacheUsagePercent": 10}}}
 {"request": {"id": "1"}}
 {"request": {"id": "2", "profile": "kv"}}

@@ -1,6 +1,6 @@
 // The dispatch path with real plugins: weighted scoring, ties, and every runtime fault.
-#include "schedule/endpoint_table.hpp"
 #include "load/instantiation.hpp"
+#include "schedule/endpoint_table.hpp"
 #include "schedule/scheduler.hpp"
 #include "test_support.hpp"
 
@@ -75,7 +75,7 @@ struct CapturedLog {
 
 const std::string kQueueAndPicker = R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})";
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the shortest queue wins, totals are the weighted sums of the scores") {
     Pipeline p({paths::plugin_queue_scorer, paths::plugin_max_score_picker, paths::good_scorer},
@@ -132,12 +132,13 @@ TEST_CASE("a scorer returning an error contributes nothing, the fault is counted
     CHECK(e.totals[0].second == 1.0);  // queue-scorer's alone
     CHECK(p.instance("flaky-backend").faults == 1);
     CHECK(p.instance("flaky-backend").errors == 1);
-    CHECK(contains(log.text.str(), "[flaky-backend] [warning] fault [plugin-error] on request req-42: backend unavailable"));
+    CHECK(contains(log.text.str(),
+                   "[flaky-backend] [warning] fault [plugin-error] on request req-42: backend unavailable"));
 }
 
 TEST_CASE("scores outside [0, 1] or NaN are faults, and ignored") {
-    for (const auto &[file, type] : {std::pair{paths::scorer_out_of_range, "out-of-range-scorer"},
-                                     std::pair{paths::scorer_nan, "nan-scorer"}}) {
+    for (const auto &[file, type] :
+         {std::pair{paths::scorer_out_of_range, "out-of-range-scorer"}, std::pair{paths::scorer_nan, "nan-scorer"}}) {
         Pipeline p({paths::plugin_queue_scorer, paths::plugin_max_score_picker, file},
                    R"({"plugins": [{"type": ")" + std::string(type) +
                        R"("}, {"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
@@ -172,8 +173,9 @@ TEST_CASE("a filter naming an endpoint not offered, out of order, or failing, le
 }
 
 TEST_CASE("scores of exactly 0, -0.0 and 1 are valid, and weighted sums are exact") {
-    Pipeline p({paths::plugin_max_score_picker, paths::scorer_negative_zero, paths::plugin_queue_scorer},
-               R"({"plugins": [{"type": "negative-zero-scorer"}, {"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
+    Pipeline p(
+        {paths::plugin_max_score_picker, paths::scorer_negative_zero, paths::plugin_queue_scorer},
+        R"({"plugins": [{"type": "negative-zero-scorer"}, {"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
     p.endpoints.upsert({.name = "a", .waiting_queue_size = 0});
     p.endpoints.upsert({.name = "b", .waiting_queue_size = 1});
     Explanation e;
@@ -216,7 +218,8 @@ TEST_CASE("filter results are checked while gathered: increasing, offered, never
 TEST_CASE("a picker choosing an endpoint not offered fails the request, and is disabled after N in a row") {
     CapturedLog log;
     Pipeline p({paths::plugin_queue_scorer, paths::picker_unknown_endpoint},
-               R"({"plugins": [{"type": "queue-scorer"}, {"type": "unknown-endpoint-picker", "name": "bad-picker"}]})", 3);
+               R"({"plugins": [{"type": "queue-scorer"}, {"type": "unknown-endpoint-picker", "name": "bad-picker"}]})",
+               3);
     p.endpoints.upsert({.name = "a"});
     for (int i = 0; i < 3; ++i) {
         const Decision d = p.decide();
@@ -241,10 +244,11 @@ TEST_CASE("a picker error fails that request only") {
 }
 
 TEST_CASE("a scorer with too many consecutive faults is disabled and no longer called, intermittent faults are not") {
-    Pipeline p({paths::plugin_queue_scorer, paths::plugin_max_score_picker, paths::scorer_error_status, paths::scorer_flaky},
-               R"({"plugins": [{"type": "error-scorer"}, {"type": "flaky-scorer"}, {"type": "queue-scorer"},
+    Pipeline p(
+        {paths::plugin_queue_scorer, paths::plugin_max_score_picker, paths::scorer_error_status, paths::scorer_flaky},
+        R"({"plugins": [{"type": "error-scorer"}, {"type": "flaky-scorer"}, {"type": "queue-scorer"},
                    {"type": "max-score-picker"}]})",
-               2);
+        2);
     p.endpoints.upsert({.name = "a"});
     for (int i = 0; i < 6; ++i) CHECK(p.decide().outcome == Outcome::picked);
     CHECK(p.instance("error-scorer").disabled);

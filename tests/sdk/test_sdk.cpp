@@ -34,7 +34,7 @@ constexpr sdk::Manifest kManifest{
 };
 constexpr auto kNote = sdk::detail::make_note<sdk::detail::json_size(kManifest)>(kManifest);
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the manifest rendered at compile time is read back by the host field for field") {
     const std::string_view json(kNote.json().data, kNote.json().size);
@@ -80,12 +80,13 @@ TEST_CASE("parameters are checked against the manifest and defaults filled in") 
     CHECK_THROWS_WITH_AS(p.get_in_range<int>("blockSize", 1, 32),
                          "parameter 'blockSize': expected a value in [1, 32], found 64", sdk::ParameterError);
     CHECK_THROWS_WITH_AS(p.get<int>("absent"), "parameter 'absent' is required", sdk::ParameterError);
-    CHECK_THROWS_WITH_AS(p.get_in_range<double>("ratio", 0, 0.25), "parameter 'ratio': expected a value in [0, 0.25], found 0.5",
-                         sdk::ParameterError);
+    CHECK_THROWS_WITH_AS(p.get_in_range<double>("ratio", 0, 0.25),
+                         "parameter 'ratio': expected a value in [0, 0.25], found 0.5", sdk::ParameterError);
 
     auto params = [](std::string_view text) { return sdk::detail::make_params(kManifest, {text.data(), text.size()}); };
     CHECK_THROWS_WITH_AS(params(R"({"blocksize": 1})"),
-                         "unknown parameter 'blocksize'; known parameters: blockSize, label, ratio", sdk::ParameterError);
+                         "unknown parameter 'blocksize'; known parameters: blockSize, label, ratio",
+                         sdk::ParameterError);
     CHECK_THROWS_WITH_AS(params(R"({"blockSize": "big"})"),
                          "parameter 'blockSize': expected integer, found string \"big\"", sdk::ParameterError);
     CHECK_THROWS_WITH_AS(params("[1]"), "parameters must be a JSON object, found array", sdk::ParameterError);

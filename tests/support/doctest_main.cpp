@@ -26,7 +26,7 @@ struct StartCounter : doctest::IReporter {
     void test_case_skipped(const doctest::TestCaseData &) override {}
 };
 
-} // namespace
+}  // namespace
 
 DOCTEST_REGISTER_LISTENER("start-counter", 1, StartCounter);
 

@@ -32,4 +32,4 @@ inline std::vector<host::PluginFile> in_memory(const std::vector<std::string> &j
     return files;
 }
 
-} // namespace plughost::test
+}  // namespace plughost::test

@@ -59,9 +59,7 @@ void patch_bytes(const std::filesystem::path &path, std::uint64_t offset, const 
     if (n != static_cast<ssize_t>(bytes.size())) throw std::runtime_error("cannot patch " + path.string());
 }
 
-void truncate_to(const std::filesystem::path &path, std::uint64_t size) {
-    std::filesystem::resize_file(path, size);
-}
+void truncate_to(const std::filesystem::path &path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
 
 ProcessResult run(const std::vector<std::string> &argv, const std::string &input,
                   const std::vector<std::pair<std::string, std::string>> &env, std::chrono::seconds timeout) {
@@ -116,7 +114,8 @@ ProcessResult run(const std::vector<std::string> &argv, const std::string &input
     pollfd fds[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
     ::signal(SIGPIPE, SIG_IGN);
     while (open_outputs > 0 || in_fd >= 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             ::kill(pid, SIGKILL);
             result.timed_out = true;
@@ -154,7 +153,7 @@ ProcessResult run(const std::vector<std::string> &argv, const std::string &input
 }
 
 ProcessResult run_plughost(const std::vector<std::string> &args, const std::string &input,
-                       const std::vector<std::pair<std::string, std::string>> &env) {
+                           const std::vector<std::pair<std::string, std::string>> &env) {
     std::vector<std::string> argv{paths::plughost};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, input, env);
@@ -174,4 +173,4 @@ std::vector<std::string> lines(const std::string &text) {
     return out;
 }
 
-} // namespace plughost::test
+}  // namespace plughost::test

@@ -53,7 +53,7 @@ ProcessResult run(const std::vector<std::string> &argv, const std::string &input
 
 /// Runs the real plughost binary.
 ProcessResult run_plughost(const std::vector<std::string> &args, const std::string &input = {},
-                       const std::vector<std::pair<std::string, std::string>> &env = {});
+                           const std::vector<std::pair<std::string, std::string>> &env = {});
 
 /// Parses JSON, failing the current test with the text when it does not parse.
 boost::json::value parse_json(const std::string &text);
@@ -66,4 +66,4 @@ inline bool contains(const std::string &haystack, const std::string &needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-} // namespace plughost::test
+}  // namespace plughost::test

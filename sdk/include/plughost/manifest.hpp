@@ -49,7 +49,7 @@ struct Manifest {
     std::string_view feature_gate{};  ///< UpperCamelCase; mandatory for dev and alpha
     std::string_view description{};   ///< one line
     std::span<const Param> parameters{};
-    bool thread_safe = false;  ///< may the host call one instance from several threads at once
+    bool thread_safe = false;                  ///< may the host call one instance from several threads at once
     std::optional<Deprecation> deprecation{};  ///< set when the plugin is deprecated
 };
 
@@ -213,8 +213,7 @@ constexpr bool is_lower_kebab(std::string_view s) {
 constexpr bool is_upper_camel(std::string_view s) {
     if (s.empty() || s.size() > 63 || !(s[0] >= 'A' && s[0] <= 'Z')) return false;
     for (char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-            return false;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
     return true;
 }
 
@@ -229,8 +228,7 @@ constexpr bool check_manifest(const Manifest &m) {
         manifest_error("feature_gate must be UpperCamelCase, e.g. MyPluginGate");
     if (m.description.empty()) manifest_error("description is mandatory (one line)");
     if (m.deprecation) {
-        if (m.deprecation->since.empty() || m.deprecation->removed_in.empty() ||
-            m.deprecation->message.empty())
+        if (m.deprecation->since.empty() || m.deprecation->removed_in.empty() || m.deprecation->message.empty())
             manifest_error("a deprecation needs since, removed_in and message");
     }
     for (const Param &p : m.parameters)
@@ -238,7 +236,7 @@ constexpr bool check_manifest(const Manifest &m) {
     return true;
 }
 
-} // namespace detail
-} // namespace plughost
+}  // namespace detail
+}  // namespace plughost
 
-#endif // PLUGHOST_MANIFEST_HPP
+#endif  // PLUGHOST_MANIFEST_HPP

@@ -103,7 +103,7 @@ typedef struct plughost_message {
 #define PLUGHOST_LOG_CRITICAL 5
 
 /* True when the struct at `ptr` (with a leading `struct_size`) is large enough to hold `field`. */
-#define PLUGHOST_HAS_FIELD(ptr, type, field)                                                     \
+#define PLUGHOST_HAS_FIELD(ptr, type, field)                                                                           \
     ((ptr)->struct_size >= offsetof(type, field) + sizeof(((const type *)0)->field))
 
 /* ---- Host services ---------------------------------------------------------------------- */
@@ -199,35 +199,32 @@ typedef struct plughost_plugin {
     /* Required. Creates an instance named `name` from `parameters_json` (a JSON object).
      * `host` is valid until `destroy` returns. On success stores the instance in `*out` and
      * returns PLUGHOST_OK; otherwise returns an error status and writes a message. */
-    plughost_status (*create)(const plughost_host_api *host, plughost_str name,
-                              plughost_str parameters_json, plughost_instance **out,
-                              plughost_message *error);
+    plughost_status (*create)(const plughost_host_api *host, plughost_str name, plughost_str parameters_json,
+                              plughost_instance **out, plughost_message *error);
     /* Required. Destroys an instance made by `create`. Must not fail. */
     void (*destroy)(plughost_instance *instance);
 
     /* Required for role "filter". Writes the indexes of the endpoints that pass, in increasing
      * order, into `passed` (capacity `count`) and their number into `*passed_count`. */
     plughost_status (*filter)(plughost_instance *instance, const plughost_request *request,
-                              const plughost_endpoint *const *endpoints, size_t count,
-                              size_t *passed, size_t *passed_count, plughost_message *error);
+                              const plughost_endpoint *const *endpoints, size_t count, size_t *passed,
+                              size_t *passed_count, plughost_message *error);
     /* Required for role "scorer". Writes one score in [0, 1] per endpoint into `scores`
      * (capacity `count`); every entry must be written (the buffer is reused between calls). */
     plughost_status (*score)(plughost_instance *instance, const plughost_request *request,
-                             const plughost_endpoint *const *endpoints, size_t count,
-                             double *scores, plughost_message *error);
+                             const plughost_endpoint *const *endpoints, size_t count, double *scores,
+                             plughost_message *error);
     /* Required for role "picker". `scores` holds each endpoint's weighted total score. Writes
      * the indexes of the chosen endpoints, best first, each at most once, into `picked`
      * (capacity `count`) and their number (at least 1) into `*picked_count`. */
     plughost_status (*pick)(plughost_instance *instance, const plughost_request *request,
-                            const plughost_endpoint *const *endpoints, const double *scores,
-                            size_t count, size_t *picked, size_t *picked_count,
-                            plughost_message *error);
+                            const plughost_endpoint *const *endpoints, const double *scores, size_t count,
+                            size_t *picked, size_t *picked_count, plughost_message *error);
     /* Optional (NULL when unused), any role. Told which endpoints a request was finally sent
      * to, after the picker ran; this is how stateful scorers learn from past decisions. An
      * error status is counted as a fault of the instance; it does not change the decision. */
     plughost_status (*picked)(plughost_instance *instance, const plughost_request *request,
-                              const plughost_endpoint *const *endpoints, size_t count,
-                              plughost_message *error);
+                              const plughost_endpoint *const *endpoints, size_t count, plughost_message *error);
 } plughost_plugin;
 
 #ifdef __cplusplus
@@ -245,24 +242,30 @@ typedef struct plughost_plugin {
  *   PLUGHOST_DECLARE_PLUGIN("{\"type\":\"my-scorer\",\"role\":\"scorer\",...}",
  *                           my_create, my_destroy, NULL, my_score, NULL, NULL)
  */
-#define PLUGHOST_NOTE_STRUCT(desc_size)                                                          \
-    struct {                                                                                     \
-        uint32_t namesz;                                                                         \
-        uint32_t descsz;                                                                         \
-        uint32_t type;                                                                           \
-        char name[12];                                                                           \
-        char desc[desc_size];                                                                    \
+#define PLUGHOST_NOTE_STRUCT(desc_size)                                                                                \
+    struct {                                                                                                           \
+        uint32_t namesz;                                                                                               \
+        uint32_t descsz;                                                                                               \
+        uint32_t type;                                                                                                 \
+        char name[12];                                                                                                 \
+        char desc[desc_size];                                                                                          \
     }
 
-#define PLUGHOST_DECLARE_PLUGIN(json, create_fn, destroy_fn, filter_fn, score_fn, pick_fn,       \
-                                picked_fn)                                                       \
-    __attribute__((used, section(PLUGHOST_NOTE_SECTION), aligned(4))) static const             \
-        PLUGHOST_NOTE_STRUCT(sizeof(json)) plughost_manifest_note = {                            \
-            PLUGHOST_NOTE_OWNER_SIZE, sizeof(json), PLUGHOST_NOTE_TYPE_MANIFEST,                  \
-            PLUGHOST_NOTE_OWNER, json};                                                          \
-    PLUGHOST_EXTERN_C PLUGHOST_EXPORT const plughost_plugin plughost_entry = {                                   \
-        sizeof(plughost_plugin), PLUGHOST_ABI_VERSION_MAJOR, PLUGHOST_ABI_VERSION_MINOR,         \
-        PLUGHOST_ABI_VERSION_PATCH, {plughost_manifest_note.desc, sizeof(json) - 1},             \
-        create_fn, destroy_fn, filter_fn, score_fn, pick_fn, picked_fn}
+#define PLUGHOST_DECLARE_PLUGIN(json, create_fn, destroy_fn, filter_fn, score_fn, pick_fn, picked_fn)                  \
+    __attribute__((used, section(PLUGHOST_NOTE_SECTION), aligned(4))) static const PLUGHOST_NOTE_STRUCT(sizeof(json))  \
+        plughost_manifest_note = {PLUGHOST_NOTE_OWNER_SIZE, sizeof(json), PLUGHOST_NOTE_TYPE_MANIFEST,                 \
+                                  PLUGHOST_NOTE_OWNER, json};                                                          \
+    PLUGHOST_EXTERN_C PLUGHOST_EXPORT const plughost_plugin plughost_entry = {                                         \
+        sizeof(plughost_plugin),                                                                                       \
+        PLUGHOST_ABI_VERSION_MAJOR,                                                                                    \
+        PLUGHOST_ABI_VERSION_MINOR,                                                                                    \
+        PLUGHOST_ABI_VERSION_PATCH,                                                                                    \
+        {plughost_manifest_note.desc, sizeof(json) - 1},                                                               \
+        create_fn,                                                                                                     \
+        destroy_fn,                                                                                                    \
+        filter_fn,                                                                                                     \
+        score_fn,                                                                                                      \
+        pick_fn,                                                                                                       \
+        picked_fn}
 
 #endif /* PLUGHOST_PLUGIN_H */

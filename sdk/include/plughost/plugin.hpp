@@ -74,17 +74,13 @@ public:
     std::string_view lora() const noexcept { return view(raw_->lora); }
     std::string_view prompt() const noexcept { return view(raw_->prompt); }
     std::size_t header_count() const noexcept { return raw_->header_count; }
-    Header header(std::size_t i) const noexcept {
-        return {view(raw_->headers[i].name), view(raw_->headers[i].value)};
-    }
+    Header header(std::size_t i) const noexcept { return {view(raw_->headers[i].name), view(raw_->headers[i].value)}; }
     /// First header with this name (compared case-insensitively, as HTTP does).
     std::optional<std::string_view> find_header(std::string_view name) const noexcept {
         for (std::size_t i = 0; i < raw_->header_count; ++i) {
             const std::string_view n = view(raw_->headers[i].name);
             if (n.size() == name.size() &&
-                std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-                    return (a | 0x20) == (b | 0x20);
-                }))
+                std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) { return (a | 0x20) == (b | 0x20); }))
                 return view(raw_->headers[i].value);
         }
         return std::nullopt;
@@ -153,8 +149,7 @@ public:
         const plughost_endpoint *const *p_ = nullptr;
     };
 
-    Endpoints(const plughost_endpoint *const *data, std::size_t size) noexcept
-        : data_(data), size_(size) {}
+    Endpoints(const plughost_endpoint *const *data, std::size_t size) noexcept : data_(data), size_(size) {}
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
     Endpoint operator[](std::size_t i) const noexcept { return Endpoint(data_[i]); }
@@ -172,8 +167,7 @@ public:
     Selection(std::size_t *out, std::size_t capacity) noexcept : out_(out), capacity_(capacity) {}
     /// Adds the endpoint at `index` of the Endpoints passed to the call.
     void add(std::size_t index) {
-        if (size_ == capacity_)
-            throw std::length_error("selected more endpoints than were offered");
+        if (size_ == capacity_) throw std::length_error("selected more endpoints than were offered");
         out_[size_++] = index;
     }
     std::size_t size() const noexcept { return size_; }
@@ -190,12 +184,10 @@ enum class LogLevel { trace = 0, debug, info, warn, error, critical };
 /// Host services for one instance; cheap to copy, valid until the instance is destroyed.
 class Host {
 public:
-    Host(const plughost_host_api *api, std::string_view instance_name)
-        : api_(api), name_(instance_name) {}
+    Host(const plughost_host_api *api, std::string_view instance_name) : api_(api), name_(instance_name) {}
     const std::string &instance_name() const noexcept { return name_; }
     void log(LogLevel level, std::string_view message) const noexcept {
-        if (api_ && api_->log)
-            api_->log(api_->context, static_cast<int32_t>(level), {message.data(), message.size()});
+        if (api_ && api_->log) api_->log(api_->context, static_cast<int32_t>(level), {message.data(), message.size()});
     }
     void debug(std::string_view m) const noexcept { log(LogLevel::debug, m); }
     void info(std::string_view m) const noexcept { log(LogLevel::info, m); }
@@ -241,8 +233,8 @@ public:
     template <class T> T get_in_range(std::string_view name, T lo, T hi) const {
         T v = get<T>(name);
         if (v < lo || v > hi)
-            throw ParameterError("parameter '" + std::string(name) + "': expected a value in [" +
-                                 to_text(lo) + ", " + to_text(hi) + "], found " + to_text(v));
+            throw ParameterError("parameter '" + std::string(name) + "': expected a value in [" + to_text(lo) + ", " +
+                                 to_text(hi) + "], found " + to_text(v));
         return v;
     }
 
@@ -252,11 +244,9 @@ private:
         const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest form: 0.5, 100, 1e+20
         return std::string(buf, r.ptr);
     }
-    [[noreturn]] static void mismatch(std::string_view name, std::string_view expected,
-                                      const boost::json::value &v) {
-        throw ParameterError("parameter '" + std::string(name) + "': expected " +
-                             std::string(expected) + ", found " + std::string(detail::json_kind(v)) +
-                             " " + boost::json::serialize(v));
+    [[noreturn]] static void mismatch(std::string_view name, std::string_view expected, const boost::json::value &v) {
+        throw ParameterError("parameter '" + std::string(name) + "': expected " + std::string(expected) + ", found " +
+                             std::string(detail::json_kind(v)) + " " + boost::json::serialize(v));
     }
     template <class T> static T convert(std::string_view name, const boost::json::value &v) {
         if constexpr (std::is_same_v<T, bool>) {
@@ -313,8 +303,7 @@ inline bool matches(ParamType t, const boost::json::value &v) {
     switch (t) {
     case ParamType::boolean: return v.is_bool();
     case ParamType::integer:
-        return v.is_int64() || v.is_uint64() ||
-               (v.is_double() && std::trunc(v.get_double()) == v.get_double());
+        return v.is_int64() || v.is_uint64() || (v.is_double() && std::trunc(v.get_double()) == v.get_double());
     case ParamType::number: return v.is_number();
     case ParamType::string: return v.is_string();
     case ParamType::array: return v.is_array();
@@ -331,8 +320,7 @@ inline Params make_params(const Manifest &m, plughost_str text) {
         boost::json::value parsed = boost::json::parse(view(text), ec);
         if (ec) throw ParameterError("parameters are not valid JSON: " + ec.message());
         if (!parsed.is_object())
-            throw ParameterError("parameters must be a JSON object, found " +
-                                 std::string(json_kind(parsed)));
+            throw ParameterError("parameters must be a JSON object, found " + std::string(json_kind(parsed)));
         values = std::move(parsed.get_object());
     }
     for (const auto &kv : values) {
@@ -341,21 +329,18 @@ inline Params make_params(const Manifest &m, plughost_str text) {
             if (p.name == kv.key()) spec = &p;
         if (!spec) {
             std::string known;
-            for (const Param &p : m.parameters)
-                known += (known.empty() ? "" : ", ") + std::string(p.name);
-            throw ParameterError("unknown parameter '" + std::string(kv.key()) + "'" +
-                                 (known.empty() ? "; this plugin takes no parameters"
-                                                : "; known parameters: " + known));
+            for (const Param &p : m.parameters) known += (known.empty() ? "" : ", ") + std::string(p.name);
+            throw ParameterError(
+                "unknown parameter '" + std::string(kv.key()) + "'" +
+                (known.empty() ? "; this plugin takes no parameters" : "; known parameters: " + known));
         }
         if (!matches(spec->type, kv.value()))
             throw ParameterError("parameter '" + std::string(spec->name) + "': expected " +
-                                 std::string(to_string(spec->type)) + ", found " +
-                                 std::string(json_kind(kv.value())) + " " +
-                                 boost::json::serialize(kv.value()));
+                                 std::string(to_string(spec->type)) + ", found " + std::string(json_kind(kv.value())) +
+                                 " " + boost::json::serialize(kv.value()));
     }
     for (const Param &p : m.parameters)
-        if (!p.default_json.empty() && !values.contains(p.name))
-            values[p.name] = boost::json::parse(p.default_json);
+        if (!p.default_json.empty() && !values.contains(p.name)) values[p.name] = boost::json::parse(p.default_json);
     return Params(std::move(values));
 }
 
@@ -383,9 +368,7 @@ template <class F> plughost_status guarded(plughost_message *error, F &&body) no
     }
 }
 
-template <class T> T *self(plughost_instance *instance) noexcept {
-    return reinterpret_cast<T *>(instance);
-}
+template <class T> T *self(plughost_instance *instance) noexcept { return reinterpret_cast<T *>(instance); }
 
 template <class T> T *construct(const Params &params, const Host &host) {
     if constexpr (std::is_constructible_v<T, const Params &, Host>) return new T(params, host);
@@ -397,9 +380,9 @@ template <class T> T *construct(const Params &params, const Host &host) {
     }
 }
 
-template <class T, const Manifest &M>
-plughost_status create(const plughost_host_api *host, plughost_str name, plughost_str parameters,
-                       plughost_instance **out, plughost_message *error) noexcept {
+template <class T, const Manifest &M> plughost_status create(const plughost_host_api *host, plughost_str name,
+                                                             plughost_str parameters, plughost_instance **out,
+                                                             plughost_message *error) noexcept {
     return guarded(error, [&] {
         const Params params = make_params(M, parameters);
         *out = reinterpret_cast<plughost_instance *>(construct<T>(params, Host(host, view(name))));
@@ -414,10 +397,10 @@ template <class T> void destroy(plughost_instance *instance) noexcept {
     }
 }
 
-template <class T>
-plughost_status filter(plughost_instance *instance, const plughost_request *request,
-                       const plughost_endpoint *const *endpoints, std::size_t count,
-                       std::size_t *passed, std::size_t *passed_count, plughost_message *error) noexcept {
+template <class T> plughost_status filter(plughost_instance *instance, const plughost_request *request,
+                                          const plughost_endpoint *const *endpoints, std::size_t count,
+                                          std::size_t *passed, std::size_t *passed_count,
+                                          plughost_message *error) noexcept {
     *passed_count = 0;
     return guarded(error, [&] {
         Selection selection(passed, count);
@@ -426,49 +409,49 @@ plughost_status filter(plughost_instance *instance, const plughost_request *requ
     });
 }
 
-template <class T>
-plughost_status score(plughost_instance *instance, const plughost_request *request,
-                      const plughost_endpoint *const *endpoints, std::size_t count, double *scores,
-                      plughost_message *error) noexcept {
+template <class T> plughost_status score(plughost_instance *instance, const plughost_request *request,
+                                         const plughost_endpoint *const *endpoints, std::size_t count, double *scores,
+                                         plughost_message *error) noexcept {
     return guarded(error, [&] {
-        self<T>(instance)->score(Request(request), Endpoints(endpoints, count),
-                                 std::span<double>(scores, count));
+        self<T>(instance)->score(Request(request), Endpoints(endpoints, count), std::span<double>(scores, count));
     });
 }
 
-template <class T>
-plughost_status pick(plughost_instance *instance, const plughost_request *request,
-                     const plughost_endpoint *const *endpoints, const double *scores,
-                     std::size_t count, std::size_t *picked, std::size_t *picked_count,
-                     plughost_message *error) noexcept {
+template <class T> plughost_status pick(plughost_instance *instance, const plughost_request *request,
+                                        const plughost_endpoint *const *endpoints, const double *scores,
+                                        std::size_t count, std::size_t *picked, std::size_t *picked_count,
+                                        plughost_message *error) noexcept {
     *picked_count = 0;
     return guarded(error, [&] {
         Selection selection(picked, count);
-        self<T>(instance)->pick(Request(request), Endpoints(endpoints, count),
-                                std::span<const double>(scores, count), selection);
+        self<T>(instance)->pick(Request(request), Endpoints(endpoints, count), std::span<const double>(scores, count),
+                                selection);
         *picked_count = selection.size();
     });
 }
 
-template <class T>
-plughost_status on_picked(plughost_instance *instance, const plughost_request *request,
-                          const plughost_endpoint *const *endpoints, std::size_t count,
-                          plughost_message *error) noexcept {
-    return guarded(error, [&] {
-        self<T>(instance)->on_picked(Request(request), Endpoints(endpoints, count));
-    });
+template <class T> plughost_status on_picked(plughost_instance *instance, const plughost_request *request,
+                                             const plughost_endpoint *const *endpoints, std::size_t count,
+                                             plughost_message *error) noexcept {
+    return guarded(error, [&] { self<T>(instance)->on_picked(Request(request), Endpoints(endpoints, count)); });
 }
 
 template <class T>
-concept IsFilter = requires(T &t, const Request &r, Endpoints e, Selection &s) { t.filter(r, e, s); };
+concept IsFilter = requires(T &t, const Request &r, Endpoints e, Selection &s) {
+    t.filter(r, e, s);
+};
 template <class T>
-concept IsScorer = requires(T &t, const Request &r, Endpoints e, std::span<double> s) { t.score(r, e, s); };
+concept IsScorer = requires(T &t, const Request &r, Endpoints e, std::span<double> s) {
+    t.score(r, e, s);
+};
 template <class T>
 concept IsPicker = requires(T &t, const Request &r, Endpoints e, std::span<const double> d, Selection &s) {
     t.pick(r, e, d, s);
 };
 template <class T>
-concept ObservesPicks = requires(T &t, const Request &r, Endpoints e) { t.on_picked(r, e); };
+concept ObservesPicks = requires(T &t, const Request &r, Endpoints e) {
+    t.on_picked(r, e);
+};
 
 template <class T, const Manifest &M> constexpr plughost_plugin make_entry(plughost_str json) {
     plughost_plugin entry{};
@@ -496,19 +479,18 @@ template <class T, const Manifest &M> constexpr plughost_plugin make_entry(plugh
     return entry;
 }
 
-} // namespace detail
-} // namespace plughost
+}  // namespace detail
+}  // namespace plughost
 
 /// Declares the plugin: `Class` implements it, `manifest` (a constexpr plughost::Manifest with
 /// static storage) describes it. Use once per shared object, at global scope.
-#define PLUGHOST_PLUGIN(Class, manifest)                                                         \
-    static_assert(::plughost::detail::check_manifest(manifest));                                 \
-    namespace {                                                                                  \
-    [[gnu::used, gnu::section(PLUGHOST_NOTE_SECTION), gnu::aligned(4)]] constexpr auto           \
-        plughost_manifest_note =                                                                  \
-        ::plughost::detail::make_note<::plughost::detail::json_size(manifest)>(manifest);        \
-    }                                                                                            \
-    extern "C" PLUGHOST_EXPORT const plughost_plugin plughost_entry =                            \
+#define PLUGHOST_PLUGIN(Class, manifest)                                                                               \
+    static_assert(::plughost::detail::check_manifest(manifest));                                                       \
+    namespace {                                                                                                        \
+    [[gnu::used, gnu::section(PLUGHOST_NOTE_SECTION), gnu::aligned(4)]] constexpr auto plughost_manifest_note =        \
+        ::plughost::detail::make_note<::plughost::detail::json_size(manifest)>(manifest);                              \
+    }                                                                                                                  \
+    extern "C" PLUGHOST_EXPORT const plughost_plugin plughost_entry =                                                  \
         ::plughost::detail::make_entry<Class, manifest>(plughost_manifest_note.json());
 
-#endif // PLUGHOST_PLUGIN_HPP
+#endif  // PLUGHOST_PLUGIN_HPP

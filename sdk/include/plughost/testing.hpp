@@ -146,8 +146,8 @@ public:
         require(entry_->score != nullptr, "score");
         Outcome<std::vector<double>> out;
         out.value.assign(endpoints.size(), -1.0);
-        out.status = entry_->score(handle_, request.get(), endpoints.data(), endpoints.size(), out.value.data(),
-                                   message());
+        out.status =
+            entry_->score(handle_, request.get(), endpoints.data(), endpoints.size(), out.value.data(), message());
         out.message = last_message();
         return out;
     }
@@ -157,8 +157,8 @@ public:
         Outcome<std::vector<std::size_t>> out;
         out.value.assign(endpoints.size(), 0);
         std::size_t n = 0;
-        out.status = entry_->filter(handle_, request.get(), endpoints.data(), endpoints.size(), out.value.data(), &n,
-                                    message());
+        out.status =
+            entry_->filter(handle_, request.get(), endpoints.data(), endpoints.size(), out.value.data(), &n, message());
         out.value.resize(std::min(n, endpoints.size()));
         out.message = last_message();
         return out;
@@ -197,7 +197,8 @@ private:
         api_.struct_size = sizeof api_;
         api_.context = this;
         api_.log = [](void *self, int32_t level, plughost_str text) {
-            static_cast<PluginInstance *>(self)->logs_.push_back({level, std::string(text.data ? text.data : "", text.size)});
+            static_cast<PluginInstance *>(self)->logs_.push_back(
+                {level, std::string(text.data ? text.data : "", text.size)});
         };
         api_.count = [](void *self, plughost_str name, double delta) {
             static_cast<PluginInstance *>(self)->counters_[std::string(name.data ? name.data : "", name.size)] += delta;
@@ -241,7 +242,8 @@ public:
     std::string_view manifest_json() const { return {entry_->manifest_json.data, entry_->manifest_json.size}; }
 
     /// Calls the plugin's `create`. Destroy every instance before the library.
-    Outcome<std::unique_ptr<PluginInstance>> create(const std::string &name, const std::string &parameters_json = "{}") {
+    Outcome<std::unique_ptr<PluginInstance>> create(const std::string &name,
+                                                    const std::string &parameters_json = "{}") {
         Outcome<std::unique_ptr<PluginInstance>> out;
         std::unique_ptr<PluginInstance> instance(new PluginInstance(entry_));
         plughost_instance *handle = nullptr;
@@ -260,6 +262,6 @@ private:
     const plughost_plugin *entry_ = nullptr;
 };
 
-} // namespace plughost::testing
+}  // namespace plughost::testing
 
-#endif // PLUGHOST_TESTING_HPP
+#endif  // PLUGHOST_TESTING_HPP
