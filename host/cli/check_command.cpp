@@ -1,9 +1,8 @@
 #include "cli/commands.hpp"
 
 #include "cli/report.hpp"
+#include "common/json.hpp"
 #include "load/instantiation.hpp"
-
-#include <boost/json/serialize.hpp>
 
 #include <iostream>
 
@@ -17,7 +16,7 @@ int run_check(const CheckOptions &options) {
         host::LiveInstances live = host::instantiate(*pf, true);
         live.instances.clear();
     }
-    if (options.output == Output::json) std::cout << boost::json::serialize(host::check_json(*pf)) << '\n';
+    if (options.output == Output::json) std::cout << host::to_json(host::check_json(*pf)) << '\n';
     else std::cout << host::check_table(*pf);
     return pf->ok() ? kExitOk : kExitProblems;
 }

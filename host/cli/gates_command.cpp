@@ -1,8 +1,7 @@
 #include "cli/commands.hpp"
 
 #include "cli/report.hpp"
-
-#include <boost/json/serialize.hpp>
+#include "common/json.hpp"
 
 #include <iostream>
 
@@ -13,7 +12,7 @@ int run_gates(const GatesOptions &options) {
     if (!pf) return kExitUsage;
     const host::FeatureGates gates(host::manifests_of(pf->candidates), pf->policy->gates);
     if (options.output == Output::json)
-        std::cout << boost::json::serialize(host::gates_json(gates, pf->policy->tombstones)) << '\n';
+        std::cout << host::to_json(host::gates_json(gates, pf->policy->tombstones)) << '\n';
     else std::cout << host::gates_table(gates, pf->policy->tombstones);
     log_issues(pf->errors);
     return pf->errors.empty() ? kExitOk : kExitProblems;

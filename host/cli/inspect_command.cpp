@@ -2,8 +2,8 @@
 
 #include "admission/admission.hpp"
 #include "cli/report.hpp"
+#include "common/json.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -21,7 +21,7 @@ int run_inspect(const InspectOptions &options) {
     files.push_back(host::read_plugin_file(options.file, false));
     const auto candidates = host::admit(std::move(files), host::foundation_rules());
     const host::Candidate &c = candidates.front();
-    if (options.output == Output::json) std::cout << boost::json::serialize(host::inspect_json(c)) << '\n';
+    if (options.output == Output::json) std::cout << host::to_json(host::inspect_json(c)) << '\n';
     else std::cout << host::inspect_table(c);
     return c.admitted() ? kExitOk : kExitProblems;
 }

@@ -1,8 +1,8 @@
 #include "cli/commands.hpp"
 
 #include "cli/report.hpp"
+#include "common/json.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -17,14 +17,14 @@ int run_list(const ListOptions &options) {
     if (!pf) return kExitUsage;
     for (const auto &c : pf->candidates) {
         const auto *m = c.manifest();
-        spdlog::debug("{}: {} {}", c.file.path.string(), m ? std::string(host::to_string(m->stability)) : "-",
+        spdlog::debug("{}: {} {}", c.file.path.string(), m ? std::string(plughost::to_string(m->stability)) : "-",
                       c.admitted() ? "admitted" : "rejected");
     }
     log_issues(pf->errors);
     if (options.output == Output::json) {
         auto doc = host::list_json(pf->candidates);
         doc["minStability"] = host::min_stability_json(*pf->policy);
-        std::cout << boost::json::serialize(doc) << '\n';
+        std::cout << host::to_json(doc) << '\n';
     } else {
         std::cout << "plugin directory:  " << plugin_dir(options.flags.plugin_dir).string() << "\n"
                   << "minimum stability: " << host::describe_min_stability(*pf->policy) << "\n\n"

@@ -12,7 +12,7 @@ std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSo
     if (flags.config) in.config_file = *flags.config;
     in.keep_files_open = keep_files_open;
     auto &o = in.overrides;
-    if (flags.min_stability) o.min_stability = host::parse_stability(*flags.min_stability);
+    if (flags.min_stability) o.min_stability = plughost::parse_stability(*flags.min_stability);
     for (const auto &text : flags.feature_gates)
         if (auto error = host::parse_gate_flag(text, o.feature_gates)) {
             spdlog::error("{}", *error);

@@ -1,9 +1,8 @@
 #include "cli/report.hpp"
 
+#include "common/json.hpp"
 #include "common/suggest.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -90,9 +89,11 @@ std::string list_table(const std::vector<Candidate> &candidates) {
 
 boost::json::object inspect_json(const Candidate &c) {
     boost::json::object o = plugin_json(c);
-    boost::json::error_code ec;
-    boost::json::value manifest = c.file.manifest_json.empty() ? nullptr : boost::json::parse(c.file.manifest_json, ec);
-    o["manifest"] = ec ? boost::json::value(c.file.manifest_json) : std::move(manifest);
+    // The document as found; when it is not JSON, its text.
+    JsonParse manifest = parse_json(c.file.manifest_json, {kMaxManifestBytes, kMaxManifestDepth});
+    if (c.file.manifest_json.empty()) o["manifest"] = nullptr;
+    else if (manifest.error) o["manifest"] = c.file.manifest_json;
+    else o["manifest"] = std::move(manifest.value);
     return o;
 }
 
@@ -124,8 +125,8 @@ std::string inspect_table(const Candidate &c) {
             out += "parameters:\n";
             std::vector<std::vector<std::string>> prow{{"  NAME", "TYPE", "DEFAULT", "DESCRIPTION"}};
             for (const ParameterSpec &p : m->parameters)
-                prow.push_back({"  " + p.name, p.type,
-                                p.default_value ? boost::json::serialize(*p.default_value) : "(none)", p.description});
+                prow.push_back({"  " + p.name, std::string(to_string(p.type)),
+                                p.default_value ? to_json(*p.default_value) : "(none)", p.description});
             out += format_table(prow);
         }
     } else if (!c.file.manifest_json.empty()) {

@@ -34,6 +34,7 @@ std::string_view to_string(Code code) {
     case Code::min_stability_defaulted: return "min-stability-defaulted";
     case Code::not_json: return "not-json";
     case Code::too_large: return "too-large";
+    case Code::duplicate_key: return "duplicate-key";
     case Code::unknown_field: return "unknown-field";
     case Code::wrong_type: return "wrong-type";
     case Code::invalid_value: return "invalid-value";

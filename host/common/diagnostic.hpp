@@ -45,6 +45,7 @@ enum class Code {
     // The operator's config.
     not_json,
     too_large,
+    duplicate_key,
     unknown_field,
     wrong_type,
     invalid_value,

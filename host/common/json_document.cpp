@@ -1,6 +1,6 @@
 #include "common/json_document.hpp"
 
-#include <boost/json/parser.hpp>
+#include "common/json.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,45 +12,28 @@
 
 namespace plughost::host {
 
-std::string line_column(std::string_view text, std::size_t offset) {
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
-    }
-    return "line " + std::to_string(line) + ", column " + std::to_string(column);
-}
-
 JsonDocument parse_json_document(std::string_view text, std::string source) {
     JsonDocument doc;
     doc.source = std::move(source);
-    if (text.size() > kMaxDocumentBytes) {
-        doc.problem = Issue{"", Code::too_large,
-                            doc.source + " is " + std::to_string(text.size()) + " bytes; the limit is " +
-                                std::to_string(kMaxDocumentBytes) + " bytes",
+    JsonParse parsed = parse_json(text, {kMaxDocumentBytes, kMaxDocumentDepth});
+    if (!parsed.error) {
+        doc.value = std::move(parsed.value);
+        return doc;
+    }
+    const JsonError &e = *parsed.error;
+    switch (e.code) {
+    case Code::too_large:
+        doc.problem = Issue{"", Code::too_large, doc.source + " is " + e.message,
                             "a plughost config is small: check that the right file was given"};
-        return doc;
+        break;
+    case Code::duplicate_key:
+        doc.problem = Issue{e.pointer, Code::duplicate_key, doc.source + ": " + e.message,
+                            "remove one of the two; which one a reader keeps is not defined"};
+        break;
+    default:
+        doc.problem = Issue{"", Code::not_json, doc.source + " is not valid JSON: " + e.message,
+                            "fix the JSON syntax at that position (strict JSON: no comments, no trailing commas)"};
     }
-    boost::json::parse_options options;
-    options.max_depth = kMaxDocumentDepth;
-    boost::json::parser parser(boost::json::storage_ptr(), options);
-    boost::json::error_code ec;
-    const std::size_t used = parser.write(text.data(), text.size(), ec);
-    if (ec) {
-        const bool too_deep = ec == boost::json::error::too_deep;
-        doc.problem = Issue{
-            "", Code::not_json,
-            doc.source + " is not valid JSON: " +
-                (too_deep ? "nested deeper than " + std::to_string(kMaxDocumentDepth) + " levels" : ec.message()) +
-                " at " + line_column(text, used),
-            "fix the JSON syntax at that position (strict JSON: no comments, no trailing commas)"};
-        return doc;
-    }
-    doc.value = parser.release();
     return doc;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/diagnostic.hpp"
+#include "common/json.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -30,9 +31,6 @@ JsonDocument parse_json_document(std::string_view text, std::string source);
 /// Reads and parses a file. Returns nullopt, with `io_error` set, when the file cannot be read
 /// at all (missing, not a regular file, unreadable): that is a usage problem, not bad content.
 std::optional<JsonDocument> load_json_document(const std::filesystem::path &path, std::string &io_error);
-
-/// Line and column (1-based) of byte `offset` in `text`.
-std::string line_column(std::string_view text, std::size_t offset);
 
 }  // namespace plughost::host
 

@@ -1,47 +1,17 @@
 #include "inspect/manifest.hpp"
 
+#include "common/json.hpp"
+
+#include <plughost/detail/json_kind.hpp>
 #include <plughost/plugin.h>
 
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace plughost::host {
-
-std::string_view to_string(Stability s) {
-    switch (s) {
-    case Stability::dev: return "dev";
-    case Stability::alpha: return "alpha";
-    case Stability::beta: return "beta";
-    case Stability::stable: return "stable";
-    }
-    return "?";
-}
-
-std::string_view to_string(Role r) {
-    switch (r) {
-    case Role::filter: return "filter";
-    case Role::scorer: return "scorer";
-    case Role::picker: return "picker";
-    }
-    return "?";
-}
-
-std::optional<Stability> parse_stability(std::string_view s) {
-    for (auto v : {Stability::dev, Stability::alpha, Stability::beta, Stability::stable})
-        if (to_string(v) == s) return v;
-    return std::nullopt;
-}
-
-std::optional<Role> parse_role(std::string_view s) {
-    for (auto v : {Role::filter, Role::scorer, Role::picker})
-        if (to_string(v) == s) return v;
-    return std::nullopt;
-}
 
 const ParameterSpec *Manifest::find_parameter(std::string_view name) const {
     for (const auto &p : parameters)
@@ -52,22 +22,6 @@ const ParameterSpec *Manifest::find_parameter(std::string_view name) const {
 const SemVer &host_abi_version() {
     static const SemVer v{PLUGHOST_ABI_VERSION_MAJOR, PLUGHOST_ABI_VERSION_MINOR, PLUGHOST_ABI_VERSION_PATCH, {}, {}};
     return v;
-}
-
-std::string describe(const boost::json::value &v) {
-    std::string text = boost::json::serialize(v);
-    if (text.size() > 60) text = text.substr(0, 57) + "...";
-    switch (v.kind()) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "boolean " + text;
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64: return "integer " + text;
-    case boost::json::kind::double_: return "number " + text;
-    case boost::json::kind::string: return "string " + text;
-    case boost::json::kind::array: return "array " + text;
-    case boost::json::kind::object: return "object " + text;
-    }
-    return text;
 }
 
 bool is_plugin_type_name(std::string_view s) {
@@ -100,17 +54,6 @@ bool is_one_line(std::string_view s) {
 }
 
 }  // namespace
-
-bool matches_parameter_type(std::string_view type, const boost::json::value &v) {
-    if (type == "boolean") return v.is_bool();
-    if (type == "integer")
-        return v.is_int64() || v.is_uint64() || (v.is_double() && std::trunc(v.get_double()) == v.get_double());
-    if (type == "number") return v.is_number();
-    if (type == "string") return v.is_string();
-    if (type == "array") return v.is_array();
-    if (type == "object") return v.is_object();
-    return false;
-}
 
 namespace {
 
@@ -237,15 +180,13 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
         ParameterSpec spec;
         const auto name =
             p.text("name", true, "a parameter name ([A-Za-z][A-Za-z0-9_]*, 1-63 characters)", is_parameter_name);
-        const auto type =
-            p.text("type", true, "one of boolean, integer, number, string, array, object", [](std::string_view s) {
-                return s == "boolean" || s == "integer" || s == "number" || s == "string" || s == "array" ||
-                       s == "object";
-            });
+        const auto type_text = p.text("type", true, "one of boolean, integer, number, string, array, object",
+                                      [](std::string_view s) { return parse_param_type(s).has_value(); });
+        const auto type = type_text ? parse_param_type(*type_text) : std::nullopt;
         const auto description = p.text("description", true, "a one-line description", nonempty_line);
         if (const boost::json::value *d = p.find("default", false); d && type) {
-            if (matches_parameter_type(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
-            else p.error("default", "expected a value of type " + *type + ", found " + describe(*d));
+            if (detail::matches(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
+            else p.error("default", "expected a value of type " + *type_text + ", found " + describe(*d));
         }
         p.report_unknown("parameter");
         if (name && std::any_of(out.begin(), out.end(), [&](const ParameterSpec &s) { return s.name == *name; }))
@@ -270,15 +211,14 @@ ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
     // is copied out to the default heap storage).
     unsigned char arena[4096];
     boost::json::monotonic_resource resource(arena, sizeof arena);
-    boost::json::parser parser;
-    parser.reset(&resource);
-    boost::json::error_code ec;
-    const std::size_t used = parser.write(json.data(), json.size(), ec);
-    if (ec) {
-        errors.push_back({"", "is not valid JSON (" + ec.message() + " at byte " + std::to_string(used) + ")"});
+    JsonParse parsed = parse_json(json, {kMaxManifestBytes, kMaxManifestDepth}, &resource);
+    if (parsed.error) {
+        errors.push_back(
+            {"", (parsed.error->code == Code::duplicate_key ? "is not usable JSON: " : "is not valid JSON: ") +
+                     parsed.error->message});
         return reading;
     }
-    const boost::json::value document = parser.release();
+    const boost::json::value document = std::move(parsed.value);
     if (!document.is_object()) {
         errors.push_back({"", "expected a JSON object, found " + describe(document)});
         return reading;

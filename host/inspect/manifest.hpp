@@ -3,6 +3,8 @@
 
 #include "common/semver.hpp"
 
+#include <plughost/vocabulary.hpp>
+
 #include <boost/json/value.hpp>
 
 #include <optional>
@@ -12,18 +14,16 @@
 
 namespace plughost::host {
 
-/// Maturity tier, ordered dev < alpha < beta < stable.
-enum class Stability { dev, alpha, beta, stable };
-enum class Role { filter, scorer, picker };
-
-std::string_view to_string(Stability s);
-std::string_view to_string(Role r);
-std::optional<Stability> parse_stability(std::string_view s);
-std::optional<Role> parse_role(std::string_view s);
+// The vocabulary is the SDK's (plughost/vocabulary.hpp), named here for the host's code.
+using plughost::ParamType;
+using plughost::parse_role;
+using plughost::parse_stability;
+using plughost::Role;
+using plughost::Stability;
 
 struct ParameterSpec {
     std::string name;
-    std::string type;  ///< boolean | integer | number | string | array | object
+    ParamType type = ParamType::string;
     std::optional<boost::json::value> default_value;
     std::string description;
 };
@@ -70,6 +70,10 @@ struct ManifestReading {
     std::vector<FieldError> errors;
 };
 
+/// Largest manifest document accepted, in bytes, and its deepest nesting.
+inline constexpr std::size_t kMaxManifestBytes = 64 * 1024;
+inline constexpr std::size_t kMaxManifestDepth = 16;
+
 /// The ABI this host implements.
 const SemVer &host_abi_version();
 
@@ -77,13 +81,6 @@ const SemVer &host_abi_version();
 /// to this host are errors, except in a document built for a newer ABI minor (they are then
 /// fields of that newer ABI, and the ABI rule rejects the plugin anyway).
 ManifestReading read_manifest(std::string_view json, const SemVer &host_abi = host_abi_version());
-
-/// Whether `v` is a value of parameter type `type` (boolean, integer, number, string, array,
-/// object); an integral double such as 2.0 counts as an integer.
-bool matches_parameter_type(std::string_view type, const boost::json::value &v);
-
-/// Short human description of a JSON value for messages: `string "abc"`, `integer 5`, ...
-std::string describe(const boost::json::value &v);
 
 /// Checks of names shared by manifests, configs and tombstones.
 bool is_plugin_type_name(std::string_view s);

@@ -28,9 +28,6 @@ struct PluginFile {
     std::vector<Reason> reasons;
 };
 
-/// Largest manifest note accepted, in bytes.
-inline constexpr std::size_t kMaxManifestBytes = 64 * 1024;
-
 /// Opens `path` (O_NOFOLLOW|O_NONBLOCK, fstat before any read) and reads its manifest note.
 /// Never throws for bad files: every problem becomes a Reason.
 PluginFile read_plugin_file(const std::filesystem::path &path, bool keep_open);

@@ -1,9 +1,9 @@
 #include "load/instantiation.hpp"
 
+#include "common/json.hpp"
 #include "common/json_document.hpp"
 #include "load/plugin_loader.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -58,8 +58,7 @@ LiveInstances instantiate(Preflight &pf, bool load_all) {
             live.instances.emplace_back();
             continue;
         }
-        const std::string parameters =
-            boost::json::serialize(effective_parameters(planned.parameters, it->second->manifest()));
+        const std::string parameters = to_json(effective_parameters(planned.parameters, it->second->manifest()));
         std::string error;
         auto instance = Instance::create(it->second, planned.name, parameters, error);
         if (!instance)

@@ -3,6 +3,8 @@
 #include "common/json_document.hpp"
 #include "common/suggest.hpp"
 
+#include <plughost/detail/json_kind.hpp>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -68,10 +70,10 @@ void check_parameters(const PluginConfig &p, const Manifest &m, std::vector<Issu
                      did_you_mean(kv.key(), names),
                  names.empty() ? "it takes no parameters"
                                : "its parameters are " + quoted_list(names) + "; `plughost inspect` describes them"});
-        } else if (!matches_parameter_type(spec->type, kv.value())) {
+        } else if (!plughost::detail::matches(spec->type, kv.value())) {
             errors.push_back({at, Code::parameter_type,
-                              "parameter \"" + spec->name + "\" of \"" + m.type + "\" expects " + spec->type +
-                                  ", found " + describe(kv.value()),
+                              "parameter \"" + spec->name + "\" of \"" + m.type + "\" expects " +
+                                  std::string(to_string(spec->type)) + ", found " + describe(kv.value()),
                               spec->name + ": " + spec->description});
         }
     }
@@ -307,6 +309,7 @@ std::shared_ptr<Policy> make_policy(const Config &config, const std::filesystem:
 Preflight preflight(const PreflightInputs &in) {
     Preflight pf;
     std::filesystem::path config_dir = ".";
+    bool config_readable = true;  // false when the config text is not a usable document
     switch (in.config_source) {
     case ConfigSource::none: pf.config.source = "no config"; break;
     case ConfigSource::built_in:
@@ -323,6 +326,7 @@ Preflight preflight(const PreflightInputs &in) {
         if (doc->problem) {
             pf.errors.push_back(*doc->problem);
             pf.config.source = in.config_file.string();
+            config_readable = false;
         } else {
             pf.config = read_config(doc->value, in.config_file.string(), pf.errors);
         }
@@ -341,7 +345,8 @@ Preflight preflight(const PreflightInputs &in) {
     }
     pf.candidates = std::move(admission.candidates);
     FeatureGates(manifests_of(pf.candidates), pf.policy->gates).check(pf.policy->tombstones, pf.errors, pf.warnings);
-    if (in.config_source != ConfigSource::none) Planner(pf).run();
+    // A config that could not be read has nothing to plan: its one error says why.
+    if (in.config_source != ConfigSource::none && config_readable) Planner(pf).run();
     return pf;
 }
 

@@ -1,11 +1,9 @@
 #include "run/event_stream.hpp"
 
-#include "common/json_document.hpp"
+#include "common/json.hpp"
 #include "common/suggest.hpp"
-#include "inspect/manifest.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 
 #include <unistd.h>
 
@@ -153,11 +151,11 @@ Event parse_request(const boost::json::value &v) {
 Event parse_event(std::string_view line) {
     unsigned char stack[8192];
     boost::json::monotonic_resource arena(stack, sizeof stack);
-    boost::json::parse_options options;
-    options.max_depth = 16;
-    boost::json::error_code ec;
-    const boost::json::value v = boost::json::parse(line, ec, &arena, options);
-    if (ec) return bad(Code::not_json, "not valid JSON: " + ec.message());
+    JsonParse parsed = parse_json(line, {kMaxEventLine, 16}, &arena);
+    if (parsed.error)
+        return bad(parsed.error->code,
+                   (parsed.error->code == Code::not_json ? "not valid JSON: " : "") + parsed.error->message);
+    const boost::json::value &v = parsed.value;
     if (!v.is_object()) return bad(Code::unknown_event, "an event is a JSON object, found " + describe(v));
     const auto &o = v.get_object();
     if (o.size() != 1) {

@@ -14,6 +14,7 @@
 #include "plan/preflight.hpp"
 
 #include <plughost/plugin.h>
+#include <plughost/vocabulary.hpp>
 
 #include <array>
 #include <cstdint>
@@ -128,11 +129,6 @@ private:
 };
 
 std::string_view to_string(Outcome outcome);
-
-/// A borrowed ABI string as a string_view (empty when its size is 0, whatever its pointer).
-inline std::string_view view(plughost_str s) noexcept {
-    return s.size ? std::string_view(s.data, s.size) : std::string_view();
-}
 
 /// out[i] = in[i] + weight * scores[i] for every i; true when every score is in [0, 1] (none NaN).
 /// On false, `out` holds garbage and `in` is untouched.

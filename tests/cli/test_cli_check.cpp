@@ -110,16 +110,24 @@ TEST_CASE("bad config files: not JSON, huge, deeply nested, missing") {
     const auto not_json = s.check("plugins: [queue-scorer]");
     CHECK(not_json.exit_code == 1);
     CHECK(parse_json(not_json.out).at("errors").at(0).at("code") == "not-json");
+    CHECK(parse_json(not_json.out).at("errors").as_array().size() == 1);  // and nothing spurious
 
     write_file(s.dir / "big.json", "{\"plugins\": [" + std::string(10 * 1024 * 1024, ' ') + "]}");
     const auto big = run_plughost(
         {"check", "--config", (s.dir / "big.json").string(), "--plugin-dir", s.plugins.path().string(), "-o", "json"});
     CHECK(big.exit_code == 1);
     CHECK(parse_json(big.out).at("errors").at(0).at("code") == "too-large");
+    CHECK(parse_json(big.out).at("errors").as_array().size() == 1);
 
     const auto deep = s.check("{\"plugins\": " + std::string(50000, '[') + std::string(50000, ']') + "}");
     CHECK(deep.exit_code == 1);
     CHECK(contains(std::string(parse_json(deep.out).at("errors").at(0).at("message").as_string()), "nested deeper"));
+    CHECK(parse_json(deep.out).at("errors").as_array().size() == 1);
+
+    const auto utf8 = s.check("{\"plugins\": [{\"type\": \"queue-scorer\", \"name\": \"q\xc3\"}]}");
+    CHECK(utf8.exit_code == 1);
+    CHECK(contains(std::string(parse_json(utf8.out).at("errors").at(0).at("message").as_string()),
+                   "invalid UTF-8 (byte 0xc3) at column 49"));
 
     const auto wrong =
         s.check(R"({"plugins": {"type": 1}, "schedulingProfiles": "x", "policy": [], "featureGates": 3})");
@@ -130,6 +138,20 @@ TEST_CASE("bad config files: not JSON, huge, deeply nested, missing") {
     CHECK(missing.exit_code == 2);
     CHECK(contains(missing.err, "absent.json"));
     CHECK(run_plughost({"check"}).exit_code == 2);  // --config is required
+}
+
+TEST_CASE("a key given twice in a config is an error naming it, never resolved silently") {
+    Setup s;
+    const auto twice = s.check(R"({"policy": {"minStability": "stable", "minStability": "alpha"},
+                                   "featureGates": {"AlphaScorer": true},
+                                   "plugins": [{"type": "alpha-scorer"}, {"type": "max-score-picker"}]})");
+    CHECK(twice.exit_code == 1);
+    const auto doc = parse_json(twice.out);
+    REQUIRE(doc.at("errors").as_array().size() == 1);  // the document is not interpreted further
+    const auto &e = doc.at("errors").at(0);
+    CHECK(e.at("code") == "duplicate-key");
+    CHECK(e.at("path") == "/policy/minStability");
+    CHECK(contains(std::string(e.at("message").as_string()), "line 1"));
 }
 
 TEST_CASE("check as a table names the minimum stability, the profiles and each problem") {

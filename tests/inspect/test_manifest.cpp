@@ -1,6 +1,8 @@
 // Every manifest field's validation, in memory: no .so needed.
 #include "inspect/manifest.hpp"
 
+#include "manifests.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/json/serialize.hpp>
@@ -65,7 +67,7 @@ TEST_CASE("a complete manifest is read into every field") {
     CHECK(m.thread_safe);
     REQUIRE(m.parameters.size() == 1);
     CHECK(m.parameters[0].name == "maxQueueSize");
-    CHECK(m.parameters[0].type == "integer");
+    CHECK(m.parameters[0].type == ParamType::integer);
     CHECK(*m.parameters[0].default_value == json::value(0));
     CHECK(!m.deprecation);
 }
@@ -255,4 +257,7 @@ TEST_CASE("text that is not a JSON object") {
     CHECK(has_error(read_manifest("[1,2]").errors, "", "expected a JSON object, found array"));
     CHECK(has_error(read_manifest("").errors, "", "is not valid JSON"));
     CHECK(has_error(read_manifest(std::string(10000, '[')).errors, "", "is not valid JSON"));
+    CHECK(has_error(
+        read_manifest(plughost::test::manifest_json("a", "stable", "", "scorer", ",\"stability\":\"dev\"")).errors, "",
+        "duplicate key \"stability\" in the top-level object"));
 }

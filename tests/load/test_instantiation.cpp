@@ -40,8 +40,8 @@ TEST_CASE("every planned instance is created with its parameters and the manifes
     CHECK(live.instances[1]->manifest().type == "host-api-user");
 
     Manifest m;
-    m.parameters.push_back({"a", "integer", boost::json::value(3), "d"});
-    m.parameters.push_back({"b", "string", std::nullopt, "d"});
+    m.parameters.push_back({"a", ParamType::integer, boost::json::value(3), "d"});
+    m.parameters.push_back({"b", ParamType::string, std::nullopt, "d"});
     const auto p = effective_parameters({{"b", "x"}}, m);
     CHECK(p.at("a").as_int64() == 3);
     CHECK(p.at("b").as_string() == "x");

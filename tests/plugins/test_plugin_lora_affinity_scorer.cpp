@@ -31,7 +31,7 @@ TEST_CASE("lora-affinity-scorer declares a beta scorer behind LoraAffinityScorer
     CHECK(m.thread_safe);  // stateless
     CHECK(m.feature_gate == "LoraAffinityScorer");
     REQUIRE(m.parameters.size() == 1);
-    CHECK(m.find_parameter("capacityScore")->type == "number");
+    CHECK(m.find_parameter("capacityScore")->type == host::ParamType::number);
     CHECK(m.find_parameter("capacityScore")->default_value->to_number<double>() == 0.5);
 }
 

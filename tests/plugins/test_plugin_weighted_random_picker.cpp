@@ -42,7 +42,7 @@ TEST_CASE("weighted-random-picker declares a beta picker behind WeightedRandomPi
     REQUIRE(m.parameters.size() == 2);
     CHECK(default_of(m, "maxNumOfEndpoints") == "1");
     CHECK(default_of(m, "seed").empty());
-    CHECK(m.find_parameter("seed")->type == "integer");
+    CHECK(m.find_parameter("seed")->type == host::ParamType::integer);
 }
 
 TEST_CASE("weighted-random-picker by default picks exactly one endpoint") {

@@ -72,6 +72,13 @@ TEST_CASE("lines that are not valid events get a code and a precise message") {
     CHECK(error_of(R"({"endpointRemoved": 3})").code == Code::wrong_type);
     CHECK(error_of(R"({"request": {"id": "r"}, "endpoint": {"name": "a"}})").id == "r");
     CHECK(error_of(std::string(100, '[') + std::string(100, ']')).code == Code::not_json);
+    // Two requests in one line: the first must not be lost silently.
+    const auto twice = error_of(R"({"request": {"id": "a"}, "request": {"id": "b"}})");
+    CHECK(twice.code == Code::duplicate_key);
+    CHECK(contains(twice.message, "duplicate key \"request\""));
+    const auto bad_utf8 = error_of("{\"request\": {\"id\": \"r\xff\"}}");
+    CHECK(bad_utf8.code == Code::not_json);
+    CHECK(contains(bad_utf8.message, "invalid UTF-8 (byte 0xff) at column 22"));
 }
 
 TEST_CASE("the line reader splits lines across reads, handles CRLF, a last line without newline, long lines") {

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -171,6 +172,22 @@ std::vector<std::string> lines(const std::string &text) {
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) out.push_back(line);
     return out;
+}
+
+}  // namespace plughost::test
+
+namespace plughost::test {
+
+std::uint64_t ulps_apart(double a, double b) {
+    // Doubles ordered as integers: flip negative ones so the mapping is monotonic.
+    auto ordered = [](double d) {
+        std::int64_t i;
+        std::memcpy(&i, &d, sizeof i);
+        return i < 0 ? std::numeric_limits<std::int64_t>::min() - i : i;
+    };
+    const std::int64_t x = ordered(a), y = ordered(b);
+    return x > y ? static_cast<std::uint64_t>(x) - static_cast<std::uint64_t>(y)
+                 : static_cast<std::uint64_t>(y) - static_cast<std::uint64_t>(x);
 }
 
 }  // namespace plughost::test

@@ -61,6 +61,9 @@ boost::json::value parse_json(const std::string &text);
 /// Each line of `text` (without the newline).
 std::vector<std::string> lines(const std::string &text);
 
+/// How many representable doubles lie between `a` and `b` (0 when equal; both finite).
+std::uint64_t ulps_apart(double a, double b);
+
 /// True when `haystack` contains `needle`.
 inline bool contains(const std::string &haystack, const std::string &needle) {
     return haystack.find(needle) != std::string::npos;

@@ -3,7 +3,9 @@
 #ifndef PLUGHOST_MANIFEST_HPP
 #define PLUGHOST_MANIFEST_HPP
 
+#include <plughost/detail/json_text.hpp>
 #include <plughost/plugin.h>
+#include <plughost/vocabulary.hpp>
 
 #include <array>
 #include <cstddef>
@@ -13,15 +15,6 @@
 #include <string_view>
 
 namespace plughost {
-
-/// Maturity tier; ordered dev < alpha < beta < stable.
-enum class Stability { dev, alpha, beta, stable };
-
-/// What a plugin does in a scheduling profile.
-enum class Role { filter, scorer, picker };
-
-/// JSON type of a parameter.
-enum class ParamType { boolean, integer, number, string, array, object };
 
 /// One parameter the plugin accepts. `default_json` is a JSON literal ("64", "\"name\"",
 /// "true"); leave it empty for a parameter without a default.
@@ -55,37 +48,6 @@ struct Manifest {
 
 namespace detail {
 
-constexpr std::string_view to_string(Stability s) {
-    switch (s) {
-    case Stability::dev: return "dev";
-    case Stability::alpha: return "alpha";
-    case Stability::beta: return "beta";
-    case Stability::stable: return "stable";
-    }
-    return "";
-}
-
-constexpr std::string_view to_string(Role r) {
-    switch (r) {
-    case Role::filter: return "filter";
-    case Role::scorer: return "scorer";
-    case Role::picker: return "picker";
-    }
-    return "";
-}
-
-constexpr std::string_view to_string(ParamType t) {
-    switch (t) {
-    case ParamType::boolean: return "boolean";
-    case ParamType::integer: return "integer";
-    case ParamType::number: return "number";
-    case ParamType::string: return "string";
-    case ParamType::array: return "array";
-    case ParamType::object: return "object";
-    }
-    return "";
-}
-
 // Counts the characters rendering would produce.
 struct JsonCounter {
     std::size_t size = 0;
@@ -102,35 +64,19 @@ struct JsonWriter {
     }
 };
 
-template <class Out> constexpr void put_string(Out &out, std::string_view s) {
-    constexpr std::string_view hex = "0123456789abcdef";
-    out.put('"');
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"') out.put("\\\"");
-        else if (c == '\\') out.put("\\\\");
-        else if (u < 0x20) {
-            out.put("\\u00");
-            out.put(hex[u >> 4]);
-            out.put(hex[u & 0xf]);
-        } else out.put(c);
-    }
-    out.put('"');
-}
-
 template <class Out> constexpr void put_member(Out &out, std::string_view key, std::string_view value) {
     out.put(',');
-    put_string(out, key);
+    put_json_string(out, key);
     out.put(':');
-    put_string(out, value);
+    put_json_string(out, value);
 }
 
 // One renderer for both passes, so the counted size and the written bytes cannot disagree.
 template <class Out> constexpr void render(Out &out, const Manifest &m) {
     out.put('{');
-    put_string(out, "type");
+    put_json_string(out, "type");
     out.put(':');
-    put_string(out, m.type);
+    put_json_string(out, m.type);
     put_member(out, "role", to_string(m.role));
     put_member(out, "version", m.version);
     put_member(out, "abiVersion", PLUGHOST_ABI_VERSION_STRING);
@@ -144,9 +90,9 @@ template <class Out> constexpr void render(Out &out, const Manifest &m) {
         const Param &p = m.parameters[i];
         if (i) out.put(',');
         out.put('{');
-        put_string(out, "name");
+        put_json_string(out, "name");
         out.put(':');
-        put_string(out, p.name);
+        put_json_string(out, p.name);
         put_member(out, "type", to_string(p.type));
         if (!p.default_json.empty()) {
             out.put(",\"default\":");
@@ -159,15 +105,15 @@ template <class Out> constexpr void render(Out &out, const Manifest &m) {
     if (m.deprecation) {
         const Deprecation &d = *m.deprecation;
         out.put(",\"deprecated\":true,\"deprecation\":{");
-        put_string(out, "since");
+        put_json_string(out, "since");
         out.put(':');
-        put_string(out, d.since);
+        put_json_string(out, d.since);
         put_member(out, "removedIn", d.removed_in);
         put_member(out, "message", d.message);
         out.put(",\"replacements\":[");
         for (std::size_t i = 0; i < d.replacements.size(); ++i) {
             if (i) out.put(',');
-            put_string(out, d.replacements[i]);
+            put_json_string(out, d.replacements[i]);
         }
         out.put("]}");
     }

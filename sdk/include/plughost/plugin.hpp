@@ -21,6 +21,7 @@
 #ifndef PLUGHOST_PLUGIN_HPP
 #define PLUGHOST_PLUGIN_HPP
 
+#include <plughost/detail/json_kind.hpp>
 #include <plughost/manifest.hpp>
 #include <plughost/plugin.h>
 
@@ -47,10 +48,6 @@
 #include <utility>
 
 namespace plughost {
-
-inline std::string_view view(plughost_str s) noexcept {
-    return s.size ? std::string_view(s.data, s.size) : std::string_view();
-}
 
 /// Thrown (by the SDK or by plugin code) for invalid parameters; reported to the host as
 /// PLUGHOST_INVALID_ARGUMENT.
@@ -203,10 +200,6 @@ private:
     std::string name_;
 };
 
-namespace detail {
-std::string_view json_kind(const boost::json::value &v);
-}
-
 /// The instance's parameters: the operator's values checked against the manifest, with the
 /// manifest's defaults filled in.
 class Params {
@@ -284,33 +277,6 @@ private:
 };
 
 namespace detail {
-
-inline std::string_view json_kind(const boost::json::value &v) {
-    switch (v.kind()) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "boolean";
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64: return "integer";
-    case boost::json::kind::double_: return "number";
-    case boost::json::kind::string: return "string";
-    case boost::json::kind::array: return "array";
-    case boost::json::kind::object: return "object";
-    }
-    return "value";
-}
-
-inline bool matches(ParamType t, const boost::json::value &v) {
-    switch (t) {
-    case ParamType::boolean: return v.is_bool();
-    case ParamType::integer:
-        return v.is_int64() || v.is_uint64() || (v.is_double() && std::trunc(v.get_double()) == v.get_double());
-    case ParamType::number: return v.is_number();
-    case ParamType::string: return v.is_string();
-    case ParamType::array: return v.is_array();
-    case ParamType::object: return v.is_object();
-    }
-    return false;
-}
 
 // Parses the operator's parameters, rejects unknown names and wrong types, fills defaults.
 inline Params make_params(const Manifest &m, plughost_str text) {
