@@ -9,6 +9,22 @@
 namespace plughost::host {
 namespace {
 
+// How many elements of `list` to read: all, or the first `limit` after one too-large issue at
+// `path` ("<owner> lists <n> <counted>; the limit is <limit>").
+std::size_t within_limit(const boost::json::array &list, std::size_t limit, const std::string &path,
+                         const std::string &owner, std::string_view counted, Config &config,
+                         std::vector<Issue> &issues) {
+    if (list.size() <= limit) return list.size();
+    issues.push_back({path, Code::too_large,
+                      owner + " lists " + std::to_string(list.size()) + " " + std::string(counted) + "; the limit is " +
+                          std::to_string(limit),
+                      "only the first " + std::to_string(limit) +
+                          " were read, and the references between plugins and profiles were not checked: remove "
+                          "the entries nothing needs"});
+    config.over_limit = true;
+    return limit;
+}
+
 bool is_instance_name(std::string_view s) {
     if (s.empty() || s.size() > 128) return false;
     for (char c : s)
@@ -97,7 +113,9 @@ void read_plugins(const boost::json::value &v, Config &config, std::vector<Issue
         issues.push_back(wrong_type("/plugins", "an array of plugins {type, name, parameters}", v));
         return;
     }
-    for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+    const std::size_t count =
+        within_limit(v.get_array(), kMaxConfigPlugins, "/plugins", "the config", "plugins", config, issues);
+    for (std::size_t i = 0; i < count; ++i) {
         const std::string at = child("/plugins", i);
         const auto *o = object_at(v.get_array()[i], at, "an object {type, name, parameters}", issues);
         if (!o) continue;
@@ -132,7 +150,9 @@ void read_profiles(const boost::json::value &v, Config &config, std::vector<Issu
         issues.push_back(wrong_type("/schedulingProfiles", "an array of profiles {name, plugins}", v));
         return;
     }
-    for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+    const std::size_t count = within_limit(v.get_array(), kMaxConfigProfiles, "/schedulingProfiles", "the config",
+                                           "scheduling profiles", config, issues);
+    for (std::size_t i = 0; i < count; ++i) {
         const std::string at = child("/schedulingProfiles", i);
         const auto *o = object_at(v.get_array()[i], at, "an object {name, plugins}", issues);
         if (!o) continue;
@@ -147,7 +167,10 @@ void read_profiles(const boost::json::value &v, Config &config, std::vector<Issu
         } else if (!refs->is_array()) {
             issues.push_back(wrong_type(child(at, "plugins"), "an array of {pluginRef, weight}", *refs));
         } else {
-            for (std::size_t j = 0; j < refs->get_array().size(); ++j) {
+            const std::size_t refs_count =
+                within_limit(refs->get_array(), kMaxPluginRefsPerProfile, child(at, "plugins"),
+                             "profile \"" + profile.name + "\"", "plugin references", config, issues);
+            for (std::size_t j = 0; j < refs_count; ++j) {
                 const std::string ref_at = child(child(at, "plugins"), j);
                 const auto *r = object_at(refs->get_array()[j], ref_at, "an object {pluginRef, weight}", issues);
                 if (!r) continue;

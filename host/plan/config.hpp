@@ -19,6 +19,13 @@ namespace plughost::host {
 inline constexpr std::string_view kConfigApiVersion = "plughost.io/v1";
 inline constexpr std::string_view kConfigKind = "EndpointPickerConfig";
 
+// Structural limits, far above any real config, so that the work of checking one is bounded
+// (documented in operations.md). Beyond one, a too-large issue at the list's pointer; only the
+// first elements are read.
+inline constexpr std::size_t kMaxConfigPlugins = 1000;
+inline constexpr std::size_t kMaxConfigProfiles = 1000;
+inline constexpr std::size_t kMaxPluginRefsPerProfile = 1000;
+
 struct PolicyConfig {
     std::optional<Stability> min_stability;
     std::optional<bool> reject_deprecated;
@@ -58,6 +65,9 @@ struct Config {
     std::vector<PluginConfig> plugins;
     std::vector<ProfileConfig> profiles;
     RuntimeConfig runtime;
+    /// A list was longer than its structural limit and was read only in part: the checks across
+    /// the config (references, pickers) would report what is only missing from the part read.
+    bool over_limit = false;
 };
 
 /// Reads a config document. Problems go to `issues`; what could be read is still returned, so

@@ -91,6 +91,12 @@ Event parse_endpoint(const boost::json::value &v) {
     if (const auto *x = metrics.if_contains("extra")) {
         if (!x->is_object())
             return bad(Code::wrong_type, "metrics.extra must be an object of numbers, found " + describe(*x));
+        if (x->get_object().size() > kMaxExtraMetrics)
+            return bad(Code::too_large, "metrics.extra of endpoint \"" + u.name + "\" holds " +
+                                            std::to_string(x->get_object().size()) + " names; the limit is " +
+                                            std::to_string(kMaxExtraMetrics) +
+                                            " per endpoint: send only the metrics plugins use, under stable names");
+        u.extra.reserve(x->get_object().size());
         for (const auto &kv : x->get_object()) {
             if (!kv.value().is_number())
                 return bad(Code::wrong_type, "metrics.extra." + std::string(kv.key()) + " must be a number, found " +

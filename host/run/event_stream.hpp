@@ -39,7 +39,8 @@ struct EventError {
 
 using Event = std::variant<EndpointUpdate, RemovalEvent, RequestEvent, EventError>;
 
-/// Parses one line.
+/// Parses one line. An endpoint event with more than kMaxExtraMetrics extra metric names is a
+/// too-large error (the endpoint table enforces the limit across updates too).
 Event parse_event(std::string_view line);
 
 /// Reads lines of bounded length from a file descriptor, however long the input's lines are.

@@ -157,8 +157,7 @@ void Runner::request(const RequestEvent &r, std::size_t line) {
         if (i) line_ += ',';
         const std::string_view name = view(d.picked[i]->name);
         append_json_string(line_, name);
-        if (auto it = summary_.picks.find(name); it != summary_.picks.end()) ++it->second;
-        else summary_.picks.emplace(std::string(name), 1);
+        endpoints_.count_pick(d.picked[i]);
     }
     line_ += ']';
     if (explain_) append_explanation(line_, explanation);
@@ -171,9 +170,10 @@ void Runner::process(std::string_view text, std::size_t number) {
     if (text.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank lines are not events
     Event event = parse_event(text);
     if (auto *u = std::get_if<EndpointUpdate>(&event)) {
-        endpoints_.upsert(*u);
+        if (auto refused = endpoints_.upsert(*u)) error_line(number, refused->code, refused->message, std::nullopt);
     } else if (auto *rm = std::get_if<RemovalEvent>(&event)) {
-        if (!endpoints_.remove(rm->name))
+        if (const auto picks = endpoints_.remove(rm->name)) removed_.add(rm->name, *picks);
+        else
             error_line(number, Code::unknown_endpoint, "endpointRemoved names unknown endpoint \"" + rm->name + "\"",
                        std::nullopt);
     } else if (auto *r = std::get_if<RequestEvent>(&event)) {
@@ -201,6 +201,48 @@ void Runner::run(LineReader &input) {
     summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+void RemovedPicks::add(std::string_view name, std::uint64_t picks) {
+    if (picks == 0) return;
+    if (auto it = named_.find(name); it != named_.end()) {
+        by_picks_.erase({it->second.picks, it->first});
+        it->second.picks += picks;
+        ++it->second.removals;
+        by_picks_.emplace(it->second.picks, it->first);
+        return;
+    }
+    if (named_.size() == kNamedRemovedEndpoints) {
+        const auto fewest = by_picks_.begin();
+        if (fewest->first >= picks) {  // ties keep the name already listed
+            ++other_endpoints_;
+            other_picks_ += picks;
+            return;
+        }
+        const auto folded = named_.find(fewest->second);
+        other_endpoints_ += folded->second.removals;
+        other_picks_ += folded->second.picks;
+        named_.erase(folded);
+        by_picks_.erase(fewest);
+    }
+    named_.emplace(std::string(name), Named{picks, 1});
+    by_picks_.emplace(picks, std::string(name));
+}
+
+void RemovedPicks::fill(RunSummary &summary) const {
+    for (const auto &[name, named] : named_) summary.picks[name] += named.picks;
+    summary.other_removed_endpoints += other_endpoints_;
+    summary.other_removed_picks += other_picks_;
+}
+
+RunSummary Runner::summary() const {
+    RunSummary s = summary_;
+    for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+        const plughost_endpoint *e = endpoints_.data()[i];
+        if (const auto n = endpoints_.picks(e)) s.picks[std::string(view(e->name))] += n;
+    }
+    removed_.fill(s);
+    return s;
+}
+
 std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
     std::string out = "plughost run summary\n";
     fmt::format_to(std::back_inserter(out), "  lines {}, requests {}, decided {}, error lines {}\n", s.lines,
@@ -209,9 +251,14 @@ std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
     fmt::format_to(std::back_inserter(out), "  throughput: {:.0f} requests/s ({:.3f} s)\n",
                    s.seconds > 0 ? static_cast<double>(s.requests) / s.seconds : 0.0, s.seconds);
     out += "  picks per endpoint:\n";
+    auto share = [&](std::uint64_t n) {
+        return s.decided ? 100.0 * static_cast<double>(n) / static_cast<double>(s.decided) : 0.0;
+    };
     for (const auto &[name, n] : s.picks)
-        fmt::format_to(std::back_inserter(out), "    {:<24} {:>8}  {:5.1f}%\n", name, n,
-                       s.decided ? 100.0 * static_cast<double>(n) / static_cast<double>(s.decided) : 0.0);
+        fmt::format_to(std::back_inserter(out), "    {:<24} {:>8}  {:5.1f}%\n", name, n, share(n));
+    if (s.other_removed_endpoints)
+        fmt::format_to(std::back_inserter(out), "    {} other removed endpoints: {} picks  {:5.1f}%\n",
+                       s.other_removed_endpoints, s.other_removed_picks, share(s.other_removed_picks));
     out += "  plugin instances:\n";
     for (const RuntimeInstance &r : scheduler.instances()) {
         fmt::format_to(std::back_inserter(out), "    {:<24} calls {:>8}  faults {:>5}{}{}\n", r.instance->name(),

@@ -11,9 +11,15 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace plughost::host {
+
+/// Removed endpoints named in the summary at most; the others are summed in one line.
+inline constexpr std::size_t kNamedRemovedEndpoints = 100;
 
 struct RunSummary {
     std::uint64_t lines = 0;
@@ -21,8 +27,33 @@ struct RunSummary {
     std::uint64_t decided = 0;
     std::uint64_t error_lines = 0;
     std::map<std::string, std::uint64_t> errors_by_code;
-    std::map<std::string, std::uint64_t, std::less<>> picks;  ///< endpoint name -> times picked
+    /// Endpoint name -> times picked, for every live endpoint picked at least once and the
+    /// (at most kNamedRemovedEndpoints) removed endpoints picked most; an endpoint removed and
+    /// added again under its name counts once.
+    std::map<std::string, std::uint64_t, std::less<>> picks;
+    /// The other removed endpoints that were picked, and their picks together.
+    std::uint64_t other_removed_endpoints = 0;
+    std::uint64_t other_removed_picks = 0;
     double seconds = 0;
+};
+
+/// The picks of removed endpoints in bounded memory, however many come and go: the
+/// kNamedRemovedEndpoints names with the most picks, and the others as one count.
+class RemovedPicks {
+public:
+    /// An endpoint was removed after `picks` picks (never picked: nothing to remember).
+    void add(std::string_view name, std::uint64_t picks);
+    /// Adds the named endpoints to `summary.picks` and the others to its totals.
+    void fill(RunSummary &summary) const;
+
+private:
+    struct Named {
+        std::uint64_t picks = 0;
+        std::uint64_t removals = 0;
+    };
+    std::map<std::string, Named, std::less<>> named_;
+    std::set<std::pair<std::uint64_t, std::string>> by_picks_;  // the fewest picks first: the one to fold
+    std::uint64_t other_endpoints_ = 0, other_picks_ = 0;
 };
 
 class Runner {
@@ -35,7 +66,8 @@ public:
     /// One line of input (exposed for tests and the fuzzer).
     void process(std::string_view line, std::size_t number);
 
-    const RunSummary &summary() const { return summary_; }
+    /// The counts so far, with the picks of the live endpoints and of the removed ones.
+    RunSummary summary() const;
     const EndpointTable &endpoints() const { return endpoints_; }
 
 private:
@@ -47,7 +79,8 @@ private:
     EndpointTable endpoints_;
     std::FILE *out_;
     bool explain_;
-    RunSummary summary_;
+    RunSummary summary_;  // without picks: those are counted in endpoints_ and removed_
+    RemovedPicks removed_;
     std::string line_;  // output line being built, reused
     std::vector<plughost_header> headers_;
 };

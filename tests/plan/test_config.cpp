@@ -119,3 +119,66 @@ TEST_CASE("a config that is not an object, and the built-in default config") {
     CHECK(d.plugins.size() >= 2);
     CHECK(d.profiles.empty());
 }
+
+namespace {
+
+std::string plugins_json(std::size_t count) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < count; ++i)
+        s += (i ? ",{\"type\": \"t\", \"name\": \"p" : "{\"type\": \"t\", \"name\": \"p") + std::to_string(i) + "\"}";
+    return s + "]";
+}
+
+std::string refs_json(std::size_t count) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < count; ++i)
+        s += (i ? ",{\"pluginRef\": \"p" : "{\"pluginRef\": \"p") + std::to_string(i) + "\"}";
+    return s + "]";
+}
+
+std::size_t count_code(const std::vector<Issue> &issues, Code code) {
+    std::size_t n = 0;
+    for (const auto &i : issues) n += i.code == code ? 1 : 0;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("structural limits: plugins, profiles and references per profile, each reported once at its pointer") {
+    std::vector<Issue> issues;
+    std::string profiles = "[";
+    for (std::size_t i = 0; i < 1001; ++i)
+        profiles += (i ? "," : "") + std::string(R"({"name": "s)") + std::to_string(i) + R"(", "plugins": []})";
+    profiles += "]";
+    const Config c =
+        read(R"({"plugins": )" + plugins_json(1001) + R"(, "schedulingProfiles": )" + profiles + "}", issues);
+    CHECK_MESSAGE(count_code(issues, Code::too_large) == 2, dump(issues));
+    const Issue *plugins = at(issues, "/plugins");
+    REQUIRE(plugins);
+    CHECK(plugins->code == Code::too_large);
+    CHECK(contains(plugins->message, "1001 plugins"));
+    CHECK(contains(plugins->message, "the limit is 1000"));
+    CHECK(!plugins->hint.empty());
+    const Issue *profile_list = at(issues, "/schedulingProfiles");
+    REQUIRE(profile_list);
+    CHECK(contains(profile_list->message, "1001 scheduling profiles"));
+    CHECK(contains(profile_list->message, "the limit is 1000"));
+    CHECK(c.plugins.size() <= 1000);
+    CHECK(c.profiles.size() <= 1000);
+
+    std::vector<Issue> ref_issues;
+    read(R"({"plugins": [{"type": "t", "name": "p0"}], "schedulingProfiles": [{"name": "s", "plugins": )" +
+             refs_json(20000) + "}]}",
+         ref_issues);
+    REQUIRE_MESSAGE(ref_issues.size() == 1, dump(ref_issues));
+    CHECK(ref_issues[0].path == "/schedulingProfiles/0/plugins");
+    CHECK(ref_issues[0].code == Code::too_large);
+    CHECK(contains(ref_issues[0].message, "20000 plugin references"));
+    CHECK(contains(ref_issues[0].message, "the limit is 1000"));
+
+    std::vector<Issue> at_limit;
+    read(R"({"plugins": )" + plugins_json(1000) + R"(, "schedulingProfiles": [{"name": "s", "plugins": )" +
+             refs_json(1000) + "}]}",
+         at_limit);
+    CHECK_MESSAGE(at_limit.empty(), dump(at_limit));
+}

@@ -4,6 +4,7 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace plughost::host;
 using namespace plughost::test;
@@ -198,4 +199,51 @@ TEST_CASE("inputs that cannot be read are I/O errors, bad content is reported as
     CHECK(bad.candidates.size() == 6);  // the plugin report is still made
     in.plugin_dir = s.dir / "no-such-dir";
     CHECK(preflight(in).io_error);
+}
+
+TEST_CASE("20,000 undefined plugin references: every one reported, did-you-mean for a bounded number") {
+    Setup s;
+    // 1,000 plugins and 1,000 profiles of 20 references each, every reference one typo away from
+    // a plugin's name: the old did-you-mean compared each with every name (150 s at this scale).
+    std::string config = R"({"plugins": [)";
+    for (std::size_t i = 0; i < 1000; ++i)
+        config += (i ? "," : "") + fmt::format(R"({{"type": "queue-scorer", "name": "plugin-{:04}"}})", i);
+    config += R"(], "schedulingProfiles": [)";
+    for (std::size_t p = 0; p < 1000; ++p) {
+        config += (p ? "," : "") + fmt::format(R"({{"name": "profile-{}", "plugins": [)", p);
+        for (std::size_t r = 0; r < 20; ++r)
+            config += (r ? "," : "") + fmt::format(R"({{"pluginRef": "plugin-{:04}"}})", 1000 + p * 20 + r);
+        config += "]}";
+    }
+    config += "]}";
+    const auto pf = s.run(config);
+    std::size_t undefined = 0, suggested = 0;
+    for (const auto &e : pf.errors) {
+        if (e.code != Code::undefined_plugin_ref) continue;
+        ++undefined;
+        suggested += contains(e.message, "did you mean") ? 1 : 0;
+    }
+    CHECK(undefined == 20000);
+    CHECK(suggested >= 1);
+    CHECK(suggested <= 100);
+    const Issue *first = at(pf.errors, "/schedulingProfiles/0/plugins/0/pluginRef", Code::undefined_plugin_ref);
+    REQUIRE(first);
+    CHECK(contains(first->message, "no plugin named \"plugin-1000\" is defined (did you mean \"plugin-"));
+}
+
+TEST_CASE("a config over a structural limit is reported once, without a cascade of follow-up errors") {
+    Setup s;
+    std::string refs;
+    for (std::size_t r = 0; r < 20000; ++r)
+        refs += (r ? "," : "") + fmt::format(R"({{"pluginRef": "undefined-{}"}})", r);
+    const auto pf = s.run(R"({"plugins": [{"type": "max-score-picker"}, {"type": "queue-scorr"}],
+        "schedulingProfiles": [{"name": "p", "plugins": [)" +
+                          refs + "]}]}");
+    // The plugins are still checked; the 20,000 references are not, so no undefined-plugin-ref.
+    REQUIRE_MESSAGE(pf.errors.size() == 2, dump(pf.errors));
+    const Issue *limit = at(pf.errors, "/schedulingProfiles/0/plugins", Code::too_large);
+    REQUIRE(limit);
+    CHECK(contains(limit->message, "profile \"p\" lists 20000 plugin references; the limit is 1000"));
+    CHECK(contains(limit->hint, "only the first 1000 were read"));
+    CHECK(at(pf.errors, "/plugins/1/type", Code::unknown_type));
 }

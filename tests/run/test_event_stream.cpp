@@ -110,3 +110,14 @@ TEST_CASE("the line reader splits lines across reads, handles CRLF, a last line 
     CHECK(got[6].first == "last");
     CHECK(numbers == std::vector<std::size_t>{1, 2, 3, 4, 5, 6, 7});
 }
+
+TEST_CASE("an endpoint event with more extra metrics than an endpoint may have is too large") {
+    std::string line = R"({"endpoint": {"name": "a", "metrics": {"extra": {)";
+    for (std::size_t i = 0; i <= kMaxExtraMetrics; ++i) line += (i ? ",\"m" : "\"m") + std::to_string(i) + "\": 1";
+    const auto e = error_of(line + "}}}}");
+    CHECK(e.code == Code::too_large);
+    CHECK(contains(e.message, "metrics.extra of endpoint \"a\" holds 257 names; the limit is 256 per endpoint"));
+    line = R"({"endpoint": {"name": "a", "metrics": {"extra": {)";
+    for (std::size_t i = 0; i < kMaxExtraMetrics; ++i) line += (i ? ",\"m" : "\"m") + std::to_string(i) + "\": 1";
+    CHECK(std::get<EndpointUpdate>(parse_event(line + "}}}}")).extra.size() == kMaxExtraMetrics);
+}

@@ -164,3 +164,164 @@ TEST_CASE("the prefix cache learns from past picks, and the summary shows its hi
     CHECK(contains(text, "lookups = 3"));
     CHECK(contains(text, "hit rate = 33.3%"));
 }
+
+// ---- Bounds: inputs at the scale that once cost seconds of CPU or grew memory without limit ----
+
+namespace {
+
+// A runner writing to /dev/null, fed line by line (the scale tests would write gigabytes otherwise).
+struct Direct {
+    Run setup{kConfig};
+    std::FILE *sink = std::fopen("/dev/null", "w");
+    Runner runner{*setup.scheduler, sink, false};
+    std::size_t number = 0;
+    ~Direct() { std::fclose(sink); }
+    void feed(const std::string &line) { runner.process(line, ++number); }
+};
+
+// Collects what a runner writes, to look at its error lines.
+struct Captured {
+    Run setup{kConfig};
+    Runner runner{*setup.scheduler, setup.out, false};
+    std::size_t number = 0;
+    void feed(const std::string &line) { runner.process(line, ++number); }
+    std::vector<boost::json::value> output() {
+        std::fflush(setup.out);
+        std::rewind(setup.out);
+        std::string text;
+        char buf[4096];
+        while (std::size_t n = std::fread(buf, 1, sizeof buf, setup.out)) text.append(buf, n);
+        std::vector<boost::json::value> out;
+        for (const auto &l : lines(text)) out.push_back(parse_json(l));
+        return out;
+    }
+};
+
+std::string endpoint_with_extras(const std::string &name, std::size_t first, std::size_t count) {
+    std::string line = R"({"endpoint": {"name": ")" + name + R"(", "metrics": {"extra": {)";
+    for (std::size_t i = first; i < first + count; ++i)
+        line += (i == first ? "\"x-" : ",\"x-") + std::to_string(i) + "\":1";
+    return line + "}}}}";
+}
+
+std::size_t line_count(const std::string &text) { return lines(text).size(); }
+
+}  // namespace
+
+TEST_CASE("an endpoint event with 80,000 extra metric names is one too-large error line, not seconds of CPU") {
+    Captured c;
+    const std::string line = endpoint_with_extras("vllm-0", 0, 80000);
+    REQUIRE(line.size() > 850 * 1024);  // the line that took 8-11 s was 869 KB
+    REQUIRE(line.size() < kMaxEventLine);
+    c.feed(line);
+    c.feed(R"({"endpoint": {"name": "vllm-1", "metrics": {"extra": {"gpuTempC": 61}}}})");
+    const auto out = c.output();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].at("line") == 1);
+    CHECK(out[0].at("error").at("code") == "too-large");
+    const std::string message(out[0].at("error").at("message").as_string());
+    CHECK(contains(message, "80000"));
+    CHECK(contains(message, "256"));
+    CHECK(c.runner.endpoints().size() == 1);  // the oversized update changed nothing
+    CHECK(c.runner.endpoints().find("vllm-0") == nullptr);
+}
+
+TEST_CASE("extra metric names accumulate over updates up to the per-endpoint limit") {
+    Captured c;
+    c.feed(endpoint_with_extras("a", 0, 200));
+    c.feed(endpoint_with_extras("a", 100, 156));  // 100 known names + 56 new: 256, the limit
+    c.feed(endpoint_with_extras("a", 0, 256));    // all known: only values change
+    c.feed(endpoint_with_extras("a", 256, 1));    // the 257th name
+    const auto out = c.output();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].at("line") == 4);
+    CHECK(out[0].at("error").at("code") == "too-large");
+    const std::string message(out[0].at("error").at("message").as_string());
+    CHECK(contains(message, "257"));
+    CHECK(contains(message, "256"));
+    const plughost_endpoint *a = c.runner.endpoints().find("a");
+    REQUIRE(a);
+    CHECK(a->metric_count == 256);
+    // Removing the endpoint forgets its metrics: added again, it starts from none.
+    c.feed(R"({"endpointRemoved": "a"})");
+    c.feed(endpoint_with_extras("a", 256, 10));
+    CHECK(c.runner.endpoints().find("a")->metric_count == 10);
+    CHECK(c.output().size() == 1);
+}
+
+TEST_CASE("live endpoints are limited: one error line per endpoint beyond the limit, updates still apply") {
+    Captured c;
+    for (std::size_t i = 0; i < 10000; ++i) c.feed(R"({"endpoint": {"name": "vllm-)" + std::to_string(i) + R"("}})");
+    c.feed(R"({"endpoint": {"name": "one-too-many"}})");
+    c.feed(R"({"endpoint": {"name": "vllm-7", "metrics": {"waitingQueueSize": 3}}})");
+    const auto out = c.output();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].at("line") == 10001);
+    CHECK(out[0].at("error").at("code") == "too-large");
+    CHECK(contains(std::string(out[0].at("error").at("message").as_string()), "10000"));
+    CHECK(c.runner.endpoints().size() == 10000);
+    CHECK(c.runner.endpoints().find("vllm-7")->waiting_queue_size == 3);
+    c.feed(R"({"endpointRemoved": "vllm-0"})");
+    c.feed(R"({"endpoint": {"name": "one-too-many"}})");  // room again
+    CHECK(c.runner.endpoints().find("one-too-many"));
+    CHECK(c.output().size() == 1);
+}
+
+TEST_CASE("a million endpoints that come and go under new names leave a bounded summary and an empty table") {
+#if defined(__SANITIZE_ADDRESS__)
+    const std::size_t names = 200000;  // ASan makes each line ~10x slower; the bound does not depend on the count
+#else
+    const std::size_t names = 1000000;
+#endif
+    Direct d;
+    for (std::size_t i = 0; i < names; ++i) {
+        const std::string name = "vllm-" + std::to_string(i);
+        d.feed(R"({"endpoint": {"name": ")" + name + R"("}})");
+        d.feed(R"({"request": {"id": "r"}})");
+        d.feed(R"({"endpointRemoved": ")" + name + R"("})");
+    }
+    d.feed(R"({"endpoint": {"name": "live"}})");
+    d.feed(R"({"request": {"id": "r"}})");
+    CHECK(d.runner.endpoints().size() == 1);
+    const RunSummary s = d.runner.summary();
+    CHECK(s.decided == names + 1);
+    CHECK(s.error_lines == 0);
+    const std::string text = summary_text(s, *d.setup.scheduler);
+    INFO(text.substr(0, 2000));
+    CHECK(line_count(text) < 150);
+    CHECK(contains(text, "live "));
+    CHECK(contains(text, std::to_string(names - 100) + " other removed endpoints: " + std::to_string(names - 100) +
+                             " picks"));
+}
+
+TEST_CASE("removed endpoints: the 100 picked most are named, the others summed") {
+    RemovedPicks removed;
+    for (std::uint64_t i = 1; i <= 150; ++i) removed.add("e" + std::to_string(i), i);
+    removed.add("never-picked", 0);
+    removed.add("e150", 5);   // removed again after it came back: one name, its picks summed
+    removed.add("e1", 1000);  // was folded into the others; now among the most picked again
+    RunSummary s;
+    removed.fill(s);
+    CHECK(s.picks.size() == kNamedRemovedEndpoints);
+    CHECK(s.picks.at("e150") == 155);
+    CHECK(s.picks.at("e1") == 1000);
+    CHECK(!s.picks.count("e51"));  // the fewest picks of the named made room for e1
+    CHECK(s.picks.count("e52"));
+    CHECK(!s.picks.count("never-picked"));
+    // e1..e50 (1275 picks) and e51 (51 picks) are the others.
+    CHECK(s.other_removed_endpoints == 51);
+    CHECK(s.other_removed_picks == 1275 + 51);
+}
+
+TEST_CASE("plughost run answers an 80,000-name extra metrics line with one too-large error line") {
+    const std::string input = endpoint_with_extras("vllm-0", 0, 80000) + "\n" + R"({"endpoint": {"name": "vllm-1"}})" +
+                              "\n" + R"({"request": {"id": "r1"}})" + "\n";
+    const auto r = run_plughost({"run"}, input);
+    CHECK(r.exit_code == 0);
+    const auto out = lines(r.out);
+    REQUIRE(out.size() == 2);
+    const auto error = parse_json(out[0]);
+    CHECK(error.at("error").at("code") == "too-large");
+    CHECK(contains(std::string(error.at("error").at("message").as_string()), "the limit is 256"));
+    CHECK(parse_json(out[1]).at("picked").at(0) == "vllm-1");
+}
