@@ -152,12 +152,12 @@ struct Dynamic {
         if (!live.complete()) std::abort();
         std::vector<host::Instance *> raw;
         for (auto &i : live.instances) raw.push_back(i.get());
-        scheduler = std::make_unique<host::Scheduler>(raw, pf.profiles, 5);
+        scheduler = std::make_unique<host::Scheduler>(raw, host::scheduler_profiles(pf.profiles), 5);
     }
 
     const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
         const auto d = scheduler->schedule(r, eps.data(), eps.size(), 0);
-        return d.outcome == host::Outcome::picked ? d.picked[0] : nullptr;
+        return d.error ? nullptr : d.picked[0];
     }
 };
 

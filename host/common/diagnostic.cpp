@@ -54,7 +54,7 @@ std::string_view to_string(Code code) {
     case Code::invalid_weight: return "invalid-weight";
     case Code::no_picker: return "no-picker";
     case Code::multiple_pickers: return "multiple-pickers";
-    case Code::role_mismatch: return "role-mismatch";
+    case Code::unused_plugin: return "unused-plugin";
     case Code::parameters_not_object: return "parameters-not-object";
     case Code::unknown_parameter: return "unknown-parameter";
     case Code::parameter_type: return "parameter-type";
@@ -69,7 +69,6 @@ std::string_view to_string(Code code) {
     case Code::plugin_error: return "plugin-error";
     case Code::bad_score: return "bad-score";
     case Code::bad_index: return "bad-index";
-    case Code::instance_disabled: return "instance-disabled";
     }
     return "unknown";
 }

@@ -3,6 +3,7 @@
 // kebab-case string that operators script against; the message is for humans.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -65,7 +66,7 @@ enum class Code {
     invalid_weight,
     no_picker,
     multiple_pickers,
-    role_mismatch,
+    unused_plugin,
     parameters_not_object,
     unknown_parameter,
     parameter_type,
@@ -82,8 +83,10 @@ enum class Code {
     plugin_error,
     bad_score,
     bad_index,
-    instance_disabled,
 };
+
+/// The number of codes: every value below it is a code (tests walk them all).
+inline constexpr std::size_t kCodeCount = static_cast<std::size_t>(Code::bad_index) + 1;
 
 std::string_view to_string(Code code);
 

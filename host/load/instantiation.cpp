@@ -17,6 +17,16 @@ boost::json::object effective_parameters(const boost::json::object &given, const
     return out;
 }
 
+std::vector<Scheduler::Profile> scheduler_profiles(const std::vector<PlannedProfile> &planned) {
+    std::vector<Scheduler::Profile> out;
+    for (const PlannedProfile &p : planned) {
+        Scheduler::Profile profile{p.name, p.filters, {}, p.picker, {}};
+        for (const auto &[index, weight] : p.scorers) profile.scorers.push_back({index, weight});
+        out.push_back(std::move(profile));
+    }
+    return out;
+}
+
 LiveInstances instantiate(Preflight &pf, bool load_all) {
     LiveInstances live;
     std::map<std::size_t, std::shared_ptr<const LoadedPlugin>> loaded;

@@ -4,6 +4,7 @@
 
 #include "load/instance.hpp"
 #include "plan/preflight.hpp"
+#include "schedule/scheduler.hpp"
 
 #include <memory>
 #include <vector>
@@ -27,6 +28,9 @@ struct LiveInstances {
 /// and is reported at every instance using it; a failing `create` is reported with the
 /// instance's name and the plugin's own message. Problems go to pf.errors.
 LiveInstances instantiate(Preflight &pf, bool load_all);
+
+/// The planned profiles in the scheduler's terms.
+std::vector<Scheduler::Profile> scheduler_profiles(const std::vector<PlannedProfile> &planned);
 
 /// The parameters an instance is created with: the operator's, plus the manifest's defaults.
 boost::json::object effective_parameters(const boost::json::object &given, const Manifest &manifest);

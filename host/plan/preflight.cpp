@@ -101,6 +101,23 @@ private:
         pf_.errors.push_back({std::move(path), code, std::move(message), std::move(hint)});
     }
 
+    // The files whose type could not be read at all (unreadable, not regular, links), named
+    // with their reason: an unknown type may be declared by one of them.
+    const std::string &unreadable_files() {
+        if (unreadable_) return *unreadable_;
+        std::string &out = unreadable_.emplace();
+        std::size_t n = 0;
+        for (const Candidate &c : pf_.candidates) {
+            if (c.declared_type() || c.file.reasons.empty()) continue;
+            const Code code = c.file.reasons.front().code;
+            if (code != Code::io_error && code != Code::not_a_regular_file && code != Code::symbolic_link) continue;
+            if (n++ < 3) out += (out.empty() ? "" : "; ") + c.file.reasons.front().message;
+        }
+        if (n > 3) out += "; and " + std::to_string(n - 3) + " more (see `plughost list`)";
+        return out;
+    }
+    std::optional<std::string> unreadable_;  // computed once, on first need
+
     std::optional<std::size_t> admitted_candidate(const std::string &type) const {
         for (std::size_t i = 0; i < pf_.candidates.size(); ++i)
             if (pf_.candidates[i].admitted() && pf_.candidates[i].manifest()->type == type) return i;
@@ -127,9 +144,14 @@ private:
             for (const Candidate &c : pf_.candidates)
                 if (c.declared_type() == p.type) providers.push_back(&c);
             if (providers.empty()) {
+                const std::string &unread = unreadable_files();
                 error(type_at, Code::unknown_type,
-                      "no plugin file declares type \"" + p.type + "\"" + type_suggestions_.did_you_mean(p.type, known),
-                      "`plughost list` shows the types found in the plugin directory; add the plugin's .so there");
+                      "no plugin file declares type \"" + p.type + "\"" +
+                          (unread.empty() ? type_suggestions_.did_you_mean(p.type, known)
+                                          : "; but some files could not be read, and one of them may: " + unread),
+                      unread.empty()
+                          ? "`plughost list` shows the types found in the plugin directory; add the plugin's .so there"
+                          : "fix what stops those files from being read, then check again");
                 continue;
             }
             const auto index = admitted_candidate(p.type);
@@ -191,18 +213,17 @@ private:
                 }
                 used.insert(*index);
                 const PlannedInstance &inst = pf_.instances[*index];
+                // A bad weight is reported, and the plugin still counts in its role, so the
+                // profile is not also said to lack a picker.
                 if (ref.weight && inst.role != Role::scorer) {
                     error(child(ref.path, "weight"), Code::weight_on_non_scorer,
                           "\"" + inst.name + "\" is a " + std::string(to_string(inst.role)) +
                               "; only scorers take a weight",
                           "remove the weight");
-                    continue;
-                }
-                if (ref.weight && (!std::isfinite(*ref.weight) || *ref.weight < 0)) {
+                } else if (ref.weight && (!std::isfinite(*ref.weight) || *ref.weight < 0)) {
                     error(child(ref.path, "weight"), Code::invalid_weight,
                           "weight must be a finite number >= 0, found " + fmt::format("{:g}", *ref.weight),
                           "a scorer's weight multiplies its score in [0, 1]; 0 disables it");
-                    continue;
                 }
                 switch (inst.role) {
                 case Role::filter: profile.filters.push_back(*index); break;
@@ -210,6 +231,14 @@ private:
                 case Role::picker: pickers.push_back(*index); break;
                 }
             }
+            double weight_sum = 0;
+            for (const auto &scorer : profile.scorers) weight_sum += scorer.second;
+            if (!(weight_sum <= kMaxWeightSum))  // also catches an overflow to infinity
+                error(cfg.path, Code::invalid_weight,
+                      "the scorer weights of profile \"" + cfg.name + "\" add up to " +
+                          fmt::format("{:g}", weight_sum) + ", more than " + fmt::format("{:g}", kMaxWeightSum) +
+                          ": totals that large lose precision or overflow",
+                      "weights are relative: divide them all by the same number");
             if (pickers.empty() && complete) {
                 error(cfg.path, Code::no_picker, "profile \"" + cfg.name + "\" has no picker",
                       "add a picker to its plugins, e.g. {\"pluginRef\": \"max-score-picker\"} with that plugin "
@@ -228,7 +257,7 @@ private:
         }
         for (std::size_t i = 0; i < pf_.instances.size(); ++i)
             if (!used.count(i))
-                pf_.warnings.push_back({pf_.instances[i].path, Code::invalid_value,
+                pf_.warnings.push_back({pf_.instances[i].path, Code::unused_plugin,
                                         "plugin \"" + pf_.instances[i].name + "\" is configured but used by no profile",
                                         "reference it from a scheduling profile, or remove it"});
     }

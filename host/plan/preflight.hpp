@@ -40,6 +40,10 @@ struct PreflightInputs {
     bool keep_files_open = false;  ///< keep admitted files open for loading
 };
 
+/// The largest sum of the scorer weights of one profile: a total score is at most this, so
+/// totals and sums over them stay finite and precise.
+inline constexpr double kMaxWeightSum = 1e9;
+
 /// One plugin instance the config asks for.
 struct PlannedInstance {
     std::string name;

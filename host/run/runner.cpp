@@ -1,6 +1,7 @@
 #include "run/runner.hpp"
 
 #include "common/suggest.hpp"
+#include "load/instance.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -138,12 +139,8 @@ void Runner::request(const RequestEvent &r, std::size_t line) {
     Explanation explanation;
     const Decision d =
         scheduler_.schedule(req, endpoints_.data(), endpoints_.size(), profile, explain_ ? &explanation : nullptr);
-    if (d.outcome != Outcome::picked) {
-        const Code code = d.outcome == Outcome::no_endpoints      ? Code::no_endpoints
-                          : d.outcome == Outcome::no_candidates   ? Code::no_candidates
-                          : d.outcome == Outcome::picker_disabled ? Code::picker_disabled
-                                                                  : Code::picker_failed;
-        error_line(line, code, d.message, r.id);
+    if (d.error) {
+        error_line(line, *d.error, d.message, r.id);
         return;
     }
     ++summary_.decided;

@@ -1,5 +1,7 @@
 #include "schedule/scheduler.hpp"
 
+#include "load/instance.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -7,17 +9,6 @@
 #include <cstring>
 
 namespace plughost::host {
-
-std::string_view to_string(Outcome outcome) {
-    switch (outcome) {
-    case Outcome::picked: return "picked";
-    case Outcome::no_endpoints: return "no-endpoints";
-    case Outcome::no_candidates: return "no-candidates";
-    case Outcome::picker_failed: return "picker-failed";
-    case Outcome::picker_disabled: return "picker-disabled";
-    }
-    return "?";
-}
 
 bool add_weighted_scores(const double *scores, std::size_t n, double weight, const double *in, double *out) noexcept {
     // Non-negative doubles are ordered like their bit patterns, so a score is in [0, 1] (and
@@ -59,7 +50,7 @@ std::string_view message_of(const RuntimeInstance &inst) {
 
 }  // namespace
 
-Scheduler::Scheduler(const std::vector<Instance *> &instances, const std::vector<PlannedProfile> &profiles,
+Scheduler::Scheduler(const std::vector<Instance *> &instances, std::vector<Profile> profiles,
                      std::uint32_t max_consecutive_faults)
     : instances_(instances.size()), max_consecutive_faults_(max_consecutive_faults) {
     for (std::size_t i = 0; i < instances.size(); ++i) {
@@ -68,9 +59,8 @@ Scheduler::Scheduler(const std::vector<Instance *> &instances, const std::vector
         instances_[i].handle = instances[i]->handle();
         instances_[i].message = {instances_[i].buffer.data(), instances_[i].buffer.size(), 0};
     }
-    for (const PlannedProfile &p : profiles) {
-        Profile profile{p.name, p.filters, {}, p.picker, {}};
-        for (const auto &[index, weight] : p.scorers) profile.scorers.push_back({index, weight});
+    for (Profile &profile : profiles) {
+        profile.observers.clear();
         auto observe = [&](std::size_t i) {
             if (instances_[i].instance->entry().picked &&
                 std::find(profile.observers.begin(), profile.observers.end(), i) == profile.observers.end())
@@ -224,7 +214,7 @@ template <bool Explain> Decision Scheduler::decide(const plughost_request &reque
                                                    std::size_t profile_index, Explanation *explain) {
     Decision decision;
     if (count == 0) {
-        decision.outcome = Outcome::no_endpoints;
+        decision.error = Code::no_endpoints;
         decision.message = "no endpoints are known yet";
         return decision;
     }
@@ -237,7 +227,7 @@ template <bool Explain> Decision Scheduler::decide(const plughost_request &reque
     for (std::size_t f : profile.filters) {
         run_filter<Explain>(instances_[f], request, explain);
         if (count_ == 0) {
-            decision.outcome = Outcome::no_candidates;
+            decision.error = Code::no_candidates;
             decision.message = "filter " + instances_[f].instance->name() + " let no endpoint through";
             return decision;
         }
@@ -252,7 +242,7 @@ template <bool Explain> Decision Scheduler::decide(const plughost_request &reque
 
     RuntimeInstance &picker = instances_[profile.picker];
     if (picker.disabled) {
-        decision.outcome = Outcome::picker_disabled;
+        decision.error = Code::picker_disabled;
         decision.message = "picker " + picker.instance->name() + " is disabled after repeated faults";
         return decision;
     }
@@ -262,7 +252,7 @@ template <bool Explain> Decision Scheduler::decide(const plughost_request &reque
     if (status != PLUGHOST_OK) {
         decision.message = "picker " + picker.instance->name() + " failed: " + sanitize_line(message_of(picker));
         fault(picker, Code::plugin_error, message_of(picker), request);
-        decision.outcome = Outcome::picker_failed;
+        decision.error = Code::picker_failed;
         return decision;
     }
     if (picked == 0 || picked > n || !valid_picks(indexes_.data(), picked, n)) {
@@ -270,7 +260,7 @@ template <bool Explain> Decision Scheduler::decide(const plughost_request &reque
             "picker " + picker.instance->name() +
             (picked == 0 ? " picked no endpoint" : " picked an endpoint that was not offered, or one twice");
         fault(picker, Code::bad_index, decision.message, request);
-        decision.outcome = Outcome::picker_failed;
+        decision.error = Code::picker_failed;
         return decision;
     }
     picker.consecutive_faults = 0;

@@ -10,8 +10,6 @@
 #pragma once
 
 #include "common/diagnostic.hpp"
-#include "load/instance.hpp"
-#include "plan/preflight.hpp"
 
 #include <plughost/plugin.h>
 #include <plughost/vocabulary.hpp>
@@ -25,6 +23,8 @@
 #include <vector>
 
 namespace plughost::host {
+
+class Instance;
 
 /// An instance as the scheduler drives it, with its fault accounting.
 struct RuntimeInstance {
@@ -62,10 +62,10 @@ struct Explanation {
     std::vector<std::pair<std::string, double>> totals;
 };
 
-enum class Outcome { picked, no_endpoints, no_candidates, picker_failed, picker_disabled };
-
 struct Decision {
-    Outcome outcome = Outcome::picked;
+    /// Set when the request could not be decided: no_endpoints, no_candidates, picker_failed
+    /// or picker_disabled.
+    std::optional<Code> error;
     /// The chosen endpoints, best first; valid until the next schedule() call.
     std::span<const plughost_endpoint *const> picked;
     /// Why the request could not be decided (empty when picked).
@@ -87,7 +87,9 @@ public:
     };
 
     /// `instances` parallel to the planned instances; profiles index into them.
-    Scheduler(const std::vector<Instance *> &instances, const std::vector<PlannedProfile> &profiles,
+    /// `profiles` index into `instances`; their `observers` are found here (each instance with a
+    /// `picked` hook, once).
+    Scheduler(const std::vector<Instance *> &instances, std::vector<Profile> profiles,
               std::uint32_t max_consecutive_faults);
 
     Decision schedule(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count,
@@ -127,8 +129,6 @@ private:
     std::vector<std::uint32_t> seen_;
     std::uint32_t stamp_ = 0;
 };
-
-std::string_view to_string(Outcome outcome);
 
 /// out[i] = in[i] + weight * scores[i] for every i; true when every score is in [0, 1] (none NaN).
 /// On false, `out` holds garbage and `in` is untouched.

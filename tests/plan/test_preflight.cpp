@@ -135,6 +135,57 @@ TEST_CASE("a profile without a picker") {
     CHECK(contains(e->message, "profile \"p\" has no picker"));
 }
 
+TEST_CASE("a weight on a picker is one error, not also a missing picker") {
+    Setup s;
+    const auto pf = s.run(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}],
+        "schedulingProfiles": [{"name": "p", "plugins": [{"pluginRef": "queue-scorer"},
+                                                         {"pluginRef": "max-score-picker", "weight": 2}]}]})");
+    REQUIRE_MESSAGE(pf.errors.size() == 1, dump(pf.errors));
+    CHECK(at(pf.errors, "/schedulingProfiles/0/plugins/1/weight", Code::weight_on_non_scorer));
+}
+
+TEST_CASE("weights whose sum overflows, or is beyond the limit, are refused") {
+    Setup s;
+    const auto pf =
+        s.run(R"({"plugins": [{"type": "queue-scorer"}, {"type": "good-scorer"}, {"type": "max-score-picker"}],
+        "schedulingProfiles": [{"name": "p", "plugins": [{"pluginRef": "queue-scorer", "weight": 1e308},
+            {"pluginRef": "good-scorer", "weight": 1e308}, {"pluginRef": "max-score-picker"}]}]})");
+    const Issue *e = at(pf.errors, "/schedulingProfiles/0", Code::invalid_weight);
+    REQUIRE_MESSAGE(e, dump(pf.errors));
+    CHECK(contains(e->message, "add up to inf"));
+    const auto big = s.run(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}],
+        "schedulingProfiles": [{"name": "p", "plugins": [{"pluginRef": "queue-scorer", "weight": 2e9},
+            {"pluginRef": "max-score-picker"}]}]})");
+    CHECK(at(big.errors, "/schedulingProfiles/0", Code::invalid_weight));
+    const auto fine = s.run(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}],
+        "schedulingProfiles": [{"name": "p", "plugins": [{"pluginRef": "queue-scorer", "weight": 1e9},
+            {"pluginRef": "max-score-picker"}]}]})");
+    CHECK_MESSAGE(fine.errors.empty(), dump(fine.errors));
+}
+
+TEST_CASE("a configured plugin no profile uses is a warning of its own") {
+    Setup s;
+    const auto pf =
+        s.run(R"({"plugins": [{"type": "queue-scorer"}, {"type": "good-scorer"}, {"type": "max-score-picker"}],
+        "schedulingProfiles": [{"name": "p", "plugins": [{"pluginRef": "queue-scorer"}, {"pluginRef": "max-score-picker"}]}]})");
+    CHECK(pf.errors.empty());
+    const Issue *w = at(pf.warnings, "/plugins/1", Code::unused_plugin);
+    REQUIRE_MESSAGE(w, dump(pf.warnings));
+    CHECK(contains(w->message, "\"good-scorer\" is configured but used by no profile"));
+}
+
+TEST_CASE("a type whose file could not be read is not reported as absent") {
+    Setup s;
+    std::filesystem::remove(s.plugins / "queue-scorer.so");
+    std::filesystem::create_directory(s.plugins / "queue-scorer.so");  // unreadable as a plugin
+    const auto pf = s.run(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
+    const Issue *e = at(pf.errors, "/plugins/0/type", Code::unknown_type);
+    REQUIRE_MESSAGE(e, dump(pf.errors));
+    CHECK(contains(e->message, "some files could not be read, and one of them may"));
+    CHECK(contains(e->message, "queue-scorer.so: is a directory"));
+    CHECK_FALSE(contains(e->message, "did you mean"));
+}
+
 TEST_CASE("command-line overrides win over the config") {
     Setup s;
     const std::string config = R"({"policy": {"minStability": "beta"}, "featureGates": {"AlphaScorer": false},

@@ -35,7 +35,7 @@ struct Run {
         REQUIRE(live.complete());
         std::vector<Instance *> raw;
         for (auto &i : live.instances) raw.push_back(i.get());
-        scheduler = std::make_unique<Scheduler>(raw, pf.profiles, 5);
+        scheduler = std::make_unique<Scheduler>(raw, scheduler_profiles(pf.profiles), 5);
     }
     ~Run() { std::fclose(out); }
 

@@ -42,7 +42,7 @@ struct Pipeline {
         REQUIRE(live.complete());
         std::vector<Instance *> raw;
         for (auto &i : live.instances) raw.push_back(i.get());
-        scheduler = std::make_unique<Scheduler>(raw, pf.profiles, max_faults);
+        scheduler = std::make_unique<Scheduler>(raw, scheduler_profiles(pf.profiles), max_faults);
     }
 
     Decision decide(Explanation *explain = nullptr, const std::string &id = "r") {
@@ -87,7 +87,7 @@ TEST_CASE("the shortest queue wins, totals are the weighted sums of the scores")
     p.endpoints.upsert({.name = "c", .waiting_queue_size = 5});
     Explanation e;
     const Decision d = p.decide(&e);
-    REQUIRE(d.outcome == Outcome::picked);
+    REQUIRE(d.error == std::nullopt);
     REQUIRE(d.picked.size() == 1);
     CHECK(name_of(d.picked[0]) == "b");
     // queue-scorer: a 0, b 1, c 0.5; good-scorer 0.5 everywhere.
@@ -109,10 +109,10 @@ TEST_CASE("ties are broken deterministically, whatever the arrival order") {
 TEST_CASE("no endpoints, and a filter that leaves no candidate") {
     Pipeline p({paths::plugin_queue_scorer, paths::plugin_max_score_picker, paths::filter_drop_all},
                R"({"plugins": [{"type": "drop-all-filter"}, {"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
-    CHECK(p.decide().outcome == Outcome::no_endpoints);
+    CHECK(p.decide().error == Code::no_endpoints);
     p.endpoints.upsert({.name = "a"});
     const Decision d = p.decide();
-    CHECK(d.outcome == Outcome::no_candidates);
+    CHECK(d.error == Code::no_candidates);
     CHECK(contains(d.message, "drop-all-filter let no endpoint through"));
 }
 
@@ -126,7 +126,7 @@ TEST_CASE("a scorer returning an error contributes nothing, the fault is counted
     p.endpoints.upsert({.name = "b", .waiting_queue_size = 9});
     Explanation e;
     const Decision d = p.decide(&e, "req-42");
-    REQUIRE(d.outcome == Outcome::picked);
+    REQUIRE(d.error == std::nullopt);
     CHECK(name_of(d.picked[0]) == "a");
     CHECK(e.scorers[0].fault);
     CHECK(e.totals[0].second == 1.0);  // queue-scorer's alone
@@ -146,7 +146,7 @@ TEST_CASE("scores outside [0, 1] or NaN are faults, and ignored") {
         p.endpoints.upsert({.name = "b", .waiting_queue_size = 1});
         Explanation e;
         const Decision d = p.decide(&e);
-        REQUIRE(d.outcome == Outcome::picked);
+        REQUIRE(d.error == std::nullopt);
         CHECK(name_of(d.picked[0]) == "b");
         CHECK(p.instance(type).bad_scores == 1);
         CHECK(e.totals[0].second == 0.0);
@@ -164,7 +164,7 @@ TEST_CASE("a filter naming an endpoint not offered, out of order, or failing, le
         p.endpoints.upsert({.name = "b", .waiting_queue_size = 1});
         Explanation e;
         const Decision d = p.decide(&e);
-        REQUIRE(d.outcome == Outcome::picked);
+        REQUIRE(d.error == std::nullopt);
         CHECK(name_of(d.picked[0]) == "b");
         CHECK(e.filters[0].fault);
         CHECK(e.totals.size() == 2);  // both endpoints were scored
@@ -179,7 +179,7 @@ TEST_CASE("scores of exactly 0, -0.0 and 1 are valid, and weighted sums are exac
     p.endpoints.upsert({.name = "a", .waiting_queue_size = 0});
     p.endpoints.upsert({.name = "b", .waiting_queue_size = 1});
     Explanation e;
-    REQUIRE(p.decide(&e).outcome == Outcome::picked);
+    REQUIRE(p.decide(&e).error == std::nullopt);
     CHECK(!e.scorers[0].fault);
     CHECK(p.instance("negative-zero-scorer").faults == 0);
     CHECK(e.totals[0].second == 1.0);
@@ -223,13 +223,13 @@ TEST_CASE("a picker choosing an endpoint not offered fails the request, and is d
     p.endpoints.upsert({.name = "a"});
     for (int i = 0; i < 3; ++i) {
         const Decision d = p.decide();
-        CHECK(d.outcome == Outcome::picker_failed);
+        CHECK(d.error == Code::picker_failed);
         CHECK(contains(d.message, "picked an endpoint that was not offered"));
     }
     CHECK(p.instance("bad-picker").disabled);
     CHECK(contains(log.text.str(), "[bad-picker] [error] DISABLED after 3 consecutive faults"));
     const Decision after = p.decide();
-    CHECK(after.outcome == Outcome::picker_disabled);
+    CHECK(after.error == Code::picker_disabled);
     CHECK(p.instance("bad-picker").calls == 3);  // not called again
 }
 
@@ -238,7 +238,7 @@ TEST_CASE("a picker error fails that request only") {
                R"({"plugins": [{"type": "queue-scorer"}, {"type": "error-picker"}]})", 10);
     p.endpoints.upsert({.name = "a"});
     const Decision d = p.decide();
-    CHECK(d.outcome == Outcome::picker_failed);
+    CHECK(d.error == Code::picker_failed);
     CHECK(contains(d.message, "picker crashed politely"));
     CHECK(!p.instance("error-picker").disabled);
 }
@@ -250,7 +250,7 @@ TEST_CASE("a scorer with too many consecutive faults is disabled and no longer c
                    {"type": "max-score-picker"}]})",
         2);
     p.endpoints.upsert({.name = "a"});
-    for (int i = 0; i < 6; ++i) CHECK(p.decide().outcome == Outcome::picked);
+    for (int i = 0; i < 6; ++i) CHECK(p.decide().error == std::nullopt);
     CHECK(p.instance("error-scorer").disabled);
     CHECK(p.instance("error-scorer").calls == 2);
     CHECK(p.instance("flaky-scorer").faults == 3);
@@ -264,6 +264,6 @@ TEST_CASE("a failing picked hook is a fault, and the decision stands") {
     Pipeline p({paths::plugin_max_score_picker, paths::observer_error},
                R"({"plugins": [{"type": "observer-error-scorer"}, {"type": "max-score-picker"}]})", 10);
     p.endpoints.upsert({.name = "a"});
-    CHECK(p.decide().outcome == Outcome::picked);
+    CHECK(p.decide().error == std::nullopt);
     CHECK(p.instance("observer-error-scorer").faults == 1);
 }
