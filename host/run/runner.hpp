@@ -3,17 +3,25 @@
 #pragma once
 
 #include "run/event_stream.hpp"
+#include "run/output_sink.hpp"
 #include "schedule/endpoint_table.hpp"
 #include "schedule/scheduler.hpp"
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <string>
 
 namespace plughost::host {
+
+/// Why a run ended.
+enum class RunEnd {
+    input_ended,    ///< the whole input was processed
+    input_failed,   ///< reading the input failed (RunSummary::error)
+    output_failed,  ///< writing the output failed (RunSummary::error); the output holds whole lines
+    stopped,        ///< a stop signal (RunSummary::signal) came: the line in progress was finished
+};
 
 struct RunSummary {
     std::uint64_t lines = 0;
@@ -23,14 +31,19 @@ struct RunSummary {
     std::map<std::string, std::uint64_t> errors_by_code;
     std::map<std::string, std::uint64_t, std::less<>> picks;  ///< endpoint name -> times picked
     double seconds = 0;
+    RunEnd end = RunEnd::input_ended;
+    int error = 0;   ///< errno, for input_failed and output_failed
+    int signal = 0;  ///< the stop signal, for stopped
 };
 
 class Runner {
 public:
     /// Writes decisions to `out` (flushed whenever the input would block, so a live feed sees
     /// each decision as soon as it is made).
-    Runner(Scheduler &scheduler, std::FILE *out, bool explain);
+    Runner(Scheduler &scheduler, OutputSink &out, bool explain);
 
+    /// Processes lines until the input ends, fails or is stopped, or the output fails; then
+    /// flushes the output. The summary says which.
     void run(LineReader &input);
     /// One line of input (exposed for tests and the fuzzer).
     void process(std::string_view line, std::size_t number);
@@ -45,12 +58,15 @@ private:
 
     Scheduler &scheduler_;
     EndpointTable endpoints_;
-    std::FILE *out_;
+    OutputSink &out_;
     bool explain_;
     RunSummary summary_;
     std::string line_;  // output line being built, reused
     std::vector<plughost_header> headers_;
 };
+
+/// "SIGTERM", "SIGINT"...
+std::string signal_name(int signal);
 
 /// The human summary printed to stderr at the end of a run.
 std::string summary_text(const RunSummary &summary, const Scheduler &scheduler);
