@@ -9,9 +9,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <map>
 
@@ -24,6 +28,23 @@ void setup_logging(const std::string &level_flag) {
     spdlog::set_level(spdlog::level::info);
     spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL
     if (!level_flag.empty()) spdlog::set_level(spdlog::level::from_str(level_flag));
+}
+
+// A closed standard descriptor would be taken by the next open(): `run` would read a plugin file
+// as its event stream, or write decisions into one. Each closed one gets /dev/null opened the
+// wrong way round (standard input for writing only, standard output and error for reading only),
+// so any use of it fails with EBADF, which is reported, instead of reaching another file.
+bool occupy_closed_standard_descriptors() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+        const int placeholder = ::open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
+        if (placeholder < 0) return false;
+        if (placeholder != fd) {  // not the lowest free number: cannot happen, lower ones are open
+            ::dup2(placeholder, fd);
+            ::close(placeholder);
+        }
+    }
+    return true;
 }
 
 // Every admitted plugin keeps one descriptor open while it may be loaded; allow as many as the
@@ -67,9 +88,18 @@ void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) 
 
 int main(int argc, char **argv) {
     using namespace plughost::cli;
+    if (!occupy_closed_standard_descriptors()) {
+        std::cerr << "plughost: a standard descriptor (0-2) is closed and /dev/null cannot be opened to hold its "
+                     "place: "
+                  << std::strerror(errno) << "\n";
+        return kExitUsage;
+    }
     CLI::App app{"plughost: runs endpoint-picker plugins shipped as shared objects, admitted by policy "
                  "before any of their code runs.\n"
-                 "Exit codes: 0 ok, 1 problems found (the report is still printed), 2 usage or I/O error."};
+                 "Exit codes: 0 ok; 1 problems found (the report is still printed); 2 usage error, or an input or "
+                 "output that cannot be used (nothing was run); 3 run stopped part-way because reading the input "
+                 "or writing the output failed (the output holds whole lines); 128+N run stopped by signal N "
+                 "(130 SIGINT, 143 SIGTERM) after finishing the line in progress."};
     app.set_version_flag("--version", PLUGHOST_VERSION_STRING);
     std::string log_level;
     app.add_option("--log-level", log_level,

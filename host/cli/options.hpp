@@ -10,7 +10,11 @@ namespace plughost::cli {
 /// Documented exit codes.
 inline constexpr int kExitOk = 0;        ///< everything admitted / valid / decided
 inline constexpr int kExitProblems = 1;  ///< the command ran and found problems (reported on stdout)
-inline constexpr int kExitUsage = 2;     ///< bad usage, or an input that could not be read
+inline constexpr int kExitUsage = 2;     ///< bad usage, or an input or output that cannot be used at all
+inline constexpr int kExitIo = 3;        ///< run: reading the input or writing the output failed part-way
+/// run: stopped by SIGTERM or SIGINT; the exit code is this plus the signal number, as shells
+/// report a process killed by it (143, 130).
+inline constexpr int kExitSignalBase = 128;
 
 enum class Output { table, json };
 

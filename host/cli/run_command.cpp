@@ -2,30 +2,117 @@
 
 #include "cli/report.hpp"
 #include "load/instantiation.hpp"
+#include "run/output_sink.hpp"
 #include "run/runner.hpp"
+#include "run/stop_signals.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <iostream>
 
 namespace plughost::cli {
+namespace {
+
+// main() puts /dev/null, opened the wrong way round, on a standard descriptor it found closed.
+bool is_dev_null(int fd) {
+    struct stat st {};
+    struct stat null {};
+    return ::fstat(fd, &st) == 0 && ::stat("/dev/null", &null) == 0 && S_ISCHR(st.st_mode) &&
+           st.st_rdev == null.st_rdev;
+}
+
+int access_mode(int fd) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    return flags < 0 ? -1 : flags & O_ACCMODE;
+}
+
+// "standard output (/tmp/out.jsonl)": the path too when the descriptor has one.
+std::string describe_descriptor(const std::string &what, int fd) {
+    char link[PATH_MAX];
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    const ssize_t n = ::readlink(proc.c_str(), link, sizeof link);
+    if (n > 0 && link[0] == '/') return what + " (" + std::string(link, static_cast<std::size_t>(n)) + ")";
+    return what;
+}
+
+// Why decisions cannot be written to standard output, if they cannot.
+std::optional<std::string> stdout_problem() {
+    const int mode = access_mode(STDOUT_FILENO);
+    if (mode == O_WRONLY || mode == O_RDWR) return std::nullopt;
+    if (is_dev_null(STDOUT_FILENO))
+        return "standard output is closed: there is nowhere to write decisions; redirect it to a file or a pipe";
+    return "standard output is open for reading only: decisions cannot be written to it; redirect it to a file or "
+           "a pipe";
+}
+
+struct Input {
+    int fd = STDIN_FILENO;
+    host::UniqueFd file;
+    std::string name = "standard input";
+};
+
+// Opens the event stream, refusing what cannot be one (a directory, a descriptor not open for
+// reading) before the pre-flight. Logs why and returns false when it cannot.
+bool open_input(const RunOptions &options, Input &input) {
+    if (options.input && *options.input != "-") {
+        input.name = "--input " + *options.input;
+        input.file.reset(::open(options.input->c_str(), O_RDONLY | O_CLOEXEC));
+        if (!input.file) {
+            spdlog::error("cannot open {}: {}", input.name, std::strerror(errno));
+            return false;
+        }
+        input.fd = input.file.get();
+    } else if (access_mode(STDIN_FILENO) == O_WRONLY) {
+        if (is_dev_null(STDIN_FILENO)) spdlog::error("standard input is closed; pass --input FILE");
+        else spdlog::error("standard input is open for writing only; pass --input FILE or redirect the stream to it");
+        return false;
+    }
+    struct stat st {};
+    if (::fstat(input.fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        spdlog::error("{} is a directory; expected an event stream (JSON Lines){}", input.name,
+                      input.file ? "" : "; pass --input FILE");
+        return false;
+    }
+    return true;
+}
+
+// How the run ended, for the operator; the exit code.
+int report_end(const host::RunSummary &summary, const host::OutputSink &output, const Input &input) {
+    switch (summary.end) {
+    case host::RunEnd::input_ended: return kExitOk;
+    case host::RunEnd::output_failed: spdlog::error("{}", output.failure_message()); return kExitIo;
+    case host::RunEnd::input_failed:
+        spdlog::error("cannot read {}: {}; stopped after line {}, the decisions up to it were written", input.name,
+                      std::strerror(summary.error), summary.lines);
+        return kExitIo;
+    case host::RunEnd::stopped:
+        spdlog::warn("interrupted by {}: stopped after line {}, the decisions up to it were written",
+                     host::signal_name(summary.signal), summary.lines);
+        return kExitSignalBase + summary.signal;
+    }
+    return kExitIo;
+}
+
+}  // namespace
 
 int run_run(const RunOptions &options) {
-    int input_fd = STDIN_FILENO;
-    host::UniqueFd input_file;
-    if (options.input && *options.input != "-") {
-        input_file.reset(::open(options.input->c_str(), O_RDONLY | O_CLOEXEC));
-        if (!input_file) {
-            spdlog::error("cannot open --input {}: {}", *options.input, std::strerror(errno));
-            return kExitUsage;
-        }
-        input_fd = input_file.get();
+    // Write errors are reported, not signals: EPIPE instead of SIGPIPE, EFBIG instead of SIGXFSZ.
+    ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGXFSZ, SIG_IGN);
+    if (const auto problem = stdout_problem()) {
+        spdlog::error("{}", *problem);
+        return kExitUsage;
     }
+    Input input;
+    if (!open_input(options, input)) return kExitUsage;
 
     auto started = start(options.flags, host::ConfigSource::built_in, true);
     if (!started) return kExitUsage;
@@ -58,13 +145,16 @@ int run_run(const RunOptions &options) {
                      instances[p.picker]->name());
     }
 
-    static char out_buffer[1 << 16];
-    std::setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
-    host::Runner runner(scheduler, stdout, options.explain);
-    host::LineReader reader(input_fd, host::kMaxEventLine);
+    host::OutputSink output(STDOUT_FILENO, describe_descriptor("standard output", STDOUT_FILENO));
+    // A plugin crashing the process: the decisions made so far are written before it dies.
+    // (Attributing the crash to the plugin instance that was running would go in the hook.)
+    host::FatalSignalFlush crash_flush(output);
+    host::StopSignals stop;
+    host::Runner runner(scheduler, output, options.explain);
+    host::LineReader reader(input.fd, host::kMaxEventLine, &stop);
     runner.run(reader);
     std::cerr << host::summary_text(runner.summary(), scheduler);
-    return kExitOk;
+    return report_end(runner.summary(), output, input);
 }
 
 }  // namespace plughost::cli

@@ -2,9 +2,12 @@
 
 #include "common/json.hpp"
 #include "common/suggest.hpp"
+#include "run/stop_signals.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -197,24 +200,67 @@ Event parse_event(std::string_view line) {
                                         "; events are \"endpoint\", \"endpointRemoved\" and \"request\"");
 }
 
-LineReader::LineReader(int fd, std::size_t max_line) : fd_(fd), max_line_(max_line), buffer_(64 * 1024) {}
+LineReader::LineReader(int fd, std::size_t max_line, const StopSignals *stop)
+    : fd_(fd), max_line_(max_line), stop_(stop), buffer_(64 * 1024) {
+    // A regular file never blocks; anything else may wait for input, and then a stop signal must
+    // be able to wake the reader.
+    struct stat st {};
+    poll_first_ = stop_ && !(::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode));
+}
 
+bool LineReader::stopping() {
+    if (stop_ && !stopped_by_) stopped_by_ = stop_->received();
+    return stopped_by_ != 0;
+}
+
+// Waits until the input can be read; false when a stop signal came first or poll() failed.
+bool LineReader::wait_readable() {
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_ ? stop_->wake_fd() : -1, POLLIN, 0}};
+    while (::poll(fds, 2, -1) < 0) {
+        if (errno != EINTR) {
+            error_ = errno;
+            return false;
+        }
+        if (stopping()) return false;
+    }
+    if (stopping()) return false;
+    if (fds[0].revents & POLLNVAL) {
+        error_ = EBADF;
+        return false;
+    }
+    return true;  // readable, at its end, or in error: the read says which
+}
+
+// Reads more input; false at its end, on a read error or a stop signal.
 bool LineReader::fill() {
     while (true) {
+        if (stopping()) return false;
+        if (poll_first_ && !wait_readable()) return false;
         const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
+        if (n > 0) {
+            end_ += static_cast<std::size_t>(n);
+            return true;
+        }
+        if (n == 0) {
             eof_ = true;
             return false;
         }
-        end_ += static_cast<std::size_t>(n);
-        return true;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            poll_first_ = true;  // a non-blocking descriptor: wait for input from now on
+            continue;
+        }
+        error_ = errno;
+        return false;
     }
 }
 
-bool LineReader::would_block() const { return !eof_ && !std::memchr(buffer_.data() + begin_, '\n', end_ - begin_); }
+bool LineReader::would_block() const {
+    return !eof_ && !error_ && !stopped_by_ && !std::memchr(buffer_.data() + begin_, '\n', end_ - begin_);
+}
 
 std::optional<LineReader::Line> LineReader::next() {
+    if (stopping()) return std::nullopt;
     while (true) {
         const char *start = buffer_.data() + begin_;
         if (const auto *nl = static_cast<const char *>(std::memchr(start, '\n', end_ - begin_))) {
@@ -229,6 +275,7 @@ std::optional<LineReader::Line> LineReader::next() {
             begin_ = end_;
             return Line{std::string_view(start, len), ++number_, false};
         }
+        if (error_ || stopped_by_) return std::nullopt;  // a partial last line is not an event
         if (begin_ > 0) {
             std::memmove(buffer_.data(), start, end_ - begin_);
             end_ -= begin_;
@@ -248,6 +295,7 @@ std::optional<LineReader::Line> LineReader::next() {
                     }
                     end_ = 0;
                 }
+                if (error_ || stopped_by_) return std::nullopt;
                 return Line{{}, number, true};
             }
         }

@@ -43,11 +43,18 @@ using Event = std::variant<EndpointUpdate, RemovalEvent, RequestEvent, EventErro
 /// too-large error (the endpoint table enforces the limit across updates too).
 Event parse_event(std::string_view line);
 
+class StopSignals;
+
 /// Reads lines of bounded length from a file descriptor, however long the input's lines are.
+/// Reads wait in poll() when the descriptor is non-blocking (EAGAIN) and, given `stop`, whenever
+/// the input is not a regular file, so that a stop signal wakes a reader waiting for input. A
+/// read error ends the input and is kept (error()); so does a stop signal (stopped_by()).
 class LineReader {
 public:
-    LineReader(int fd, std::size_t max_line);
-    /// The next line (without its newline) and its 1-based number; nullopt at end of input.
+    LineReader(int fd, std::size_t max_line, const StopSignals *stop = nullptr);
+    /// The next line (without its newline) and its 1-based number; nullopt at end of input, after
+    /// a read error, or once a stop signal came (checked before each line: the line in progress
+    /// is finished, the lines after it are not returned).
     /// A line longer than the limit comes back empty with `too_long` set.
     struct Line {
         std::string_view text;
@@ -57,16 +64,25 @@ public:
     std::optional<Line> next();
     /// True when no complete line is buffered: the next call would wait for input.
     bool would_block() const;
+    /// errno of the read that failed; 0 when none did.
+    int error() const { return error_; }
+    /// The stop signal that ended the reading; 0 when none did.
+    int stopped_by() const { return stopped_by_; }
 
 private:
     bool fill();
+    bool wait_readable();
+    bool stopping();
     int fd_;
     std::size_t max_line_;
+    const StopSignals *stop_;
+    bool poll_first_ = false;  // wait in poll() before each read
     std::vector<char> buffer_;
     std::size_t begin_ = 0, end_ = 0;
     std::size_t number_ = 0;
     bool eof_ = false;
-    std::string long_line_;
+    int error_ = 0;
+    int stopped_by_ = 0;
 };
 
 inline constexpr std::size_t kMaxEventLine = 1024 * 1024;

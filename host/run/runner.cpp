@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>  // strerror, and GNU sigabbrev_np
 
 namespace plughost::host {
 
@@ -89,10 +90,10 @@ void append_explanation(std::string &out, const Explanation &e) {
 
 }  // namespace
 
-Runner::Runner(Scheduler &scheduler, std::FILE *out, bool explain)
+Runner::Runner(Scheduler &scheduler, OutputSink &out, bool explain)
     : scheduler_(scheduler), out_(out), explain_(explain) {}
 
-void Runner::write(const std::string &text) { std::fwrite(text.data(), 1, text.size(), out_); }
+void Runner::write(const std::string &text) { out_.append(text); }
 
 void Runner::error_line(std::size_t line, Code code, std::string_view message, const std::optional<std::string> &id) {
     ++summary_.error_lines;
@@ -192,10 +193,26 @@ void Runner::run(LineReader &input) {
         } else {
             process(line->text, line->number);
         }
-        if (input.would_block()) std::fflush(out_);
+        if (input.would_block()) out_.flush();
+        if (out_.failed()) break;
     }
-    std::fflush(out_);
+    out_.flush();
     summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (out_.failed()) {
+        summary_.end = RunEnd::output_failed;
+        summary_.error = out_.error();
+    } else if (input.error()) {
+        summary_.end = RunEnd::input_failed;
+        summary_.error = input.error();
+    } else if (input.stopped_by()) {
+        summary_.end = RunEnd::stopped;
+        summary_.signal = input.stopped_by();
+    }
+}
+
+std::string signal_name(int signal) {
+    if (const char *abbreviation = ::sigabbrev_np(signal)) return std::string("SIG") + abbreviation;
+    return "signal " + std::to_string(signal);
 }
 
 void RemovedPicks::add(std::string_view name, std::uint64_t picks) {
@@ -244,6 +261,21 @@ std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
     std::string out = "plughost run summary\n";
     fmt::format_to(std::back_inserter(out), "  lines {}, requests {}, decided {}, error lines {}\n", s.lines,
                    s.requests, s.decided, s.error_lines);
+    switch (s.end) {
+    case RunEnd::input_ended: break;
+    case RunEnd::input_failed:
+        fmt::format_to(std::back_inserter(out), "  stopped early: reading the input failed ({}) after line {}\n",
+                       std::strerror(s.error), s.lines);
+        break;
+    case RunEnd::output_failed:
+        fmt::format_to(std::back_inserter(out), "  stopped early: writing the output failed ({}) at line {}\n",
+                       std::strerror(s.error), s.lines);
+        break;
+    case RunEnd::stopped:
+        fmt::format_to(std::back_inserter(out), "  interrupted by {}: stopped after line {}, the rest was not read\n",
+                       signal_name(s.signal), s.lines);
+        break;
+    }
     for (const auto &[code, n] : s.errors_by_code) fmt::format_to(std::back_inserter(out), "    {}: {}\n", code, n);
     fmt::format_to(std::back_inserter(out), "  throughput: {:.0f} requests/s ({:.3f} s)\n",
                    s.seconds > 0 ? static_cast<double>(s.requests) / s.seconds : 0.0, s.seconds);

@@ -3,12 +3,12 @@
 #pragma once
 
 #include "run/event_stream.hpp"
+#include "run/output_sink.hpp"
 #include "schedule/endpoint_table.hpp"
 #include "schedule/scheduler.hpp"
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -20,6 +20,14 @@ namespace plughost::host {
 
 /// Removed endpoints named in the summary at most; the others are summed in one line.
 inline constexpr std::size_t kNamedRemovedEndpoints = 100;
+
+/// Why a run ended.
+enum class RunEnd {
+    input_ended,    ///< the whole input was processed
+    input_failed,   ///< reading the input failed (RunSummary::error)
+    output_failed,  ///< writing the output failed (RunSummary::error); the output holds whole lines
+    stopped,        ///< a stop signal (RunSummary::signal) came: the line in progress was finished
+};
 
 struct RunSummary {
     std::uint64_t lines = 0;
@@ -35,6 +43,9 @@ struct RunSummary {
     std::uint64_t other_removed_endpoints = 0;
     std::uint64_t other_removed_picks = 0;
     double seconds = 0;
+    RunEnd end = RunEnd::input_ended;
+    int error = 0;   ///< errno, for input_failed and output_failed
+    int signal = 0;  ///< the stop signal, for stopped
 };
 
 /// The picks of removed endpoints in bounded memory, however many come and go: the
@@ -60,8 +71,10 @@ class Runner {
 public:
     /// Writes decisions to `out` (flushed whenever the input would block, so a live feed sees
     /// each decision as soon as it is made).
-    Runner(Scheduler &scheduler, std::FILE *out, bool explain);
+    Runner(Scheduler &scheduler, OutputSink &out, bool explain);
 
+    /// Processes lines until the input ends, fails or is stopped, or the output fails; then
+    /// flushes the output. The summary says which.
     void run(LineReader &input);
     /// One line of input (exposed for tests and the fuzzer).
     void process(std::string_view line, std::size_t number);
@@ -77,13 +90,16 @@ private:
 
     Scheduler &scheduler_;
     EndpointTable endpoints_;
-    std::FILE *out_;
+    OutputSink &out_;
     bool explain_;
     RunSummary summary_;  // without picks: those are counted in endpoints_ and removed_
     RemovedPicks removed_;
     std::string line_;  // output line being built, reused
     std::vector<plughost_header> headers_;
 };
+
+/// "SIGTERM", "SIGINT"...
+std::string signal_name(int signal);
 
 /// The human summary printed to stderr at the end of a run.
 std::string summary_text(const RunSummary &summary, const Scheduler &scheduler);

@@ -3,7 +3,15 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <set>
+#include <thread>
 
 using namespace plughost::test;
 
@@ -80,4 +88,197 @@ TEST_CASE("run refuses to start on config or policy errors, before reading input
     CHECK(contains(bad.err, "did you mean \"queue-scorer\""));
     CHECK(run_plughost({"run", "--input", (dir / "absent.jsonl").string()}).exit_code == 2);
     CHECK(run_plughost({"run", "--max-consecutive-faults", "0"}).exit_code == 2);
+}
+
+namespace {
+
+// An endpoint, then `count` requests r0, r1, ...
+std::string requests(int count, const std::string &prefix = "r") {
+    std::string text = "{\"endpoint\": {\"name\": \"a\", \"metrics\": {\"waitingQueueSize\": 1}}}\n";
+    for (int i = 0; i < count; ++i) text += "{\"request\": {\"id\": \"" + prefix + std::to_string(i) + "\"}}\n";
+    return text;
+}
+
+// Every line of `out` is a JSON decision and the text ends with a newline: no torn line.
+void check_whole_lines(const std::string &out) {
+    if (out.empty()) return;
+    CHECK(out.back() == '\n');
+    for (const auto &l : lines(out)) CHECK_MESSAGE(parse_json(l).as_object().contains("picked"), l);
+}
+
+int open_or_fail(const std::string &path, int flags) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+    REQUIRE_MESSAGE(fd >= 0, path << ": " << std::strerror(errno));
+    return fd;
+}
+
+}  // namespace
+
+TEST_CASE("run to /dev/full reports the write error, names the output, and exits 3") {
+    const int full = open_or_fail("/dev/full", O_WRONLY);
+    ProcessOptions o;
+    o.out = StdStream::from(full);
+    const auto r = run_plughost_with({"run"}, requests(5), o);
+    ::close(full);
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, "cannot write decisions to standard output (/dev/full): No space left on device"));
+    CHECK(contains(r.err, "0 output lines were written whole"));
+    CHECK(contains(r.err, "plughost run summary"));
+    CHECK(contains(r.err, "stopped early: writing the output failed"));
+}
+
+TEST_CASE("run to a regular file that reaches RLIMIT_FSIZE reports EFBIG, leaves no torn line, and exits 3") {
+    TempDir dir;
+    const auto path = (dir / "out.jsonl").string();
+    const int file = open_or_fail(path, O_WRONLY | O_CREAT | O_TRUNC);
+    ProcessOptions o;
+    o.out = StdStream::from(file);
+    o.limits = {{RLIMIT_FSIZE, 1000}};  // the decisions need about 9000 bytes
+    const auto r = run_plughost_with({"run"}, requests(300), o);
+    ::close(file);
+    CHECK(r.signal == 0);  // not killed by SIGXFSZ
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, "cannot write decisions to standard output (" + path + "): File too large"));
+    const std::string written = read_file(path);
+    CHECK(!written.empty());
+    CHECK(written.size() <= 1000);
+    check_whole_lines(written);
+    CHECK(contains(r.err, std::to_string(lines(written).size()) + " output lines were written whole"));
+    CHECK(contains(r.err, "the incomplete last line was cut off"));
+}
+
+TEST_CASE("run with standard output closed refuses to start and exits 2") {
+    ProcessOptions o;
+    o.out = StdStream::closed();
+    const auto r = run_plughost_with({"run"}, requests(3), o);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "standard output is closed"));
+    CHECK(!contains(r.err, "admitted"));  // before the pre-flight
+}
+
+TEST_CASE("run to a pipe whose reader goes away reports EPIPE and exits 3") {
+    Process p(plughost_argv({"run"}));
+    p.write_input(requests(1));
+    REQUIRE(lines(p.read_lines(1)).size() == 1);
+    p.close_output();
+    const auto r = p.finish(requests(10, "late"));
+    CHECK(r.signal == 0);  // not killed by SIGPIPE
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, "cannot write decisions to standard output"));
+    CHECK(contains(r.err, "Broken pipe"));
+}
+
+TEST_CASE("run to a non-blocking standard output that fills up waits for it: every decision arrives") {
+    TempDir dir;
+    write_file(dir / "s.jsonl", requests(3000));
+    ProcessOptions o;
+    o.nonblocking_out = true;
+    Process p(plughost_argv({"run", "--explain", "--input", (dir / "s.jsonl").string()}), o);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let the pipe fill: the host meets EAGAIN
+    const auto r = p.finish();
+    CHECK(r.exit_code == 0);
+    CHECK(lines(r.out).size() == 3000);
+    check_whole_lines(r.out);
+}
+
+TEST_CASE("run --input of a directory, or a directory as standard input, is refused before the pre-flight") {
+    TempDir dir;
+    const auto r = run_plughost({"run", "--input", dir.path().string()}, requests(1));
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "--input " + dir.path().string() + " is a directory"));
+    CHECK(!contains(r.err, "admitted"));
+
+    ProcessOptions o;
+    o.in = StdStream::from(open_or_fail(dir.path().string(), O_RDONLY | O_DIRECTORY));
+    const auto in = run_plughost_with({"run"}, "", o);
+    ::close(o.in.fd);
+    CHECK(in.exit_code == 2);
+    CHECK(contains(in.err, "standard input is a directory"));
+}
+
+TEST_CASE("run with standard input closed says so and exits 2 instead of reading another file") {
+    ProcessOptions o;
+    o.in = StdStream::closed();
+    const auto r = run_plughost_with({"run"}, "", o);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "standard input is closed; pass --input FILE"));
+    CHECK(r.out.empty());
+}
+
+TEST_CASE("run on a non-blocking standard input waits for each line: every request is answered") {
+    ProcessOptions o;
+    o.nonblocking_in = true;
+    Process p(plughost_argv({"run"}), o);
+    const auto lines_in = lines(requests(5));
+    for (const auto &l : lines_in) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the host finds the pipe empty
+        p.write_input(l + "\n");
+    }
+    const auto r = p.finish();
+    CHECK(r.exit_code == 0);
+    CHECK(lines(r.out).size() == 5);
+    check_whole_lines(r.out);
+}
+
+TEST_CASE("an input that fails part-way (EIO from a terminal) stops the run with an error, exit 3") {
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const int terminal = open_or_fail(::ptsname(master), O_RDWR | O_NOCTTY);
+    termios raw{};
+    REQUIRE(::tcgetattr(terminal, &raw) == 0);
+    ::cfmakeraw(&raw);
+    REQUIRE(::tcsetattr(terminal, TCSANOW, &raw) == 0);
+    ProcessOptions o;
+    o.in = StdStream::from(master);  // what the terminal writes; EIO once it is closed
+    Process p(plughost_argv({"run"}), o);
+    ::close(master);
+    const std::string text = requests(2);
+    REQUIRE(::write(terminal, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    REQUIRE(lines(p.read_lines(2)).size() == 2);
+    ::close(terminal);
+    const auto r = p.wait();
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, "cannot read standard input: Input/output error"));
+    CHECK(contains(r.err, "stopped early: reading the input failed"));
+    CHECK(lines(r.out).size() == 2);
+}
+
+TEST_CASE("SIGTERM and SIGINT stop run gracefully: whole lines, the summary, exit 128 + the signal") {
+    for (const int sig : {SIGTERM, SIGINT}) {
+        CAPTURE(sig);
+        Process p(plughost_argv({"run"}));
+        p.write_input(requests(3));
+        REQUIRE(lines(p.read_lines(3)).size() == 3);
+        p.write_input("{\"request\": {\"id\": \"in-progress");  // a partial line: never an event
+        p.send(sig);
+        const auto r = p.wait();  // standard input is still open
+        CHECK(r.exit_code == 128 + sig);
+        CHECK(contains(r.err, "plughost run summary"));
+        CHECK(contains(r.err, std::string("interrupted by ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT")));
+        CHECK(lines(r.out).size() == 3);
+        check_whole_lines(r.out);
+    }
+}
+
+TEST_CASE("a plugin that crashes the process: the decisions made before it are written, then it dies of the signal") {
+    TempDir dir, plugins;
+    copy_to(paths::plugin_queue_scorer, plugins / "queue-scorer.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    copy_to(paths::scorer_crash, plugins / "crash-scorer.so");
+    write_file(dir / "c.json",
+               R"({"plugins": [{"type": "crash-scorer"}, {"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
+    // All in one file: the decisions before the crash are still in the output buffer when it comes.
+    write_file(dir / "s.jsonl",
+               requests(50) + "{\"request\": {\"id\": \"boom\", \"prompt\": \"crash\"}}\n" + requests(10, "after"));
+    ProcessOptions o;
+    o.limits = {{RLIMIT_CORE, 0}};
+    const auto r = run_plughost_with({"run", "--config", (dir / "c.json").string(), "--plugin-dir",
+                                      plugins.path().string(), "--input", (dir / "s.jsonl").string()},
+                                     "", o);
+    CHECK(r.signal == SIGSEGV);
+    CHECK(lines(r.out).size() == 50);
+    check_whole_lines(r.out);
+    CHECK(contains(r.err, "fatal signal SIGSEGV"));
 }

@@ -1,10 +1,15 @@
 #include "run/event_stream.hpp"
+#include "run/stop_signals.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
-#include <thread>
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <thread>
 
 using namespace plughost::host;
 using namespace plughost::test;
@@ -120,4 +125,79 @@ TEST_CASE("an endpoint event with more extra metrics than an endpoint may have i
     line = R"({"endpoint": {"name": "a", "metrics": {"extra": {)";
     for (std::size_t i = 0; i < kMaxExtraMetrics; ++i) line += (i ? ",\"m" : "\"m") + std::to_string(i) + "\": 1";
     CHECK(std::get<EndpointUpdate>(parse_event(line + "}}}}")).extra.size() == kMaxExtraMetrics);
+}
+
+TEST_CASE("a read error ends the input and is kept: a directory read as a stream gives EISDIR") {
+    TempDir dir;
+    const int fd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    LineReader reader(fd, 1000);
+    CHECK(!reader.next());
+    CHECK(reader.error() == EISDIR);
+    CHECK(!reader.would_block());
+    ::close(fd);
+}
+
+TEST_CASE("a non-blocking input that has nothing yet is waited for (poll), not taken for its end") {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    std::thread writer([&] {
+        for (const char *line : {"one\n", "two\n", "three\n"}) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the reader finds the pipe empty
+            (void)!::write(fds[1], line, std::strlen(line));
+        }
+        ::close(fds[1]);
+    });
+    LineReader reader(fds[0], 1000);
+    std::vector<std::string> got;
+    while (auto line = reader.next()) got.emplace_back(line->text);
+    writer.join();
+    ::close(fds[0]);
+    CHECK(got == std::vector<std::string>{"one", "two", "three"});
+    CHECK(reader.error() == 0);
+}
+
+TEST_CASE("a stop signal ends the reading after the line in progress, and wakes a reader waiting for input") {
+    StopSignals stop;
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    LineReader reader(fds[0], 1000, &stop);
+    REQUIRE(::write(fds[1], "a\nb\n", 4) == 4);
+    auto a = reader.next();
+    REQUIRE(a);
+    CHECK(a->text == "a");
+    auto b = reader.next();
+    REQUIRE(b);
+    CHECK(b->text == "b");
+    // Nothing more to read: the reader waits until the signal wakes it.
+    std::thread signaller([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ::kill(::getpid(), SIGTERM);
+    });
+    CHECK(!reader.next());
+    signaller.join();
+    CHECK(reader.stopped_by() == SIGTERM);
+    CHECK(reader.error() == 0);
+    REQUIRE(::write(fds[1], "c\n", 2) == 2);
+    CHECK(!reader.next());  // stopped for good
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TEST_CASE("lines already buffered when a stop signal comes are not returned") {
+    StopSignals stop;
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    REQUIRE(::write(fds[1], "x\ny\npartial", 11) == 11);
+    LineReader reader(fds[0], 1000, &stop);
+    auto x = reader.next();
+    REQUIRE(x);
+    CHECK(x->text == "x");
+    ::raise(SIGINT);  // handled before raise() returns
+    CHECK(stop.received() == SIGINT);
+    CHECK(!reader.next());
+    CHECK(reader.stopped_by() == SIGINT);
+    ::close(fds[0]);
+    ::close(fds[1]);
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 
 using namespace plughost::host;
@@ -40,13 +41,15 @@ struct Run {
     ~Run() { std::fclose(out); }
 
     std::vector<boost::json::value> play(const std::string &stream, bool explain = false) {
-        Runner runner(*scheduler, out, explain);
+        OutputSink sink(::fileno(out), "the test's output");
+        Runner runner(*scheduler, sink, explain);
         write_file(dir / "stream.jsonl", stream);
         const int fd = ::open((dir / "stream.jsonl").c_str(), O_RDONLY);
         LineReader reader(fd, kMaxEventLine);
         runner.run(reader);
         ::close(fd);
         summary = runner.summary();
+        CHECK(summary.end == RunEnd::input_ended);
         std::rewind(out);
         std::string text;
         char buf[4096];
@@ -172,21 +175,22 @@ namespace {
 // A runner writing to /dev/null, fed line by line (the scale tests would write gigabytes otherwise).
 struct Direct {
     Run setup{kConfig};
-    std::FILE *sink = std::fopen("/dev/null", "w");
+    UniqueFd null{::open("/dev/null", O_WRONLY | O_CLOEXEC)};
+    OutputSink sink{null.get(), "/dev/null"};
     Runner runner{*setup.scheduler, sink, false};
     std::size_t number = 0;
-    ~Direct() { std::fclose(sink); }
     void feed(const std::string &line) { runner.process(line, ++number); }
 };
 
 // Collects what a runner writes, to look at its error lines.
 struct Captured {
     Run setup{kConfig};
-    Runner runner{*setup.scheduler, setup.out, false};
+    OutputSink sink{::fileno(setup.out), "the test's output"};
+    Runner runner{*setup.scheduler, sink, false};
     std::size_t number = 0;
     void feed(const std::string &line) { runner.process(line, ++number); }
     std::vector<boost::json::value> output() {
-        std::fflush(setup.out);
+        sink.flush();
         std::rewind(setup.out);
         std::string text;
         char buf[4096];
@@ -324,4 +328,26 @@ TEST_CASE("plughost run answers an 80,000-name extra metrics line with one too-l
     CHECK(error.at("error").at("code") == "too-large");
     CHECK(contains(std::string(error.at("error").at("message").as_string()), "the limit is 256"));
     CHECK(parse_json(out[1]).at("picked").at(0) == "vllm-1");
+}
+
+TEST_CASE("a failed output stops the run at once, and the summary says why") {
+    Run r(kConfig);
+    std::string stream = kEndpoints;
+    for (int i = 0; i < 100; ++i) stream += "{\"request\": {\"id\": \"r" + std::to_string(i) + "\"}}\n";
+    write_file(r.dir / "stream.jsonl", stream);
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    REQUIRE(full >= 0);
+    OutputSink sink(full, "/dev/full", 100);  // full after two decisions: the first write fails
+    Runner runner(*r.scheduler, sink, false);
+    const int fd = ::open((r.dir / "stream.jsonl").c_str(), O_RDONLY | O_CLOEXEC);
+    LineReader reader(fd, kMaxEventLine);
+    runner.run(reader);
+    ::close(fd);
+    ::close(full);
+    CHECK(runner.summary().end == RunEnd::output_failed);
+    CHECK(runner.summary().error == ENOSPC);
+    CHECK(runner.summary().lines < 10);  // not the 102 lines of the stream
+    CHECK(sink.lines_written() == 0);
+    CHECK(contains(summary_text(runner.summary(), *r.scheduler),
+                   "stopped early: writing the output failed (No space left on device)"));
 }

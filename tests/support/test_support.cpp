@@ -7,10 +7,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -62,102 +63,195 @@ void patch_bytes(const std::filesystem::path &path, std::uint64_t offset, const 
 
 void truncate_to(const std::filesystem::path &path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
 
-ProcessResult run(const std::vector<std::string> &argv, const std::string &input,
-                  const std::vector<std::pair<std::string, std::string>> &env, std::chrono::seconds timeout) {
-    int in_pipe[2], out_pipe[2], err_pipe[2];
-    if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC))
-        throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+namespace {
 
-    std::vector<std::string> env_strings;
+std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::string>> &env) {
+    std::vector<std::string> out;
     for (char **e = environ; *e; ++e) {
         const std::string entry = *e;
         bool overridden = false;
         for (const auto &[k, v] : env) overridden = overridden || entry.rfind(k + "=", 0) == 0;
-        if (!overridden) env_strings.push_back(entry);
+        if (!overridden) out.push_back(entry);
     }
-    for (const auto &[k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char *> envp;
-    for (auto &s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
+    for (const auto &[k, v] : env) out.push_back(k + "=" + v);
+    return out;
+}
+
+std::vector<char *> pointers(std::vector<std::string> &strings) {
+    std::vector<char *> out;
+    for (auto &s : strings) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+void close_fd(int &fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+}
+
+}  // namespace
+
+Process::Process(const std::vector<std::string> &argv, const ProcessOptions &options)
+    : deadline_(std::chrono::steady_clock::now() + options.timeout) {
+    ::signal(SIGPIPE, SIG_IGN);  // a child that stops reading must not kill the test
+    // Everything the child uses is prepared before fork(): after it, only async-signal-safe calls.
+    const StdStream *streams[3] = {&options.in, &options.out, &options.err};
+    int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    int child_fd[3] = {-1, -1, -1};  // what the child gets as 0, 1, 2; -1: closed
+    for (int i = 0; i < 3; ++i) {
+        if (streams[i]->kind == StdStream::Kind::pipe) {
+            if (::pipe2(pipes[i], O_CLOEXEC)) throw std::runtime_error("pipe failed");
+            child_fd[i] = pipes[i][i == 0 ? 0 : 1];
+        } else if (streams[i]->kind == StdStream::Kind::descriptor) {
+            child_fd[i] = streams[i]->fd;
+        }
+    }
+    if (options.nonblocking_in && pipes[0][0] >= 0) ::fcntl(pipes[0][0], F_SETFL, O_NONBLOCK);
+    if (options.nonblocking_out && pipes[1][1] >= 0) ::fcntl(pipes[1][1], F_SETFL, O_NONBLOCK);
+    std::vector<std::string> env_strings = environment_with(options.env);
+    std::vector<char *> envp = pointers(env_strings);
     std::vector<std::string> args = argv;
-    std::vector<char *> c_args;
-    for (auto &a : args) c_args.push_back(a.data());
-    c_args.push_back(nullptr);
+    std::vector<char *> c_args = pointers(args);
+    std::vector<std::pair<int, rlimit>> limits;
+    for (const auto &[resource, value] : options.limits)
+        limits.emplace_back(resource, rlimit{static_cast<rlim_t>(value), static_cast<rlim_t>(value)});
 
-    pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, c_args[0], &actions, nullptr, c_args.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in_pipe[0]);
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    if (rc != 0) {
-        ::close(in_pipe[1]);
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(rc));
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+    if (pid_ == 0) {
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; ++s) ::sigaction(s, &dfl, nullptr);
+        sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        for (int i = 0; i < 3; ++i) {
+            if (child_fd[i] < 0) ::close(i);
+            else if (::dup2(child_fd[i], i) < 0) ::_exit(126);
+        }
+        for (const auto &[resource, value] : limits)
+            if (::setrlimit(resource, &value)) ::_exit(126);
+        ::execve(c_args[0], c_args.data(), envp.data());
+        ::_exit(127);
     }
+    for (int i = 0; i < 3; ++i) close_fd(pipes[i][i == 0 ? 0 : 1]);
+    in_ = pipes[0][1];
+    out_ = pipes[1][0];
+    err_ = pipes[2][0];
+    if (in_ >= 0) ::fcntl(in_, F_SETFL, O_NONBLOCK);
+}
 
-    ProcessResult result;
+Process::~Process() {
+    close_fd(in_);
+    close_fd(out_);
+    close_fd(err_);
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+}
+
+// One round: reads what stdout and stderr hold, writes what stdin takes of `input`.
+bool Process::pump(int timeout_ms, const std::string *input, std::size_t *written) {
+    const bool writing = input && in_ >= 0 && *written < input->size();
+    pollfd fds[3] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}, {writing ? in_ : -1, POLLOUT, 0}};
+    if (::poll(fds, 3, timeout_ms) < 0) return errno == EINTR;
+    bool progress = false;
+    for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        char buf[65536];
+        const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n > 0) (i == 0 ? result_.out : result_.err).append(buf, static_cast<std::size_t>(n));
+        else if (n == 0 || (errno != EINTR && errno != EAGAIN)) close_fd(i == 0 ? out_ : err_);
+        progress = true;
+    }
+    if (writing && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+        const ssize_t n = ::write(in_, input->data() + *written, input->size() - *written);
+        if (n > 0) *written += static_cast<std::size_t>(n);
+        else if (errno != EINTR && errno != EAGAIN) *written = input->size();  // the child closed its stdin
+        progress = true;
+    }
+    return progress;
+}
+
+void Process::write_input(const std::string &text) {
     std::size_t written = 0;
-    int in_fd = in_pipe[1];
-    ::fcntl(in_fd, F_SETFL, O_NONBLOCK);
-    if (input.empty()) {
-        ::close(in_fd);
-        in_fd = -1;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int open_outputs = 2;
-    pollfd fds[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
-    ::signal(SIGPIPE, SIG_IGN);
-    while (open_outputs > 0 || in_fd >= 0) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            ::kill(pid, SIGKILL);
-            result.timed_out = true;
+    while (in_ >= 0 && written < text.size() && std::chrono::steady_clock::now() < deadline_)
+        pump(100, &text, &written);
+}
+
+void Process::close_input() { close_fd(in_); }
+
+void Process::close_output() { close_fd(out_); }
+
+const std::string &Process::read_lines(std::size_t count, std::chrono::seconds timeout) {
+    const auto until = std::min(deadline_, std::chrono::steady_clock::now() + timeout);
+    auto newlines = [&] { return static_cast<std::size_t>(std::count(result_.out.begin(), result_.out.end(), '\n')); };
+    while (out_ >= 0 && newlines() < count && std::chrono::steady_clock::now() < until) pump(100, nullptr, nullptr);
+    return result_.out;
+}
+
+void Process::send(int signal) { ::kill(pid_, signal); }
+
+ProcessResult Process::finish(const std::string &input) {
+    write_input(input);
+    close_input();
+    return wait();
+}
+
+ProcessResult Process::wait() {
+    int status = 0;
+    while (true) {
+        if (std::chrono::steady_clock::now() >= deadline_) {
+            ::kill(pid_, SIGKILL);
+            result_.timed_out = true;
+            ::waitpid(pid_, &status, 0);
             break;
         }
-        fds[2].fd = in_fd;
-        if (::poll(fds, 3, static_cast<int>(std::min<long long>(left.count(), 1000))) < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            char buf[65536];
-            const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
-            else {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_outputs;
-            }
+        if (out_ >= 0 || err_ >= 0) {
+            pump(100, nullptr, nullptr);
+            continue;
         }
-        if (in_fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            const ssize_t n = ::write(in_fd, input.data() + written, input.size() - written);
-            if (n > 0) written += static_cast<std::size_t>(n);
-            if (n < 0 || written == input.size()) {
-                ::close(in_fd);
-                in_fd = -1;
-            }
-        }
+        const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+        if (done == pid_ || (done < 0 && errno != EINTR)) break;
+        ::usleep(10000);
     }
-    for (int i = 0; i < 2; ++i)
-        if (fds[i].fd >= 0) ::close(fds[i].fd);
-    if (in_fd >= 0) ::close(in_fd);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    pid_ = -1;
+    close_input();
+    close_fd(out_);
+    close_fd(err_);
+    result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result_.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    return result_;
+}
+
+ProcessResult run_with(const std::vector<std::string> &argv, const std::string &input, const ProcessOptions &options) {
+    Process process(argv, options);
+    return process.finish(input);
+}
+
+ProcessResult run(const std::vector<std::string> &argv, const std::string &input,
+                  const std::vector<std::pair<std::string, std::string>> &env, std::chrono::seconds timeout) {
+    ProcessOptions options;
+    options.env = env;
+    options.timeout = timeout;
+    return run_with(argv, input, options);
+}
+
+std::vector<std::string> plughost_argv(const std::vector<std::string> &args) {
+    std::vector<std::string> argv{paths::plughost};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
 }
 
 ProcessResult run_plughost(const std::vector<std::string> &args, const std::string &input,
                            const std::vector<std::pair<std::string, std::string>> &env) {
-    std::vector<std::string> argv{paths::plughost};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, input, env);
+    return run(plughost_argv(args), input, env);
+}
+
+ProcessResult run_plughost_with(const std::vector<std::string> &args, const std::string &input,
+                                const ProcessOptions &options) {
+    return run_with(plughost_argv(args), input, options);
 }
 
 boost::json::value parse_json(const std::string &text) {

@@ -40,9 +40,63 @@ void truncate_to(const std::filesystem::path &path, std::uint64_t size);
 
 struct ProcessResult {
     int exit_code = -1;  ///< -1 when killed by a signal or the timeout
+    int signal = 0;      ///< the signal that killed the process, 0 when it exited
     std::string out;
     std::string err;
     bool timed_out = false;
+};
+
+/// What a child's standard descriptor is: a pipe to the test (the default), closed, or a
+/// descriptor of the test's duplicated onto it (a file, /dev/full, a terminal...).
+struct StdStream {
+    enum class Kind { pipe, closed, descriptor };
+    Kind kind = Kind::pipe;
+    int fd = -1;
+    static StdStream closed() { return {Kind::closed, -1}; }
+    static StdStream from(int fd) { return {Kind::descriptor, fd}; }
+};
+
+/// How a child process is started.
+struct ProcessOptions {
+    std::vector<std::pair<std::string, std::string>> env;  ///< added to (or replacing) this environment
+    std::chrono::seconds timeout = std::chrono::seconds(60);
+    StdStream in, out, err;
+    bool nonblocking_in = false;   ///< O_NONBLOCK on the child's stdin pipe (a pipe only)
+    bool nonblocking_out = false;  ///< O_NONBLOCK on the child's stdout pipe (a pipe only)
+    /// setrlimit(resource, {value, value}) in the child before exec (e.g. RLIMIT_FSIZE).
+    std::vector<std::pair<int, std::uint64_t>> limits;
+};
+
+/// A running child, for tests that talk to it: write its stdin, read its stdout as it comes,
+/// signal it. Signal dispositions and the signal mask are reset to the defaults in the child.
+class Process {
+public:
+    Process(const std::vector<std::string> &argv, const ProcessOptions &options = {});
+    ~Process();  ///< kills and reaps a child still running
+    Process(const Process &) = delete;
+    Process &operator=(const Process &) = delete;
+
+    int pid() const { return pid_; }
+    /// Writes all of `text` to the child's stdin (a pipe).
+    void write_input(const std::string &text);
+    void close_input();
+    /// Closes the read end of the child's stdout pipe: the child's next write gets EPIPE.
+    void close_output();
+    /// Reads stdout (and drains stderr) until stdout holds `count` lines or the timeout passes;
+    /// returns all of stdout read so far.
+    const std::string &read_lines(std::size_t count, std::chrono::seconds timeout = std::chrono::seconds(30));
+    void send(int signal);
+    /// Writes `input`, closes stdin, reads stdout and stderr to their end and reaps the child.
+    ProcessResult finish(const std::string &input = {});
+    /// Reads stdout and stderr to their end and reaps the child; stdin stays as it is until then.
+    ProcessResult wait();
+
+private:
+    bool pump(int timeout_ms, const std::string *input, std::size_t *written);
+    int pid_ = -1;
+    int in_ = -1, out_ = -1, err_ = -1;
+    std::chrono::steady_clock::time_point deadline_;
+    ProcessResult result_;
 };
 
 /// Runs a program with arguments (no shell), feeding `input` on stdin, with extra environment
@@ -50,10 +104,15 @@ struct ProcessResult {
 ProcessResult run(const std::vector<std::string> &argv, const std::string &input = {},
                   const std::vector<std::pair<std::string, std::string>> &env = {},
                   std::chrono::seconds timeout = std::chrono::seconds(60));
+ProcessResult run_with(const std::vector<std::string> &argv, const std::string &input, const ProcessOptions &options);
 
 /// Runs the real plughost binary.
 ProcessResult run_plughost(const std::vector<std::string> &args, const std::string &input = {},
                            const std::vector<std::pair<std::string, std::string>> &env = {});
+ProcessResult run_plughost_with(const std::vector<std::string> &args, const std::string &input,
+                                const ProcessOptions &options);
+/// The argv that runs the real plughost binary with `args`.
+std::vector<std::string> plughost_argv(const std::vector<std::string> &args);
 
 /// Parses JSON, failing the current test with the text when it does not parse.
 boost::json::value parse_json(const std::string &text);
