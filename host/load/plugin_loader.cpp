@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace plughost::host {
@@ -49,54 +50,94 @@ bool ensure_unused_name(UniqueFd &fd) {
     return false;
 }
 
-std::optional<Reason> check_entry(const std::filesystem::path &path, const plughost_plugin *entry,
-                                  const Manifest &manifest, const std::string &note_json) {
-    const std::string who = path.string() + ": ";
-    if (entry->struct_size < offsetof(plughost_plugin, pick) + sizeof(entry->pick))
-        return Reason{Code::bad_entry, who + "its plughost_entry is " + std::to_string(entry->struct_size) +
-                                           " bytes, too small for ABI 1.0; rebuild it with the plughost SDK"};
-    if (entry->abi_major != manifest.abi_version.major || entry->abi_minor != manifest.abi_version.minor ||
-        entry->abi_patch != manifest.abi_version.patch)
+// The smallest entry the host accepts: one that holds every hook ABI 1.0 requires (`pick` is
+// the last of them; `picked`, after it, is optional).
+constexpr std::size_t kEntryMinSize = offsetof(plughost_plugin, pick) + sizeof(plughost_plugin::pick);
+
+// The size of the object exported at `address` as the dynamic symbol table records it; 0 when
+// the table does not say.
+std::size_t exported_size(const void *address) {
+    Dl_info info{};
+    void *found = nullptr;  // dladdr1 stores a const ElfW(Sym) * here
+    if (!::dladdr1(address, &info, &found, RTLD_DL_SYMENT) || !found || info.dli_saddr != address) return 0;
+    return static_cast<std::size_t>(static_cast<const ElfW(Sym) *>(found)->st_size);
+}
+
+// Makes the host's own copy of the exported entry: the bytes its struct_size covers, zeros
+// beyond, so a field the plugin was built without (an older minor) reads as NULL or 0 wherever
+// the host looks, and no byte outside the plugin's object is ever read.
+std::optional<Reason> copy_entry(const std::string &who, const void *exported, plughost_plugin &copy) {
+    std::uint32_t declared = 0;
+    std::memcpy(&declared, exported, sizeof declared);
+    if (declared < kEntryMinSize)
+        return Reason{Code::bad_entry, who + "its plughost_entry is " + std::to_string(declared) +
+                                           " bytes (struct_size), too small for ABI 1.0: it needs at least " +
+                                           std::to_string(kEntryMinSize) +
+                                           " bytes, through the pick hook; rebuild it with the plughost SDK"};
+    if (const std::size_t object = exported_size(exported); object && declared > object)
+        return Reason{Code::bad_entry, who + "its plughost_entry says it is " + std::to_string(declared) +
+                                           " bytes (struct_size) but the exported object is " + std::to_string(object) +
+                                           " bytes; rebuild it with the plughost SDK, which sets struct_size"};
+    copy = plughost_plugin{};
+    std::memcpy(&copy, exported, std::min<std::size_t>(declared, sizeof copy));
+    return std::nullopt;
+}
+
+// Why the entry's manifest is not the note's document, for an operator: the top-level fields
+// that differ, or where the bytes part when the JSON is the same.
+std::string manifest_difference(std::string_view entry_json, std::string_view note_json) {
+    boost::json::error_code ec;
+    const boost::json::value loaded = boost::json::parse(entry_json, ec);
+    if (ec || !loaded.is_object()) return ": the entry's manifest is not a JSON object";
+    const boost::json::value note = boost::json::parse(note_json);  // admission parsed it: an object
+    const boost::json::object &noted = note.get_object();
+    std::string fields;
+    auto add = [&](std::string_view key) { fields += (fields.empty() ? "" : ", ") + std::string(key); };
+    for (const auto &kv : noted) {
+        const auto *other = loaded.get_object().if_contains(kv.key());
+        if (!other || *other != kv.value()) add(kv.key());
+    }
+    for (const auto &kv : loaded.get_object())
+        if (!noted.contains(kv.key())) add(kv.key());
+    if (!fields.empty()) return " in " + fields;
+    const auto parted = std::mismatch(entry_json.begin(), entry_json.end(), note_json.begin(), note_json.end());
+    return " only in formatting (the same JSON, other bytes: first difference at offset " +
+           std::to_string(parted.first - entry_json.begin()) + ")";
+}
+
+// The host's copy of the entry, checked against the note admission judged.
+std::optional<Reason> check_entry(const std::string &who, const plughost_plugin &entry, const Manifest &manifest,
+                                  const std::string &note_json) {
+    if (entry.abi_major != manifest.abi_version.major || entry.abi_minor != manifest.abi_version.minor ||
+        entry.abi_patch != manifest.abi_version.patch)
         return Reason{Code::manifest_mismatch,
-                      who + "its plughost_entry is built against ABI " + std::to_string(entry->abi_major) + "." +
-                          std::to_string(entry->abi_minor) + "." + std::to_string(entry->abi_patch) +
+                      who + "its plughost_entry is built against ABI " + std::to_string(entry.abi_major) + "." +
+                          std::to_string(entry.abi_minor) + "." + std::to_string(entry.abi_patch) +
                           " but its manifest note says " + manifest.abi_version.str() +
                           "; rebuild the plugin so both come from one declaration"};
-    if (!entry->manifest_json.data || entry->manifest_json.size > kMaxManifestBytes)
-        return Reason{Code::bad_entry,
-                      who + "its plughost_entry carries no manifest; rebuild it with the plughost SDK"};
-
-    const std::string_view entry_json(entry->manifest_json.data, entry->manifest_json.size);
-    if (entry_json != note_json) {
-        boost::json::error_code ec;
-        const boost::json::value loaded = boost::json::parse(entry_json, ec);
-        const boost::json::value noted = boost::json::parse(note_json);
-        std::string fields;
-        if (ec || !loaded.is_object()) {
-            fields = "(the entry's manifest is not a JSON object)";
-        } else {
-            auto differs = [&](std::string_view key) {
-                const auto *a = noted.get_object().if_contains(key);
-                const auto *b = loaded.get_object().if_contains(key);
-                return !a || !b || *a != *b;
-            };
-            for (const auto &kv : noted.get_object())
-                if (differs(kv.key())) fields += (fields.empty() ? "" : ", ") + std::string(kv.key());
-            for (const auto &kv : loaded.get_object())
-                if (!noted.get_object().contains(kv.key()))
-                    fields += (fields.empty() ? "" : ", ") + std::string(kv.key());
-        }
-        if (!fields.empty())
-            return Reason{Code::manifest_mismatch,
-                          who + "the manifest compiled into plughost_entry differs from the ELF note in " + fields +
-                              "; admission judged the note, so the plugin is refused: rebuild it so both come from "
-                              "one declaration (PLUGHOST_PLUGIN or PLUGHOST_DECLARE_PLUGIN)"};
-    }
-    if (!entry->create || !entry->destroy)
-        return Reason{Code::bad_entry, who + "its plughost_entry lacks the required create or destroy function"};
-    const bool has_role_hook = manifest.role == Role::filter   ? entry->filter != nullptr
-                               : manifest.role == Role::scorer ? entry->score != nullptr
-                                                               : entry->pick != nullptr;
+    if (!entry.manifest_json.data)
+        return Reason{Code::bad_entry, who + "its plughost_entry carries no manifest (manifest_json.data is NULL); "
+                                             "rebuild it with the plughost SDK"};
+    if (entry.manifest_json.size > kMaxManifestBytes)
+        return Reason{Code::bad_entry, who + "its plughost_entry's manifest is " +
+                                           std::to_string(entry.manifest_json.size) + " bytes; at most " +
+                                           std::to_string(kMaxManifestBytes) +
+                                           " are accepted; rebuild it with the plughost SDK"};
+    // Byte for byte, as the ABI says: the SDK points both at the same bytes (the note's trailing
+    // NULs, already dropped from note_json, are not part of the document).
+    const std::string_view entry_json(entry.manifest_json.data, entry.manifest_json.size);
+    if (entry_json != note_json)
+        return Reason{Code::manifest_mismatch,
+                      who + "the manifest compiled into plughost_entry differs from the ELF note" +
+                          manifest_difference(entry_json, note_json) +
+                          "; admission judged the note, so the plugin is refused: rebuild it so both come from "
+                          "one declaration (PLUGHOST_PLUGIN or PLUGHOST_DECLARE_PLUGIN)"};
+    if (!entry.create || !entry.destroy)
+        return Reason{Code::bad_entry, who + "its plughost_entry has no " + (entry.create ? "destroy" : "create") +
+                                           " function, which every plugin needs; rebuild it with the plughost SDK"};
+    const bool has_role_hook = manifest.role == Role::filter   ? entry.filter != nullptr
+                               : manifest.role == Role::scorer ? entry.score != nullptr
+                                                               : entry.pick != nullptr;
     if (!has_role_hook)
         return Reason{Code::bad_entry, who + "declares role " + std::string(to_string(manifest.role)) +
                                            " but its plughost_entry has no " +
@@ -110,7 +151,7 @@ std::optional<Reason> check_entry(const std::filesystem::path &path, const plugh
 }  // namespace
 
 LoadedPlugin::LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
-                           const plughost_plugin *entry, Manifest manifest)
+                           const plughost_plugin &entry, Manifest manifest)
     : path_(std::move(path)), fd_(std::move(fd)), library_(std::move(library)), entry_(entry),
       manifest_(std::move(manifest)) {}
 
@@ -162,8 +203,13 @@ LoadResult load_plugin(Candidate &candidate) {
                                                                 "(C++) or PLUGHOST_DECLARE_PLUGIN (C) and export it"};
         return out;
     }
-    const auto *entry = &library.get<const plughost_plugin>(PLUGHOST_ENTRY_SYMBOL);
-    if (auto problem = check_entry(path, entry, *manifest, candidate.file.manifest_json)) {
+    const std::string who = path.string() + ": ";
+    plughost_plugin entry{};
+    if (auto problem = copy_entry(who, &library.get<const plughost_plugin>(PLUGHOST_ENTRY_SYMBOL), entry)) {
+        out.error = std::move(problem);
+        return out;
+    }
+    if (auto problem = check_entry(who, entry, *manifest, candidate.file.manifest_json)) {
         out.error = std::move(problem);
         return out;
     }

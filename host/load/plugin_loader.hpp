@@ -24,21 +24,24 @@ namespace plughost::host {
 /// any instance of it exists.
 class LoadedPlugin {
 public:
+    /// `entry` is the host's own copy of the plugin's entry (see load_plugin).
     LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
-                 const plughost_plugin *entry, Manifest manifest);
+                 const plughost_plugin &entry, Manifest manifest);
     ~LoadedPlugin();
     LoadedPlugin(const LoadedPlugin &) = delete;
     LoadedPlugin &operator=(const LoadedPlugin &) = delete;
 
     const std::filesystem::path &path() const { return path_; }
     const Manifest &manifest() const { return manifest_; }
-    const plughost_plugin &entry() const { return *entry_; }
+    /// The host's copy of the plugin's plughost_entry: the fields its struct_size covers, and
+    /// NULL or 0 in every field beyond it. The host reads the entry only through this copy.
+    const plughost_plugin &entry() const { return entry_; }
 
 private:
     std::filesystem::path path_;
     UniqueFd fd_;
     std::unique_ptr<boost::dll::shared_library> library_;  // Boost.DLL stays out of this header
-    const plughost_plugin *entry_;
+    plughost_plugin entry_;
     Manifest manifest_;
 };
 
@@ -47,9 +50,11 @@ struct LoadResult {
     std::optional<Reason> error;  ///< set when loading failed; nothing stays loaded then
 };
 
-/// Loads an admitted candidate from its open descriptor (which it takes over). Failures
-/// (dlopen errors such as unresolved symbols, a missing or malformed entry, an entry whose
-/// manifest differs from the note) come back as a Reason, never as a crash.
+/// Loads an admitted candidate from its open descriptor (which it takes over), and copies its
+/// exported entry: min(struct_size, sizeof(plughost_plugin)) bytes into a zeroed plughost_plugin.
+/// Failures (dlopen errors such as unresolved symbols, a missing entry, an entry too small for
+/// ABI 1.0 or larger than its object, a missing required hook, an entry whose ABI version or
+/// manifest bytes differ from the note) come back as a Reason, never as a crash.
 LoadResult load_plugin(Candidate &candidate);
 
 }  // namespace plughost::host

@@ -3,6 +3,7 @@
 #include "admission/admission.hpp"
 #include "load/instance.hpp"
 #include "load/plugin_loader.hpp"
+#include "schedule/scheduler.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -10,6 +11,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 
+#include <cstdlib>
 #include <cstring>
 
 using namespace plughost::host;
@@ -38,6 +40,27 @@ bool mapped(const void *address) {
     Dl_info info{};
     return ::dladdr(address, &info) != 0;
 }
+
+// Admits and loads a file that must be refused at load time; returns the reason.
+Reason refusal_of(const std::filesystem::path &file) {
+    auto l = admit_and_load(file);
+    REQUIRE_MESSAGE(l->result.error, file.string() << " was loaded but should have been refused");
+    CHECK(!l->result.plugin);
+    CHECK(contains(l->result.error->message, (l->dir / "plugin.so").string() + ": "));
+    return *l->result.error;
+}
+
+// Points $PLUGHOST_TEST_MARKER at a file for the life of the object.
+struct MarkerFile {
+    TempDir dir;
+    std::filesystem::path path = dir / "marker.txt";
+    MarkerFile() { REQUIRE(::setenv("PLUGHOST_TEST_MARKER", path.c_str(), 1) == 0); }
+    ~MarkerFile() { ::unsetenv("PLUGHOST_TEST_MARKER"); }
+    std::string text() const { return std::filesystem::exists(path) ? read_file(path) : std::string(); }
+};
+
+// The end of `pick`: the smallest entry that holds every hook ABI 1.0 requires.
+constexpr std::size_t kEntryMinSize = offsetof(plughost_plugin, pick) + sizeof(plughost_plugin::pick);
 
 }  // namespace
 
@@ -68,6 +91,131 @@ TEST_CASE("an entry whose manifest differs from the note is refused, naming the 
     REQUIRE(l->result.error);
     CHECK(l->result.error->code == Code::manifest_mismatch);
     CHECK(contains(l->result.error->message, "differs from the ELF note in version, stability, featureGate"));
+}
+
+TEST_CASE("an entry whose manifest differs from the note only in whitespace is refused: byte for byte") {
+    const Reason r = refusal_of(paths::entry_manifest_whitespace);
+    CHECK(r.code == Code::manifest_mismatch);
+    CHECK(
+        contains(r.message, "the manifest compiled into plughost_entry differs from the ELF note only in formatting"));
+    CHECK(contains(r.message, "first difference at offset 8"));
+    CHECK(contains(r.message, "rebuild it so both come from one declaration"));
+}
+
+TEST_CASE("an entry too small to hold the hooks ABI 1.0 requires is refused, naming both sizes") {
+    const Reason r = refusal_of(paths::entry_too_small);
+    CHECK(r.code == Code::bad_entry);
+    const std::size_t found = offsetof(plughost_plugin, destroy) + sizeof(plughost_plugin::destroy);
+    CHECK_MESSAGE(contains(r.message, "its plughost_entry is " + std::to_string(found) +
+                                          " bytes (struct_size), too small for ABI 1.0: it needs at least " +
+                                          std::to_string(kEntryMinSize) + " bytes"),
+                  r.message);
+}
+
+TEST_CASE("an entry whose struct_size is larger than its exported object is refused, nothing beyond it is read") {
+    const Reason r = refusal_of(paths::entry_size_beyond_object);
+    CHECK(r.code == Code::bad_entry);
+    const std::size_t object = offsetof(plughost_plugin, destroy) + sizeof(plughost_plugin::destroy);
+    CHECK_MESSAGE(contains(r.message, "its plughost_entry says it is " + std::to_string(sizeof(plughost_plugin)) +
+                                          " bytes (struct_size) but the exported object is " + std::to_string(object) +
+                                          " bytes"),
+                  r.message);
+}
+
+TEST_CASE("an entry without create, without destroy or without a manifest is refused, naming what is missing") {
+    const Reason no_create = refusal_of(paths::entry_without_create);
+    CHECK(no_create.code == Code::bad_entry);
+    CHECK_MESSAGE(contains(no_create.message, "its plughost_entry has no create function, which every plugin needs"),
+                  no_create.message);
+    const Reason no_destroy = refusal_of(paths::entry_without_destroy);
+    CHECK(no_destroy.code == Code::bad_entry);
+    CHECK_MESSAGE(contains(no_destroy.message, "its plughost_entry has no destroy function, which every plugin needs"),
+                  no_destroy.message);
+    const Reason no_manifest = refusal_of(paths::entry_without_manifest);
+    CHECK(no_manifest.code == Code::bad_entry);
+    CHECK_MESSAGE(contains(no_manifest.message, "its plughost_entry carries no manifest (manifest_json.data is NULL)"),
+                  no_manifest.message);
+}
+
+TEST_CASE("an entry built against another ABI version than its note says is refused, naming both") {
+    const Reason r = refusal_of(paths::entry_abi_version_mismatch);
+    CHECK(r.code == Code::manifest_mismatch);
+    const std::string entry_abi = std::to_string(PLUGHOST_ABI_VERSION_MAJOR) + "." +
+                                  std::to_string(PLUGHOST_ABI_VERSION_MINOR + 1) + "." +
+                                  std::to_string(PLUGHOST_ABI_VERSION_PATCH);
+    CHECK_MESSAGE(contains(r.message, "its plughost_entry is built against ABI " + entry_abi +
+                                          " but its manifest note says " PLUGHOST_ABI_VERSION_STRING),
+                  r.message);
+}
+
+TEST_CASE("an entry that ends after pick is run, and the picked hook beyond its struct_size is never called") {
+    MarkerFile marker;
+    auto l = admit_and_load(paths::entry_ends_after_pick);
+    REQUIRE_MESSAGE(!l->result.error, l->result.error->message);
+    const plughost_plugin &entry = l->result.plugin->entry();
+    CHECK(entry.struct_size == offsetof(plughost_plugin, picked));
+    CHECK((entry.pick != nullptr));
+    CHECK((entry.picked == nullptr));  // the host's copy: nothing beyond struct_size
+
+    std::string error;
+    auto instance = Instance::create(l->result.plugin, "picker", "{}", error);
+    REQUIRE_MESSAGE(instance, error);
+    Scheduler::Profile profile;
+    profile.name = "default";
+    profile.picker = 0;
+    Scheduler scheduler({instance.get()}, {profile}, 1);
+    CHECK(scheduler.profiles().at(0).observers.empty());
+    plughost_endpoint a{}, b{};
+    a.struct_size = b.struct_size = sizeof(plughost_endpoint);
+    a.name = {"a", 1};
+    b.name = {"b", 1};
+    const plughost_endpoint *endpoints[] = {&a, &b};
+    plughost_request request{};
+    request.struct_size = sizeof request;
+    for (int i = 0; i < 3; ++i) {
+        const Decision d = scheduler.schedule(request, endpoints, 2, 0);
+        REQUIRE_MESSAGE(!d.error, d.message);
+        CHECK(d.picked.size() == 1);
+        CHECK(d.picked[0] == &a);
+    }
+    CHECK(scheduler.instances().at(0).faults == 0);
+    CHECK(!scheduler.instances().at(0).disabled);
+    CHECK(marker.text().empty());
+}
+
+TEST_CASE("plughost check --instantiate and run: a refused entry is an error with its code, a short one runs") {
+    TempDir dir, plugins;
+    copy_to(paths::plugin_queue_scorer, plugins / "queue-scorer.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    copy_to(paths::entry_too_small, plugins / "too-small.so");
+    write_file(dir / "c.json", R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
+    const auto check = run_plughost({"check", "--instantiate", "--config", (dir / "c.json").string(), "--plugin-dir",
+                                     plugins.path().string(), "-o", "json"});
+    CHECK(check.exit_code == 1);
+    const auto doc = parse_json(check.out);
+    bool found = false;
+    for (const auto &e : doc.at("errors").as_array()) {
+        if (e.at("code") != "bad-entry") continue;
+        const std::string message(e.at("message").as_string());
+        CHECK(contains(message, (plugins / "too-small.so").string() + ": its plughost_entry is"));
+        CHECK(contains(message, "too small for ABI 1.0"));
+        found = true;
+    }
+    CHECK_MESSAGE(found, check.out);
+
+    std::filesystem::remove(plugins / "too-small.so");
+    copy_to(paths::entry_ends_after_pick, plugins / "short.so");
+    write_file(dir / "c.json", R"({"plugins": [{"type": "queue-scorer"}, {"type": "ends-after-pick-picker"}]})");
+    const std::string input = "{\"endpoint\": {\"name\": \"a\"}}\n{\"endpoint\": {\"name\": \"b\"}}\n"
+                              "{\"request\": {\"id\": \"r1\"}}\n{\"request\": {\"id\": \"r2\"}}\n";
+    const auto run =
+        run_plughost({"run", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string()}, input,
+                     {{"PLUGHOST_TEST_MARKER", (dir / "marker.txt").string()}});
+    CHECK_MESSAGE(run.exit_code == 0, run.err);
+    CHECK(lines(run.out).size() == 2);
+    for (const auto &line : lines(run.out)) CHECK_MESSAGE(parse_json(line).as_object().contains("picked"), line);
+    CHECK_MESSAGE(!contains(run.err, "fault ["), run.err);
+    CHECK(!std::filesystem::exists(dir / "marker.txt"));
 }
 
 TEST_CASE("a missing entry symbol, and an entry without the role's function") {
@@ -122,7 +270,8 @@ TEST_CASE("the file loaded is the file inspected, even if the path is replaced i
 TEST_CASE("a library stays loaded while any instance of it exists") {
     auto l = admit_and_load(paths::good_scorer);
     REQUIRE(l->result.plugin);
-    const void *entry = &l->result.plugin->entry();
+    // The host works on its own copy of the entry: the manifest bytes it points at are the library's.
+    const void *entry = l->result.plugin->entry().manifest_json.data;
     std::string error;
     auto instance = Instance::create(std::move(l->result.plugin), "keep", "{}", error);
     REQUIRE(instance);
