@@ -1,11 +1,13 @@
-// Loading an admitted plugin file: dlopen from the descriptor that was inspected, resolve the
-// entry, and check it against the note before any instance is made.
+// Loading an admitted plugin file: copy the inspected descriptor into a sealed in-memory
+// snapshot, check the snapshot is still the plugin admission judged, dlopen the snapshot, resolve
+// the entry, and check it against the note before any instance is made.
 #pragma once
 
 #include "admission/admission.hpp"
 #include "common/diagnostic.hpp"
 #include "common/unique_fd.hpp"
 #include "inspect/manifest.hpp"
+#include "load/snapshot.hpp"
 
 #include <plughost/plugin.h>
 
@@ -24,7 +26,7 @@ namespace plughost::host {
 /// any instance of it exists.
 class LoadedPlugin {
 public:
-    LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
+    LoadedPlugin(std::filesystem::path path, Snapshot snapshot, std::unique_ptr<boost::dll::shared_library> library,
                  const plughost_plugin *entry, Manifest manifest);
     ~LoadedPlugin();
     LoadedPlugin(const LoadedPlugin &) = delete;
@@ -33,10 +35,16 @@ public:
     const std::filesystem::path &path() const { return path_; }
     const Manifest &manifest() const { return manifest_; }
     const plughost_plugin &entry() const { return *entry_; }
+    /// The sealed in-memory copy the library was loaded from: exactly the bytes that were
+    /// re-inspected and mapped, and will never change. Read it with pread (e.g. to hash it);
+    /// do not close it.
+    int snapshot_fd() const { return fd_.get(); }
+    std::uint64_t snapshot_size() const { return size_; }
 
 private:
     std::filesystem::path path_;
-    UniqueFd fd_;
+    UniqueFd fd_;  // the snapshot; open while the library is loaded (its link-map name is /proc/<pid>/fd/N)
+    std::uint64_t size_;
     std::unique_ptr<boost::dll::shared_library> library_;  // Boost.DLL stays out of this header
     const plughost_plugin *entry_;
     Manifest manifest_;
@@ -47,9 +55,10 @@ struct LoadResult {
     std::optional<Reason> error;  ///< set when loading failed; nothing stays loaded then
 };
 
-/// Loads an admitted candidate from its open descriptor (which it takes over). Failures
-/// (dlopen errors such as unresolved symbols, a missing or malformed entry, an entry whose
-/// manifest differs from the note) come back as a Reason, never as a crash.
+/// Loads an admitted candidate from a sealed snapshot of its open descriptor (which it takes
+/// over and closes). Failures (the file changed since it was admitted: `file_changed`; a file cut
+/// short: `truncated_elf`; dlopen errors such as unresolved symbols, a missing or malformed
+/// entry, an entry whose manifest differs from the note) come back as a Reason, never as a crash.
 LoadResult load_plugin(Candidate &candidate);
 
 }  // namespace plughost::host
