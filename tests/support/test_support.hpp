@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
+#include <optional>
 #include <string>
+#include <sys/types.h>
 #include <utility>
 #include <vector>
 
@@ -37,12 +39,20 @@ std::filesystem::path copy_to(const std::filesystem::path &from, const std::file
 /// Overwrites bytes at `offset`.
 void patch_bytes(const std::filesystem::path &path, std::uint64_t offset, const std::vector<std::uint8_t> &bytes);
 void truncate_to(const std::filesystem::path &path, std::uint64_t size);
+/// Rewrites a file in place, as `cp new old` does: the same inode, opened with O_TRUNC, then
+/// written in chunks of `chunk` bytes, sleeping `pause` after each chunk but the last (a slow
+/// copy, whose partly written file others can read meanwhile).
+void overwrite_in_place(const std::filesystem::path &path, const std::string &content, std::size_t chunk = 128 * 1024,
+                        std::chrono::microseconds pause = {});
+/// Replaces every occurrence of `from` in `content` by `to` (same length); returns how many.
+std::size_t replace_all(std::string &content, const std::string &from, const std::string &to);
 
 struct ProcessResult {
     int exit_code = -1;  ///< -1 when killed by a signal or the timeout
     std::string out;
     std::string err;
     bool timed_out = false;
+    int term_signal = 0;  ///< the signal that ended it, 0 when it exited (or when killed at the timeout)
 };
 
 /// Runs a program with arguments (no shell), feeding `input` on stdin, with extra environment
@@ -54,6 +64,37 @@ ProcessResult run(const std::vector<std::string> &argv, const std::string &input
 /// Runs the real plughost binary.
 ProcessResult run_plughost(const std::vector<std::string> &args, const std::string &input = {},
                            const std::vector<std::pair<std::string, std::string>> &env = {});
+
+/// A program running with pipes on its standard input, output and error, driven line by line
+/// (e.g. `plughost run` fed events while the test changes its plugin files). Its standard error
+/// is collected all along, so it never blocks on a full pipe. Destroying it kills it if it runs.
+class StreamingProcess {
+public:
+    explicit StreamingProcess(const std::vector<std::string> &argv);
+    ~StreamingProcess();
+    StreamingProcess(const StreamingProcess &) = delete;
+    StreamingProcess &operator=(const StreamingProcess &) = delete;
+
+    /// Writes to its standard input; false when it cannot (it exited) or after `timeout`.
+    bool write(const std::string &text, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    /// Its next line of standard output (without the newline); nullopt at the end of its output
+    /// or after `timeout`.
+    std::optional<std::string> read_line(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    /// Closes its standard input (the end of the stream).
+    void close_input();
+    /// Closes its input, reads the rest of its output until it exits (killing it after
+    /// `timeout`), and returns everything: `out` holds only what read_line did not return.
+    ProcessResult wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+private:
+    // Polls its pipes once (and stdin for writing when `want_write`); false on timeout.
+    bool pump(std::chrono::steady_clock::time_point deadline, bool want_write);
+    pid_t pid_ = -1;
+    int in_ = -1, out_ = -1, err_ = -1;
+    std::string out_buffer_, err_text_;
+    bool exited_ = false;
+    ProcessResult result_;
+};
 
 /// Parses JSON, failing the current test with the text when it does not parse.
 boost::json::value parse_json(const std::string &text);
