@@ -53,7 +53,7 @@ bool ensure_unused_name(UniqueFd &fd) {
     return false;
 }
 
-// "good-scorer 1.0.0", from what could be read of a manifest.
+// `"good-scorer" 1.0.0`, from what could be read of a manifest.
 std::string identity(const std::optional<std::string> &type, const std::optional<std::string> &version) {
     return (type ? "\"" + *type + "\"" : std::string("no type")) + " " + (version ? *version : "(no version)");
 }
