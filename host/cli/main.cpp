@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -170,6 +171,11 @@ int main(int argc, char **argv) {
         const int code = app.exit(e);
         return code == 0 ? kExitOk : kExitUsage;
     }
+    // Write errors are reported as errors, not signals: EPIPE instead of SIGPIPE, EFBIG instead
+    // of SIGXFSZ (the sealed copies of plugins are files too, and a file-size limit must give a
+    // precise refusal, not kill a `check`).
+    ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGXFSZ, SIG_IGN);
     setup_logging(log_level);
     raise_open_file_limit();
 

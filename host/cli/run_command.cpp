@@ -104,9 +104,6 @@ int report_end(const host::RunSummary &summary, const host::OutputSink &output, 
 }  // namespace
 
 int run_run(const RunOptions &options) {
-    // Write errors are reported, not signals: EPIPE instead of SIGPIPE, EFBIG instead of SIGXFSZ.
-    ::signal(SIGPIPE, SIG_IGN);
-    ::signal(SIGXFSZ, SIG_IGN);
     if (const auto problem = stdout_problem()) {
         spdlog::error("{}", *problem);
         return kExitUsage;

@@ -22,6 +22,7 @@ std::string_view to_string(Code code) {
     case Code::missing_entry: return "missing-entry";
     case Code::bad_entry: return "bad-entry";
     case Code::manifest_mismatch: return "manifest-mismatch";
+    case Code::file_changed: return "file-changed";
     case Code::below_min_stability: return "below-min-stability";
     case Code::gate_disabled: return "gate-disabled";
     case Code::deprecated: return "deprecated";

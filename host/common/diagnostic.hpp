@@ -32,6 +32,7 @@ enum class Code {
     missing_entry,
     bad_entry,
     manifest_mismatch,
+    file_changed,
     // Lifecycle policy.
     below_min_stability,
     gate_disabled,

@@ -1,10 +1,13 @@
 #include "load/plugin_loader.hpp"
 
+#include "inspect/manifest_reader.hpp"
+
 #include <boost/dll/shared_library.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <link.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +15,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace plughost::host {
 namespace {
@@ -48,6 +52,71 @@ bool ensure_unused_name(UniqueFd &fd) {
         fd.reset(moved);
     }
     return false;
+}
+
+// `"good-scorer" 1.0.0`, from what could be read of a manifest.
+std::string identity(const std::optional<std::string> &type, const std::optional<std::string> &version) {
+    return (type ? "\"" + *type + "\"" : std::string("no type")) + " " + (version ? *version : "(no version)");
+}
+
+// The snapshot must still be the plugin admission judged: read with the same reader, with no
+// problem of its own and a byte-identical manifest note. `snapshot.fd` is lent to the reader.
+std::optional<Reason> check_same_plugin(const std::filesystem::path &path, Snapshot &snapshot,
+                                        const Candidate &admitted) {
+    PluginFile again = read_plugin_file(path, std::move(snapshot.fd), true);
+    snapshot.fd = std::move(again.fd);
+    const std::string who = path.string() + ": ";
+    if (!again.reasons.empty()) {
+        // The reader's message names the file and ends with advice for a file at rest; keep
+        // what it found.
+        std::string found = again.reasons.front().message;
+        if (found.rfind(who, 0) == 0) found.erase(0, who.size());
+        if (const auto cut = found.find("; "); cut != std::string::npos) found.resize(cut);
+        return Reason{Code::file_changed, who + "was admitted, but the copy taken to load it is no longer a plugin (" +
+                                              std::string(to_string(again.reasons.front().code)) + ": it " + found +
+                                              "); " + kWriteByRenameAdvice};
+    }
+    if (!again.reading || again.manifest_json != admitted.file.manifest_json) {
+        const Manifest &m = *admitted.manifest();
+        const std::string was = identity(m.type, m.version.str());
+        const std::string now =
+            again.reading ? identity(again.reading->type, again.reading->version) : std::string("none");
+        return Reason{Code::file_changed, who + "its manifest note changed after admission (admitted: " + was +
+                                              "; now: " + (now == was ? now + ", other fields differ" : now) + "); " +
+                                              kWriteByRenameAdvice};
+    }
+    return std::nullopt;
+}
+
+// dlopen maps every PT_LOAD segment of the file; a segment beyond the end of a file that was cut
+// short is mapped anyway, and the first touch of it kills the process with SIGBUS. The reader
+// has checked the ELF header and that the program header table lies inside the file.
+std::optional<Reason> check_complete(const std::filesystem::path &path, const Snapshot &snapshot) {
+    Elf64_Ehdr eh;
+    std::vector<Elf64_Phdr> phdrs;
+    bool read = ::pread(snapshot.fd.get(), &eh, sizeof eh, 0) == static_cast<ssize_t>(sizeof eh);
+    if (read) {
+        phdrs.resize(eh.e_phnum);
+        const auto bytes = static_cast<ssize_t>(phdrs.size() * sizeof(Elf64_Phdr));
+        read = ::pread(snapshot.fd.get(), phdrs.data(), static_cast<std::size_t>(bytes),
+                       static_cast<off_t>(eh.e_phoff)) == bytes;
+    }
+    if (!read)
+        return Reason{Code::io_error, path.string() + ": its in-memory copy could not be read back; report this"};
+    for (std::size_t i = 0; i < phdrs.size(); ++i) {
+        const Elf64_Phdr &ph = phdrs[i];
+        if (ph.p_filesz == 0) continue;
+        if (ph.p_offset <= snapshot.size && ph.p_filesz <= snapshot.size - ph.p_offset) continue;
+        return Reason{Code::truncated_elf,
+                      path.string() + ": is truncated: program header " + std::to_string(i) +
+                          (ph.p_type == PT_LOAD ? " (PT_LOAD, " : " (") + std::to_string(ph.p_filesz) +
+                          " bytes at offset " + std::to_string(ph.p_offset) + ") ends beyond the end of the file (" +
+                          std::to_string(snapshot.size) +
+                          " bytes), so it cannot be loaded: rebuild or re-copy it; if it was being written "
+                          "while plughost started, retry, and replace plugin files by writing a temporary file and "
+                          "renaming it over the old one (mv)"};
+    }
+    return std::nullopt;
 }
 
 // The smallest entry the host accepts: one that holds every hook ABI 1.0 requires (`pick` is
@@ -150,10 +219,11 @@ std::optional<Reason> check_entry(const std::string &who, const plughost_plugin 
 
 }  // namespace
 
-LoadedPlugin::LoadedPlugin(std::filesystem::path path, UniqueFd fd, std::unique_ptr<boost::dll::shared_library> library,
-                           const plughost_plugin &entry, Manifest manifest)
-    : path_(std::move(path)), fd_(std::move(fd)), library_(std::move(library)), entry_(entry),
-      manifest_(std::move(manifest)) {}
+LoadedPlugin::LoadedPlugin(std::filesystem::path path, Snapshot snapshot,
+                           std::unique_ptr<boost::dll::shared_library> library, const plughost_plugin &entry,
+                           Manifest manifest)
+    : path_(std::move(path)), fd_(std::move(snapshot.fd)), size_(snapshot.size), library_(std::move(library)),
+      entry_(entry), manifest_(std::move(manifest)) {}
 
 LoadedPlugin::~LoadedPlugin() {
     const std::string name = fd_path(fd_.get());
@@ -175,12 +245,27 @@ LoadResult load_plugin(Candidate &candidate) {
                                                               "only admitted plugins are loaded"};
         return out;
     }
-    UniqueFd fd = std::move(candidate.file.fd);
-    if (!ensure_unused_name(fd)) {
+    // From here on only the snapshot is read: the file on disk may change, the copy cannot.
+    SnapshotResult taken = snapshot_file(path, candidate.file.fd.get());
+    candidate.file.fd.reset();
+    if (taken.error) {
+        out.error = std::move(taken.error);
+        return out;
+    }
+    Snapshot snapshot = std::move(*taken.snapshot);
+    if (auto problem = check_same_plugin(path, snapshot, candidate)) {
+        out.error = std::move(problem);
+        return out;
+    }
+    if (auto problem = check_complete(path, snapshot)) {
+        out.error = std::move(problem);
+        return out;
+    }
+    if (!ensure_unused_name(snapshot.fd)) {
         out.error = Reason{Code::load_failed, path.string() + ": no free descriptor name to load it under"};
         return out;
     }
-    const std::string name = fd_path(fd.get());
+    const std::string name = fd_path(snapshot.fd.get());
     boost::dll::shared_library library;
     boost::dll::fs::error_code ec;
     ::dlerror();
@@ -196,7 +281,9 @@ LoadResult load_plugin(Candidate &candidate) {
                        "link the plugin against its dependencies (-Wl,--no-undefined finds this at build time)"};
         return out;
     }
-    spdlog::debug("loaded {} as {}", path.string(), name);
+    // The link map and gdb know the library as /proc/<pid>/fd/N, /proc/<pid>/maps as
+    // /memfd:plughost:<file name> (deleted): this line ties both to the real path.
+    spdlog::debug("loaded {} from its sealed in-memory copy ({} bytes) as {}", path.string(), snapshot.size, name);
     if (!library.has(PLUGHOST_ENTRY_SYMBOL)) {
         out.error = Reason{Code::missing_entry, path.string() + ": exports no \"" PLUGHOST_ENTRY_SYMBOL
                                                                 "\" symbol; declare the plugin with PLUGHOST_PLUGIN "
@@ -214,7 +301,7 @@ LoadResult load_plugin(Candidate &candidate) {
         return out;
     }
     out.plugin = std::make_shared<const LoadedPlugin>(
-        path, std::move(fd), std::make_unique<boost::dll::shared_library>(std::move(library)), entry, *manifest);
+        path, std::move(snapshot), std::make_unique<boost::dll::shared_library>(std::move(library)), entry, *manifest);
     return out;
 }
 

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
 #include <boost/json/serialize.hpp>
 
 using namespace plughost::test;
@@ -217,4 +219,19 @@ TEST_CASE(
     CHECK(run_plughost(
               {"list", "--plugin-dir", s.plugins.path().string(), "--tombstones", (s.dir / "absent.json").string()})
               .exit_code == 2);
+}
+
+TEST_CASE("a file-size limit below a plugin's size refuses loading it with the reason, and kills nothing") {
+    Setup s;
+    ProcessOptions o;
+    o.limits = {{RLIMIT_FSIZE, 4096}};  // the in-memory copy of a plugin is a file too
+    const auto r = run_plughost_with({"check", "--config", s.config(R"({"plugins": [{"type": "queue-scorer"}]})"),
+                                      "--plugin-dir", s.plugins.path().string(), "--instantiate", "-o", "json"},
+                                     "", o);
+    CHECK(r.signal == 0);  // not SIGXFSZ
+    CHECK(r.exit_code == 1);
+    const auto doc = parse_json(r.out);
+    const auto *e = find_issue(doc, "errors", "/plugins/0/type", "load-failed");
+    REQUIRE_MESSAGE(e, r.out);
+    CHECK(contains(std::string(e->at("message").as_string()), "file-size limit (ulimit -f, RLIMIT_FSIZE)"));
 }

@@ -131,17 +131,24 @@ TEST_CASE("run to a regular file that reaches RLIMIT_FSIZE reports EFBIG, leaves
     TempDir dir;
     const auto path = (dir / "out.jsonl").string();
     const int file = open_or_fail(path, O_WRONLY | O_CREAT | O_TRUNC);
+    // The limit applies to every file the process writes, the sealed in-memory copies of its
+    // plugins too: it must hold the largest plugin, and the decisions must not fit in it.
+    std::uintmax_t largest = 0;
+    for (const auto &e : std::filesystem::directory_iterator(paths::plugin_dir))
+        if (e.path().extension() == ".so") largest = std::max(largest, e.file_size());
+    const std::uintmax_t limit = largest + 4096;
     ProcessOptions o;
     o.out = StdStream::from(file);
-    o.limits = {{RLIMIT_FSIZE, 1000}};  // the decisions need about 9000 bytes
-    const auto r = run_plughost_with({"run"}, requests(300), o);
+    o.limits = {{RLIMIT_FSIZE, limit}};
+    const std::string prefix(1000, 'x');  // ~1 KB per decision line
+    const auto r = run_plughost_with({"run"}, requests(static_cast<int>(limit / 1000) + 100, prefix), o);
     ::close(file);
     CHECK(r.signal == 0);  // not killed by SIGXFSZ
-    CHECK(r.exit_code == 3);
+    CHECK_MESSAGE(r.exit_code == 3, r.err);
     CHECK(contains(r.err, "cannot write decisions to standard output (" + path + "): File too large"));
     const std::string written = read_file(path);
     CHECK(!written.empty());
-    CHECK(written.size() <= 1000);
+    CHECK(written.size() <= limit);
     check_whole_lines(written);
     CHECK(contains(r.err, std::to_string(lines(written).size()) + " output lines were written whole"));
     CHECK(contains(r.err, "the incomplete last line was cut off"));

@@ -1,5 +1,5 @@
-// Loading admitted plugins for real (dlopen from the inspected descriptor), and every way it
-// can fail without taking the host down.
+// Loading admitted plugins for real (dlopen of a sealed copy of the inspected descriptor), and
+// every way it can fail without taking the host down.
 #include "admission/admission.hpp"
 #include "load/instance.hpp"
 #include "load/plugin_loader.hpp"
@@ -10,6 +10,9 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -293,4 +296,166 @@ TEST_CASE("loading many plugins in turn never confuses one library for another")
             const std::string json(e.manifest_json.data, e.manifest_json.size);
             CHECK_MESSAGE(contains(json, std::string("\"type\":\"") + type + "\""), json);
         }
+}
+
+// ---- Plugin files written in place between admission and loading -----------------------------
+// Admission keeps the descriptor of the file it read; operators replace plugins with `cp` or
+// truncate them, which changes that very inode. Loading copies the file into a sealed memfd
+// first, checks the copy is still the plugin that was admitted, and loads only the copy.
+
+namespace {
+
+// One good_scorer admitted from a fresh directory, its descriptor still open, not loaded yet.
+struct Admitted {
+    TempDir dir;
+    std::filesystem::path file;
+    Admission admission;
+    std::uintmax_t inode = 0;
+
+    Admitted() : file(dir / "good-scorer.so") {
+        copy_to(paths::good_scorer, file);
+        admission = admit_directory(dir.path(), foundation_rules(), true);
+        REQUIRE(admission.candidates.size() == 1);
+        REQUIRE(admission.candidates[0].admitted());
+        REQUIRE(admission.candidates[0].file.fd);
+        inode = inode_of(file);
+    }
+    Candidate &candidate() { return admission.candidates[0]; }
+    static std::uintmax_t inode_of(const std::filesystem::path &p) {
+        struct stat st {};
+        REQUIRE(::stat(p.c_str(), &st) == 0);
+        return st.st_ino;
+    }
+    // The operator's change must hit the inode admission read, not replace it.
+    void check_same_inode() const { REQUIRE(inode_of(file) == inode); }
+};
+
+// good_scorer's bytes with another version string: another build of the same plugin type.
+std::string other_version_of_good_scorer() {
+    std::string bytes = read_file(paths::good_scorer);
+    REQUIRE(replace_all(bytes, "\"version\":\"1.0.0\"", "\"version\":\"1.0.1\"") >= 1);
+    return bytes;
+}
+
+double score_once(const std::shared_ptr<const LoadedPlugin> &plugin) {
+    std::string error;
+    auto instance = Instance::create(plugin, "s", "{}", error);
+    REQUIRE_MESSAGE(instance, error);
+    double score = -1;
+    plughost_request request{sizeof(plughost_request), {}, {}, {}, {}, nullptr, 0};
+    plughost_endpoint endpoint{};
+    endpoint.struct_size = sizeof endpoint;
+    const plughost_endpoint *endpoints[] = {&endpoint};
+    plughost_message message{nullptr, 0, 0};
+    REQUIRE(instance->entry().score(instance->handle(), &request, endpoints, 1, &score, &message) == PLUGHOST_OK);
+    return score;
+}
+
+}  // namespace
+
+TEST_CASE("a plugin file truncated to 0 bytes after admission is refused as file-changed, no crash") {
+    Admitted a;
+    truncate_to(a.file, 0);
+    a.check_same_inode();
+    const auto result = load_plugin(a.candidate());
+    REQUIRE(result.error);
+    CHECK(!result.plugin);
+    CHECK(result.error->code == Code::file_changed);
+    const std::string &m = result.error->message;
+    CHECK_MESSAGE(contains(m, a.file.string() + ": was admitted, but the copy taken to load it is no longer a plugin"),
+                  m);
+    CHECK_MESSAGE(contains(m, "not-elf"), m);
+    CHECK_MESSAGE(contains(m, "modified while plughost was loading it"), m);
+    CHECK_MESSAGE(contains(m, "renaming it over the old one (mv)"), m);
+    CHECK(!a.candidate().file.fd);  // the inspected descriptor is closed either way
+}
+
+TEST_CASE("a plugin file cut to half its size after admission is refused as truncated-elf, no SIGBUS") {
+    // The manifest note is near the start of the file and survives the cut, so the copy reads as
+    // the same plugin; its loadable segments do not: dlopen of it would die of SIGBUS.
+    Admitted a;
+    const auto size = std::filesystem::file_size(a.file);
+    truncate_to(a.file, size / 2);
+    a.check_same_inode();
+    const auto result = load_plugin(a.candidate());
+    REQUIRE(result.error);
+    CHECK(result.error->code == Code::truncated_elf);
+    const std::string &m = result.error->message;
+    CHECK_MESSAGE(contains(m, a.file.string() + ": is truncated: program header "), m);
+    CHECK_MESSAGE(contains(m, "ends beyond the end of the file (" + std::to_string(size / 2) + " bytes)"), m);
+    CHECK_MESSAGE(contains(m, "renaming it over the old one"), m);
+}
+
+TEST_CASE("a plugin file overwritten in place with another version after admission is refused as file-changed") {
+    Admitted a;
+    overwrite_in_place(a.file, other_version_of_good_scorer());
+    a.check_same_inode();
+    const auto result = load_plugin(a.candidate());
+    REQUIRE(result.error);
+    CHECK(!result.plugin);
+    CHECK(result.error->code == Code::file_changed);
+    const std::string &m = result.error->message;
+    CHECK_MESSAGE(contains(m, a.file.string() +
+                                  ": its manifest note changed after admission (admitted: \"good-scorer\" "
+                                  "1.0.0; now: \"good-scorer\" 1.0.1)"),
+                  m);
+    CHECK_MESSAGE(contains(m, "retry, and replace plugin files by writing the new file under a temporary name"), m);
+}
+
+TEST_CASE("a plugin file overwritten in place with another plugin after admission is refused as file-changed") {
+    Admitted a;
+    overwrite_in_place(a.file, read_file(paths::plugin_queue_scorer));
+    a.check_same_inode();
+    const auto result = load_plugin(a.candidate());
+    REQUIRE(result.error);
+    CHECK(result.error->code == Code::file_changed);
+    CHECK_MESSAGE(contains(result.error->message, "now: \"queue-scorer\" 1.0.0"), result.error->message);
+}
+
+TEST_CASE("a plugin file rewritten in place with identical bytes after admission loads and runs") {
+    Admitted a;
+    overwrite_in_place(a.file, read_file(paths::good_scorer));
+    a.check_same_inode();
+    const auto result = load_plugin(a.candidate());
+    REQUIRE_MESSAGE(!result.error, result.error->message);
+    CHECK(score_once(result.plugin) == 0.5);
+}
+
+TEST_CASE("a loaded plugin runs from its sealed copy: writes to the file afterwards never reach it") {
+    Admitted a;
+    const auto result = load_plugin(a.candidate());
+    REQUIRE(result.plugin);
+    const auto &plugin = *result.plugin;
+    // The copy is sealed: it can never be written, shrunk or grown, and it is the whole file.
+    const int fd = plugin.snapshot_fd();
+    constexpr int kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+    CHECK((::fcntl(fd, F_GET_SEALS) & kSeals) == kSeals);
+    CHECK(plugin.snapshot_size() == std::filesystem::file_size(paths::good_scorer));
+    CHECK(::pwrite(fd, "x", 1, 0) == -1);
+    CHECK(::ftruncate(fd, 0) == -1);
+    // The operator rewrites the file, then cuts it short: the loaded code is untouched.
+    overwrite_in_place(a.file, other_version_of_good_scorer());
+    truncate_to(a.file, 100);
+    a.check_same_inode();
+    CHECK(score_once(result.plugin) == 0.5);
+    const std::string_view json(plugin.entry().manifest_json.data, plugin.entry().manifest_json.size);
+    CHECK(contains(std::string(json), "\"version\":\"1.0.0\""));
+    // The snapshot still holds exactly the bytes that were admitted (what a lock file hashes).
+    std::string copy(plugin.snapshot_size(), '\0');
+    REQUIRE(::pread(fd, copy.data(), copy.size(), 0) == static_cast<ssize_t>(copy.size()));
+    CHECK(copy == read_file(paths::good_scorer));
+}
+
+TEST_CASE("the link map names the loaded copy /proc/<pid>/fd/N, open while the library is loaded") {
+    Admitted a;
+    const auto result = load_plugin(a.candidate());
+    REQUIRE(result.plugin);
+    Dl_info info{};
+    REQUIRE(::dladdr(result.plugin->entry().manifest_json.data, &info) != 0);  // entry() is the host's copy
+    const std::string name = info.dli_fname;
+    CHECK(name == "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(result.plugin->snapshot_fd()));
+    // That name opens the sealed copy, not the file on disk: gdb reads the symbols from it.
+    char target[256] = {};
+    REQUIRE(::readlink(name.c_str(), target, sizeof target - 1) > 0);
+    CHECK_MESSAGE(std::string(target).rfind("/memfd:plughost:good-scorer.so", 0) == 0, target);
 }

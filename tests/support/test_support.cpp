@@ -19,6 +19,7 @@
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char **environ;
 
@@ -282,6 +283,36 @@ std::uint64_t ulps_apart(double a, double b) {
     const std::int64_t x = ordered(a), y = ordered(b);
     return x > y ? static_cast<std::uint64_t>(x) - static_cast<std::uint64_t>(y)
                  : static_cast<std::uint64_t>(y) - static_cast<std::uint64_t>(x);
+}
+
+}  // namespace plughost::test
+
+namespace plughost::test {
+
+void overwrite_in_place(const std::filesystem::path &path, const std::string &content, std::size_t chunk,
+                        std::chrono::microseconds pause) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open " + path.string());
+    for (std::size_t done = 0; done < content.size();) {
+        const ssize_t n = ::write(fd, content.data() + done, std::min(chunk, content.size() - done));
+        if (n <= 0) {
+            ::close(fd);
+            throw std::runtime_error("cannot write " + path.string());
+        }
+        done += static_cast<std::size_t>(n);
+        if (pause.count() && done < content.size()) std::this_thread::sleep_for(pause);
+    }
+    ::close(fd);
+}
+
+std::size_t replace_all(std::string &content, const std::string &from, const std::string &to) {
+    if (from.size() != to.size() || from.empty()) throw std::invalid_argument("replace_all: sizes differ");
+    std::size_t count = 0;
+    for (auto at = content.find(from); at != std::string::npos; at = content.find(from, at + to.size())) {
+        content.replace(at, from.size(), to);
+        ++count;
+    }
+    return count;
 }
 
 }  // namespace plughost::test

@@ -38,6 +38,14 @@ std::filesystem::path copy_to(const std::filesystem::path &from, const std::file
 void patch_bytes(const std::filesystem::path &path, std::uint64_t offset, const std::vector<std::uint8_t> &bytes);
 void truncate_to(const std::filesystem::path &path, std::uint64_t size);
 
+/// Rewrites a file in place, as `cp new old` does: the same inode, opened with O_TRUNC, then
+/// written in chunks of `chunk` bytes, sleeping `pause` after each chunk but the last (a slow
+/// copy, whose partly written file others can read meanwhile).
+void overwrite_in_place(const std::filesystem::path &path, const std::string &content, std::size_t chunk = 128 * 1024,
+                        std::chrono::microseconds pause = {});
+/// Replaces every occurrence of `from` in `content` by `to` (same length); returns how many.
+std::size_t replace_all(std::string &content, const std::string &from, const std::string &to);
+
 struct ProcessResult {
     int exit_code = -1;  ///< -1 when killed by a signal or the timeout
     int signal = 0;      ///< the signal that killed the process, 0 when it exited
