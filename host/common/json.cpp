@@ -216,31 +216,10 @@ boost::json::parse_options options_for(const JsonLimits &limits) {
     return options;  // strict: no comments, no trailing commas, no invalid UTF-8
 }
 
-// Length of the valid UTF-8 sequence at `p` (at most `n` bytes available), 0 when invalid.
-std::size_t utf8_sequence(const unsigned char *p, std::size_t n) {
-    const unsigned char c = p[0];
-    if (c < 0x80) return 1;
-    std::size_t len;
-    std::uint32_t cp;
-    if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
-    else return 0;
-    if (n < len) return 0;
-    for (std::size_t i = 1; i < len; ++i) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 // Offset of the first byte of `text` that is not valid UTF-8, if any.
 std::optional<std::size_t> invalid_utf8(std::string_view text) {
-    const auto *p = reinterpret_cast<const unsigned char *>(text.data());
     for (std::size_t i = 0; i < text.size();) {
-        const std::size_t len = utf8_sequence(p + i, text.size() - i);
+        const std::size_t len = plughost::detail::utf8_sequence_length(text.substr(i));
         if (len == 0) return i;
         i += len;
     }

@@ -1,5 +1,6 @@
 #include "run/runner.hpp"
 
+#include "common/json.hpp"
 #include "common/suggest.hpp"
 #include "load/instance.hpp"
 
@@ -11,47 +12,21 @@
 
 namespace plughost::host {
 
-void append_json_string(std::string &out, std::string_view text) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (u < 0x20 || u == 0x7f) {
-                out += "\\u00";
-                out += hex[u >> 4];
-                out += hex[u & 0xf];
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
-
 namespace {
-
-void append_number(std::string &out, double v) { fmt::format_to(std::back_inserter(out), "{}", v); }
 
 void append_explanation(std::string &out, const Explanation &e) {
     out += ",\"explain\":{\"filters\":[";
     for (std::size_t i = 0; i < e.filters.size(); ++i) {
         const auto &f = e.filters[i];
         out += i ? ",{\"plugin\":" : "{\"plugin\":";
-        append_json_string(out, f.plugin);
+        put_json(out, f.plugin);
         if (f.disabled) out += ",\"disabled\":true";
         else if (f.fault) out += ",\"fault\":true";
         else {
             out += ",\"passed\":[";
             for (std::size_t k = 0; k < f.passed.size(); ++k) {
                 if (k) out += ',';
-                append_json_string(out, f.passed[k]);
+                put_json(out, f.passed[k]);
             }
             out += ']';
         }
@@ -61,18 +36,18 @@ void append_explanation(std::string &out, const Explanation &e) {
     for (std::size_t i = 0; i < e.scorers.size(); ++i) {
         const auto &s = e.scorers[i];
         out += i ? ",{\"plugin\":" : "{\"plugin\":";
-        append_json_string(out, s.plugin);
+        put_json(out, s.plugin);
         out += ",\"weight\":";
-        append_number(out, s.weight);
+        put_json(out, s.weight);
         if (s.disabled) out += ",\"disabled\":true";
         else if (s.fault) out += ",\"fault\":true";
         else {
             out += ",\"scores\":{";
             for (std::size_t k = 0; k < s.scores.size(); ++k) {
                 if (k) out += ',';
-                append_json_string(out, s.scores[k].first);
+                put_json(out, s.scores[k].first);
                 out += ':';
-                append_number(out, s.scores[k].second);
+                put_json(out, s.scores[k].second);
             }
             out += '}';
         }
@@ -81,9 +56,9 @@ void append_explanation(std::string &out, const Explanation &e) {
     out += "],\"totals\":{";
     for (std::size_t k = 0; k < e.totals.size(); ++k) {
         if (k) out += ',';
-        append_json_string(out, e.totals[k].first);
+        put_json(out, e.totals[k].first);
         out += ':';
-        append_number(out, e.totals[k].second);
+        put_json(out, e.totals[k].second);
     }
     out += "}}";
 }
@@ -95,20 +70,41 @@ Runner::Runner(Scheduler &scheduler, OutputSink &out, bool explain)
 
 void Runner::write(const std::string &text) { out_.append(text); }
 
+void put_error_line(std::string &out, std::size_t line, const std::optional<std::string> &id, Code code,
+                    std::string_view message) {
+    fmt::format_to(std::back_inserter(out), "{{\"line\":{}", line);
+    if (id) {
+        out += ",\"id\":";
+        put_json(out, *id);
+    }
+    out += ",\"error\":{\"code\":";
+    put_json(out, to_string(code));
+    out += ",\"message\":";
+    put_json(out, message);
+    out += "}}\n";
+}
+
+void put_decision_line(std::string &out, std::string_view id, std::string_view profile,
+                       std::span<const plughost_endpoint *const> picked, const Explanation *explanation) {
+    out += "{\"id\":";
+    put_json(out, id);
+    out += ",\"profile\":";
+    put_json(out, profile);
+    out += ",\"picked\":[";
+    for (std::size_t i = 0; i < picked.size(); ++i) {
+        if (i) out += ',';
+        put_json(out, view(picked[i]->name));
+    }
+    out += ']';
+    if (explanation) append_explanation(out, *explanation);
+    out += "}\n";
+}
+
 void Runner::error_line(std::size_t line, Code code, std::string_view message, const std::optional<std::string> &id) {
     ++summary_.error_lines;
     ++summary_.errors_by_code[std::string(to_string(code))];
     line_.clear();
-    fmt::format_to(std::back_inserter(line_), "{{\"line\":{}", line);
-    if (id) {
-        line_ += ",\"id\":";
-        append_json_string(line_, *id);
-    }
-    line_ += ",\"error\":{\"code\":";
-    append_json_string(line_, to_string(code));
-    line_ += ",\"message\":";
-    append_json_string(line_, message);
-    line_ += "}}\n";
+    put_error_line(line_, line, id, code, message);
     write(line_);
 }
 
@@ -145,21 +141,9 @@ void Runner::request(const RequestEvent &r, std::size_t line) {
         return;
     }
     ++summary_.decided;
+    for (const plughost_endpoint *e : d.picked) endpoints_.count_pick(e);
     line_.clear();
-    line_ += "{\"id\":";
-    append_json_string(line_, r.id);
-    line_ += ",\"profile\":";
-    append_json_string(line_, scheduler_.profiles()[profile].name);
-    line_ += ",\"picked\":[";
-    for (std::size_t i = 0; i < d.picked.size(); ++i) {
-        if (i) line_ += ',';
-        const std::string_view name = view(d.picked[i]->name);
-        append_json_string(line_, name);
-        endpoints_.count_pick(d.picked[i]);
-    }
-    line_ += ']';
-    if (explain_) append_explanation(line_, explanation);
-    line_ += "}\n";
+    put_decision_line(line_, r.id, scheduler_.profiles()[profile].name, d.picked, explain_ ? &explanation : nullptr);
     write(line_);
 }
 

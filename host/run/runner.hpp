@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,10 +102,15 @@ private:
 /// "SIGTERM", "SIGINT"...
 std::string signal_name(int signal);
 
+/// The two output lines of a run, in one place: a decision, with what each stage did when
+/// `explanation` is given ({"id", "profile", "picked":[names], "explain":{...}}), and an error
+/// ({"line", "id"?, "error":{"code", "message"}}). Each ends with a newline.
+void put_decision_line(std::string &out, std::string_view id, std::string_view profile,
+                       std::span<const plughost_endpoint *const> picked, const Explanation *explanation);
+void put_error_line(std::string &out, std::size_t line, const std::optional<std::string> &id, Code code,
+                    std::string_view message);
+
 /// The human summary printed to stderr at the end of a run.
 std::string summary_text(const RunSummary &summary, const Scheduler &scheduler);
-
-/// Appends `text` as a JSON string literal.
-void append_json_string(std::string &out, std::string_view text);
 
 }  // namespace plughost::host
