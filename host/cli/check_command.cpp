@@ -15,6 +15,7 @@ int run_check(const CheckOptions &options) {
         // Load and start everything, then stop it again: only the exit code and report remain.
         host::LiveInstances live = host::instantiate(*pf, true);
         live.instances.clear();
+        host::add_to_report(*pf, live);
     }
     if (options.output == Output::json) std::cout << host::to_json(host::check_json(*pf)) << '\n';
     else std::cout << host::check_table(*pf);

@@ -122,7 +122,10 @@ int run_run(const RunOptions &options) {
         if (w.code != host::Code::deprecated)  // already logged with its plugin
             spdlog::warn("{}{} ({})", w.path.empty() ? "" : w.path + ": ", w.message, w.hint);
     host::LiveInstances live;
-    if (pf.ok()) live = host::instantiate(pf, false);
+    if (pf.ok()) {
+        live = host::instantiate(pf, false);
+        host::add_to_report(pf, live);
+    }
     if (!pf.ok()) {
         spdlog::error("not starting: {} problem(s) with the config, the policy or the plugins", pf.errors.size());
         std::cerr << host::issues_table(pf.errors, "error");

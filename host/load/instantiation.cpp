@@ -27,21 +27,21 @@ std::vector<Scheduler::Profile> scheduler_profiles(const std::vector<PlannedProf
     return out;
 }
 
-LiveInstances instantiate(Preflight &pf, bool load_all) {
+LiveInstances instantiate(const Preflight &pf, bool load_all) {
     LiveInstances live;
     std::map<std::size_t, std::shared_ptr<const LoadedPlugin>> loaded;
     std::map<std::size_t, Reason> failed;
     auto load = [&](std::size_t index) {
         if (loaded.count(index) || failed.count(index)) return;
-        Candidate &c = pf.candidates[index];
+        const Candidate &c = pf.candidates[index];
         LoadResult result = load_plugin(c);
         if (result.plugin) {
             spdlog::debug("loaded {} ({})", c.file.path.string(), c.manifest()->type);
             loaded[index] = std::move(result.plugin);
         } else {
             spdlog::error("{}", result.error->message);
-            c.reasons.push_back(*result.error);
             failed.emplace(index, *result.error);
+            live.load_failures.emplace_back(index, *result.error);
         }
     };
     if (load_all) {
@@ -53,13 +53,13 @@ LiveInstances instantiate(Preflight &pf, bool load_all) {
         bool reported = false;
         for (const PlannedInstance &planned : pf.instances)
             if (planned.candidate == index) {
-                pf.errors.push_back(
+                live.errors.push_back(
                     {planned.path.empty() ? "" : child(planned.path, "type"), reason.code,
                      "plugin \"" + planned.name + "\" cannot be loaded: " + reason.message,
                      "fix or replace the plugin file; `plughost check --instantiate` repeats this test"});
                 reported = true;
             }
-        if (!reported) pf.errors.push_back({"", reason.code, reason.message, "fix or remove the plugin file"});
+        if (!reported) live.errors.push_back({"", reason.code, reason.message, "fix or remove the plugin file"});
     }
 
     for (const PlannedInstance &planned : pf.instances) {
@@ -72,13 +72,22 @@ LiveInstances instantiate(Preflight &pf, bool load_all) {
         std::string error;
         auto instance = Instance::create(it->second, planned.name, parameters, error);
         if (!instance)
-            pf.errors.push_back({planned.path, Code::create_failed,
-                                 "plugin \"" + planned.name + "\" (" + planned.type + ") failed to start: " + error,
-                                 "check its parameters; `plughost inspect` on its file describes them"});
+            live.errors.push_back({planned.path, Code::create_failed,
+                                   "plugin \"" + planned.name + "\" (" + planned.type + ") failed to start: " + error,
+                                   "check its parameters; `plughost inspect` on its file describes them"});
         else spdlog::debug("created instance {} of {}", planned.name, planned.type);
         live.instances.push_back(std::move(instance));
     }
     return live;
+}
+
+}  // namespace plughost::host
+
+namespace plughost::host {
+
+void add_to_report(Preflight &pf, const LiveInstances &live) {
+    for (const auto &[index, reason] : live.load_failures) pf.candidates[index].reasons.push_back(reason);
+    pf.errors.insert(pf.errors.end(), live.errors.begin(), live.errors.end());
 }
 
 }  // namespace plughost::host

@@ -14,6 +14,12 @@ namespace plughost::host {
 struct LiveInstances {
     /// Parallel to Preflight::instances; null where loading or creation failed.
     std::vector<std::unique_ptr<Instance>> instances;
+    /// Files that failed to load, by index into Preflight::candidates: admission accepted them,
+    /// loading refused them.
+    std::vector<std::pair<std::size_t, Reason>> load_failures;
+    /// Every problem, as the pre-flight reports them: a load failure at each instance using the
+    /// file, a failing `create` at its instance with the plugin's own message.
+    std::vector<Issue> errors;
 
     bool complete() const {
         for (const auto &i : instances)
@@ -24,10 +30,13 @@ struct LiveInstances {
 
 /// Loads what the planned instances need (every admitted plugin when `load_all`, as the
 /// pre-flight check does) and creates the instances, passing each its parameters with the
-/// manifest's defaults filled in. A load failure turns the file's decision into a rejection
-/// and is reported at every instance using it; a failing `create` is reported with the
-/// instance's name and the plugin's own message. Problems go to pf.errors.
-LiveInstances instantiate(Preflight &pf, bool load_all);
+/// manifest's defaults filled in. The pre-flight is only read; its problems come back in the
+/// result (see add_to_report).
+LiveInstances instantiate(const Preflight &pf, bool load_all);
+
+/// Adds what instantiation found to the pre-flight's report: its errors, and each load failure
+/// as a reason refusing that file.
+void add_to_report(Preflight &pf, const LiveInstances &live);
 
 /// The planned profiles in the scheduler's terms.
 std::vector<Scheduler::Profile> scheduler_profiles(const std::vector<PlannedProfile> &planned);

@@ -236,7 +236,7 @@ LoadedPlugin::~LoadedPlugin() {
     }
 }
 
-LoadResult load_plugin(Candidate &candidate) {
+LoadResult load_plugin(const Candidate &candidate) {
     LoadResult out;
     const std::filesystem::path &path = candidate.file.path;
     const Manifest *manifest = candidate.manifest();
@@ -247,7 +247,6 @@ LoadResult load_plugin(Candidate &candidate) {
     }
     // From here on only the snapshot is read: the file on disk may change, the copy cannot.
     SnapshotResult taken = snapshot_file(path, candidate.file.fd.get());
-    candidate.file.fd.reset();
     if (taken.error) {
         out.error = std::move(taken.error);
         return out;

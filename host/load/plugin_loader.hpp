@@ -58,13 +58,13 @@ struct LoadResult {
     std::optional<Reason> error;  ///< set when loading failed; nothing stays loaded then
 };
 
-/// Loads an admitted candidate from a sealed snapshot of its open descriptor (which it takes
-/// over and closes), and copies its exported entry: min(struct_size, sizeof(plughost_plugin))
+/// Loads an admitted candidate from a sealed snapshot of its open descriptor (borrowed: the
+/// candidate keeps it), and copies its exported entry: min(struct_size, sizeof(plughost_plugin))
 /// bytes into a zeroed plughost_plugin. Failures (the file changed since it was admitted:
 /// `file_changed`; a file cut short: `truncated_elf`; dlopen errors such as unresolved symbols,
 /// a missing entry, an entry too small for ABI 1.0 or larger than its object, a missing required
 /// hook, an entry whose ABI version or manifest bytes differ from the note) come back as a
 /// Reason, never as a crash.
-LoadResult load_plugin(Candidate &candidate);
+LoadResult load_plugin(const Candidate &candidate);
 
 }  // namespace plughost::host

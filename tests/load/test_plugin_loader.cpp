@@ -75,7 +75,8 @@ TEST_CASE("an admitted plugin loads, and its entry matches its note") {
     CHECK(plugin.entry().abi_major == PLUGHOST_ABI_VERSION_MAJOR);
     CHECK(std::string_view(plugin.entry().manifest_json.data, plugin.entry().manifest_json.size).find("good-scorer") !=
           std::string_view::npos);
-    CHECK(!l->admission.candidates[0].file.fd);  // the descriptor moved into the loaded plugin
+    CHECK(l->admission.candidates[0].file.fd);  // borrowed: the candidate keeps its descriptor
+    CHECK(l->admission.candidates[0].file.fd.get() != plugin.snapshot_fd());  // the plugin holds its copy
 }
 
 TEST_CASE("an unresolved symbol: the load fails quoting dlerror, naming the file, nothing stays loaded") {
@@ -367,7 +368,6 @@ TEST_CASE("a plugin file truncated to 0 bytes after admission is refused as file
     CHECK_MESSAGE(contains(m, "not-elf"), m);
     CHECK_MESSAGE(contains(m, "modified while plughost was loading it"), m);
     CHECK_MESSAGE(contains(m, "renaming it over the old one (mv)"), m);
-    CHECK(!a.candidate().file.fd);  // the inspected descriptor is closed either way
 }
 
 TEST_CASE("a plugin file cut to half its size after admission is refused as truncated-elf, no SIGBUS") {
