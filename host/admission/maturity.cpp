@@ -43,13 +43,8 @@ std::vector<Issue> read_maturity(const boost::json::value &document, const std::
 }
 
 const MaturityList &bundled_maturity() {
-    static const MaturityList bundled = [] {
-        MaturityList m;
-        const auto doc = parse_json_document(embedded::maturity_json, "bundled maturity.json");
-        if (doc.problem || !read_maturity(doc.value, "bundled maturity.json", m).empty())
-            throw std::logic_error("the bundled maturity.json is invalid");  // caught by its test
-        return m;
-    }();
+    static const MaturityList bundled =
+        read_bundled<MaturityList>(embedded::maturity_json, "maturity.json", read_maturity);
     return bundled;
 }
 

@@ -108,13 +108,8 @@ std::vector<Issue> read_tombstones(const boost::json::value &document, const std
 }
 
 const Tombstones &bundled_tombstones() {
-    static const Tombstones bundled = [] {
-        Tombstones t;
-        const auto doc = parse_json_document(embedded::tombstones_json, "bundled tombstones.json");
-        if (doc.problem || !read_tombstones(doc.value, "bundled tombstones.json", t).empty())
-            throw std::logic_error("the bundled tombstones.json is invalid");  // caught by its test
-        return t;
-    }();
+    static const Tombstones bundled =
+        read_bundled<Tombstones>(embedded::tombstones_json, "tombstones.json", read_tombstones);
     return bundled;
 }
 

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,17 @@ inline constexpr std::size_t kMaxDocumentDepth = 64;
 
 /// Parses `text`; `source` names it in messages.
 JsonDocument parse_json_document(std::string_view text, std::string source);
+
+/// Data bundled with the host (tombstones, maturity list): `read(document, name, into)` fills a
+/// T and returns its issues. Bundled data is checked by the tests, so a problem is a programming
+/// error.
+template <class T, class Read> T read_bundled(std::string_view text, const std::string &name, Read read) {
+    T out;
+    const JsonDocument doc = parse_json_document(text, name);
+    if (doc.problem || !read(doc.value, name, out).empty())
+        throw std::logic_error("the bundled " + name + " is invalid");
+    return out;
+}
 
 /// Reads and parses a file. Returns nullopt, with `io_error` set, when the file cannot be read
 /// at all (missing, not a regular file, unreadable): that is a usage problem, not bad content.

@@ -14,6 +14,18 @@ namespace plughost::host {
 
 namespace {
 
+// {"name": number, ...} in the given order.
+void put_numbers_by_name(std::string &out, const std::vector<std::pair<std::string, double>> &numbers) {
+    out += '{';
+    for (std::size_t k = 0; k < numbers.size(); ++k) {
+        if (k) out += ',';
+        put_json(out, numbers[k].first);
+        out += ':';
+        put_json(out, numbers[k].second);
+    }
+    out += '}';
+}
+
 void append_explanation(std::string &out, const Explanation &e) {
     out += ",\"explain\":{\"filters\":[";
     for (std::size_t i = 0; i < e.filters.size(); ++i) {
@@ -42,25 +54,14 @@ void append_explanation(std::string &out, const Explanation &e) {
         if (s.disabled) out += ",\"disabled\":true";
         else if (s.fault) out += ",\"fault\":true";
         else {
-            out += ",\"scores\":{";
-            for (std::size_t k = 0; k < s.scores.size(); ++k) {
-                if (k) out += ',';
-                put_json(out, s.scores[k].first);
-                out += ':';
-                put_json(out, s.scores[k].second);
-            }
-            out += '}';
+            out += ",\"scores\":";
+            put_numbers_by_name(out, s.scores);
         }
         out += '}';
     }
-    out += "],\"totals\":{";
-    for (std::size_t k = 0; k < e.totals.size(); ++k) {
-        if (k) out += ',';
-        put_json(out, e.totals[k].first);
-        out += ':';
-        put_json(out, e.totals[k].second);
-    }
-    out += "}}";
+    out += "],\"totals\":";
+    put_numbers_by_name(out, e.totals);
+    out += '}';
 }
 
 }  // namespace
