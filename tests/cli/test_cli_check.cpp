@@ -1,5 +1,5 @@
 // plughost check and plughost list under a policy, run as real processes.
-#include "test_support.hpp"
+#include "deployment.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,25 +12,19 @@ namespace json = boost::json;
 
 namespace {
 
-struct Setup {
-    TempDir dir;
-    TempDir plugins;
+struct Setup : Deployment {
     Setup() {
-        copy_to(paths::plugin_queue_scorer, plugins / "queue-scorer.so");
-        copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
-        copy_to(paths::alpha_gated, plugins / "alpha.so");
-        copy_to(paths::deprecated_plugin, plugins / "deprecated.so");
-        copy_to(paths::throwing_plugin, plugins / "throwing.so");
-    }
-    std::string config(const std::string &text) {
-        write_file(dir / "config.json", text);
-        return (dir / "config.json").string();
+        add(paths::plugin_queue_scorer, "queue-scorer.so");
+        add(paths::plugin_max_score_picker, "max-score-picker.so");
+        add(paths::alpha_gated, "alpha.so");
+        add(paths::deprecated_plugin, "deprecated.so");
+        add(paths::throwing_plugin, "throwing.so");
     }
     ProcessResult check(const std::string &config_text, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"check", "--config", config(config_text), "--plugin-dir", plugins.path().string(),
-                                      "-o",    "json"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        return run_plughost(args, "", {{"PLUGHOST_TEST_MARKER", (dir / "marker.txt").string()}});
+        auto a = args("check", config(config_text));
+        a.insert(a.end(), {"-o", "json"});
+        a.insert(a.end(), extra.begin(), extra.end());
+        return run_plughost(a, "", {{"PLUGHOST_TEST_MARKER", (dir / "marker.txt").string()}});
     }
 };
 

@@ -1,9 +1,9 @@
 // Plugin instances on the host side: create and destroy through the C entry, and the host API
 // a plugin talks back through (logs into the host's sinks, tagged with the instance name).
 #include "admission/admission.hpp"
+#include "deployment.hpp"
 #include "load/instance.hpp"
 #include "load/plugin_loader.hpp"
-#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -26,20 +26,6 @@ std::shared_ptr<const LoadedPlugin> load(const std::string &path) {
     REQUIRE(r.plugin);
     return r.plugin;
 }
-
-// Routes the default logger into a string for the duration of a test.
-struct CapturedLog {
-    std::ostringstream text;
-    std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
-    CapturedLog() {
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
-        sink->set_pattern("[%n] [%l] %v");
-        auto logger = std::make_shared<spdlog::logger>("plughost", sink);
-        logger->set_level(spdlog::level::trace);
-        spdlog::set_default_logger(logger);
-    }
-    ~CapturedLog() { spdlog::set_default_logger(previous); }
-};
 
 void call_score(Instance &instance, double &score) {
     plughost_request request{sizeof(plughost_request), {}, {}, {}, {}, nullptr, 0};

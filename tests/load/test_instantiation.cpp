@@ -1,32 +1,14 @@
 // From a plan to live instances, through real dlopen and real create calls.
+#include "deployment.hpp"
 #include "load/instantiation.hpp"
-#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
 using namespace plughost::host;
 using namespace plughost::test;
 
-namespace {
-
-struct Setup {
-    TempDir dir;
-    TempDir plugins;
-    Preflight plan(const std::string &config, bool keep_open = true) {
-        write_file(dir / "config.json", config);
-        PreflightInputs in;
-        in.plugin_dir = plugins.path();
-        in.config_source = ConfigSource::file;
-        in.config_file = dir / "config.json";
-        in.keep_files_open = keep_open;
-        return preflight(in);
-    }
-};
-
-}  // namespace
-
 TEST_CASE("every planned instance is created with its parameters and the manifest's defaults") {
-    Setup s;
+    Deployment s;
     copy_to(paths::host_api_user, s.plugins / "host-api-user.so");
     copy_to(paths::plugin_max_score_picker, s.plugins / "max-score-picker.so");
     auto pf = s.plan(R"({"plugins": [{"type": "host-api-user", "name": "u1", "parameters": {"greeting": "hey"}},
@@ -49,7 +31,7 @@ TEST_CASE("every planned instance is created with its parameters and the manifes
 }
 
 TEST_CASE("a failing create is reported with the instance name and the plugin's message") {
-    Setup s;
+    Deployment s;
     copy_to(paths::throwing_plugin, s.plugins / "throwing.so");
     copy_to(paths::plugin_max_score_picker, s.plugins / "max-score-picker.so");
     auto pf = s.plan(R"({"plugins": [{"type": "throwing-scorer", "name": "boom", "parameters": {"throwInCreate": true}},
@@ -67,7 +49,7 @@ TEST_CASE("a failing create is reported with the instance name and the plugin's 
 }
 
 TEST_CASE("a plugin that fails to load is reported at every instance using it and becomes rejected") {
-    Setup s;
+    Deployment s;
     copy_to(paths::unresolved_symbol, s.plugins / "needy.so");
     copy_to(paths::plugin_max_score_picker, s.plugins / "max-score-picker.so");
     copy_to(paths::note_entry_mismatch, s.plugins / "mismatch.so");
@@ -96,7 +78,7 @@ TEST_CASE("a plugin that fails to load is reported at every instance using it an
 }
 
 TEST_CASE("a plugin refused by policy is never loaded: its constructor never runs") {
-    Setup s;
+    Deployment s;
     const auto marker = s.dir / "marker.txt";
     REQUIRE(::setenv("PLUGHOST_TEST_MARKER", marker.c_str(), 1) == 0);
     copy_to(paths::alpha_gated, s.plugins / "alpha.so");

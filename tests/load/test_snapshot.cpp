@@ -1,8 +1,8 @@
 // The sealed in-memory copy a plugin is loaded from, and what it protects against through the
 // real CLI: plugin files written in place (cp, truncation) at start-up and while `plughost run`
 // is deciding.
+#include "deployment.hpp"
 #include "load/snapshot.hpp"
-#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -47,21 +47,14 @@ std::string other_version_of_queue_scorer() {
     return bytes;
 }
 
-// A plugin directory with a scorer and a picker, and a config that runs both.
-struct Deployment {
-    TempDir dir, plugins;
-    std::filesystem::path config = dir / "c.json";
-    std::filesystem::path scorer = plugins / "queue-scorer.so";
+// A plugin directory with queue-scorer and max-score-picker, and a config that runs both.
+struct QueueDeployment : Deployment {
+    std::filesystem::path scorer = add(paths::plugin_queue_scorer, "queue-scorer.so");
+    std::string config_path = config(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}],
+        "policy": {"minStability": "stable"}})");
 
-    Deployment() {
-        copy_to(paths::plugin_queue_scorer, scorer);
-        copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
-        write_file(config, R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}],
-            "policy": {"minStability": "stable"}})");
-    }
-    std::vector<std::string> args(const std::string &command) const {
-        return {command, "--config", config.string(), "--plugin-dir", plugins.path().string()};
-    }
+    QueueDeployment() { add(paths::plugin_max_score_picker, "max-score-picker.so"); }
+    std::vector<std::string> args(const std::string &command) const { return Deployment::args(command, config_path); }
 };
 
 }  // namespace
@@ -125,7 +118,7 @@ TEST_CASE("a snapshot of an empty file is empty, and a descriptor that is not a 
 }
 
 TEST_CASE("plughost run keeps deciding while a loaded plugin file is overwritten in place and truncated") {
-    Deployment d;
+    QueueDeployment d;
     Process run(plughost_argv(d.args("run")));
     run.write_input(R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 1}}})"
                     "\n"
@@ -176,7 +169,7 @@ TEST_CASE("starting while a plugin file is rewritten in place: every run admits 
     // `truncate`, racing the host's start-up over and over: two versions in turn, a cut to half,
     // with pauses of random length so that some runs read a complete file and see it change
     // between admission and loading.
-    Deployment d;
+    QueueDeployment d;
     const std::string versions[2] = {read_file(paths::plugin_queue_scorer), other_version_of_queue_scorer()};
     std::atomic<bool> stop{false};
     std::atomic<int> rewrites{0};
@@ -238,7 +231,7 @@ TEST_CASE("plugins load where vm.memfd_noexec = 2 forbids executable memfds") {
         MESSAGE("not checked: no unshare, or a kernel without vm.memfd_noexec (before 6.3)");
         return;
     }
-    Deployment d;
+    QueueDeployment d;
     const std::string command = "echo 2 > /proc/sys/vm/memfd_noexec && [ \"$(cat /proc/sys/vm/memfd_noexec)\" = 2 ] "
                                 "|| exit 97; exec \"$0\" --log-level debug \"$@\"";
     std::vector<std::string> argv{unshare,   "--user", "--map-root-user", "--pid",        "--fork", "--mount-proc",

@@ -1,7 +1,7 @@
 // Pre-flight over real plugin files: config against the plugin directory and the policy.
 #include "common/json_document.hpp"
+#include "deployment.hpp"
 #include "plan/preflight.hpp"
-#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -12,25 +12,17 @@ using namespace plughost::test;
 namespace {
 
 // A plugin directory holding the in-tree queue-scorer and max-score-picker plus fixtures.
-struct Setup {
-    TempDir dir;
-    TempDir plugins;
+struct Setup : Deployment {
     Setup() {
-        copy_to(paths::plugin_queue_scorer, plugins / "queue-scorer.so");
-        copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
-        copy_to(paths::good_scorer, plugins / "good.so");
-        copy_to(paths::alpha_gated, plugins / "alpha.so");
-        copy_to(paths::stable_filter, plugins / "filter.so");
-        copy_to(paths::deprecated_plugin, plugins / "deprecated.so");
+        add(paths::plugin_queue_scorer, "queue-scorer.so");
+        add(paths::plugin_max_score_picker, "max-score-picker.so");
+        add(paths::good_scorer, "good.so");
+        add(paths::alpha_gated, "alpha.so");
+        add(paths::stable_filter, "filter.so");
+        add(paths::deprecated_plugin, "deprecated.so");
     }
-    Preflight run(const std::string &config, PolicyOverrides overrides = {}) {
-        write_file(dir / "config.json", config);
-        PreflightInputs in;
-        in.plugin_dir = plugins.path();
-        in.config_source = ConfigSource::file;
-        in.config_file = dir / "config.json";
-        in.overrides = std::move(overrides);
-        return preflight(in);
+    Preflight run(const std::string &config_text, PolicyOverrides overrides = {}) {
+        return plan(config_text, std::move(overrides), false);
     }
 };
 
@@ -38,12 +30,6 @@ const Issue *at(const std::vector<Issue> &issues, const std::string &path, Code 
     for (const auto &i : issues)
         if (i.path == path && i.code == code) return &i;
     return nullptr;
-}
-
-std::string dump(const std::vector<Issue> &issues) {
-    std::string s;
-    for (const auto &i : issues) s += i.path + " [" + std::string(to_string(i.code)) + "] " + i.message + "\n";
-    return s;
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The event-stream runner: one output line per request, one error line per bad event.
+#include "deployment.hpp"
 #include "load/instantiation.hpp"
 #include "run/runner.hpp"
-#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,29 +16,19 @@ using namespace plughost::test;
 
 namespace {
 
+// The in-tree plugins of the build under `config`, and a file the runner writes to.
 struct Run {
     TempDir dir;
-    Preflight pf;
-    LiveInstances live;
-    std::unique_ptr<Scheduler> scheduler;
+    LivePipeline pipeline;
+    std::unique_ptr<Scheduler> &scheduler = pipeline.scheduler;
     std::FILE *out = std::tmpfile();
 
-    explicit Run(const std::string &config) {
-        write_file(dir / "config.json", config);
-        PreflightInputs in;
-        in.plugin_dir = paths::plugin_dir;
-        in.config_source = ConfigSource::file;
-        in.config_file = dir / "config.json";
-        in.keep_files_open = true;
-        pf = preflight(in);
-        REQUIRE(pf.ok());
-        live = instantiate(pf, false);
-        REQUIRE(live.complete());
-        std::vector<Instance *> raw;
-        for (auto &i : live.instances) raw.push_back(i.get());
-        scheduler = std::make_unique<Scheduler>(raw, scheduler_profiles(pf.profiles), 5);
-    }
+    explicit Run(const std::string &config) : pipeline(plan_config(paths::plugin_dir, write_config(config))) {}
     ~Run() { std::fclose(out); }
+    std::filesystem::path write_config(const std::string &config) {
+        write_file(dir / "config.json", config);
+        return dir / "config.json";
+    }
 
     std::vector<boost::json::value> play(const std::string &stream, bool explain = false) {
         OutputSink sink(::fileno(out), "the test's output");

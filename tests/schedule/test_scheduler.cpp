@@ -1,8 +1,8 @@
 // The dispatch path with real plugins: weighted scoring, ties, and every runtime fault.
+#include "deployment.hpp"
 #include "load/instantiation.hpp"
 #include "schedule/endpoint_table.hpp"
 #include "schedule/scheduler.hpp"
-#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -20,30 +20,13 @@ namespace {
 
 // Plugins configured from a config text, instantiated for real, driven by a Scheduler.
 struct Pipeline {
-    TempDir dir, plugins;
-    Preflight pf;
-    LiveInstances live;
-    std::unique_ptr<Scheduler> scheduler;
+    Deployment deployment;
+    LivePipeline live;
+    std::unique_ptr<Scheduler> &scheduler = live.scheduler;
     EndpointTable endpoints;
 
-    Pipeline(const std::vector<std::string> &files, const std::string &config, std::uint32_t max_faults = 3) {
-        for (const auto &f : files) copy_to(f, plugins / std::filesystem::path(f).filename().string());
-        write_file(dir / "config.json", config);
-        PreflightInputs in;
-        in.plugin_dir = plugins.path();
-        in.config_source = ConfigSource::file;
-        in.config_file = dir / "config.json";
-        in.keep_files_open = true;
-        pf = preflight(in);
-        std::string errors;
-        for (const auto &e : pf.errors) errors += e.path + " " + e.message + "\n";
-        REQUIRE_MESSAGE(pf.ok(), errors);
-        live = instantiate(pf, false);
-        REQUIRE(live.complete());
-        std::vector<Instance *> raw;
-        for (auto &i : live.instances) raw.push_back(i.get());
-        scheduler = std::make_unique<Scheduler>(raw, scheduler_profiles(pf.profiles), max_faults);
-    }
+    Pipeline(const std::vector<std::string> &files, const std::string &config, std::uint32_t max_faults = 3)
+        : deployment(files), live(deployment.plan(config), max_faults) {}
 
     Decision decide(Explanation *explain = nullptr, const std::string &id = "r") {
         plughost_request req{};
@@ -61,17 +44,6 @@ struct Pipeline {
 };
 
 std::string name_of(const plughost_endpoint *e) { return std::string(e->name.data, e->name.size); }
-
-struct CapturedLog {
-    std::ostringstream text;
-    std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
-    CapturedLog() {
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
-        sink->set_pattern("[%n] [%l] %v");
-        spdlog::set_default_logger(std::make_shared<spdlog::logger>("plughost", sink));
-    }
-    ~CapturedLog() { spdlog::set_default_logger(previous); }
-};
 
 const std::string kQueueAndPicker = R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})";
 
