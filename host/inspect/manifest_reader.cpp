@@ -197,6 +197,15 @@ private:
         for (unsigned i = 0; i < eh.e_phnum; ++i) {
             Elf64_Phdr ph;
             std::memcpy(&ph, bytes.data() + i * sizeof(Elf64_Phdr), sizeof ph);
+            // dlopen maps every PT_LOAD segment whatever the file's size, and touching a page
+            // beyond the end of the file raises SIGBUS: a file cut short is refused here.
+            if (ph.p_type == PT_LOAD && ph.p_filesz && !within_file(ph.p_offset, ph.p_filesz)) {
+                fail(Code::truncated_elf, "is truncated: PT_LOAD segment " + std::to_string(i) + " (" +
+                                              std::to_string(ph.p_filesz) + " bytes at offset " +
+                                              std::to_string(ph.p_offset) + ") ends beyond the end of the file (" +
+                                              std::to_string(size_) + " bytes); rebuild or re-copy it");
+                return;
+            }
             if (ph.p_type != PT_NOTE || ph.p_filesz == 0) continue;
             if (!within_file(ph.p_offset, ph.p_filesz)) {
                 fail(Code::truncated_elf, "is truncated: PT_NOTE segment " + std::to_string(i) + " (" +

@@ -88,37 +88,6 @@ std::optional<Reason> check_same_plugin(const std::filesystem::path &path, Snaps
     return std::nullopt;
 }
 
-// dlopen maps every PT_LOAD segment of the file; a segment beyond the end of a file that was cut
-// short is mapped anyway, and the first touch of it kills the process with SIGBUS. The reader
-// has checked the ELF header and that the program header table lies inside the file.
-std::optional<Reason> check_complete(const std::filesystem::path &path, const Snapshot &snapshot) {
-    Elf64_Ehdr eh;
-    std::vector<Elf64_Phdr> phdrs;
-    bool read = ::pread(snapshot.fd.get(), &eh, sizeof eh, 0) == static_cast<ssize_t>(sizeof eh);
-    if (read) {
-        phdrs.resize(eh.e_phnum);
-        const auto bytes = static_cast<ssize_t>(phdrs.size() * sizeof(Elf64_Phdr));
-        read = ::pread(snapshot.fd.get(), phdrs.data(), static_cast<std::size_t>(bytes),
-                       static_cast<off_t>(eh.e_phoff)) == bytes;
-    }
-    if (!read)
-        return Reason{Code::io_error, path.string() + ": its in-memory copy could not be read back; report this"};
-    for (std::size_t i = 0; i < phdrs.size(); ++i) {
-        const Elf64_Phdr &ph = phdrs[i];
-        if (ph.p_filesz == 0) continue;
-        if (ph.p_offset <= snapshot.size && ph.p_filesz <= snapshot.size - ph.p_offset) continue;
-        return Reason{Code::truncated_elf,
-                      path.string() + ": is truncated: program header " + std::to_string(i) +
-                          (ph.p_type == PT_LOAD ? " (PT_LOAD, " : " (") + std::to_string(ph.p_filesz) +
-                          " bytes at offset " + std::to_string(ph.p_offset) + ") ends beyond the end of the file (" +
-                          std::to_string(snapshot.size) +
-                          " bytes), so it cannot be loaded: rebuild or re-copy it; if it was being written "
-                          "while plughost started, retry, and replace plugin files by writing a temporary file and "
-                          "renaming it over the old one (mv)"};
-    }
-    return std::nullopt;
-}
-
 // The smallest entry the host accepts: one that holds every hook ABI 1.0 requires (`pick` is
 // the last of them; `picked`, after it, is optional).
 constexpr std::size_t kEntryMinSize = offsetof(plughost_plugin, pick) + sizeof(plughost_plugin::pick);
@@ -253,10 +222,6 @@ LoadResult load_plugin(const Candidate &candidate) {
     }
     Snapshot snapshot = std::move(*taken.snapshot);
     if (auto problem = check_same_plugin(path, snapshot, candidate)) {
-        out.error = std::move(problem);
-        return out;
-    }
-    if (auto problem = check_complete(path, snapshot)) {
         out.error = std::move(problem);
         return out;
     }
