@@ -4,8 +4,6 @@
 #include "common/json.hpp"
 #include "load/instantiation.hpp"
 
-#include <iostream>
-
 namespace plughost::cli {
 
 int run_check(const CheckOptions &options) {
@@ -17,9 +15,8 @@ int run_check(const CheckOptions &options) {
         live.instances.clear();
         host::add_to_report(*pf, live);
     }
-    if (options.output == Output::json) std::cout << host::to_json(host::check_json(*pf)) << '\n';
-    else std::cout << host::check_table(*pf);
-    return pf->ok() ? kExitOk : kExitProblems;
+    return emit(options.output == Output::json ? host::to_json(host::check_json(*pf)) + '\n' : host::check_table(*pf),
+                pf->ok() ? kExitOk : kExitProblems);
 }
 
 }  // namespace plughost::cli

@@ -6,7 +6,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <iostream>
 #include <system_error>
 
 namespace plughost::cli {
@@ -21,9 +20,8 @@ int run_inspect(const InspectOptions &options) {
     files.push_back(host::read_plugin_file(options.file, false));
     const auto candidates = host::admit(std::move(files), host::foundation_rules());
     const host::Candidate &c = candidates.front();
-    if (options.output == Output::json) std::cout << host::to_json(host::inspect_json(c)) << '\n';
-    else std::cout << host::inspect_table(c);
-    return c.admitted() ? kExitOk : kExitProblems;
+    return emit(options.output == Output::json ? host::to_json(host::inspect_json(c)) + '\n' : host::inspect_table(c),
+                c.admitted() ? kExitOk : kExitProblems);
 }
 
 }  // namespace plughost::cli

@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <iostream>
 
 namespace plughost::cli {
 
@@ -21,18 +20,19 @@ int run_list(const ListOptions &options) {
                       c.admitted() ? "admitted" : "rejected");
     }
     log_issues(pf->errors);
+    std::string report;
     if (options.output == Output::json) {
         auto doc = host::list_json(pf->candidates);
         doc["minStability"] = host::min_stability_json(*pf->policy);
-        std::cout << host::to_json(doc) << '\n';
+        report = host::to_json(doc) + '\n';
     } else {
-        std::cout << "plugin directory:  " << plugin_dir(options.flags.plugin_dir).string() << "\n"
-                  << "minimum stability: " << host::describe_min_stability(*pf->policy) << "\n\n"
-                  << host::list_table(pf->candidates);
+        report = "plugin directory:  " + plugin_dir(options.flags.plugin_dir).string() + "\n" +
+                 "minimum stability: " + host::describe_min_stability(*pf->policy) + "\n\n" +
+                 host::list_table(pf->candidates);
     }
     const bool all_admitted =
         std::all_of(pf->candidates.begin(), pf->candidates.end(), [](const auto &c) { return c.admitted(); });
-    return all_admitted && pf->errors.empty() ? kExitOk : kExitProblems;
+    return emit(report, all_admitted && pf->errors.empty() ? kExitOk : kExitProblems);
 }
 
 }  // namespace plughost::cli

@@ -98,8 +98,9 @@ int main(int argc, char **argv) {
     CLI::App app{"plughost: runs endpoint-picker plugins shipped as shared objects, admitted by policy "
                  "before any of their code runs.\n"
                  "Exit codes: 0 ok; 1 problems found (the report is still printed); 2 usage error, or an input or "
-                 "output that cannot be used (nothing was run); 3 run stopped part-way because reading the input "
-                 "or writing the output failed (the output holds whole lines); 128+N run stopped by signal N "
+                 "output that cannot be used (nothing was run); 3 writing the report failed, or run stopped part-way "
+                 "because reading the input or writing the output failed (the output holds whole lines); 128+N run "
+                 "stopped by signal N "
                  "(130 SIGINT, 143 SIGTERM) after finishing the line in progress."};
     app.set_version_flag("--version", PLUGHOST_VERSION_STRING);
     std::string log_level;

@@ -1,6 +1,12 @@
 #include "cli/options.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <system_error>
 
 namespace plughost::cli {
@@ -15,6 +21,24 @@ std::filesystem::path plugin_dir(const std::optional<std::string> &flag) {
         if (std::filesystem::is_directory(installed, ec)) return installed;
     }
     return PLUGHOST_BUILD_PLUGIN_DIR;
+}
+
+}  // namespace plughost::cli
+
+namespace plughost::cli {
+
+int emit(std::string_view report, int exit_code) {
+    for (std::size_t done = 0; done < report.size();) {
+        const ssize_t n = ::write(STDOUT_FILENO, report.data() + done, report.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            spdlog::error("cannot write the report to standard output ({}) after {} of its {} bytes",
+                          n < 0 ? std::strerror(errno) : "nothing written", done, report.size());
+            return kExitIo;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return exit_code;
 }
 
 }  // namespace plughost::cli

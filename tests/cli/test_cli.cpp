@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace plughost::test;
 namespace json = boost::json;
@@ -169,4 +171,23 @@ TEST_CASE("logs go to stderr at the chosen level and stdout stays data") {
     CHECK(contains(env.err, "debug"));
     const auto quiet = run_plughost({"list", "-o", "json", "--log-level", "off"}, "", {{"SPDLOG_LEVEL", "debug"}});
     CHECK(quiet.err.empty());
+}
+
+TEST_CASE("a report that cannot be written is an error (exit 3), not a silent success") {
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    REQUIRE(full >= 0);
+    ProcessOptions o;
+    o.out = StdStream::from(full);
+    for (const std::vector<std::string> &args :
+         {std::vector<std::string>{"list", "--plugin-dir", paths::plugin_dir},
+          std::vector<std::string>{"inspect", paths::plugin_queue_scorer},
+          std::vector<std::string>{"gates", "--plugin-dir", paths::plugin_dir, "-o", "json"},
+          std::vector<std::string>{"check", "--config", paths::source_dir + "/examples/config.json", "--plugin-dir",
+                                   paths::plugin_dir}}) {
+        CAPTURE(args.front());
+        const auto r = run_plughost_with(args, "", o);
+        CHECK(r.exit_code == 3);
+        CHECK(contains(r.err, "cannot write the report to standard output (No space left on device)"));
+    }
+    ::close(full);
 }
