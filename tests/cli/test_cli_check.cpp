@@ -229,3 +229,24 @@ TEST_CASE("a file-size limit below a plugin's size refuses loading it with the r
     REQUIRE_MESSAGE(e, r.out);
     CHECK(contains(std::string(e->at("message").as_string()), "file-size limit (ulimit -f, RLIMIT_FSIZE)"));
 }
+
+TEST_CASE("out of file descriptors, a configured type is reported as unreadable, not as absent") {
+    Deployment d;
+    // Junk sorts first and is read (and held) first; the plugins come last, past the limit.
+    for (int i = 0; i < 40; ++i) write_file(d.plugins / ("a-junk-" + std::to_string(i) + ".so"), "not a plugin");
+    d.add(paths::plugin_queue_scorer, "z-queue-scorer.so");
+    d.add(paths::plugin_max_score_picker, "z-max-score-picker.so");
+    ProcessOptions o;
+    o.limits = {{RLIMIT_NOFILE, 32}};
+    auto args = d.args("check", d.config(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})"));
+    args.insert(args.end(), {"--instantiate", "-o", "json"});
+    const auto r = run_plughost_with(args, "", o);
+    REQUIRE_MESSAGE(r.exit_code == 1, r.err);
+    const auto doc = parse_json(r.out);
+    const auto *e = find_issue(doc, "errors", "/plugins/0/type", "unknown-type");
+    REQUIRE_MESSAGE(e, r.out);
+    const std::string m(e->at("message").as_string());
+    CHECK_MESSAGE(contains(m, "some files could not be read, and one of them may"), m);
+    CHECK_MESSAGE(contains(m, "Too many open files"), m);
+    CHECK_MESSAGE(contains(m, "ulimit -n"), m);
+}
