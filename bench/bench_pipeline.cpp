@@ -167,7 +167,9 @@ struct Dynamic {
 // same for their metrics as the loaded ones.
 struct Counters {
     std::vector<std::pair<std::string, double>> values;
-    plughost_host_api api{sizeof(plughost_host_api), this, [](void *, int32_t, plughost_str) {},
+    plughost_host_api api{sizeof(plughost_host_api),
+                          this,
+                          [](void *, int32_t, plughost_str) {},
                           [](void *self, plughost_str name, double delta) {
                               auto &all = static_cast<Counters *>(self)->values;
                               const std::string_view key(name.data, name.size);
@@ -177,7 +179,11 @@ struct Counters {
                                       return;
                                   }
                               all.emplace_back(std::string(key), delta);
-                          }};
+                          },
+                          nullptr,
+                          nullptr,
+                          nullptr,
+                          nullptr};
 };
 
 template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters = nullptr) {

@@ -60,6 +60,9 @@ namespace {
 constexpr std::size_t kMaxDescription = 300;
 constexpr std::size_t kMaxMessage = 1000;
 constexpr std::size_t kMaxParameters = 64;
+constexpr std::size_t kMaxAttributes = 64;
+constexpr std::string_view kAttributeNameRule =
+    "an attribute name (1-63 characters of [a-z0-9.-], starting with a letter, e.g. \"prefix.match-ratio\")";
 
 // Reads the fields of one JSON object, recording an error per problem, and remembers which
 // keys were consumed so leftovers can be reported as unknown.
@@ -200,6 +203,65 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
     return out;
 }
 
+std::vector<ProducedAttribute> read_produces(FieldReader &r, std::vector<FieldError> &errors) {
+    std::vector<ProducedAttribute> out;
+    const boost::json::value *v = r.find("produces", false);
+    if (!v) return out;
+    if (!v->is_array() || v->get_array().size() > kMaxAttributes) {
+        r.error("produces", "expected an array of at most " + std::to_string(kMaxAttributes) +
+                                " attributes {name, scope, type, description}, found " + describe(*v));
+        return out;
+    }
+    for (std::size_t i = 0; i < v->get_array().size(); ++i) {
+        const auto &item = v->get_array()[i];
+        const std::string at = "produces[" + std::to_string(i) + "]";
+        if (!item.is_object()) {
+            r.error(at, "expected an object {name, scope, type, description}, found " + describe(item));
+            continue;
+        }
+        FieldReader a(item.get_object(), at + ".", errors);
+        const auto name = a.text("name", true, kAttributeNameRule, plughost::is_attribute_name);
+        const auto scope = a.text("scope", true, "\"request\" or \"endpoint\"",
+                                  [](std::string_view s) { return parse_attribute_scope(s).has_value(); });
+        const auto type = a.text("type", true, "\"number\" or \"string\"",
+                                 [](std::string_view s) { return parse_attribute_type(s).has_value(); });
+        const auto description = a.text("description", true, "a one-line description", nonempty_line);
+        a.report_unknown("produced attribute");
+        if (name && std::any_of(out.begin(), out.end(), [&](const auto &p) { return p.name == *name; }))
+            a.error("name", "repeats attribute \"" + *name + "\"");
+        else if (name && scope && type && description)
+            out.push_back({*name, *parse_attribute_scope(*scope), *parse_attribute_type(*type), *description});
+    }
+    return out;
+}
+
+std::vector<ConsumedAttribute> read_consumes(FieldReader &r, std::vector<FieldError> &errors) {
+    std::vector<ConsumedAttribute> out;
+    const boost::json::value *v = r.find("consumes", false);
+    if (!v) return out;
+    if (!v->is_array() || v->get_array().size() > kMaxAttributes) {
+        r.error("consumes", "expected an array of at most " + std::to_string(kMaxAttributes) +
+                                " attributes {name, required}, found " + describe(*v));
+        return out;
+    }
+    for (std::size_t i = 0; i < v->get_array().size(); ++i) {
+        const auto &item = v->get_array()[i];
+        const std::string at = "consumes[" + std::to_string(i) + "]";
+        if (!item.is_object()) {
+            r.error(at, "expected an object {name, required}, found " + describe(item));
+            continue;
+        }
+        FieldReader a(item.get_object(), at + ".", errors);
+        const auto name = a.text("name", true, kAttributeNameRule, plughost::is_attribute_name);
+        const bool required = a.boolean("required").value_or(true);
+        a.report_unknown("consumed attribute");
+        if (name && std::any_of(out.begin(), out.end(), [&](const auto &c) { return c.name == *name; }))
+            a.error("name", "repeats attribute \"" + *name + "\"");
+        else if (name) out.push_back({*name, required});
+    }
+    return out;
+}
+
 }  // namespace
 
 ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
@@ -244,7 +306,7 @@ ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
 
     Manifest m;
     const auto type = r.text("type", true, "a plugin type ([a-z0-9-], 1-63 characters)", is_plugin_type_name);
-    const auto role = r.text("role", true, "one of filter, scorer, picker",
+    const auto role = r.text("role", true, "one of filter, scorer, picker, profile-handler, producer, observer",
                              [](std::string_view s) { return parse_role(s).has_value(); });
     const auto version = r.semver("version", true);
     const auto stability = r.text("stability", true, "one of dev, alpha, beta, stable",
@@ -254,6 +316,21 @@ ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
     const auto description = r.text("description", true, "a one-line description (1-300 characters)", nonempty_line);
     m.thread_safe = r.boolean("threadSafe").value_or(false);
     m.parameters = read_parameters(r, errors);
+    m.produces = read_produces(r, errors);
+    m.consumes = read_consumes(r, errors);
+    // What ABI 1.1 added cannot be in a plugin built against 1.0: its entry has no hooks for it.
+    const bool before_1_1 = reading.abi_version && reading.abi_version->minor < 1;
+    const auto parsed_role = role ? parse_role(*role) : std::nullopt;
+    if (before_1_1 && parsed_role && !in_profile(*parsed_role))
+        r.error("role", "\"" + *role + "\" needs abiVersion 1.1 or later (this manifest says " +
+                            reading.abi_version->str() + "); rebuild the plugin with a plughost SDK of ABI 1.1");
+    for (const char *field : {"produces", "consumes"})
+        if (before_1_1 && object.contains(field))
+            r.error(field, "needs abiVersion 1.1 or later (this manifest says " + reading.abi_version->str() + ")");
+    if (parsed_role && *parsed_role != Role::producer && !m.produces.empty())
+        r.error("produces", "only plugins of role producer publish attributes; this one is a " + *role);
+    if (parsed_role && *parsed_role == Role::producer && m.produces.empty() && object.contains("role"))
+        r.error("produces", "is missing or empty; a producer declares the attributes it publishes");
 
     const auto deprecated = r.boolean("deprecated");
     const boost::json::value *dep = r.find("deprecation", deprecated.value_or(false));

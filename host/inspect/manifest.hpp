@@ -15,6 +15,8 @@
 namespace plughost::host {
 
 // The vocabulary is the SDK's (plughost/vocabulary.hpp), named here for the host's code.
+using plughost::AttributeScope;
+using plughost::AttributeType;
 using plughost::ParamType;
 using plughost::parse_role;
 using plughost::parse_stability;
@@ -26,6 +28,20 @@ struct ParameterSpec {
     ParamType type = ParamType::string;
     std::optional<boost::json::value> default_value;
     std::string description;
+};
+
+/// An attribute a producer publishes (Since ABI 1.1).
+struct ProducedAttribute {
+    std::string name;
+    AttributeScope scope = AttributeScope::endpoint;
+    AttributeType type = AttributeType::number;
+    std::string description;
+};
+
+/// An attribute a plugin reads; a required one must have a producer in the config.
+struct ConsumedAttribute {
+    std::string name;
+    bool required = true;
 };
 
 struct Deprecation {
@@ -47,6 +63,8 @@ struct Manifest {
     bool thread_safe = false;
     std::vector<ParameterSpec> parameters;
     std::optional<Deprecation> deprecation;
+    std::vector<ProducedAttribute> produces;  ///< role producer only
+    std::vector<ConsumedAttribute> consumes;
 
     const ParameterSpec *find_parameter(std::string_view name) const;
 };

@@ -143,6 +143,23 @@ std::string manifest_difference(std::string_view entry_json, std::string_view no
            std::to_string(parted.first - entry_json.begin()) + ")";
 }
 
+// The name of a hook the role requires and the entry lacks; nullptr when it has them all.
+const char *missing_role_hook(Role role, const plughost_plugin &entry) {
+    switch (role) {
+    case Role::filter: return entry.filter ? nullptr : "filter";
+    case Role::scorer: return entry.score ? nullptr : "score";
+    case Role::picker: return entry.pick ? nullptr : "pick";
+    case Role::profile_handler:
+        return !entry.pick_profiles ? "pick_profiles" : !entry.process_results ? "process_results" : nullptr;
+    case Role::producer: return entry.produce ? nullptr : "produce";
+    case Role::observer:
+        return entry.pre_request || entry.response_started || entry.response_complete
+                   ? nullptr
+                   : "pre_request, response_started or response_complete";
+    }
+    return "role";
+}
+
 // The host's copy of the entry, checked against the note admission judged.
 std::optional<Reason> check_entry(const std::string &who, const plughost_plugin &entry, const Manifest &manifest,
                                   const std::string &note_json) {
@@ -173,16 +190,9 @@ std::optional<Reason> check_entry(const std::string &who, const plughost_plugin 
     if (!entry.create || !entry.destroy)
         return Reason{Code::bad_entry, who + "its plughost_entry has no " + (entry.create ? "destroy" : "create") +
                                            " function, which every plugin needs; rebuild it with the plughost SDK"};
-    const bool has_role_hook = manifest.role == Role::filter   ? entry.filter != nullptr
-                               : manifest.role == Role::scorer ? entry.score != nullptr
-                                                               : entry.pick != nullptr;
-    if (!has_role_hook)
+    if (const char *missing = missing_role_hook(manifest.role, entry))
         return Reason{Code::bad_entry, who + "declares role " + std::string(to_string(manifest.role)) +
-                                           " but its plughost_entry has no " +
-                                           (manifest.role == Role::filter   ? "filter"
-                                            : manifest.role == Role::scorer ? "score"
-                                                                            : "pick") +
-                                           " function"};
+                                           " but its plughost_entry has no " + missing + " function"};
     return std::nullopt;
 }
 

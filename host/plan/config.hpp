@@ -44,6 +44,8 @@ struct PluginConfig {
 struct PluginRefConfig {
     std::string plugin_ref;
     std::optional<double> weight;
+    /// Run in shadow: called on real requests, its result never changes the decision.
+    bool shadow = false;
     std::string path;  ///< "/schedulingProfiles/0/plugins/2"
 };
 

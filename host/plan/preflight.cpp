@@ -229,6 +229,9 @@ private:
                 case Role::filter: profile.filters.push_back(*index); break;
                 case Role::scorer: profile.scorers.emplace_back(*index, ref.weight.value_or(1.0)); break;
                 case Role::picker: pickers.push_back(*index); break;
+                case Role::profile_handler:
+                case Role::producer:
+                case Role::observer: break;  // not profile stages (planned in the next commit)
                 }
             }
             double weight_sum = 0;
@@ -279,6 +282,9 @@ private:
             case Role::filter: profile.filters.push_back(i); break;
             case Role::scorer: profile.scorers.emplace_back(i, 1.0); break;
             case Role::picker: pickers.push_back(i); break;
+            case Role::profile_handler:
+            case Role::producer:
+            case Role::observer: break;
             }
         }
         if (pickers.size() > 1) {

@@ -28,7 +28,8 @@ std::shared_ptr<const LoadedPlugin> load(const std::string &path) {
 }
 
 void call_score(Instance &instance, double &score) {
-    plughost_request request{sizeof(plughost_request), {}, {}, {}, {}, nullptr, 0};
+    plughost_request request{};
+    request.struct_size = sizeof request;
     plughost_endpoint endpoint{};
     endpoint.struct_size = sizeof endpoint;
     const plughost_endpoint *endpoints[] = {&endpoint};

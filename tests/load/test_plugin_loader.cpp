@@ -248,7 +248,8 @@ TEST_CASE("a stripped plugin with its section headers zeroed loads and runs") {
     auto instance = Instance::create(l->result.plugin, "bare", "{}", error);
     REQUIRE_MESSAGE(instance, error);
     double score = -1;
-    plughost_request request{sizeof(plughost_request), {}, {}, {}, {}, nullptr, 0};
+    plughost_request request{};
+    request.struct_size = sizeof request;
     plughost_endpoint endpoint{};
     endpoint.struct_size = sizeof endpoint;
     const plughost_endpoint *endpoints[] = {&endpoint};
@@ -343,7 +344,8 @@ double score_once(const std::shared_ptr<const LoadedPlugin> &plugin) {
     auto instance = Instance::create(plugin, "s", "{}", error);
     REQUIRE_MESSAGE(instance, error);
     double score = -1;
-    plughost_request request{sizeof(plughost_request), {}, {}, {}, {}, nullptr, 0};
+    plughost_request request{};
+    request.struct_size = sizeof request;
     plughost_endpoint endpoint{};
     endpoint.struct_size = sizeof endpoint;
     const plughost_endpoint *endpoints[] = {&endpoint};

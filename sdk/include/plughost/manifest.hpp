@@ -25,6 +25,21 @@ struct Param {
     std::string_view description{};
 };
 
+/// An attribute a producer publishes (Since ABI 1.1): its name, scope, type and meaning.
+struct Produces {
+    std::string_view name;  ///< [a-z0-9.-], starting with a letter, at most 63 characters
+    AttributeScope scope = AttributeScope::endpoint;
+    AttributeType type = AttributeType::number;
+    std::string_view description{};
+};
+
+/// An attribute a plugin reads (Since ABI 1.1). A required one must have a producer in the
+/// operator's config, or `plughost check` refuses the config.
+struct Consumes {
+    std::string_view name;
+    bool required = true;
+};
+
 /// Deprecation notice; `since`, `removed_in` (semver) and `message` are mandatory.
 struct Deprecation {
     std::string_view since;
@@ -44,6 +59,8 @@ struct Manifest {
     std::span<const Param> parameters{};
     bool thread_safe = false;                  ///< may the host call one instance from several threads at once
     std::optional<Deprecation> deprecation{};  ///< set when the plugin is deprecated
+    std::span<const Produces> produces{};      ///< role producer: what it publishes
+    std::span<const Consumes> consumes{};      ///< the attributes it reads
 };
 
 namespace detail {
@@ -102,6 +119,32 @@ template <class Out> constexpr void render(Out &out, const Manifest &m) {
         out.put('}');
     }
     out.put(']');
+    if (!m.produces.empty()) {
+        out.put(",\"produces\":[");
+        for (std::size_t i = 0; i < m.produces.size(); ++i) {
+            const Produces &a = m.produces[i];
+            out.put(i ? ",{" : "{");
+            put_json_string(out, "name");
+            out.put(':');
+            put_json_string(out, a.name);
+            put_member(out, "scope", to_string(a.scope));
+            put_member(out, "type", to_string(a.type));
+            put_member(out, "description", a.description);
+            out.put('}');
+        }
+        out.put(']');
+    }
+    if (!m.consumes.empty()) {
+        out.put(",\"consumes\":[");
+        for (std::size_t i = 0; i < m.consumes.size(); ++i) {
+            out.put(i ? ",{" : "{");
+            put_json_string(out, "name");
+            out.put(':');
+            put_json_string(out, m.consumes[i].name);
+            out.put(m.consumes[i].required ? ",\"required\":true}" : ",\"required\":false}");
+        }
+        out.put(']');
+    }
     if (m.deprecation) {
         const Deprecation &d = *m.deprecation;
         out.put(",\"deprecated\":true,\"deprecation\":{");
@@ -179,6 +222,13 @@ constexpr bool check_manifest(const Manifest &m) {
     }
     for (const Param &p : m.parameters)
         if (p.name.empty()) manifest_error("every parameter needs a name");
+    if (m.role == Role::producer && m.produces.empty()) manifest_error("a producer declares what it produces");
+    if (m.role != Role::producer && !m.produces.empty()) manifest_error("only producers publish attributes");
+    for (const Produces &a : m.produces)
+        if (!is_attribute_name(a.name) || a.description.empty())
+            manifest_error("every produced attribute needs a name of [a-z0-9.-] and a description");
+    for (const Consumes &a : m.consumes)
+        if (!is_attribute_name(a.name)) manifest_error("consumed attribute names are [a-z0-9.-]");
     return true;
 }
 

@@ -33,8 +33,13 @@
  *    sizeof(the struct) as it was compiled. Fields are only ever appended; nothing is inserted,
  *    removed or reordered. A reader uses a field only when `struct_size` covers it
  *    (PLUGHOST_HAS_FIELD).
- *  - Frozen structs (plughost_str, plughost_message, plughost_header, plughost_metric) have no
- *    `struct_size` and never change, so arrays of them are indexed directly.
+ *  - Frozen structs (plughost_str, plughost_message, plughost_header, plughost_metric, and since
+ *    1.1 plughost_value, plughost_chat_message, plughost_extra) have no `struct_size` and never
+ *    change, so arrays of them are indexed directly.
+ *  - Each field and hook added after 1.0 says "Since 1.1". A plugin built against 1.0 keeps
+ *    loading and running unchanged on a 1.1 host: the host fills every struct it passes with
+ *    the fields of its own (newer) minor, and reads the plugin's entry only as far as the
+ *    plugin's struct_size goes.
  *  - A deprecated entry stays where it is, documented with its replacement and the release that
  *    removes it.
  *  - The layout of each released version is frozen by tests/abi/abi_<major>_<minor>_layout.c, and
@@ -53,10 +58,10 @@
  * ---- Threading ----------------------------------------------------------------------------
  *
  * The host calls one instance from one thread at a time, unless its manifest declares
- * "threadSafe": true, in which case it may call the instance's `filter`, `score`, `pick` and
- * `picked` concurrently. `create` and `destroy` are never concurrent with any other call on the
- * same instance. Different instances may be called concurrently. (The host of this release calls
- * every instance from one thread.)
+ * "threadSafe": true, in which case it may call any of the instance's hooks but `create` and
+ * `destroy` concurrently. `create` and `destroy` are never concurrent with any other call on the
+ * same instance. Different instances may be called concurrently. (`plughost run` calls every
+ * instance from one thread.)
  *
  * ---- What the host does with a failure -----------------------------------------------------
  *
@@ -100,9 +105,9 @@
 /* The ABI this header declares. A plugin records it twice: in its manifest ("abiVersion", the
  * string) and in its entry (abi_major, abi_minor, abi_patch); the two must be equal. */
 #define PLUGHOST_ABI_VERSION_MAJOR 1
-#define PLUGHOST_ABI_VERSION_MINOR 0
+#define PLUGHOST_ABI_VERSION_MINOR 1
 #define PLUGHOST_ABI_VERSION_PATCH 0
-#define PLUGHOST_ABI_VERSION_STRING "1.0.0"
+#define PLUGHOST_ABI_VERSION_STRING "1.1.0"
 
 /* ---- Where the manifest lives ----------------------------------------------------------- */
 
@@ -206,6 +211,29 @@ typedef struct plughost_message {
 #define PLUGHOST_HAS_FIELD(ptr, type, field)                                                                           \
     ((ptr)->struct_size >= offsetof(type, field) + sizeof(((const type *)0)->field))
 
+/*
+ * plughost_value: the value of an attribute (Since 1.1).
+ *
+ * FILLED BY: whoever publishes or reads it (see plughost_host_api.put_attribute and
+ * get_attribute). FROZEN (never grows).
+ * OWNERSHIP: `string` is borrowed; see the callback it is passed to.
+ */
+typedef struct plughost_value {
+    /* PLUGHOST_VALUE_NUMBER or PLUGHOST_VALUE_STRING (PLUGHOST_VALUE_NONE: absent). */
+    int32_t type;
+    /* The value of a number (finite). */
+    double number;
+    /* The value of a string (UTF-8). */
+    plughost_str string;
+} plughost_value;
+#define PLUGHOST_VALUE_NONE 0
+#define PLUGHOST_VALUE_NUMBER 1
+#define PLUGHOST_VALUE_STRING 2
+
+/* Forward declarations of the scheduling data, for the host callbacks below. */
+struct plughost_request;
+struct plughost_endpoint;
+
 /* ---- Host services ---------------------------------------------------------------------- */
 
 /*
@@ -264,7 +292,106 @@ typedef struct plughost_host_api {
      *             `lookups` (lookups > 0) also gets a hit-rate line.
      */
     void (*count)(void *context, plughost_str name, double delta);
+
+    /**
+     * attribute: the id of an attribute this instance's manifest declares in "produces" or
+     * "consumes" (Since 1.1).
+     *
+     * Required:   yes; the host always provides it.
+     * Called:     by the plugin, best once, in `create`: ids are stable for the instance's life.
+     *
+     * @param context  this struct's `context`.
+     * @param name     the attribute's name, as the manifest declares it.
+     * @return         its id (>= 0), to pass to put_attribute and get_attribute; -1 when the
+     *                 manifest does not declare it (an attribute a plugin did not declare is
+     *                 neither published nor readable: the host ordered the plugins by what the
+     *                 manifests say).
+     *
+     * OWNERSHIP:  `name` is borrowed for the call.
+     * THREADS:    as `log`.
+     * ON FAILURE: -1, as above.
+     */
+    int32_t (*attribute)(void *context, plughost_str name);
+
+    /**
+     * put_attribute: publishes the value of an attribute for the request being scheduled,
+     * about one endpoint or about the request itself (Since 1.1).
+     *
+     * Required:   yes; the host always provides it.
+     * Called:     by a plugin of role "producer", from inside its `produce` hook only.
+     *
+     * @param context    this struct's `context`.
+     * @param request    the request `produce` was given.
+     * @param endpoint   one of the endpoints `produce` was given, for an attribute of scope
+     *                   "endpoint"; NULL for one of scope "request".
+     * @param attribute  the attribute's id (from `attribute`); it must be in the manifest's
+     *                   "produces", with this scope and the value's type.
+     * @param value      the value; a later put of the same attribute and endpoint replaces it.
+     * @return           PLUGHOST_OK, or PLUGHOST_INVALID_ARGUMENT when the call breaks a rule
+     *                   above (the value is then not published).
+     *
+     * OWNERSHIP:  `value.string` is borrowed for the call: the host copies it. The value lives
+     *             until the request's scheduling cycle ends: the scheduling hooks and
+     *             `pre_request` of the request can read it, the response hooks cannot.
+     * THREADS:    as `log`.
+     * ON FAILURE: PLUGHOST_INVALID_ARGUMENT, as above; not a fault by itself.
+     */
+    plughost_status (*put_attribute)(void *context, const struct plughost_request *request,
+                                     const struct plughost_endpoint *endpoint, int32_t attribute, plughost_value value);
+
+    /**
+     * get_attribute: reads the value of an attribute for the request being scheduled (Since 1.1).
+     *
+     * Required:   yes; the host always provides it.
+     * Called:     by any plugin, from inside a hook the host called with this request (the
+     *             scheduling hooks, `pre_request`).
+     *
+     * @param context    this struct's `context`.
+     * @param request    the request the hook was given.
+     * @param endpoint   the endpoint (one the hook was given), or NULL for scope "request".
+     * @param attribute  the attribute's id (from `attribute`); it must be in the manifest's
+     *                   "consumes" (or "produces").
+     * @param out        where to write the value; its type is PLUGHOST_VALUE_NONE when absent.
+     * @return           1 when the attribute has a value for this request (and endpoint), 0 when
+     *                   not (its producer did not publish it, or failed, or is disabled).
+     *
+     * OWNERSHIP:  `out->string` points into host memory valid until the hook returns.
+     * THREADS:    as `log`.
+     * ON FAILURE: 0, as above. A consumer must handle an absent value: the host guarantees the
+     *             order of the plugins, not that a producer succeeded.
+     */
+    int32_t (*get_attribute)(void *context, const struct plughost_request *request,
+                             const struct plughost_endpoint *endpoint, int32_t attribute, plughost_value *out);
+
+    /**
+     * set_header: sets a header on the request sent to the chosen endpoint, or on the response
+     * sent back to the client (Since 1.1), e.g. the prefill endpoint of a disaggregated request,
+     * or a session token.
+     *
+     * Required:   yes; the host always provides it.
+     * Called:     by any plugin: from `pre_request` with PLUGHOST_HEADER_UPSTREAM, from
+     *             `response_started` with PLUGHOST_HEADER_CLIENT.
+     *
+     * @param context  this struct's `context`.
+     * @param request  the request the hook was given.
+     * @param where    PLUGHOST_HEADER_UPSTREAM or PLUGHOST_HEADER_CLIENT.
+     * @param name     the header's name: 1-64 bytes of [A-Za-z0-9-]; a later call with the same
+     *                 name (compared case-insensitively) replaces the value.
+     * @param value    its value: at most 4096 bytes, no control characters.
+     * @return         PLUGHOST_OK, or PLUGHOST_INVALID_ARGUMENT when the call breaks a rule above
+     *                 (called from another hook, a bad name or value); the header is then not set.
+     *
+     * OWNERSHIP:  `name` and `value` are borrowed for the call: the host copies them.
+     * THREADS:    as `log`.
+     * ON FAILURE: PLUGHOST_INVALID_ARGUMENT, as above. `plughost run` reports upstream headers in
+     *             the decision line ("headers") and ignores client headers; `plughost serve`
+     *             sends them.
+     */
+    plughost_status (*set_header)(void *context, const struct plughost_request *request, int32_t where,
+                                  plughost_str name, plughost_str value);
 } plughost_host_api;
+#define PLUGHOST_HEADER_UPSTREAM 0
+#define PLUGHOST_HEADER_CLIENT 1
 
 /* ---- Scheduling data (views; valid only for the duration of the call they are passed to) */
 
@@ -295,6 +422,19 @@ typedef struct plughost_metric {
 } plughost_metric;
 
 /*
+ * plughost_chat_message: one message of a chat request (Since 1.1).
+ *
+ * FILLED BY: the host. FROZEN (never grows).
+ * OWNERSHIP: host-owned, as the request that holds it.
+ */
+typedef struct plughost_chat_message {
+    /* "system", "user", "assistant", "tool", ... as the request gave it. */
+    plughost_str role;
+    /* The message's text (the text parts of a multi-part message, joined by "\n"). */
+    plughost_str content;
+} plughost_chat_message;
+
+/*
  * plughost_request: the request being scheduled.
  *
  * FILLED BY: the host. GROWABLE (starts with struct_size).
@@ -311,11 +451,24 @@ typedef struct plughost_request {
     plughost_str model;
     /* Requested LoRA adapter; size 0 when none. */
     plughost_str lora;
-    /* Prompt bytes (not necessarily valid UTF-8); size 0 when none. */
+    /* Prompt bytes (not necessarily valid UTF-8); size 0 when none. For a chat request, the
+     * messages rendered as one text (Since 1.1: each message as "<role>: <content>\n", in
+     * order), so a plugin that only reads the prompt (a prefix cache) sees chat requests too. */
     plughost_str prompt;
     /* `header_count` headers, in the order given; may be NULL when header_count is 0. */
     const plughost_header *headers;
     size_t header_count;
+
+    /* Since 1.1. The messages of a chat request, `message_count` of them, in order; NULL and 0
+     * for a completion request (which has a prompt only). */
+    const plughost_chat_message *messages;
+    size_t message_count;
+    /* Since 1.1. 1 when the client asked for a streamed response, else 0. */
+    uint32_t streaming;
+    /* Since 1.1. Host-private: identifies the request to the host's callbacks (attributes while
+     * it is scheduled and in `pre_request`; headers in `pre_request` and `response_started`).
+     * Never read or change it. */
+    const void *host_cycle;
 } plughost_request;
 
 /*
@@ -352,7 +505,115 @@ typedef struct plughost_endpoint {
      * NULL when 0. */
     const plughost_metric *metrics;
     size_t metric_count;
+
+    /* Since 1.1. The endpoint's labels (key -> value, e.g. the prefill/decode role), as the
+     * endpoint's source gave them, `label_count` of them; may be NULL when 0. `name` is the
+     * key. */
+    const plughost_header *labels;
+    size_t label_count;
+    /* Since 1.1. KV-cache usage as a fraction, 0 to 1 (kv_cache_usage_percent / 100). */
+    double kv_cache_usage;
+    /* Since 1.1. LoRA adapters waiting to be loaded, `waiting_lora_count` of them; may be NULL
+     * when 0. (`active_loras` are the running ones.) */
+    const plughost_str *waiting_loras;
+    size_t waiting_lora_count;
+    /* Since 1.1. Requests the host sent to this endpoint whose response has not completed or
+     * failed yet, counted by the host itself (not reported by the endpoint). */
+    uint32_t requests_in_flight;
+    /* Since 1.1. Requests the host sent to this endpoint since its metrics were last updated:
+     * what the reported queue cannot show yet. Reset to 0 by every metrics update. */
+    uint32_t pending_picks;
+    /* Since 1.1. Host-private: identifies the endpoint to the host's callbacks. Never read or
+     * change it. */
+    const void *host_entry;
 } plughost_endpoint;
+
+/*
+ * plughost_profile_run: one scheduling profile as a profile handler sees it (Since 1.1).
+ *
+ * FILLED BY: the host. GROWABLE (starts with struct_size): passed as arrays of pointers.
+ * OWNERSHIP: host-owned, with everything it points to; valid until the hook returns.
+ */
+typedef struct plughost_profile_run {
+    /* sizeof(plughost_profile_run) as the host was compiled. */
+    uint32_t struct_size;
+    /* The profile's name, as the config gives it. */
+    plughost_str name;
+    /* PLUGHOST_PROFILE_NOT_RUN, PLUGHOST_PROFILE_PICKED or PLUGHOST_PROFILE_FAILED. */
+    int32_t state;
+    /* When PICKED: the endpoints its picker chose, best first, `picked_count` of them. */
+    const struct plughost_endpoint *const *picked;
+    size_t picked_count;
+} plughost_profile_run;
+#define PLUGHOST_PROFILE_NOT_RUN 0
+#define PLUGHOST_PROFILE_PICKED 1
+#define PLUGHOST_PROFILE_FAILED 2
+
+/*
+ * plughost_extra: an endpoint of the decision beyond the primary one, named by the profile
+ * that chose it, e.g. {"prefill", the prefill endpoint} (Since 1.1).
+ *
+ * FILLED BY: the host. FROZEN (never grows).
+ */
+typedef struct plughost_extra {
+    /* The name of the profile that chose it. */
+    plughost_str name;
+    /* The endpoint it chose first. */
+    const struct plughost_endpoint *endpoint;
+} plughost_extra;
+
+/*
+ * plughost_decision: where a request goes (Since 1.1).
+ *
+ * FILLED BY: the host. GROWABLE (starts with struct_size).
+ * OWNERSHIP: host-owned, with everything it points to; valid until the hook returns.
+ */
+typedef struct plughost_decision {
+    /* sizeof(plughost_decision) as the host was compiled. */
+    uint32_t struct_size;
+    /* The primary profile's name: the one whose endpoints serve the request. */
+    plughost_str profile;
+    /* Its picks, best first: the request goes to picked[0]. */
+    const struct plughost_endpoint *const *picked;
+    size_t picked_count;
+    /* The other profiles that picked, `extra_count` of them, in the order they ran. */
+    const plughost_extra *extras;
+    size_t extra_count;
+} plughost_decision;
+
+/*
+ * plughost_response: what became of a request the host sent to an endpoint (Since 1.1).
+ *
+ * FILLED BY: the host. GROWABLE (starts with struct_size).
+ * OWNERSHIP: host-owned; valid until the hook returns.
+ */
+typedef struct plughost_response {
+    /* sizeof(plughost_response) as the host was compiled. */
+    uint32_t struct_size;
+    /* The endpoint that served it (decision.picked[0]); NULL when it is no longer known. */
+    const struct plughost_endpoint *endpoint;
+    /* The endpoint's id (valid even when `endpoint` is NULL). */
+    uint64_t endpoint_id;
+    /* PLUGHOST_RESPONSE_STARTED (the first byte came back), _COMPLETE (the whole response),
+     * _FAILED (an error, or the connection broke), _CANCELLED (the client went away) or _LOST
+     * (the host stopped tracking it without hearing its end). */
+    int32_t outcome;
+    /* The HTTP status of the response; 0 when unknown. */
+    int32_t http_status;
+    /* Seconds from the decision to the first byte of the response (time to first token);
+     * negative when unknown. */
+    double seconds_to_first_byte;
+    /* Seconds from the decision to the end of the response; negative when not ended. */
+    double seconds_total;
+    /* Token counts the server reported (usage), 0 when unknown. */
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+} plughost_response;
+#define PLUGHOST_RESPONSE_STARTED 0
+#define PLUGHOST_RESPONSE_COMPLETE 1
+#define PLUGHOST_RESPONSE_FAILED 2
+#define PLUGHOST_RESPONSE_CANCELLED 3
+#define PLUGHOST_RESPONSE_LOST 4
 
 /* ---- The plugin --------------------------------------------------------------------------- */
 
@@ -378,8 +639,12 @@ typedef struct plughost_instance plughost_instance;
  *  - `manifest_json.data` is NULL, or its size is over 64 KiB: `bad-entry`;
  *  - `manifest_json` is not byte for byte the note's document: `manifest-mismatch`, naming the
  *    top-level fields that differ, or saying it differs only in formatting;
- *  - `create` or `destroy` is NULL, or the hook of the manifest's role is: `bad-entry`.
- * The host calls only the hook of the manifest's "role" (and `picked`); leave the others NULL.
+ *  - `create` or `destroy` is NULL, or a hook of the manifest's role is: `bad-entry`. The role
+ *    hooks: "filter" `filter`; "scorer" `score`; "picker" `pick`; "profile-handler"
+ *    `pick_profiles` and `process_results`; "producer" `produce`; "observer" at least one of
+ *    `pre_request`, `response_started`, `response_complete` (Since 1.1 for the last three roles).
+ * The host calls only the hooks of the manifest's "role", and the optional hooks of every role
+ * (`picked`, `pre_request`, `response_started`, `response_complete`); leave the others NULL.
  *
  * OWNERSHIP: plugin-owned, static storage, with the manifest bytes it points to. The library
  * stays loaded while any instance of it exists; the host unloads it after the last `destroy`.
@@ -576,6 +841,149 @@ typedef struct plughost_plugin {
      */
     plughost_status (*picked)(plughost_instance *instance, const plughost_request *request,
                               const plughost_endpoint *const *endpoints, size_t count, plughost_message *error);
+
+    /**
+     * pick_profiles: chooses which scheduling profiles to run next for the request (Since 1.1).
+     *
+     * Required:   for role "profile-handler", with `process_results`.
+     * Called:     once per request, then again after the profiles it chose have run, until it
+     *             chooses none (at most one round per profile, plus one). A config has at most
+     *             one profile handler; without one, the host runs the request's profile (the
+     *             event's "profile", else the config's first).
+     *
+     * @param instance     the instance `create` made.
+     * @param request      the request.
+     * @param profiles     every profile of the config, in config order, with the state and picks
+     *                     of those that ran in earlier rounds; `count` pointers.
+     * @param count        how many profiles; at least 1.
+     * @param run          where to write the indexes (into `profiles`) of the profiles to run
+     *                     now, each at most once, among those not run yet; room for `count`.
+     * @param run_count    where to write how many (0: no more rounds); 0 on entry.
+     * @param error        where to write why it failed.
+     * @return             PLUGHOST_OK, or a failure status.
+     *
+     * OWNERSHIP:  every pointer is host-owned and valid until the call returns.
+     * THREADS:    one call at a time on an instance, unless the manifest says "threadSafe".
+     * ON FAILURE: a failure status is a `plugin-error` fault, an index out of range or of a
+     *             profile that already ran is a `bad-index` fault; either way the rounds end and
+     *             the host goes on to `process_results` with what ran. When nothing ran, the
+     *             request is answered with a `profile-handler-failed` error line.
+     */
+    plughost_status (*pick_profiles)(plughost_instance *instance, const plughost_request *request,
+                                     const plughost_profile_run *const *profiles, size_t count, size_t *run,
+                                     size_t *run_count, plughost_message *error);
+
+    /**
+     * process_results: names the primary profile, whose picks serve the request (Since 1.1).
+     *
+     * Required:   for role "profile-handler", with `pick_profiles`.
+     * Called:     once per request, after the last round of `pick_profiles`.
+     *
+     * @param instance  the instance `create` made.
+     * @param request   the request.
+     * @param profiles  every profile, with the state and picks of those that ran.
+     * @param count     how many profiles.
+     * @param primary   where to write the index of the primary profile; it must have PICKED.
+     *                  The other profiles that picked become the decision's extras.
+     * @param error     where to write why it failed.
+     * @return          PLUGHOST_OK, or a failure status.
+     *
+     * OWNERSHIP:  every pointer is host-owned and valid until the call returns.
+     * THREADS:    one call at a time on an instance, unless the manifest says "threadSafe".
+     * ON FAILURE: a failure status is a `plugin-error` fault, a primary that did not pick is a
+     *             `bad-index` fault; either way the request is answered with a
+     *             `profile-handler-failed` error line.
+     */
+    plughost_status (*process_results)(plughost_instance *instance, const plughost_request *request,
+                                       const plughost_profile_run *const *profiles, size_t count, size_t *primary,
+                                       plughost_message *error);
+
+    /**
+     * produce: computes the attributes the manifest's "produces" declares, for the request and
+     * each endpoint, and publishes them with plughost_host_api.put_attribute (Since 1.1).
+     *
+     * Required:   for role "producer".
+     * Called:     once per request, before the profile handler and the profiles, over every
+     *             live endpoint; producers run in an order where each runs after the producers
+     *             of what it consumes (the host refuses a config with a cycle).
+     *
+     * @param instance   the instance `create` made.
+     * @param request    the request.
+     * @param endpoints  every live endpoint, `count` pointers.
+     * @param count      how many; at least 1.
+     * @param error      where to write why it failed.
+     * @return           PLUGHOST_OK, or a failure status.
+     *
+     * OWNERSHIP:  every pointer is host-owned and valid until the call returns.
+     * THREADS:    one call at a time on an instance, unless the manifest says "threadSafe".
+     * ON FAILURE: a failure status is a `plugin-error` fault; what it published before failing
+     *             is kept. Consumers find the attributes it did not publish absent.
+     */
+    plughost_status (*produce)(plughost_instance *instance, const plughost_request *request,
+                               const plughost_endpoint *const *endpoints, size_t count, plughost_message *error);
+
+    /**
+     * pre_request: told the decision, before the request is sent (Since 1.1).
+     *
+     * Required:   no, any role: NULL when unused.
+     * Called:     once per decided request, for every configured instance that has it (not only
+     *             those of the profiles that ran), in config order, after the `picked` hooks.
+     *
+     * @param instance  the instance `create` made.
+     * @param request   the request.
+     * @param decision  where it goes.
+     * @param error     where to write why it failed.
+     * @return          PLUGHOST_OK, or a failure status.
+     *
+     * OWNERSHIP:  every pointer is host-owned and valid until the call returns.
+     * THREADS:    one call at a time on an instance, unless the manifest says "threadSafe".
+     * ON FAILURE: a failure status is a `plugin-error` fault; the decision stands.
+     */
+    plughost_status (*pre_request)(plughost_instance *instance, const plughost_request *request,
+                                   const plughost_decision *decision, plughost_message *error);
+
+    /**
+     * response_started: the first byte of the response came back (Since 1.1).
+     *
+     * Required:   no, any role: NULL when unused.
+     * Called:     at most once per decided request, for every configured instance that has it;
+     *             `plughost serve` calls it from real traffic, `plughost run` from "response"
+     *             events of the stream. Never after `response_complete` of the same request.
+     *
+     * @param instance  the instance `create` made.
+     * @param request   the request as it was scheduled (attributes are gone; client headers
+     *                  can be set).
+     * @param response  outcome STARTED, the endpoint and the time to first byte.
+     * @param error     where to write why it failed.
+     * @return          PLUGHOST_OK, or a failure status.
+     *
+     * OWNERSHIP:  every pointer is host-owned and valid until the call returns.
+     * THREADS:    one call at a time on an instance, unless the manifest says "threadSafe"; it
+     *             may run on another thread than the request's scheduling.
+     * ON FAILURE: a failure status is a `plugin-error` fault.
+     */
+    plughost_status (*response_started)(plughost_instance *instance, const plughost_request *request,
+                                        const plughost_response *response, plughost_message *error);
+
+    /**
+     * response_complete: the request ended: completed, failed, cancelled, or lost (Since 1.1).
+     *
+     * Required:   no, any role: NULL when unused.
+     * Called:     exactly once per decided request, for every configured instance that has it;
+     *             the host decrements the endpoint's requests_in_flight before it.
+     *
+     * @param instance  the instance `create` made.
+     * @param request   the request as it was scheduled (no attributes, no headers).
+     * @param response  the outcome, status, times and token counts.
+     * @param error     where to write why it failed.
+     * @return          PLUGHOST_OK, or a failure status.
+     *
+     * OWNERSHIP:  every pointer is host-owned and valid until the call returns.
+     * THREADS:    as `response_started`.
+     * ON FAILURE: a failure status is a `plugin-error` fault.
+     */
+    plughost_status (*response_complete)(plughost_instance *instance, const plughost_request *request,
+                                         const plughost_response *response, plughost_message *error);
 } plughost_plugin;
 
 #ifdef __cplusplus
@@ -606,6 +1014,8 @@ typedef struct plughost_plugin {
         char desc[desc_size];                                                                                          \
     }
 
+#ifdef __cplusplus
+/* C++: positional, every field named (C++ warns about designated initializers left out). */
 #define PLUGHOST_DECLARE_PLUGIN(json, create_fn, destroy_fn, filter_fn, score_fn, pick_fn, picked_fn)                  \
     __attribute__((used, section(PLUGHOST_NOTE_SECTION), aligned(4))) static const PLUGHOST_NOTE_STRUCT(sizeof(json))  \
         plughost_manifest_note = {PLUGHOST_NOTE_OWNER_SIZE, sizeof(json), PLUGHOST_NOTE_TYPE_MANIFEST,                 \
@@ -621,6 +1031,39 @@ typedef struct plughost_plugin {
         filter_fn,                                                                                                     \
         score_fn,                                                                                                      \
         pick_fn,                                                                                                       \
-        picked_fn}
+        picked_fn,                                                                                                     \
+        NULL,                                                                                                          \
+        NULL,                                                                                                          \
+        NULL,                                                                                                          \
+        NULL,                                                                                                          \
+        NULL,                                                                                                          \
+        NULL}
+#else
+/* C: the fields after `picked` (Since 1.1) are left zero by the designated initializers. */
+#define PLUGHOST_DECLARE_PLUGIN(json, create_fn, destroy_fn, filter_fn, score_fn, pick_fn, picked_fn)                  \
+    PLUGHOST_DECLARE(json, .create = create_fn, .destroy = destroy_fn, .filter = filter_fn, .score = score_fn,        \
+                     .pick = pick_fn, .picked = picked_fn)
+#endif
+
+/*
+ * PLUGHOST_DECLARE(manifest_json_literal, .hook = function, ...) (Since 1.1) does the same with
+ * C99 designated initializers, naming only the hooks the plugin has; for C (C++ plugins use
+ * PLUGHOST_PLUGIN of <plughost/plugin.hpp>). Example:
+ *
+ *   PLUGHOST_DECLARE("{\"type\":\"my-scorer\",\"role\":\"scorer\",...}",
+ *                    .create = my_create, .destroy = my_destroy, .score = my_score,
+ *                    .response_complete = my_done);
+ */
+#define PLUGHOST_DECLARE(json, ...)                                                                                    \
+    __attribute__((used, section(PLUGHOST_NOTE_SECTION), aligned(4))) static const PLUGHOST_NOTE_STRUCT(sizeof(json))  \
+        plughost_manifest_note = {PLUGHOST_NOTE_OWNER_SIZE, sizeof(json), PLUGHOST_NOTE_TYPE_MANIFEST,                 \
+                                  PLUGHOST_NOTE_OWNER, json};                                                          \
+    PLUGHOST_EXTERN_C PLUGHOST_EXPORT const plughost_plugin plughost_entry = {                                         \
+        .struct_size = sizeof(plughost_plugin),                                                                        \
+        .abi_major = PLUGHOST_ABI_VERSION_MAJOR,                                                                       \
+        .abi_minor = PLUGHOST_ABI_VERSION_MINOR,                                                                       \
+        .abi_patch = PLUGHOST_ABI_VERSION_PATCH,                                                                       \
+        .manifest_json = {plughost_manifest_note.desc, sizeof(json) - 1},                                              \
+        __VA_ARGS__}
 
 #endif /* PLUGHOST_PLUGIN_H */

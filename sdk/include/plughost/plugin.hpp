@@ -11,12 +11,19 @@
 //   inline constexpr plughost::Manifest kManifest{...};
 //   PLUGHOST_PLUGIN(MyScorer, kManifest)
 //
-// Role methods (the one matching the manifest's role is required):
-//   filter: void filter(const Request &, Endpoints in, Selection &passed);
-//   scorer: void score(const Request &, Endpoints, std::span<double> scores);
-//   picker: void pick(const Request &, Endpoints, std::span<const double> totals, Selection &picked);
+// Role methods (those matching the manifest's role are required):
+//   filter:          void filter(const Request &, Endpoints in, Selection &passed);
+//   scorer:          void score(const Request &, Endpoints, std::span<double> scores);
+//   picker:          void pick(const Request &, Endpoints, std::span<const double> totals, Selection &picked);
+//   profile-handler: void pick_profiles(const Request &, ProfileRuns, Selection &run);
+//                    std::size_t process_results(const Request &, ProfileRuns);  // the primary
+//   producer:        void produce(const Request &, Endpoints);  // publishes with Host::put
+//   observer:        at least one of the lifecycle methods below.
 // Optional, any role:
 //   void on_picked(const Request &, Endpoints chosen);
+//   void pre_request(const Request &, const Decision &);
+//   void response_started(const Request &, const Response &);
+//   void response_complete(const Request &, const Response &);
 // Constructors tried in order: T(const Params &, Host), T(const Params &), T().
 #ifndef PLUGHOST_PLUGIN_HPP
 #define PLUGHOST_PLUGIN_HPP
@@ -34,6 +41,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -62,6 +70,12 @@ struct Header {
     std::string_view value;
 };
 
+/// One message of a chat request.
+struct ChatMessage {
+    std::string_view role;
+    std::string_view content;
+};
+
 /// View of the request being scheduled; valid for the duration of the call.
 class Request {
 public:
@@ -82,6 +96,14 @@ public:
         }
         return std::nullopt;
     }
+    /// A chat request's messages (none for a completion request; its prompt() is the
+    /// messages rendered as "<role>: <content>\n" each).
+    std::size_t message_count() const noexcept { return raw_->message_count; }
+    ChatMessage message(std::size_t i) const noexcept {
+        return {view(raw_->messages[i].role), view(raw_->messages[i].content)};
+    }
+    /// Whether the client asked for a streamed response.
+    bool streaming() const noexcept { return raw_->streaming != 0; }
     const plughost_request &raw() const noexcept { return *raw_; }
 
 private:
@@ -112,6 +134,28 @@ public:
             if (view(raw_->metrics[i].name) == name) return raw_->metrics[i].value;
         return std::nullopt;
     }
+    /// KV-cache usage as a fraction, 0 to 1.
+    double kv_cache_usage() const noexcept { return raw_->kv_cache_usage; }
+    /// LoRA adapters waiting to be loaded (the active ones are running).
+    std::size_t waiting_lora_count() const noexcept { return raw_->waiting_lora_count; }
+    std::string_view waiting_lora(std::size_t i) const noexcept { return view(raw_->waiting_loras[i]); }
+    bool has_waiting_lora(std::string_view lora) const noexcept {
+        for (std::size_t i = 0; i < raw_->waiting_lora_count; ++i)
+            if (view(raw_->waiting_loras[i]) == lora) return true;
+        return false;
+    }
+    /// The value of label `key`, if the endpoint has it.
+    std::optional<std::string_view> label(std::string_view key) const noexcept {
+        for (std::size_t i = 0; i < raw_->label_count; ++i)
+            if (view(raw_->labels[i].name) == key) return view(raw_->labels[i].value);
+        return std::nullopt;
+    }
+    std::size_t label_count() const noexcept { return raw_->label_count; }
+    Header label_at(std::size_t i) const noexcept { return {view(raw_->labels[i].name), view(raw_->labels[i].value)}; }
+    /// Requests the host sent here whose response has not ended (counted by the host).
+    std::uint32_t requests_in_flight() const noexcept { return raw_->requests_in_flight; }
+    /// Requests the host sent here since the endpoint's metrics were last updated.
+    std::uint32_t pending_picks() const noexcept { return raw_->pending_picks; }
     const plughost_endpoint &raw() const noexcept { return *raw_; }
 
 private:
@@ -176,6 +220,110 @@ private:
     std::size_t size_ = 0;
 };
 
+/// One scheduling profile as a profile handler sees it.
+class ProfileRun {
+public:
+    enum class State {
+        not_run = PLUGHOST_PROFILE_NOT_RUN,
+        picked = PLUGHOST_PROFILE_PICKED,
+        failed = PLUGHOST_PROFILE_FAILED
+    };
+    explicit ProfileRun(const plughost_profile_run *raw) noexcept : raw_(raw) {}
+    std::string_view name() const noexcept { return view(raw_->name); }
+    State state() const noexcept { return static_cast<State>(raw_->state); }
+    bool ran() const noexcept { return raw_->state != PLUGHOST_PROFILE_NOT_RUN; }
+    /// Its picks, best first (empty unless state() is picked).
+    Endpoints picked() const noexcept { return Endpoints(raw_->picked, raw_->picked_count); }
+
+private:
+    const plughost_profile_run *raw_;
+};
+
+/// Every profile of the config, in order; valid for the duration of the call.
+class ProfileRuns {
+public:
+    ProfileRuns(const plughost_profile_run *const *data, std::size_t size) noexcept : data_(data), size_(size) {}
+    std::size_t size() const noexcept { return size_; }
+    ProfileRun operator[](std::size_t i) const noexcept { return ProfileRun(data_[i]); }
+    /// The index of the profile named `name`.
+    std::optional<std::size_t> find(std::string_view name) const noexcept {
+        for (std::size_t i = 0; i < size_; ++i)
+            if (view(data_[i]->name) == name) return i;
+        return std::nullopt;
+    }
+
+private:
+    const plughost_profile_run *const *data_;
+    std::size_t size_;
+};
+
+/// Where a request goes: the primary profile's picks, and the other profiles' first picks.
+class Decision {
+public:
+    explicit Decision(const plughost_decision *raw) noexcept : raw_(raw) {}
+    std::string_view profile() const noexcept { return view(raw_->profile); }
+    Endpoints picked() const noexcept { return Endpoints(raw_->picked, raw_->picked_count); }
+    std::size_t extra_count() const noexcept { return raw_->extra_count; }
+    std::string_view extra_name(std::size_t i) const noexcept { return view(raw_->extras[i].name); }
+    Endpoint extra_endpoint(std::size_t i) const noexcept { return Endpoint(raw_->extras[i].endpoint); }
+    /// The endpoint profile `name` chose, if it ran and picked.
+    std::optional<Endpoint> extra(std::string_view name) const noexcept {
+        for (std::size_t i = 0; i < raw_->extra_count; ++i)
+            if (view(raw_->extras[i].name) == name) return Endpoint(raw_->extras[i].endpoint);
+        return std::nullopt;
+    }
+    const plughost_decision &raw() const noexcept { return *raw_; }
+
+private:
+    const plughost_decision *raw_;
+};
+
+/// What became of a request.
+class Response {
+public:
+    enum class Outcome {
+        started = PLUGHOST_RESPONSE_STARTED,
+        complete = PLUGHOST_RESPONSE_COMPLETE,
+        failed = PLUGHOST_RESPONSE_FAILED,
+        cancelled = PLUGHOST_RESPONSE_CANCELLED,
+        lost = PLUGHOST_RESPONSE_LOST,
+    };
+    explicit Response(const plughost_response *raw) noexcept : raw_(raw) {}
+    Outcome outcome() const noexcept { return static_cast<Outcome>(raw_->outcome); }
+    /// The endpoint that served it, when the host still knows it.
+    std::optional<Endpoint> endpoint() const noexcept {
+        return raw_->endpoint ? std::optional<Endpoint>(Endpoint(raw_->endpoint)) : std::nullopt;
+    }
+    std::uint64_t endpoint_id() const noexcept { return raw_->endpoint_id; }
+    int http_status() const noexcept { return raw_->http_status; }
+    /// Seconds from the decision to the first byte; nullopt when unknown.
+    std::optional<double> seconds_to_first_byte() const noexcept {
+        return raw_->seconds_to_first_byte >= 0 ? std::optional<double>(raw_->seconds_to_first_byte) : std::nullopt;
+    }
+    /// Seconds from the decision to the end; nullopt when not ended.
+    std::optional<double> seconds_total() const noexcept {
+        return raw_->seconds_total >= 0 ? std::optional<double>(raw_->seconds_total) : std::nullopt;
+    }
+    std::uint64_t prompt_tokens() const noexcept { return raw_->prompt_tokens; }
+    std::uint64_t completion_tokens() const noexcept { return raw_->completion_tokens; }
+    const plughost_response &raw() const noexcept { return *raw_; }
+
+private:
+    const plughost_response *raw_;
+};
+
+/// The id of an attribute the manifest declares (from Host::attribute); invalid when it does not.
+class Attribute {
+public:
+    Attribute() = default;
+    explicit Attribute(std::int32_t id) noexcept : id_(id) {}
+    bool valid() const noexcept { return id_ >= 0; }
+    std::int32_t id() const noexcept { return id_; }
+
+private:
+    std::int32_t id_ = -1;
+};
+
 enum class LogLevel { trace = 0, debug, info, warn, error, critical };
 
 /// Host services for one instance; cheap to copy, valid until the instance is destroyed.
@@ -195,7 +343,56 @@ public:
         if (api_ && api_->count) api_->count(api_->context, {name.data(), name.size()}, delta);
     }
 
+    /// The id of an attribute the manifest declares in produces or consumes; throws
+    /// std::invalid_argument when it declares none of that name (call it in the constructor:
+    /// the instance then fails to start with a clear message).
+    Attribute attribute(std::string_view name) const {
+        const std::int32_t id =
+            api_ && api_->attribute ? api_->attribute(api_->context, {name.data(), name.size()}) : -1;
+        if (id < 0)
+            throw std::invalid_argument("attribute \"" + std::string(name) +
+                                        "\" is not declared in the manifest's produces or consumes");
+        return Attribute(id);
+    }
+    /// Publishes a number (from produce()): about `endpoint`, or about the request when nullopt.
+    bool put(const Request &request, std::optional<Endpoint> endpoint, Attribute attribute,
+             double value) const noexcept {
+        return put_value(request, endpoint, attribute, {PLUGHOST_VALUE_NUMBER, value, {nullptr, 0}});
+    }
+    /// Publishes a string (from produce()); the host copies it.
+    bool put(const Request &request, std::optional<Endpoint> endpoint, Attribute attribute,
+             std::string_view value) const noexcept {
+        return put_value(request, endpoint, attribute, {PLUGHOST_VALUE_STRING, 0, {value.data(), value.size()}});
+    }
+    /// The number an attribute holds for the request (and endpoint), when it was published.
+    std::optional<double> number(const Request &request, std::optional<Endpoint> endpoint,
+                                 Attribute attribute) const noexcept {
+        plughost_value v{};
+        if (!get_value(request, endpoint, attribute, v) || v.type != PLUGHOST_VALUE_NUMBER) return std::nullopt;
+        return v.number;
+    }
+    /// The string an attribute holds; valid until the hook returns.
+    std::optional<std::string_view> string(const Request &request, std::optional<Endpoint> endpoint,
+                                           Attribute attribute) const noexcept {
+        plughost_value v{};
+        if (!get_value(request, endpoint, attribute, v) || v.type != PLUGHOST_VALUE_STRING) return std::nullopt;
+        return view(v.string);
+    }
+
 private:
+    bool put_value(const Request &request, std::optional<Endpoint> endpoint, Attribute attribute,
+                   plughost_value value) const noexcept {
+        return api_ && api_->put_attribute && attribute.valid() &&
+               api_->put_attribute(api_->context, &request.raw(), endpoint ? &endpoint->raw() : nullptr, attribute.id(),
+                                   value) == PLUGHOST_OK;
+    }
+    bool get_value(const Request &request, std::optional<Endpoint> endpoint, Attribute attribute,
+                   plughost_value &out) const noexcept {
+        return api_ && api_->get_attribute && attribute.valid() &&
+               api_->get_attribute(api_->context, &request.raw(), endpoint ? &endpoint->raw() : nullptr, attribute.id(),
+                                   &out) == 1;
+    }
+
     const plughost_host_api *api_;
     std::string name_;
 };
@@ -402,6 +599,48 @@ template <class T> plughost_status on_picked(plughost_instance *instance, const 
     return guarded(error, [&] { self<T>(instance)->on_picked(Request(request), Endpoints(endpoints, count)); });
 }
 
+template <class T> plughost_status pick_profiles(plughost_instance *instance, const plughost_request *request,
+                                                 const plughost_profile_run *const *profiles, std::size_t count,
+                                                 std::size_t *run, std::size_t *run_count,
+                                                 plughost_message *error) noexcept {
+    *run_count = 0;
+    return guarded(error, [&] {
+        Selection selection(run, count);
+        self<T>(instance)->pick_profiles(Request(request), ProfileRuns(profiles, count), selection);
+        *run_count = selection.size();
+    });
+}
+
+template <class T> plughost_status process_results(plughost_instance *instance, const plughost_request *request,
+                                                   const plughost_profile_run *const *profiles, std::size_t count,
+                                                   std::size_t *primary, plughost_message *error) noexcept {
+    return guarded(
+        error, [&] { *primary = self<T>(instance)->process_results(Request(request), ProfileRuns(profiles, count)); });
+}
+
+template <class T> plughost_status produce(plughost_instance *instance, const plughost_request *request,
+                                           const plughost_endpoint *const *endpoints, std::size_t count,
+                                           plughost_message *error) noexcept {
+    return guarded(error, [&] { self<T>(instance)->produce(Request(request), Endpoints(endpoints, count)); });
+}
+
+template <class T> plughost_status pre_request(plughost_instance *instance, const plughost_request *request,
+                                               const plughost_decision *decision, plughost_message *error) noexcept {
+    return guarded(error, [&] { self<T>(instance)->pre_request(Request(request), Decision(decision)); });
+}
+
+template <class T> plughost_status response_started(plughost_instance *instance, const plughost_request *request,
+                                                    const plughost_response *response,
+                                                    plughost_message *error) noexcept {
+    return guarded(error, [&] { self<T>(instance)->response_started(Request(request), Response(response)); });
+}
+
+template <class T> plughost_status response_complete(plughost_instance *instance, const plughost_request *request,
+                                                     const plughost_response *response,
+                                                     plughost_message *error) noexcept {
+    return guarded(error, [&] { self<T>(instance)->response_complete(Request(request), Response(response)); });
+}
+
 template <class T>
 concept IsFilter = requires(T &t, const Request &r, Endpoints e, Selection &s) {
     t.filter(r, e, s);
@@ -417,6 +656,27 @@ concept IsPicker = requires(T &t, const Request &r, Endpoints e, std::span<const
 template <class T>
 concept ObservesPicks = requires(T &t, const Request &r, Endpoints e) {
     t.on_picked(r, e);
+};
+template <class T>
+concept IsProfileHandler = requires(T &t, const Request &r, ProfileRuns p, Selection &s) {
+    t.pick_profiles(r, p, s);
+    { t.process_results(r, p) } -> std::convertible_to<std::size_t>;
+};
+template <class T>
+concept IsProducer = requires(T &t, const Request &r, Endpoints e) {
+    t.produce(r, e);
+};
+template <class T>
+concept HasPreRequest = requires(T &t, const Request &r, const Decision &d) {
+    t.pre_request(r, d);
+};
+template <class T>
+concept HasResponseStarted = requires(T &t, const Request &r, const Response &p) {
+    t.response_started(r, p);
+};
+template <class T>
+concept HasResponseComplete = requires(T &t, const Request &r, const Response &p) {
+    t.response_complete(r, p);
 };
 
 template <class T, const Manifest &M> constexpr plughost_plugin make_entry(plughost_str json) {
@@ -436,12 +696,27 @@ template <class T, const Manifest &M> constexpr plughost_plugin make_entry(plugh
         static_assert(IsScorer<T>, "role scorer: the class needs "
                                    "void score(const Request&, Endpoints, std::span<double>)");
         entry.score = &score<T>;
-    } else {
+    } else if constexpr (M.role == Role::picker) {
         static_assert(IsPicker<T>, "role picker: the class needs void pick(const Request&, "
                                    "Endpoints, std::span<const double>, Selection&)");
         entry.pick = &pick<T>;
+    } else if constexpr (M.role == Role::profile_handler) {
+        static_assert(IsProfileHandler<T>, "role profile-handler: the class needs void pick_profiles(const Request&, "
+                                           "ProfileRuns, Selection&) and std::size_t process_results(const "
+                                           "Request&, ProfileRuns)");
+        entry.pick_profiles = &pick_profiles<T>;
+        entry.process_results = &process_results<T>;
+    } else if constexpr (M.role == Role::producer) {
+        static_assert(IsProducer<T>, "role producer: the class needs void produce(const Request&, Endpoints)");
+        entry.produce = &produce<T>;
+    } else {
+        static_assert(HasPreRequest<T> || HasResponseStarted<T> || HasResponseComplete<T>,
+                      "role observer: the class needs pre_request, response_started or response_complete");
     }
     if constexpr (ObservesPicks<T>) entry.picked = &on_picked<T>;
+    if constexpr (HasPreRequest<T>) entry.pre_request = &pre_request<T>;
+    if constexpr (HasResponseStarted<T>) entry.response_started = &response_started<T>;
+    if constexpr (HasResponseComplete<T>) entry.response_complete = &response_complete<T>;
     return entry;
 }
 

@@ -15,14 +15,25 @@ namespace plughost {
 /// Maturity tier; ordered dev < alpha < beta < stable.
 enum class Stability { dev, alpha, beta, stable };
 
-/// What a plugin does in a scheduling profile.
-enum class Role { filter, scorer, picker };
+/// What a plugin does. The first three run in a scheduling profile; a profile handler chooses
+/// the profiles and the primary result (Since ABI 1.1); a producer publishes attributes before
+/// the profiles run (1.1); an observer only watches requests and responses (1.1).
+enum class Role { filter, scorer, picker, profile_handler, producer, observer };
+
+/// Where an attribute belongs: one value per request, or one per endpoint (Since ABI 1.1).
+enum class AttributeScope { request, endpoint };
+
+/// What an attribute holds (Since ABI 1.1).
+enum class AttributeType { number, string };
 
 /// JSON type of a parameter.
 enum class ParamType { boolean, integer, number, string, array, object };
 
 inline constexpr std::array kStabilities{Stability::dev, Stability::alpha, Stability::beta, Stability::stable};
-inline constexpr std::array kRoles{Role::filter, Role::scorer, Role::picker};
+inline constexpr std::array kRoles{Role::filter,          Role::scorer,   Role::picker,
+                                   Role::profile_handler, Role::producer, Role::observer};
+inline constexpr std::array kAttributeScopes{AttributeScope::request, AttributeScope::endpoint};
+inline constexpr std::array kAttributeTypes{AttributeType::number, AttributeType::string};
 inline constexpr std::array kParamTypes{ParamType::boolean, ParamType::integer, ParamType::number,
                                         ParamType::string,  ParamType::array,   ParamType::object};
 
@@ -42,9 +53,31 @@ constexpr std::string_view to_string(Role r) {
     case Role::filter: return "filter";
     case Role::scorer: return "scorer";
     case Role::picker: return "picker";
+    case Role::profile_handler: return "profile-handler";
+    case Role::producer: return "producer";
+    case Role::observer: return "observer";
     }
     return "?";
 }
+
+constexpr std::string_view to_string(AttributeScope s) {
+    switch (s) {
+    case AttributeScope::request: return "request";
+    case AttributeScope::endpoint: return "endpoint";
+    }
+    return "?";
+}
+
+constexpr std::string_view to_string(AttributeType t) {
+    switch (t) {
+    case AttributeType::number: return "number";
+    case AttributeType::string: return "string";
+    }
+    return "?";
+}
+
+/// Whether a plugin of this role runs as a stage of a scheduling profile.
+constexpr bool in_profile(Role r) { return r == Role::filter || r == Role::scorer || r == Role::picker; }
 
 constexpr std::string_view to_string(ParamType t) {
     switch (t) {
@@ -74,6 +107,21 @@ constexpr std::optional<Stability> parse_stability(std::string_view text) {
 constexpr std::optional<Role> parse_role(std::string_view text) { return detail::parse_among(kRoles, text); }
 constexpr std::optional<ParamType> parse_param_type(std::string_view text) {
     return detail::parse_among(kParamTypes, text);
+}
+constexpr std::optional<AttributeScope> parse_attribute_scope(std::string_view text) {
+    return detail::parse_among(kAttributeScopes, text);
+}
+constexpr std::optional<AttributeType> parse_attribute_type(std::string_view text) {
+    return detail::parse_among(kAttributeTypes, text);
+}
+
+/// Whether `s` is an attribute name: 1-63 characters of [a-z0-9.-], starting with a letter
+/// (dots namespace it: "prefix-cache.matched-blocks").
+constexpr bool is_attribute_name(std::string_view s) {
+    if (s.empty() || s.size() > 63 || !(s[0] >= 'a' && s[0] <= 'z')) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+    return true;
 }
 
 /// A borrowed ABI string as a string_view (empty when its size is 0, whatever its pointer).
