@@ -231,34 +231,24 @@ void Runner::track(const RequestEvent &r, const Decision &d) {
         flight.endpoints.push_back(extra.endpoint->id);
         endpoints_.count_pick(extra.endpoint);
     }
-    if (auto old = in_flight_.find(r.id); old != in_flight_.end()) {  // an id used again: the first is lost
-        ResponseEvent lost;
-        lost.id = r.id;
-        lost.outcome = PLUGHOST_RESPONSE_LOST;
-        finish(old->second, lost);
-        in_flight_.erase(old);
-    }
-    while (in_flight_.size() >= kMaxInFlight && !in_flight_order_.empty()) {
-        const auto oldest = in_flight_.find(in_flight_order_.front());
-        in_flight_order_.pop_front();
-        if (oldest == in_flight_.end()) continue;
-        ResponseEvent lost;
-        lost.id = oldest->first;
-        lost.outcome = PLUGHOST_RESPONSE_LOST;
-        finish(oldest->second, lost);
-        in_flight_.erase(oldest);
-    }
+    if (auto old = in_flight_.find(r.id); old != in_flight_.end()) lose(old);  // an id used again
+    while (in_flight_.size() >= kMaxInFlight) lose(in_flight_.find(in_flight_order_.front()));
     flight.request = r;
+    flight.order = in_flight_order_.insert(in_flight_order_.end(), r.id);
     in_flight_.emplace(r.id, std::move(flight));
-    in_flight_order_.push_back(r.id);
-    // Ids already finished stay in the order queue until they reach its front: compact it now
-    // and then, so a stream of answered requests does not grow it without bound.
-    if (in_flight_order_.size() > 2 * kMaxInFlight) {
-        std::deque<std::string> live;
-        for (auto &id : in_flight_order_)
-            if (in_flight_.count(id)) live.push_back(std::move(id));
-        in_flight_order_ = std::move(live);
-    }
+}
+
+void Runner::lose(FlightMap::iterator flight) {
+    ResponseEvent lost;
+    lost.id = flight->first;
+    lost.outcome = PLUGHOST_RESPONSE_LOST;
+    finish(flight->second, lost);
+    forget(flight);
+}
+
+void Runner::forget(FlightMap::iterator flight) {
+    in_flight_order_.erase(flight->second.order);
+    in_flight_.erase(flight);
 }
 
 void Runner::finish(InFlight &done, const ResponseEvent &r) {
@@ -308,7 +298,7 @@ void Runner::response(const ResponseEvent &r, std::size_t line) {
         return;
     }
     finish(it->second, r);
-    in_flight_.erase(it);
+    forget(it);
 }
 
 void Runner::process(std::string_view text, std::size_t number) {

@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <set>
 #include <span>
@@ -100,13 +100,18 @@ private:
         RequestEvent request;
         std::vector<std::uint64_t> endpoints;  ///< the primary pick, then each extra
         bool started = false;
+        std::list<std::string>::iterator order;  ///< its place in in_flight_order_
     };
+    using FlightMap = std::unordered_map<std::string, InFlight>;
     void request(const RequestEvent &r, std::size_t line);
     void response(const ResponseEvent &r, std::size_t line);
     void track(const RequestEvent &r, const Decision &d);
     // Ends a request in flight: its endpoints are released and its plugins told the outcome.
     void finish(InFlight &done, const ResponseEvent &r);
     void respond(const InFlight &flight, const ResponseEvent &r);
+    // Ends a request in flight that will get no response (its id reused, or too many in flight).
+    void lose(FlightMap::iterator flight);
+    void forget(FlightMap::iterator flight);
     // The request as plugins see it; valid until the next call (it uses reused buffers).
     plughost_request to_abi(const RequestEvent &r);
     void error_line(std::size_t line, Code code, std::string_view message, const std::optional<std::string> &id);
@@ -122,8 +127,8 @@ private:
     std::vector<plughost_header> headers_;
     std::vector<plughost_chat_message> messages_;
     std::vector<Explanation> explanations_;
-    std::unordered_map<std::string, InFlight> in_flight_;
-    std::deque<std::string> in_flight_order_;  // oldest first; ids already finished are skipped
+    FlightMap in_flight_;
+    std::list<std::string> in_flight_order_;  // the ids in flight, oldest first
 };
 
 /// "SIGTERM", "SIGINT"...
