@@ -183,6 +183,7 @@ struct Counters {
                           nullptr,
                           nullptr,
                           nullptr,
+                          nullptr,
                           nullptr};
 };
 

@@ -66,6 +66,8 @@ std::string_view to_string(Code code) {
     case Code::parameters_not_object: return "parameters-not-object";
     case Code::unknown_parameter: return "unknown-parameter";
     case Code::parameter_type: return "parameter-type";
+    case Code::parameter_range: return "parameter-range";
+    case Code::missing_parameter: return "missing-parameter";
     case Code::create_failed: return "create-failed";
     case Code::unknown_event: return "unknown-event";
     case Code::unknown_endpoint: return "unknown-endpoint";

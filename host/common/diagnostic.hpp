@@ -78,6 +78,8 @@ enum class Code {
     parameters_not_object,
     unknown_parameter,
     parameter_type,
+    parameter_range,
+    missing_parameter,
     create_failed,
     // The event stream.
     unknown_event,

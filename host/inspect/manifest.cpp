@@ -6,6 +6,7 @@
 #include <plughost/plugin.h>
 
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -60,6 +61,7 @@ namespace {
 constexpr std::size_t kMaxDescription = 300;
 constexpr std::size_t kMaxMessage = 1000;
 constexpr std::size_t kMaxParameters = 64;
+constexpr std::size_t kMaxEnumValues = 64;
 constexpr std::size_t kMaxAttributes = 64;
 constexpr std::string_view kAttributeNameRule =
     "an attribute name (1-63 characters of [a-z0-9.-], starting with a letter, e.g. \"prefix.match-ratio\")";
@@ -159,6 +161,65 @@ std::vector<std::string> read_type_list(FieldReader &r, std::string_view key) {
     return out;
 }
 
+// "required", "minimum", "maximum" and "enum" of one parameter.
+void read_constraints(FieldReader &p, std::optional<ParamType> type, ParameterSpec &spec) {
+    spec.required = p.boolean("required").value_or(false);
+    const bool numeric = type == ParamType::number || type == ParamType::integer;
+    for (auto [key, out] : {std::pair{"minimum", &spec.minimum}, std::pair{"maximum", &spec.maximum}}) {
+        const boost::json::value *v = p.find(key, false);
+        if (!v || !type) continue;
+        if (!numeric) p.error(key, "applies to number and integer parameters only");
+        else if (!v->is_number() || !std::isfinite(v->to_number<double>()))
+            p.error(key, "expected a finite number, found " + describe(*v));
+        else *out = v->to_number<double>();
+    }
+    if (spec.minimum && spec.maximum && *spec.minimum > *spec.maximum)
+        p.error("minimum", "is greater than \"maximum\"");
+    const boost::json::value *e = p.find("enum", false);
+    if (!e || !type) return;
+    if (!e->is_array() || e->get_array().empty() || e->get_array().size() > kMaxEnumValues) {
+        p.error("enum", "expected an array of 1 to " + std::to_string(kMaxEnumValues) + " allowed values, found " +
+                            describe(*e));
+        return;
+    }
+    if (*type == ParamType::array || *type == ParamType::object || *type == ParamType::boolean) {
+        p.error("enum", "applies to string, number and integer parameters only");
+        return;
+    }
+    for (const auto &v : e->get_array()) {
+        if (!detail::matches(*type, v)) {
+            p.error("enum", "expected values of type " + std::string(to_string(*type)) + ", found " + describe(v));
+            spec.one_of.clear();
+            return;
+        }
+        spec.one_of.emplace_back(v, boost::json::storage_ptr());
+    }
+}
+
+}  // namespace
+
+std::optional<std::string> parameter_violation(const ParameterSpec &spec, const boost::json::value &value) {
+    if (!spec.one_of.empty()) {
+        for (const auto &allowed : spec.one_of)
+            if (allowed == value ||
+                (allowed.is_number() && value.is_number() && allowed.to_number<double>() == value.to_number<double>()))
+                return std::nullopt;
+        std::string list;
+        for (const auto &allowed : spec.one_of) list += (list.empty() ? "" : ", ") + boost::json::serialize(allowed);
+        return "must be one of " + list + ", found " + describe(value);
+    }
+    if (!value.is_number()) return std::nullopt;
+    const double n = value.to_number<double>();
+    auto text = [](double d) { return to_json(boost::json::value(d)); };
+    if (spec.minimum && n < *spec.minimum)
+        return "must be at least " + text(*spec.minimum) + ", found " + describe(value);
+    if (spec.maximum && n > *spec.maximum)
+        return "must be at most " + text(*spec.maximum) + ", found " + describe(value);
+    return std::nullopt;
+}
+
+namespace {
+
 std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldError> &errors) {
     std::vector<ParameterSpec> out;
     const boost::json::value *v = r.find("parameters", false);
@@ -176,7 +237,9 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
         const auto &item = v->get_array()[i];
         const std::string at = "parameters[" + std::to_string(i) + "]";
         if (!item.is_object()) {
-            r.error(at, "expected an object {name, type, default, description}, found " + describe(item));
+            r.error(at,
+                    "expected an object {name, type, description, default, required, minimum, maximum, enum}, found " +
+                        describe(item));
             continue;
         }
         FieldReader p(item.get_object(), at + ".", errors);
@@ -191,6 +254,11 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
             if (detail::matches(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
             else p.error("default", "expected a value of type " + *type_text + ", found " + describe(*d));
         }
+        read_constraints(p, type, spec);
+        if (spec.required && spec.default_value)
+            p.error("required", "a required parameter has no default: drop \"default\" or \"required\"");
+        if (spec.default_value)
+            if (auto problem = parameter_violation(spec, *spec.default_value)) p.error("default", *problem);
         p.report_unknown("parameter");
         if (name && std::any_of(out.begin(), out.end(), [&](const ParameterSpec &s) { return s.name == *name; }))
             p.error("name", "repeats parameter \"" + *name + "\"");

@@ -28,7 +28,14 @@ struct ParameterSpec {
     ParamType type = ParamType::string;
     std::optional<boost::json::value> default_value;
     std::string description;
+    bool required = false;                       ///< the operator must give it (it has no default)
+    std::optional<double> minimum{}, maximum{};  ///< inclusive bounds of a number or integer
+    std::vector<boost::json::value> one_of{};    ///< the values allowed ("enum"); empty: any
 };
+
+/// What is wrong with `value` (already of the parameter's type) for the parameter's bounds or
+/// enumeration, e.g. "must be at most 1, found 2"; nullopt when it fits.
+std::optional<std::string> parameter_violation(const ParameterSpec &spec, const boost::json::value &value);
 
 /// An attribute a producer publishes (Since ABI 1.1).
 struct ProducedAttribute {

@@ -1,5 +1,6 @@
 #include "load/instance.hpp"
 
+#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -38,6 +39,7 @@ Instance::Instance(std::shared_ptr<const LoadedPlugin> plugin, std::string name)
     api_.put_attribute = &Instance::put_attribute;
     api_.get_attribute = &Instance::get_attribute;
     api_.set_header = &Instance::set_header;
+    api_.param = &Instance::param;
 }
 
 std::unique_ptr<Instance> Instance::create(std::shared_ptr<const LoadedPlugin> plugin, std::string name,
@@ -45,6 +47,7 @@ std::unique_ptr<Instance> Instance::create(std::shared_ptr<const LoadedPlugin> p
                                            std::vector<DeclaredAttribute> attributes) {
     std::unique_ptr<Instance> self(new Instance(std::move(plugin), std::move(name)));
     self->attributes_ = std::move(attributes);
+    self->resolve_parameters(parameters_json);
     std::array<char, 1024> buffer{};
     plughost_message message{buffer.data(), buffer.size(), 0};
     plughost_instance *handle = nullptr;
@@ -61,6 +64,59 @@ std::unique_ptr<Instance> Instance::create(std::shared_ptr<const LoadedPlugin> p
     }
     self->handle_ = handle;
     return self;
+}
+
+void Instance::resolve_parameters(std::string_view parameters_json) {
+    // The pre-flight checked the parameters against the manifest; text that does not parse (a
+    // caller that skipped it) leaves only the defaults, and the plugin's own checks decide.
+    boost::system::error_code ec;
+    const boost::json::value given = boost::json::parse(parameters_json, ec);
+    const boost::json::object *object = !ec && given.is_object() ? &given.get_object() : nullptr;
+    for (const ParameterSpec &spec : manifest().parameters) {
+        const boost::json::value *v = object ? object->if_contains(spec.name) : nullptr;
+        if (!v && spec.default_value) v = &*spec.default_value;
+        Parameter p;
+        p.name = spec.name;
+        if (v && !v->is_null()) {
+            switch (spec.type) {
+            case ParamType::boolean:
+                p.type = PLUGHOST_VALUE_BOOLEAN;
+                p.number = v->is_bool() && v->get_bool() ? 1 : 0;
+                break;
+            case ParamType::integer:
+            case ParamType::number:
+                p.type = PLUGHOST_VALUE_NUMBER;
+                p.number = v->is_number() ? v->to_number<double>() : 0;
+                break;
+            case ParamType::string:
+                p.type = PLUGHOST_VALUE_STRING;
+                p.text = v->is_string() ? std::string(v->get_string()) : boost::json::serialize(*v);
+                break;
+            case ParamType::array:
+            case ParamType::object:
+                p.type = PLUGHOST_VALUE_JSON;
+                p.text = boost::json::serialize(*v);
+                break;
+            }
+        }
+        parameters_.push_back(std::move(p));
+    }
+}
+
+int32_t Instance::param(void *context, plughost_str name, plughost_value *out) {
+    if (!out) return 0;
+    *out = plughost_value{};
+    const auto *self = static_cast<const Instance *>(context);
+    const std::string_view wanted = name.data ? std::string_view(name.data, name.size) : std::string_view();
+    for (const Parameter &p : self->parameters_) {
+        if (p.name != wanted) continue;
+        if (p.type == PLUGHOST_VALUE_NONE) return 0;
+        out->type = p.type;
+        out->number = p.number;
+        out->string = {p.text.data(), p.text.size()};
+        return 1;
+    }
+    return 0;
 }
 
 Instance::~Instance() {

@@ -50,13 +50,24 @@ private:
                                  int32_t id, plughost_value *out);
     static plughost_status set_header(void *context, const plughost_request *request, int32_t where, plughost_str name,
                                       plughost_str value);
+    static int32_t param(void *context, plughost_str name, plughost_value *out);
     const DeclaredAttribute *declared(int32_t id) const;
+    // The parameters as `param` serves them: the operator's values over the manifest's defaults.
+    void resolve_parameters(std::string_view parameters_json);
+
+    struct Parameter {
+        std::string name;
+        int32_t type = PLUGHOST_VALUE_NONE;
+        double number = 0;
+        std::string text;  // a string's value, or an array's or object's JSON
+    };
 
     std::shared_ptr<const LoadedPlugin> plugin_;  // released last: the code must outlive the instance
     std::string name_;
     std::shared_ptr<spdlog::logger> logger_;
     std::vector<std::pair<std::string, double>> counters_;
     std::vector<DeclaredAttribute> attributes_;
+    std::vector<Parameter> parameters_;
     plughost_host_api api_{};
     plughost_instance *handle_ = nullptr;
 };

@@ -78,8 +78,18 @@ void check_parameters(const PluginConfig &p, const Manifest &m, std::vector<Issu
                               "parameter \"" + spec->name + "\" of \"" + m.type + "\" expects " +
                                   std::string(to_string(spec->type)) + ", found " + describe(kv.value()),
                               spec->name + ": " + spec->description});
+        } else if (auto problem = parameter_violation(*spec, kv.value())) {
+            errors.push_back({at, Code::parameter_range,
+                              "parameter \"" + spec->name + "\" of \"" + m.type + "\" " + *problem,
+                              spec->name + ": " + spec->description});
         }
     }
+    for (const ParameterSpec &spec : m.parameters)
+        if (spec.required && !p.parameters.contains(spec.name))
+            errors.push_back({child(p.path, "parameters"), Code::missing_parameter,
+                              "plugin \"" + p.name + "\" (" + m.type + ") needs parameter \"" + spec.name + "\" (" +
+                                  std::string(to_string(spec.type)) + "), which the config does not give",
+                              "add \"" + spec.name + "\" to its \"parameters\": " + spec.description});
 }
 
 class Planner {

@@ -26,7 +26,9 @@
     FREEZE(offsetof(type, field) + sizeof(((const type *)0)->field) == (end), #type " 1.1 fields end elsewhere")
 
 FREEZE(PLUGHOST_ABI_VERSION_MAJOR == 1 && PLUGHOST_ABI_VERSION_MINOR >= 1, "ABI 1.1 or a later 1.x");
-FREEZE(PLUGHOST_VALUE_NONE == 0 && PLUGHOST_VALUE_NUMBER == 1 && PLUGHOST_VALUE_STRING == 2, "value types");
+FREEZE(PLUGHOST_VALUE_NONE == 0 && PLUGHOST_VALUE_NUMBER == 1 && PLUGHOST_VALUE_STRING == 2 &&
+           PLUGHOST_VALUE_BOOLEAN == 3 && PLUGHOST_VALUE_JSON == 4,
+       "value types");
 FREEZE(PLUGHOST_PROFILE_NOT_RUN == 0 && PLUGHOST_PROFILE_PICKED == 1 && PLUGHOST_PROFILE_FAILED == 2, "profile states");
 FREEZE(PLUGHOST_HEADER_UPSTREAM == 0 && PLUGHOST_HEADER_CLIENT == 1, "header targets");
 FREEZE(PLUGHOST_RESPONSE_STARTED == 0 && PLUGHOST_RESPONSE_COMPLETE == 1 && PLUGHOST_RESPONSE_FAILED == 2 &&
@@ -88,7 +90,8 @@ FIELD(plughost_plugin, pre_request, 104, 8);
 FIELD(plughost_plugin, response_started, 112, 8);
 FIELD(plughost_plugin, response_complete, 120, 8);
 FIELD(plughost_host_api, set_header, 56, 8);
-ENDS_AT(plughost_host_api, set_header, 64);
+FIELD(plughost_host_api, param, 64, 8);
+ENDS_AT(plughost_host_api, param, 72);
 ENDS_AT(plughost_request, host_cycle, 120);
 ENDS_AT(plughost_endpoint, host_entry, 160);
 ENDS_AT(plughost_profile_run, picked_count, 48);

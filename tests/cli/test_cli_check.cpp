@@ -19,6 +19,7 @@ struct Setup : Deployment {
         add(paths::alpha_gated, "alpha.so");
         add(paths::deprecated_plugin, "deprecated.so");
         add(paths::throwing_plugin, "throwing.so");
+        add(paths::c_params, "params.so");
     }
     ProcessResult check(const std::string &config_text, std::vector<std::string> extra = {}) {
         auto a = args("check", config(config_text));
@@ -46,7 +47,7 @@ TEST_CASE("check on a good config: ok, exit 0, the documented JSON shape") {
     CHECK(doc.at("ok") == true);
     CHECK(doc.at("minStability").at("value") == "beta");
     CHECK(doc.at("minStability").at("defaulted") == false);
-    CHECK(doc.at("plugins").as_array().size() == 5);
+    CHECK(doc.at("plugins").as_array().size() == 6);
     CHECK(doc.at("errors").as_array().empty());
     for (const char *key : {"file", "type", "role", "version", "stability", "decision", "reasons"})
         CHECK_MESSAGE(doc.at("plugins").at(0).as_object().contains(key), key);
@@ -249,4 +250,38 @@ TEST_CASE("out of file descriptors, a configured type is reported as unreadable,
     CHECK_MESSAGE(contains(m, "some files could not be read, and one of them may"), m);
     CHECK_MESSAGE(contains(m, "Too many open files"), m);
     CHECK_MESSAGE(contains(m, "ulimit -n"), m);
+}
+
+TEST_CASE("check refuses a missing required parameter and values outside the manifest's bounds or enumeration, "
+          "without running plugin code") {
+    Setup s;
+    const auto plugins = [](const std::string &params) {
+        return R"({"plugins": [{"type": "params-scorer", "parameters": )" + params +
+               R"(}, {"type": "max-score-picker"}]})";
+    };
+    CHECK(s.check(plugins(R"({"bias": 3})")).exit_code == 0);
+    CHECK(s.check(plugins(R"({"bias": 10, "weight": 1, "mode": "half"})")).exit_code == 0);  // bounds are inclusive
+
+    const auto missing = s.check(plugins(R"({"weight": 0.5})"));
+    CHECK(missing.exit_code == 1);
+    const auto missing_doc = parse_json(missing.out);
+    const auto *m = find_issue(missing_doc, "errors", "/plugins/0/parameters", "missing-parameter");
+    REQUIRE(m);
+    CHECK(contains(std::string(m->at("message").as_string()), "needs parameter \"bias\" (integer)"));
+    CHECK(contains(std::string(m->at("hint").as_string()), "A required count."));
+
+    const auto out = s.check(plugins(R"({"bias": 11, "weight": -0.5, "mode": "steep"})"));
+    CHECK(out.exit_code == 1);
+    const auto doc = parse_json(out.out);
+    const auto *bias = find_issue(doc, "errors", "/plugins/0/parameters/bias", "parameter-range");
+    const auto *weight = find_issue(doc, "errors", "/plugins/0/parameters/weight", "parameter-range");
+    const auto *mode = find_issue(doc, "errors", "/plugins/0/parameters/mode", "parameter-range");
+    REQUIRE(bias);
+    REQUIRE(weight);
+    REQUIRE(mode);
+    CHECK(contains(std::string(bias->at("message").as_string()), "must be at most 10, found integer 11"));
+    CHECK(contains(std::string(weight->at("message").as_string()), "must be at least 0, found number -0.5"));
+    CHECK(contains(std::string(mode->at("message").as_string()),
+                   R"(must be one of "flat", "half", found string "steep")"));
+    CHECK(!std::filesystem::exists(s.dir / "marker.txt"));
 }

@@ -261,3 +261,43 @@ TEST_CASE("text that is not a JSON object") {
         read_manifest(plughost::test::manifest_json("a", "stable", "", "scorer", ",\"stability\":\"dev\"")).errors, "",
         "duplicate key \"stability\" in the top-level object"));
 }
+
+TEST_CASE("parameters: required, minimum, maximum and enum are read and checked for consistency") {
+    auto with_param = [](json::object param) {
+        json::object o = valid_object();
+        param.emplace("name", "p");
+        param.emplace("description", "A parameter.");
+        o["parameters"] = json::array{param};
+        return read(o);
+    };
+    const auto good = with_param({{"type", "number"}, {"minimum", 0}, {"maximum", 1.5}, {"default", 1}});
+    REQUIRE_MESSAGE(good.errors.empty(), dump(good.errors));
+    const ParameterSpec &spec = good.manifest->parameters.at(0);
+    CHECK(spec.minimum == 0.0);
+    CHECK(spec.maximum == 1.5);
+    CHECK(!spec.required);
+    CHECK(parameter_violation(spec, json::value(1.5)) == std::nullopt);
+    CHECK(parameter_violation(spec, json::value(2)) == "must be at most 1.5, found integer 2");
+
+    const auto choices = with_param({{"type", "string"}, {"enum", json::array{"lru", "fifo"}}, {"required", true}});
+    REQUIRE_MESSAGE(choices.errors.empty(), dump(choices.errors));
+    CHECK(choices.manifest->parameters.at(0).required);
+    CHECK(parameter_violation(choices.manifest->parameters.at(0), json::value("lru")) == std::nullopt);
+    CHECK(parameter_violation(choices.manifest->parameters.at(0), json::value("mru")) ==
+          R"(must be one of "lru", "fifo", found string "mru")");
+
+    CHECK(has_error(with_param({{"type", "number"}, {"required", true}, {"default", 1}}).errors,
+                    "parameters[0].required", "a required parameter has no default"));
+    CHECK(has_error(with_param({{"type", "string"}, {"minimum", 1}}).errors, "parameters[0].minimum",
+                    "applies to number and integer parameters only"));
+    CHECK(has_error(with_param({{"type", "number"}, {"minimum", 2}, {"maximum", 1}}).errors, "parameters[0].minimum",
+                    "is greater than"));
+    CHECK(has_error(with_param({{"type", "integer"}, {"enum", json::array{1, "two"}}}).errors, "parameters[0].enum",
+                    "expected values of type integer"));
+    CHECK(has_error(with_param({{"type", "boolean"}, {"enum", json::array{true}}}).errors, "parameters[0].enum",
+                    "applies to string, number and integer"));
+    CHECK(has_error(with_param({{"type", "number"}, {"maximum", 1}, {"default", 5}}).errors, "parameters[0].default",
+                    "must be at most 1, found integer 5"));
+    CHECK(has_error(with_param({{"type", "boolean"}, {"required", "yes"}}).errors, "parameters[0].required",
+                    "expected true or false"));
+}

@@ -83,3 +83,30 @@ TEST_CASE("log lines are cut and control characters escaped") {
     CHECK(sanitize_line("a\tb\x7f") == "a\\x09b\\x7f");
     CHECK(sanitize_line(std::string(5000, 'x'), 10) == "xxxxxxxxxx...");
 }
+
+TEST_CASE("a C plugin reads its parameters through the host API: the operator's values over the manifest's defaults") {
+    CapturedLog log;
+    std::string error;
+    {
+        auto defaults = Instance::create(load(paths::c_params), "defaults", R"({"bias": 3})", error);
+        REQUIRE_MESSAGE(defaults, error);
+        double score = 0;
+        call_score(*defaults, score);
+        CHECK(score == 0.25);  // the manifest's default weight
+    }
+    CHECK(contains(log.text.str(), "params: weight=0.25 mode=flat(string) bias=3 enabled=true tags=(none) "
+                                   "undeclared=(none)"));
+    {
+        auto given = Instance::create(load(paths::c_params), "given",
+                                      R"({"bias": 0, "weight": 0.75, "mode": "half", "enabled": false,
+                                          "tags": ["a", "b"]})",
+                                      error);
+        REQUIRE_MESSAGE(given, error);
+        double score = 0;
+        call_score(*given, score);
+        CHECK(score == 0.75);
+    }
+    CHECK(contains(
+        log.text.str(),
+        R"(params: weight=0.75 mode=half(string) bias=0 enabled=false tags=["a","b"](json) undeclared=(none))"));
+}

@@ -23,6 +23,13 @@ struct Param {
     ParamType type = ParamType::string;
     std::string_view default_json{};
     std::string_view description{};
+    /// The operator must give it; `plughost check` refuses a config without it. No default then.
+    bool required = false;
+    /// Inclusive bounds of a number or integer, as JSON numbers ("0", "0.5"); empty: unbounded.
+    std::string_view minimum_json{};
+    std::string_view maximum_json{};
+    /// The values allowed, as one JSON array ("[\"lru\", \"fifo\"]"); empty: any value.
+    std::string_view enum_json{};
 };
 
 /// An attribute a producer publishes (Since ABI 1.1): its name, scope, type and meaning.
@@ -119,6 +126,19 @@ template <class Out> constexpr void render(Out &out, const Manifest &m) {
             out.put(p.default_json);
         }
         put_member(out, "description", p.description);
+        if (p.required) out.put(",\"required\":true");
+        if (!p.minimum_json.empty()) {
+            out.put(",\"minimum\":");
+            out.put(p.minimum_json);
+        }
+        if (!p.maximum_json.empty()) {
+            out.put(",\"maximum\":");
+            out.put(p.maximum_json);
+        }
+        if (!p.enum_json.empty()) {
+            out.put(",\"enum\":");
+            out.put(p.enum_json);
+        }
         out.put('}');
     }
     out.put(']');

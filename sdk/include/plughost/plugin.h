@@ -219,7 +219,8 @@ typedef struct plughost_message {
  * OWNERSHIP: `string` is borrowed; see the callback it is passed to.
  */
 typedef struct plughost_value {
-    /* PLUGHOST_VALUE_NUMBER or PLUGHOST_VALUE_STRING (PLUGHOST_VALUE_NONE: absent). */
+    /* PLUGHOST_VALUE_NUMBER or PLUGHOST_VALUE_STRING (PLUGHOST_VALUE_NONE: absent); a parameter
+       (`param`) may also be PLUGHOST_VALUE_BOOLEAN or PLUGHOST_VALUE_JSON. */
     int32_t type;
     /* The value of a number (finite). */
     double number;
@@ -229,6 +230,8 @@ typedef struct plughost_value {
 #define PLUGHOST_VALUE_NONE 0
 #define PLUGHOST_VALUE_NUMBER 1
 #define PLUGHOST_VALUE_STRING 2
+#define PLUGHOST_VALUE_BOOLEAN 3 /* `number` is 1 (true) or 0 (false) */
+#define PLUGHOST_VALUE_JSON 4    /* `string` holds JSON text (an array or object parameter) */
 
 /* Forward declarations of the scheduling data, for the host callbacks below. */
 struct plughost_request;
@@ -389,6 +392,31 @@ typedef struct plughost_host_api {
      */
     plughost_status (*set_header)(void *context, const struct plughost_request *request, int32_t where,
                                   plughost_str name, plughost_str value);
+
+    /**
+     * param: reads one of the instance's parameters, as the host validated them against the
+     * manifest, with the manifest's default for one the operator left out (Since 1.1). A C
+     * plugin reads its parameters with it instead of parsing `parameters_json`.
+     *
+     * Required:   yes; the host always provides it.
+     * Called:     by the plugin, from `create`, or later from any hook of the instance.
+     *
+     * @param context  this struct's `context`.
+     * @param name     a parameter the manifest declares.
+     * @param out      where to write the value: PLUGHOST_VALUE_NUMBER for a "number" or "integer"
+     *                 parameter; PLUGHOST_VALUE_BOOLEAN (`number` 1 or 0) for "boolean";
+     *                 PLUGHOST_VALUE_STRING for "string"; PLUGHOST_VALUE_JSON (the value's JSON
+     *                 text in `string`) for "array" and "object"; PLUGHOST_VALUE_NONE when absent.
+     * @return         1 when the parameter has a value (the operator's, or the manifest's
+     *                 default), 0 when not (not declared, or optional, without a default, and
+     *                 not given).
+     *
+     * OWNERSHIP:  `name` is borrowed for the call; `out->string` is host memory valid until
+     *             `destroy` returns.
+     * THREADS:    as `log`.
+     * ON FAILURE: 0, as above.
+     */
+    int32_t (*param)(void *context, plughost_str name, plughost_value *out);
 } plughost_host_api;
 #define PLUGHOST_HEADER_UPSTREAM 0
 #define PLUGHOST_HEADER_CLIENT 1

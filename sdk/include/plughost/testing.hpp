@@ -8,11 +8,16 @@
 //   plughost::testing::EndpointSet endpoints{{.name = "a", .waiting_queue_size = 3}, {.name = "b"}};
 //   auto scores = made.value->score(plughost::testing::RequestData({.prompt = "hello"}), endpoints);
 //
-// Header-only; needs nothing beyond <plughost/plugin.h> and the C++ standard library.
+// Header-only; needs <plughost/plugin.h>, the C++ standard library and Boost.JSON (to resolve
+// parameters as the host does: link plughost::sdk, which brings it).
 #ifndef PLUGHOST_TESTING_HPP
 #define PLUGHOST_TESTING_HPP
 
 #include <plughost/plugin.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <dlfcn.h>
 
@@ -402,6 +407,11 @@ public:
 
 private:
     enum class Phase { other, pre_request, response_started };
+    struct Param {
+        plughost_value value{};
+        std::string text;
+    };
+    std::map<std::string, Param> params_;
     struct Value {
         bool number = true;
         double value = 0;
@@ -468,6 +478,49 @@ private:
                               std::string(value.data ? value.data : "", value.size));
             return PLUGHOST_OK;
         };
+        api_.param = [](void *self, plughost_str name, plughost_value *out) -> int32_t {
+            if (!out) return 0;
+            *out = plughost_value{};
+            const auto &params = static_cast<PluginInstance *>(self)->params_;
+            const auto it = params.find(std::string(name.data ? name.data : "", name.size));
+            if (it == params.end()) return 0;
+            *out = it->second.value;
+            out->string = {it->second.text.data(), it->second.text.size()};
+            return 1;
+        };
+    }
+    // What `param` serves, as the host resolves it: the given values over the manifest's
+    // defaults, typed by the manifest.
+    void resolve_params(std::string_view manifest_json, const std::string &parameters_json) {
+        boost::system::error_code ec;
+        const boost::json::value manifest = boost::json::parse(manifest_json, ec);
+        if (ec || !manifest.is_object()) return;
+        const boost::json::value given = boost::json::parse(parameters_json, ec);
+        const boost::json::object *values = !ec && given.is_object() ? &given.get_object() : nullptr;
+        const auto *declared = manifest.get_object().if_contains("parameters");
+        if (!declared || !declared->is_array()) return;
+        for (const auto &d : declared->get_array()) {
+            if (!d.is_object() || !d.get_object().contains("name") || !d.get_object().at("name").is_string()) continue;
+            const std::string name(d.get_object().at("name").get_string());
+            const std::string type = d.get_object().contains("type") && d.get_object().at("type").is_string()
+                                         ? std::string(d.get_object().at("type").get_string())
+                                         : "";
+            const boost::json::value *v = values ? values->if_contains(name) : nullptr;
+            if (!v) v = d.get_object().if_contains("default");
+            if (!v || v->is_null()) continue;
+            Param p;
+            if (type == "boolean" && v->is_bool()) p.value = {PLUGHOST_VALUE_BOOLEAN, v->get_bool() ? 1.0 : 0.0, {}};
+            else if ((type == "number" || type == "integer") && v->is_number())
+                p.value = {PLUGHOST_VALUE_NUMBER, v->to_number<double>(), {}};
+            else if (type == "string" && v->is_string()) {
+                p.value.type = PLUGHOST_VALUE_STRING;
+                p.text = std::string(v->get_string());
+            } else if (type == "array" || type == "object") {
+                p.value.type = PLUGHOST_VALUE_JSON;
+                p.text = boost::json::serialize(*v);
+            } else continue;
+            params_[name] = std::move(p);
+        }
     }
     void require(bool present, const char *what) const {
         if (!present) throw std::logic_error(std::string("this plugin has no ") + what + " hook");
@@ -516,6 +569,7 @@ public:
                                                     const std::string &parameters_json = "{}") {
         Outcome<std::unique_ptr<PluginInstance>> out;
         std::unique_ptr<PluginInstance> instance(new PluginInstance(entry_));
+        instance->resolve_params(manifest_json(), parameters_json);
         plughost_instance *handle = nullptr;
         out.status = entry_->create(&instance->api_, {name.data(), name.size()},
                                     {parameters_json.data(), parameters_json.size()}, &handle, instance->message());
