@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -25,27 +26,45 @@ public:
         : count_(sampling::pick_count(params)), seed_(sampling::seed_from(params)) {}
 
     // Each round takes the best endpoint ranked strictly after the previous pick: O(k·n), no
-    // allocation, and no record of what was taken. The ranking is a strict total order.
+    // allocation, and no record of what was taken. The ranking is a strict total order: higher
+    // total first (NaN below every number), then the smaller tie key, then the earlier position
+    // (the same key twice needs the same name twice). Keys are hashed only for equal totals.
     void pick(const Request &request, Endpoints endpoints, std::span<const double> totals, Selection &picked) const {
         const std::size_t n = endpoints.size();
         const std::size_t k = count_ < n ? count_ : n;
         const std::uint64_t request_key = mix(seed_ ^ hash(request.id()));
+        const auto key_of = [&](std::size_t i) { return tie_key(request_key, endpoints[i]); };
         std::size_t previous = n;
+        double previous_total = 0;
         std::uint64_t previous_key = 0;
         for (std::size_t round = 0; round < k; ++round) {
             std::size_t best = n;
-            std::uint64_t best_key = 0;
+            double best_total = 0;
+            std::optional<std::uint64_t> best_key;
             for (std::size_t i = 0; i < n; ++i) {
-                const std::uint64_t key = tie_key(request_key, endpoints[i]);
-                if (previous != n && !ranks_before(totals, previous, previous_key, i, key)) continue;
-                if (best == n || ranks_before(totals, i, key, best, best_key)) {
-                    best = i;
-                    best_key = key;
+                const double total = rank_value(totals[i]);
+                std::optional<std::uint64_t> key;
+                if (previous != n) {  // only what ranks strictly after the previous pick
+                    if (total > previous_total) continue;
+                    if (total == previous_total) {
+                        key = key_of(i);
+                        if (*key < previous_key || (*key == previous_key && i <= previous)) continue;
+                    }
                 }
+                if (best != n && total < best_total) continue;
+                if (best != n && total == best_total) {
+                    if (!key) key = key_of(i);
+                    if (!best_key) best_key = key_of(best);
+                    if (*key > *best_key || (*key == *best_key && i > best)) continue;
+                }
+                best = i;
+                best_total = total;
+                best_key = key;
             }
             picked.add(best);
             previous = best;
-            previous_key = best_key;
+            previous_total = best_total;
+            previous_key = best_key ? *best_key : key_of(best);
         }
     }
 
@@ -67,15 +86,6 @@ public:
     }
 
 private:
-    // Higher total first (NaN below every number), then the smaller tie key, then the earlier
-    // position (the same key twice needs the same name twice).
-    static bool ranks_before(std::span<const double> totals, std::size_t a, std::uint64_t key_a, std::size_t b,
-                             std::uint64_t key_b) {
-        const double ta = rank_value(totals[a]), tb = rank_value(totals[b]);
-        if (ta != tb) return ta > tb;
-        if (key_a != key_b) return key_a < key_b;
-        return a < b;
-    }
     static double rank_value(double total) noexcept {
         return std::isnan(total) ? -std::numeric_limits<double>::infinity() : total;
     }

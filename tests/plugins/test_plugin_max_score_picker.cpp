@@ -187,6 +187,50 @@ TEST_CASE("max-score-picker agrees with a stable sort by total on many endpoints
         if (!chosen.count(i)) CHECK(totals[i] <= last);
 }
 
+namespace {
+
+// docs/plugins.md's tie-break, written again from the text: FNV-1a 64 of the request id and of
+// the endpoint name, mixed by the splitmix64 finaliser; the smaller key wins.
+std::uint64_t fnv1a(const std::string &bytes) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+    return h;
+}
+std::uint64_t splitmix_finaliser(std::uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+std::uint64_t documented_key(std::int64_t seed, const std::string &request, const std::string &name) {
+    const std::uint64_t request_key = splitmix_finaliser(static_cast<std::uint64_t>(seed) ^ fnv1a(request));
+    return splitmix_finaliser(request_key ^ fnv1a(name));
+}
+
+}  // namespace
+
+TEST_CASE("max-score-picker orders by total, then by the documented tie-break key") {
+    pt::PluginLibrary lib(paths::plugin_max_score_picker);
+    auto picker = make(lib, R"({"seed": -12345, "maxNumOfEndpoints": 1024})");
+    std::mt19937 rng(3);
+    std::vector<pt::EndpointSpec> specs;
+    std::vector<double> totals;
+    for (int i = 0; i < 300; ++i) {
+        specs.push_back({.name = "vllm-" + std::to_string(i)});
+        totals.push_back(static_cast<double>(rng() % 4));  // many ties
+    }
+    const pt::EndpointSet endpoints(specs);
+    for (const std::string id : {"req-1", "req-2", "another"}) {
+        CAPTURE(id);
+        Indexes expected(specs.size());
+        std::iota(expected.begin(), expected.end(), 0);
+        std::sort(expected.begin(), expected.end(), [&](std::size_t a, std::size_t b) {
+            if (totals[a] != totals[b]) return totals[a] > totals[b];
+            return documented_key(-12345, id, specs[a].name) < documented_key(-12345, id, specs[b].name);
+        });
+        CHECK(picker->pick(request(id), endpoints, totals).value == expected);
+    }
+}
+
 TEST_CASE("max-score-picker rejects invalid parameters with precise messages") {
     pt::PluginLibrary lib(paths::plugin_max_score_picker);
     check_rejected(lib, R"({"maxNumOfEndpoints": 0})",
