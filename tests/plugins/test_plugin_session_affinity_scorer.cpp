@@ -239,3 +239,60 @@ TEST_CASE("session-affinity-scorer accepts upstream's valid parameters and refus
     check_rejected(lib, R"({"encodedEndpointHeaderConfig": {"name": "x"}})",
                    "parameter 'encodedEndpointHeaderConfig': unknown field 'name'; known fields: header");
 }
+
+namespace {
+
+// Runs `stream` through plughost run with session-affinity-scorer (alpha: policy and gate set)
+// at weight 10, queue-scorer and a seeded max-score-picker; the endpoint each request went to.
+std::vector<std::string> run_with_sessions(const std::string &session_parameters, const std::string &stream) {
+    TempDir dir, plugins;
+    for (const auto &path :
+         {paths::plugin_session_affinity_scorer, paths::plugin_queue_scorer, paths::plugin_max_score_picker})
+        copy_to(path, plugins / std::filesystem::path(path).filename().string());
+    write_file(dir / "config.json",
+               R"({"policy": {"minStability": "alpha"}, "featureGates": {"SessionAffinityScorer": true},
+        "plugins": [{"type": "session-affinity-scorer", "parameters": )" +
+                   session_parameters + R"(}, {"type": "queue-scorer"},
+            {"type": "max-score-picker", "parameters": {"seed": 5}}],
+        "schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": "session-affinity-scorer", "weight": 10},
+            {"pluginRef": "queue-scorer"}, {"pluginRef": "max-score-picker"}]}]})");
+    const auto r = run_plughost(
+        {"run", "--config", (dir / "config.json").string(), "--plugin-dir", plugins.path().string()}, stream);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::vector<std::string> out;
+    for (const auto &line : lines(r.out)) out.emplace_back(parse_json(line).at("picked").at(0).as_string());
+    return out;
+}
+
+const std::string kThreeEndpoints = R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0}}}
+{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 0}}}
+{"endpoint": {"name": "c", "metrics": {"waitingQueueSize": 0}}}
+)";
+
+std::string request_with(const std::string &id, const std::string &header, const std::string &value) {
+    return R"({"request": {"id": ")" + id + R"(", "headers": {")" + header + R"(": ")" + value + "\"}}}\n";
+}
+
+}  // namespace
+
+TEST_CASE("plughost run keeps a session on its endpoint through the real hooks (session_id)") {
+    std::string stream = kThreeEndpoints;
+    for (int i = 0; i < 9; ++i) stream += request_with("s" + std::to_string(i), "x-session-id", "s1");
+    for (int i = 0; i < 6; ++i)
+        stream += request_with("t" + std::to_string(i), "x-session-id", "other-" + std::to_string(i));
+    const auto picked = run_with_sessions(R"({"strategy": "session_id"})", stream);
+    REQUIRE(picked.size() == 15);
+    // pre_request bound s1 to its first endpoint; the pending picks there never outweigh 10.
+    for (int i = 1; i < 9; ++i) CHECK(picked[static_cast<std::size_t>(i)] == picked[0]);
+    // Fresh sessions have no preference: the queue scorer spreads them over the other two.
+    for (int i = 9; i < 15; ++i) CHECK(picked[static_cast<std::size_t>(i)] != picked[0]);
+}
+
+TEST_CASE("plughost run sends a request carrying an endpoint token to that endpoint (encoded_endpoint_header)") {
+    std::string stream = kThreeEndpoints;
+    for (int i = 0; i < 4; ++i) stream += request_with("r" + std::to_string(i), "x-session-token", "Yg==");  // "b"
+    stream += request_with("garbage", "x-session-token", "not base64!");
+    const auto picked = run_with_sessions("{}", stream);
+    CHECK(picked == std::vector<std::string>{"b", "b", "b", "b", picked[4]});
+    CHECK(picked[4] != "b");  // no preference, and b has 4 pending picks
+}
