@@ -296,3 +296,23 @@ TEST_CASE("plughost run sends a request carrying an endpoint token to that endpo
     CHECK(picked == std::vector<std::string>{"b", "b", "b", "b", picked[4]});
     CHECK(picked[4] != "b");  // no preference, and b has 4 pending picks
 }
+
+TEST_CASE("plughost run accepts the client header the scorer sets when a response starts") {
+    TempDir dir, plugins;
+    for (const auto &path : {paths::plugin_session_affinity_scorer, paths::plugin_max_score_picker})
+        copy_to(path, plugins / std::filesystem::path(path).filename().string());
+    write_file(dir / "config.json",
+               R"({"policy": {"minStability": "alpha"}, "featureGates": {"SessionAffinityScorer": true},
+        "plugins": [{"type": "session-affinity-scorer"}, {"type": "max-score-picker"}]})");
+    const std::string stream = R"({"endpoint": {"name": "a"}}
+{"request": {"id": "r0"}}
+{"response": {"id": "r0", "event": "started"}}
+{"response": {"id": "r0", "event": "complete", "status": 200}}
+)";
+    const auto r = run_plughost(
+        {"run", "--config", (dir / "config.json").string(), "--plugin-dir", plugins.path().string()}, stream);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(contains(r.err, "responses: started 1, complete 1"));
+    CHECK(!contains(r.err, "refused the session header"));  // the plugin warns when set_header fails
+    CHECK(contains(r.err, "faults     0"));
+}
