@@ -67,7 +67,7 @@ TEST_CASE("values: explicit setting, then the meta-gate of the tier, then the ti
 
 TEST_CASE("settings that cannot apply are errors saying where they were set") {
     Fixture f;
-    GateSettings s = settings({{"AlphaGte", true}, {"StableGate", false}, {"LoadAwareScorer", true}});
+    GateSettings s = settings({{"AlphaGte", true}, {"StableGate", false}, {"QueueKvBlendScorer", true}});
     s["Zzz"] = {true, "--feature-gates"};
     s["BetaGate"] = {true, "/featureGates/BetaGate"};
     FeatureGates gates(f.manifests(), s);
@@ -87,8 +87,8 @@ TEST_CASE("settings that cannot apply are errors saying where they were set") {
     CHECK(contains(locked->message, "locked to true"));
     const Issue *removed = find(Code::tombstoned_gate);
     REQUIRE(removed);
-    CHECK(removed->path == "/featureGates/LoadAwareScorer");
-    CHECK(contains(removed->message, "feature gate \"LoadAwareScorer\" was removed in plughost 1.0.0"));
+    CHECK(removed->path == "/featureGates/QueueKvBlendScorer");
+    CHECK(contains(removed->message, "feature gate \"QueueKvBlendScorer\" was removed in plughost 1.0.0"));
     bool flag_error = false;
     for (const auto &e : errors)
         flag_error = flag_error || (e.path == "--feature-gates" && e.code == Code::unknown_gate);

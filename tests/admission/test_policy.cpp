@@ -157,13 +157,13 @@ TEST_CASE("past its removedIn release a plugin is refused unless the operator al
 }
 
 TEST_CASE("a file declaring a tombstoned type is refused with the migration guidance") {
-    const auto cs = decide({manifest_json("load-aware-scorer", "stable")}, Policy{});
-    const Reason *r = reason(of(cs, "load-aware-scorer"), Code::tombstoned);
+    const auto cs = decide({manifest_json("queue-kv-blend-scorer", "stable")}, Policy{});
+    const Reason *r = reason(of(cs, "queue-kv-blend-scorer"), Code::tombstoned);
     REQUIRE(r);
-    CHECK(contains(r->message, "plugin type \"load-aware-scorer\" was removed in plughost 1.0.0"));
+    CHECK(contains(r->message, "plugin type \"queue-kv-blend-scorer\" was removed in plughost 1.0.0"));
     CHECK(contains(r->message, "replace it with \"queue-scorer\" and \"kv-cache-utilization-scorer\""));
 
-    const auto gate = decide({manifest_json("g", "beta", "LoadAwareScorer")}, Policy{});
+    const auto gate = decide({manifest_json("g", "beta", "QueueKvBlendScorer")}, Policy{});
     CHECK(reason(of(gate, "g"), Code::tombstoned));
 }
 

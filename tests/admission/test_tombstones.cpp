@@ -9,11 +9,11 @@ using namespace plughost::test;
 
 TEST_CASE("the bundled tombstones record a plugin split in two, and a removed gate") {
     const Tombstones &t = bundled_tombstones();
-    const Tombstone *plugin = t.find_plugin("load-aware-scorer");
+    const Tombstone *plugin = t.find_plugin("queue-kv-blend-scorer");
     REQUIRE(plugin);
     CHECK(plugin->replacements == std::vector<std::string>{"queue-scorer", "kv-cache-utilization-scorer"});
     CHECK(plugin->removed_in.str() == "1.0.0");
-    CHECK(t.find_gate("LoadAwareScorer"));
+    CHECK(t.find_gate("QueueKvBlendScorer"));
     CHECK(!t.find_plugin("queue-scorer"));
     CHECK(replacement_hint(*plugin) == "replace it with \"queue-scorer\" and \"kv-cache-utilization-scorer\"");
 }

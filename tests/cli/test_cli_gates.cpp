@@ -37,14 +37,14 @@ TEST_CASE("gates lists every known gate with its tier, default, lock, declarer a
     CHECK(gate(doc, "BetaScorer")->at("default") == true);
     CHECK(gate(doc, "StableScorer")->at("locked") == true);
     CHECK(gate(doc, "AllAlpha")->at("stability").is_null());
-    CHECK(doc.at("tombstoned").at(0).at("name") == "LoadAwareScorer");
+    CHECK(doc.at("tombstoned").at(0).at("name") == "QueueKvBlendScorer");
 
     const auto table = run_plughost({"gates", "--plugin-dir", plugins.path().string()});
     CHECK(table.exit_code == 0);
     CHECK(contains(table.out, "StableScorer"));
     CHECK(contains(table.out, "locked"));
     CHECK(contains(table.out, "removed gates:"));
-    CHECK(contains(table.out, "LoadAwareScorer"));
+    CHECK(contains(table.out, "QueueKvBlendScorer"));
 
     const auto locked =
         run_plughost({"gates", "--plugin-dir", plugins.path().string(), "--feature-gates", "StableScorer=false"});

@@ -69,8 +69,8 @@ TEST_CASE("without profiles: a default one, every scorer at weight 1, max-score-
 
 TEST_CASE("all errors at once, each with a JSON Pointer, a message and a hint") {
     Setup s;
-    const auto pf = s.run(R"({"featureGates": {"AlphaScorr": true, "LoadAwareScorer": true},
-      "plugins": [{"type": "queue-scorr"}, {"type": "alpha-scorer"}, {"type": "load-aware-scorer"},
+    const auto pf = s.run(R"({"featureGates": {"AlphaScorr": true, "QueueKvBlendScorer": true},
+      "plugins": [{"type": "queue-scorr"}, {"type": "alpha-scorer"}, {"type": "queue-kv-blend-scorer"},
                   {"type": "queue-scorer", "name": "q", "parameters": {"maxQueueSise": 1}},
                   {"type": "queue-scorer", "name": "q"},
                   {"type": "good-scorer", "parameters": {"x": 1}},
@@ -109,7 +109,7 @@ TEST_CASE("all errors at once, each with a JSON Pointer, a message and a hint") 
     CHECK(at(e, "/schedulingProfiles/1", Code::multiple_pickers));
     CHECK(at(e, "/schedulingProfiles/2/name", Code::duplicate_name));
     CHECK(contains(at(e, "/featureGates/AlphaScorr", Code::unknown_gate)->message, "did you mean \"AlphaScorer\""));
-    CHECK(at(e, "/featureGates/LoadAwareScorer", Code::tombstoned_gate));
+    CHECK(at(e, "/featureGates/QueueKvBlendScorer", Code::tombstoned_gate));
 }
 
 TEST_CASE("a profile without a picker gets the first configured one, else max-score-picker, with a warning") {

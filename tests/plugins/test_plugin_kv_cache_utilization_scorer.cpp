@@ -1,7 +1,8 @@
-// kv-cache-utilization-scorer: 1 - kvCacheUsagePercent/100, clamped to [0, 1].
+// kv-cache-utilization-scorer: 1 - kvCacheUsage (the 0-1 fraction), clamped to [0, 1].
 #include "plugin_test_helpers.hpp"
 
 #include <limits>
+#include <string>
 #include <vector>
 
 using namespace plughost::test;
@@ -18,6 +19,36 @@ TEST_CASE("kv-cache-utilization-scorer declares a stable scorer without paramete
     CHECK(m.version.str() == "1.0.0");
     CHECK(m.parameters.empty());
     CHECK(!m.deprecation);
+}
+
+// Upstream pkg/epp/framework/plugins/scheduling/scorer/kvcacheutilization/kvcache_utilization_test.go
+// (tolerance 1e-4); upstream's KVCacheUsagePercent is the 0-1 fraction.
+TEST_CASE("kv-cache-utilization-scorer passes upstream's kvcache_utilization_test.go table") {
+    pt::PluginLibrary lib(paths::plugin_kv_cache_utilization_scorer);
+    auto scorer = make(lib);
+    struct Case {
+        const char *name;
+        std::vector<double> usage;
+        std::vector<double> expected;
+    };
+    const Case cases[] = {
+        {"Different KV cache utilization", {0.8, 0.5, 0.0}, {0.2, 0.5, 1.0}},
+        {"Same KV cache utilization", {0.6, 0.6}, {0.4, 0.4}},
+        {"Zero KV cache utilization", {0.0, 0.0}, {1.0, 1.0}},
+        {"Full KV cache utilization", {1.0, 0.5}, {0.0, 0.5}},
+    };
+    for (const Case &c : cases) {
+        CAPTURE(c.name);
+        std::vector<pt::EndpointSpec> specs;
+        for (std::size_t i = 0; i < c.usage.size(); ++i)
+            specs.push_back({.name = "pod" + std::to_string(i + 1), .kv_cache_usage = c.usage[i]});
+        const pt::EndpointSet endpoints(specs);
+        const auto scores = scorer->score(pt::RequestData(), endpoints);
+        REQUIRE(scores.ok());
+        REQUIRE(scores.value.size() == c.expected.size());
+        for (std::size_t i = 0; i < c.expected.size(); ++i)
+            CHECK(scores.value[i] == doctest::Approx(c.expected[i]).epsilon(1e-4));
+    }
 }
 
 TEST_CASE("kv-cache-utilization-scorer scores the free share of the KV cache") {

@@ -45,6 +45,39 @@ TEST_CASE("random-picker ignores the totals and picks uniformly") {
     }
 }
 
+// Upstream pkg/epp/framework/plugins/scheduling/picker/random/picker_test.go: 10,000 draws, each
+// endpoint's share of the picks within 0.05 of the expected probability.
+TEST_CASE("random-picker passes upstream's picker_test.go table") {
+    pt::PluginLibrary lib(paths::plugin_random_picker);
+    struct Case {
+        const char *name;
+        int max;
+        std::vector<double> scores;
+        std::size_t returned;
+        double probability;
+    };
+    const Case cases[] = {
+        {"Single endpoint returned from multiple candidates", 1, {10, 20, 30}, 1, 1.0 / 3.0},
+        {"more candidates than needed", 2, {10, 20, 30}, 2, 2.0 / 3.0},
+        {"Fewer candidates than maxNumOfEndpoints", 5, {10, 20}, 2, 1.0},
+        {"Exact number", 3, {10, 20, 30}, 3, 1.0},
+    };
+    for (const Case &c : cases) {
+        CAPTURE(c.name);
+        auto picker = make(lib, R"({"seed": 17, "maxNumOfEndpoints": )" + std::to_string(c.max) + "}");
+        std::vector<double> share(c.scores.size(), 0.0);
+        const int iterations = 10000;
+        for (const auto &picked : decisions(*picker, c.scores, iterations)) {
+            REQUIRE(picked.size() == c.returned);
+            for (const std::size_t i : picked) share.at(i) += 1.0 / iterations;
+        }
+        for (std::size_t i = 0; i < share.size(); ++i) {
+            CAPTURE(i);
+            CHECK(std::abs(share[i] - c.probability) <= 0.05);
+        }
+    }
+}
+
 TEST_CASE("random-picker with a seed makes the documented uniform draws") {
     pt::PluginLibrary lib(paths::plugin_random_picker);
     const std::vector<double> zeros(5, 0.0);

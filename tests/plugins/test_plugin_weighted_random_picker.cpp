@@ -45,6 +45,33 @@ TEST_CASE("weighted-random-picker declares a beta picker behind WeightedRandomPi
     CHECK(m.find_parameter("seed")->type == host::ParamType::integer);
 }
 
+// Upstream pkg/epp/framework/plugins/scheduling/picker/weightedrandom/picker_test.go: 10,000
+// draws with maxNumOfEndpoints 1, each share within 0.05 of score / sum of scores.
+TEST_CASE("weighted-random-picker passes upstream's picker_test.go table") {
+    pt::PluginLibrary lib(paths::plugin_weighted_random_picker);
+    struct Case {
+        const char *name;
+        std::vector<double> scores;
+    };
+    const Case cases[] = {
+        {"High weight dominance test", {10, 90}},
+        {"Equal weights test", {100, 100, 100}},
+        {"Zero weight exclusion test", {30, 0}},
+        {"Multi-tier weighted test", {100, 90, 50, 30, 20}},
+    };
+    for (const Case &c : cases) {
+        CAPTURE(c.name);
+        auto picker = make(lib, R"({"seed": 23})");
+        const auto shares = first_pick_shares(decisions(*picker, c.scores, 10000), c.scores.size());
+        double sum = 0;
+        for (const double s : c.scores) sum += s;
+        for (std::size_t i = 0; i < c.scores.size(); ++i) {
+            CAPTURE(i);
+            CHECK(std::abs(shares[i] - c.scores[i] / sum) <= 0.05);
+        }
+    }
+}
+
 TEST_CASE("weighted-random-picker by default picks exactly one endpoint") {
     pt::PluginLibrary lib(paths::plugin_weighted_random_picker);
     auto picker = make(lib);

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 #include <sstream>
 
 using namespace plughost::host;
@@ -49,8 +50,6 @@ struct Pipeline {
 
 std::string name_of(const plughost_endpoint *e) { return std::string(e->name.data, e->name.size); }
 
-const std::string kQueueAndPicker = R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})";
-
 }  // namespace
 
 TEST_CASE("the shortest queue wins, totals are the weighted sums of the scores") {
@@ -74,12 +73,20 @@ TEST_CASE("the shortest queue wins, totals are the weighted sums of the scores")
     CHECK(e.scorers[0].weight == 2);
 }
 
-TEST_CASE("ties are broken deterministically, whatever the arrival order") {
+TEST_CASE("ties are broken at random, and seeded the same for a request whatever the arrival order") {
+    const std::string seeded = R"({"plugins": [{"type": "queue-scorer"},
+        {"type": "max-score-picker", "parameters": {"seed": 7}}]})";
+    std::vector<std::vector<std::string>> runs;
     for (const auto &order : {std::vector<std::string>{"b", "a", "c"}, std::vector<std::string>{"c", "b", "a"}}) {
-        Pipeline p({paths::plugin_queue_scorer, paths::plugin_max_score_picker}, kQueueAndPicker);
+        Pipeline p({paths::plugin_queue_scorer, paths::plugin_max_score_picker}, seeded);
         for (const auto &n : order) p.endpoints.upsert({.name = n, .waiting_queue_size = 4});
-        for (int i = 0; i < 3; ++i) CHECK(name_of(p.decide().picked[0]) == "a");
+        std::vector<std::string> picks;
+        for (int i = 0; i < 60; ++i) picks.push_back(name_of(p.decide(nullptr, "r" + std::to_string(i)).picked[0]));
+        CHECK(name_of(p.decide(nullptr, "r0").picked[0]) == picks[0]);  // the same request, the same pick
+        runs.push_back(std::move(picks));
     }
+    CHECK(runs[0] == runs[1]);
+    CHECK(std::set<std::string>(runs[0].begin(), runs[0].end()) == std::set<std::string>{"a", "b", "c"});
 }
 
 TEST_CASE("no endpoints, and a filter that leaves no candidate") {

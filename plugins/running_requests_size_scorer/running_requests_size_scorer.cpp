@@ -1,0 +1,3 @@
+#include "running_requests_size_scorer.hpp"
+
+PLUGHOST_PLUGIN(plughost::plugins::RunningRequestsSizeScorer, plughost::plugins::kRunningRequestsSizeScorerManifest)
