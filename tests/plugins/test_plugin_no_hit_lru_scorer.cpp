@@ -184,3 +184,36 @@ TEST_CASE("no-hit-lru-scorer (plughost): used endpoints rank by their place in t
     const pt::EndpointSet two{{.name = "e4", .id = 4}, {.name = "e3", .id = 3}};
     CHECK(score(*scorer, "few", two) == Scores{0.0, 0.0});
 }
+
+// ---- Through the real host: `plughost run` with a config, on a small stream ----
+
+TEST_CASE("plughost run, no-hit-lru-scorer with the prefix cache: cold requests spread, warm ones stay") {
+    // Every queue reads 0, so without this scorer max-score-picker would send every cold request
+    // to "a" (ties go to the first name).
+    const std::string config = R"({"plugins": [{"type": "prefix-cache-scorer", "name": "prefix"},
+        {"type": "no-hit-lru-scorer", "name": "no-hit-lru"}, {"type": "max-score-picker", "name": "picker"}],
+      "schedulingProfiles": [{"name": "default", "plugins": [
+        {"pluginRef": "prefix", "weight": 3}, {"pluginRef": "no-hit-lru", "weight": 1}, {"pluginRef": "picker"}]}]})";
+    std::string stream = R"({"endpoint": {"name": "a"}}
+{"endpoint": {"name": "b"}}
+{"endpoint": {"name": "c"}}
+)";
+    // 600 bytes of a family's preamble: two whole blocks of 64 tokens (256 bytes) shared.
+    auto request = [](const std::string &id, char family, int turn) {
+        return R"({"request": {"id": ")" + id + R"(", "model": "m", "prompt": ")" + std::string(600, family) +
+               " turn " + std::to_string(turn) + "\"}}\n";
+    };
+    stream += request("x1", 'x', 1) + request("y1", 'y', 1) + request("z1", 'z', 1) + request("y2", 'y', 2) +
+              request("w1", 'w', 1) + request("v1", 'v', 1);
+    TempDir dir;
+    write_file(dir / "config.json", config);
+    const auto r =
+        run_plughost({"run", "--config", (dir / "config.json").string(), "--plugin-dir", paths::plugin_dir}, stream);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::vector<std::string> picked;
+    for (const auto &l : lines(r.out)) picked.emplace_back(parse_json(l).at("picked").at(0).as_string());
+    // Cold x1, y1, z1 go to a, b, c in turn; warm y2 follows its prefix to b and leaves the LRU
+    // alone; cold w1 and v1 go to the least recently used: a, then b.
+    CHECK(picked == std::vector<std::string>{"a", "b", "c", "b", "a", "b"});
+}
