@@ -15,6 +15,7 @@
 #include "schedule/endpoint_table.hpp"
 #include "schedule/scheduler.hpp"
 
+#include <approx_prefix_cache_producer/approx_prefix_cache_producer.hpp>
 #include <kv_cache_utilization_scorer/kv_cache_utilization_scorer.hpp>
 #include <kv_headroom_filter/kv_headroom_filter.hpp>
 #include <lora_affinity_scorer/lora_affinity_scorer.hpp>
@@ -164,9 +165,29 @@ struct Dynamic {
 // ---- The compiled-in pipelines: the same classes, in this binary ----------------------------
 
 // Counters kept as the host keeps them (Instance::count), so the compiled-in plugins pay the
-// same for their metrics as the loaded ones.
+// same for their metrics as the loaded ones. Attributes too, for the prefix producer and its
+// scorer: one store shared by the compiled-in plugins, values indexed by endpoint id (the
+// table numbers them from 1) and stamped with the request they belong to, so nothing is
+// cleared or allocated per request once warm.
 struct Counters {
+    static constexpr std::string_view kNames[] = {
+        plugins::prefix_attributes::kMatchBlocks, plugins::prefix_attributes::kTotalBlocks,
+        plugins::prefix_attributes::kBlockSizeTokens, plugins::prefix_attributes::kPromptTokens};
+    struct Slot {
+        const plughost_request *request = nullptr;
+        double value = 0;
+    };
     std::vector<std::pair<std::string, double>> values;
+    std::vector<Slot> attributes[std::size(kNames)];  // [attribute][endpoint id, 0 for the request]
+
+    Slot *slot(const plughost_request *, const plughost_endpoint *e, int32_t attribute) {
+        if (attribute < 0 || static_cast<std::size_t>(attribute) >= std::size(kNames)) return nullptr;
+        auto &slots = attributes[attribute];
+        const std::size_t at = e ? static_cast<std::size_t>(e->id) : 0;
+        if (slots.size() <= at) slots.resize(at + 1);
+        return &slots[at];
+    }
+
     plughost_host_api api{sizeof(plughost_host_api),
                           this,
                           [](void *, int32_t, plughost_str) {},
@@ -180,11 +201,43 @@ struct Counters {
                                   }
                               all.emplace_back(std::string(key), delta);
                           },
-                          nullptr,
-                          nullptr,
-                          nullptr,
+                          [](void *, plughost_str name) -> int32_t {
+                              for (std::size_t i = 0; i < std::size(kNames); ++i)
+                                  if (kNames[i] == std::string_view(name.data, name.size))
+                                      return static_cast<int32_t>(i);
+                              return -1;
+                          },
+                          [](void *self, const plughost_request *r, const plughost_endpoint *e, int32_t attribute,
+                             plughost_value v) -> plughost_status {
+                              Slot *s = static_cast<Counters *>(self)->slot(r, e, attribute);
+                              if (!s) return PLUGHOST_INVALID_ARGUMENT;
+                              *s = {r, v.number};
+                              return PLUGHOST_OK;
+                          },
+                          [](void *self, const plughost_request *r, const plughost_endpoint *e, int32_t attribute,
+                             plughost_value *out) -> int32_t {
+                              *out = plughost_value{};
+                              Slot *s = static_cast<Counters *>(self)->slot(r, e, attribute);
+                              if (!s || s->request != r) return 0;
+                              out->type = PLUGHOST_VALUE_NUMBER;
+                              out->number = s->value;
+                              return 1;
+                          },
                           nullptr,
                           nullptr};
+};
+
+// The decision as pre_request sees it: the one endpoint picked, no extras.
+struct OnePick {
+    const plughost_endpoint *chosen = nullptr;
+    plughost_decision raw{};
+    Decision decision(const plughost_endpoint *e) {
+        chosen = e;
+        raw.struct_size = sizeof raw;
+        raw.picked = &chosen;
+        raw.picked_count = 1;
+        return Decision(&raw);
+    }
 };
 
 template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters = nullptr) {
@@ -199,8 +252,11 @@ struct Inlined {
     std::unique_ptr<plugins::KvCacheUtilizationScorer> kv =
         make<plugins::KvCacheUtilizationScorer>(plugins::kKvCacheUtilizationScorerManifest);
     Counters counters;
+    std::unique_ptr<plugins::ApproxPrefixCacheProducer> producer =
+        make<plugins::ApproxPrefixCacheProducer>(plugins::kApproxPrefixCacheProducerManifest, &counters);
     std::unique_ptr<plugins::PrefixCacheScorer> prefix =
         make<plugins::PrefixCacheScorer>(plugins::kPrefixCacheScorerManifest, &counters);
+    OnePick one;
     std::unique_ptr<plugins::LoraAffinityScorer> lora =
         make<plugins::LoraAffinityScorer>(plugins::kLoraAffinityScorerManifest);
     std::unique_ptr<plugins::MaxScorePicker> picker = make<plugins::MaxScorePicker>(plugins::kMaxScorePickerManifest);
@@ -215,6 +271,7 @@ struct Inlined {
         totals.resize(n);
         candidates.assign(eps.data(), eps.data() + n);
         const Request request(&r);
+        producer->produce(request, Endpoints(candidates.data(), n));
         Selection passed(indexes.data(), n);
         filter->filter(request, Endpoints(candidates.data(), n), passed);
         next.resize(passed.size());
@@ -239,7 +296,7 @@ struct Inlined {
         Selection picked(indexes.data(), m);
         picker->pick(request, view, std::span<const double>(totals.data(), m), picked);
         const plughost_endpoint *chosen = candidates[indexes[0]];
-        prefix->on_picked(request, Endpoints(&chosen, 1));
+        producer->pre_request(request, one.decision(chosen));
         return chosen;
     }
 };
@@ -290,6 +347,7 @@ struct Static {
             make<plugins::KvHeadroomFilter>(plugins::kKvHeadroomFilterManifest);
         add_scorer<plugins::QueueScorer>(plugins::kQueueScorerManifest, 1);
         add_scorer<plugins::KvCacheUtilizationScorer>(plugins::kKvCacheUtilizationScorerManifest, 1);
+        producer = make<plugins::ApproxPrefixCacheProducer>(plugins::kApproxPrefixCacheProducerManifest, &counters);
         add_scorer<plugins::PrefixCacheScorer>(plugins::kPrefixCacheScorerManifest, 2);
         add_scorer<plugins::LoraAffinityScorer>(plugins::kLoraAffinityScorerManifest, 1);
         auto p = std::make_unique<AsPicker<plugins::MaxScorePicker>>();
@@ -297,6 +355,8 @@ struct Static {
         picker = std::move(p);
     }
     Counters counters;
+    std::unique_ptr<plugins::ApproxPrefixCacheProducer> producer;
+    OnePick one;
 
     template <class T> void add_scorer(const Manifest &m, double weight) {
         auto s = std::make_unique<AsScorer<T>>();
@@ -312,7 +372,8 @@ struct Static {
             indexes.resize(n);
         }
         const Request request(&r);
-        const plughost_endpoint *const *cand = eps.data();  // as the host: no copy until a filter passes
+        producer->produce(request, Endpoints(eps.data(), n));  // producers see every live endpoint
+        const plughost_endpoint *const *cand = eps.data();     // as the host: no copy until a filter passes
         const plughost_endpoint **next = a.data();
         for (auto &f : filters) {
             Selection passed(indexes.data(), n);
@@ -334,6 +395,7 @@ struct Static {
         if (picked.size() == 0 || indexes[0] >= n) return nullptr;
         for (std::size_t k = 0; k < picked.size(); ++k) next[k] = cand[indexes[k]];
         for (auto &[scorer, weight] : scorers) scorer->on_picked(request, Endpoints(next, picked.size()));
+        producer->pre_request(request, one.decision(next[0]));
         return next[0];
     }
 };

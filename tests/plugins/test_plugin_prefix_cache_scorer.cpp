@@ -1,11 +1,9 @@
-// prefix-cache-scorer: chained block hashes, one LRU per endpoint fed by on_picked, the share of
-// leading prompt blocks an endpoint holds as its score, and the hits/lookups counters.
+// prefix-cache-scorer: upstream's stateless scorer over the prefix-cache.* attributes (the share
+// of the prompt's blocks an endpoint holds, optionally blended with the match length), its
+// retired parameters, and the producer + scorer pair through the real host (`plughost run`).
 #include "plugin_test_helpers.hpp"
 
 #include <algorithm>
-#include <list>
-#include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -16,356 +14,296 @@ using Scores = std::vector<double>;
 
 namespace {
 
-// One chosen endpoint with the given id, as the host passes it to the `picked` hook.
-struct Chosen {
-    explicit Chosen(std::uint64_t id) : set{{.name = "chosen-" + std::to_string(id), .id = id}} {}
-    pt::EndpointSet set;
+const char *const kMatch = "prefix-cache.match-blocks";
+const char *const kTotal = "prefix-cache.total-blocks";
+const char *const kBlockSize = "prefix-cache.block-size-tokens";
+
+// Upstream's NewPrefixCacheMatchInfo(match, total, blockSize) on one endpoint, as a producer
+// would have published it.
+struct Info {
+    double match, total, block_size;
 };
 
-pt::EndpointSet three_endpoints() { return pt::EndpointSet{{.name = "a"}, {.name = "b"}, {.name = "c"}}; }
-
-Scores scores_for(pt::PluginInstance &scorer, const std::string &prompt, const pt::EndpointSet &endpoints) {
-    const auto scored = scorer.score(pt::RequestData({.prompt = prompt}), endpoints);
+// Scores `endpoints` with the attributes a producer would have published: `infos[i]` for
+// endpoint i when present, the request's totals from the first present one.
+Scores score_with(pt::PluginInstance &scorer, const pt::EndpointSet &endpoints,
+                  const std::vector<std::optional<Info>> &infos) {
+    scorer.clear_attributes();
+    for (std::size_t i = 0; i < infos.size(); ++i)
+        if (infos[i]) {
+            scorer.set_attribute(kMatch, endpoints.at(i), infos[i]->match);
+            scorer.set_attribute(kTotal, nullptr, infos[i]->total);
+            scorer.set_attribute(kBlockSize, nullptr, infos[i]->block_size);
+        }
+    const auto scored = scorer.score(pt::RequestData({.prompt = "p"}), endpoints);
     REQUIRE_MESSAGE(scored.ok(), scored.message);
     return scored.value;
 }
 
-void picked(pt::PluginInstance &scorer, const std::string &prompt, const pt::EndpointSet &chosen) {
-    const auto told = scorer.picked(pt::RequestData({.prompt = prompt}), chosen);
-    REQUIRE(told.value);  // the plugin has the hook
-    REQUIRE_MESSAGE(told.ok(), told.message);
+std::vector<pt::PluginInstance::LogLine> logs_at(const pt::PluginInstance &p, int level) {
+    std::vector<pt::PluginInstance::LogLine> out;
+    std::copy_if(p.logs().begin(), p.logs().end(), std::back_inserter(out),
+                 [&](const auto &l) { return l.level == level; });
+    return out;
 }
-
-double counter(const pt::PluginInstance &scorer, const std::string &name) {
-    const auto it = scorer.counters().find(name);
-    return it == scorer.counters().end() ? -1.0 : it->second;
-}
-
-// Distinct filler for block `i` of a prompt, `size` bytes.
-std::string block(char c, std::size_t size) { return std::string(size, c); }
-
-// An independent model of the documented behaviour: each endpoint remembers whole prefixes
-// (the bytes, not hashes) in an LRU list, most recent first.
-class ReferenceCache {
-public:
-    ReferenceCache(std::size_t block_size, std::size_t max_blocks, std::size_t capacity)
-        : block_size_(block_size), max_blocks_(max_blocks), capacity_(capacity) {}
-
-    double score(std::uint64_t id, const std::string &prompt) const {
-        const auto prefixes = prefixes_of(prompt);
-        if (prefixes.empty()) return 0.0;
-        const auto it = lrus_.find(id);
-        std::size_t held = 0;
-        if (it != lrus_.end())
-            while (held < prefixes.size() && holds(it->second, prefixes[held])) ++held;
-        return static_cast<double>(held) / static_cast<double>(prefixes.size());
-    }
-
-    bool holds_first_block(std::uint64_t id, const std::string &prompt) const {
-        const auto prefixes = prefixes_of(prompt);
-        const auto it = lrus_.find(id);
-        return !prefixes.empty() && it != lrus_.end() && holds(it->second, prefixes[0]);
-    }
-
-    void picked(std::uint64_t id, const std::string &prompt) {
-        const auto prefixes = prefixes_of(prompt);
-        if (prefixes.empty()) return;
-        auto &lru = lrus_[id];
-        for (auto p = prefixes.rbegin(); p != prefixes.rend(); ++p) {
-            lru.remove(*p);
-            lru.push_front(*p);
-            if (lru.size() > capacity_) lru.pop_back();
-        }
-    }
-
-private:
-    std::vector<std::string> prefixes_of(const std::string &prompt) const {
-        std::vector<std::string> out;
-        for (std::size_t b = 0; b < max_blocks_ && (b + 1) * block_size_ <= prompt.size(); ++b)
-            out.push_back(prompt.substr(0, (b + 1) * block_size_));
-        return out;
-    }
-    static bool holds(const std::list<std::string> &lru, const std::string &prefix) {
-        return std::find(lru.begin(), lru.end(), prefix) != lru.end();
-    }
-
-    std::size_t block_size_, max_blocks_, capacity_;
-    std::map<std::uint64_t, std::list<std::string>> lrus_;
-};
 
 }  // namespace
 
-TEST_CASE("prefix-cache-scorer declares a beta scorer behind PrefixCacheScorer with its defaults") {
+TEST_CASE("prefix-cache-scorer declares a stateless beta scorer that consumes the producer's attributes") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
     const auto m = host_manifest(lib);
     CHECK(m.type == "prefix-cache-scorer");
+    CHECK(m.version.str() == "2.0.0");
     CHECK(m.role == host::Role::scorer);
     CHECK(m.stability == host::Stability::beta);
-    CHECK(!m.thread_safe);  // per-instance state
     CHECK(m.feature_gate == "PrefixCacheScorer");
-    REQUIRE(m.parameters.size() == 4);
-    CHECK(default_of(m, "blockSize") == "64");
-    CHECK(default_of(m, "maxPrefixBlocks") == "256");
-    CHECK(default_of(m, "lruCapacityPerEndpoint") == "31250");
-    CHECK(default_of(m, "maxTrackedEndpoints") == "1024");
-    CHECK((lib.entry().picked != nullptr));
+    CHECK(m.thread_safe);
+    CHECK(default_of(m, "matchLengthWeight") == "0");
+    CHECK(default_of(m, "matchLengthScaleTokens") == "8192");
+    CHECK(default_of(m, "prefixMatchInfoProducerName") == "\"\"");
+    REQUIRE(m.consumes.size() == 3);
+    for (const auto &c : m.consumes) {
+        CHECK(c.required);
+        CHECK(c.default_producer == "approx-prefix-cache-producer");
+    }
+    CHECK((lib.entry().picked == nullptr));  // it learns nothing itself any more
 }
 
-TEST_CASE("prefix-cache-scorer misses before on_picked and hits the chosen endpoint after it") {
+// ---- upstream: pkg/epp/framework/plugins/scheduling/scorer/prefix/plugin_test.go ----
+
+TEST_CASE("upstream TestPrefixPluginScore: matched blocks over total blocks") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
     auto scorer = make(lib);
-    const auto endpoints = three_endpoints();
-    const std::string prompt = block('p', 64) + block('q', 64) + block('r', 64) + block('s', 64);
-    CHECK(scores_for(*scorer, prompt, endpoints) == Scores{0.0, 0.0, 0.0});
-    picked(*scorer, prompt, Chosen(2).set);
-    CHECK(scores_for(*scorer, prompt, endpoints) == Scores{0.0, 1.0, 0.0});
+    const pt::EndpointSet endpoints{{.name = "pod1"}, {.name = "pod2"}};
+    scorer->clear_attributes();
+    scorer->set_attribute(kMatch, endpoints.at(0), 5);
+    scorer->set_attribute(kMatch, endpoints.at(1), 2);
+    scorer->set_attribute(kTotal, nullptr, 10);
+    scorer->set_attribute(kBlockSize, nullptr, 1);
+    const auto scored = scorer->score(pt::RequestData({.prompt = "p"}), endpoints);
+    REQUIRE(scored.ok());
+    CHECK(scored.value == Scores{0.5, 0.2});
 }
 
-TEST_CASE("prefix-cache-scorer scores the share of leading blocks held") {
+TEST_CASE("upstream TestPrefixPluginScoreAggregatesMissingMatchInfo: one log line for all missing endpoints") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
     auto scorer = make(lib);
-    const auto endpoints = three_endpoints();
-    const std::string p = block('p', 64), q = block('q', 64), r = block('r', 64), s = block('s', 64);
-    const std::string x = block('x', 64), y = block('y', 64), z = block('z', 64);
-    picked(*scorer, p + q + r + s, Chosen(1).set);
-    CHECK(scores_for(*scorer, p + q + x + y, endpoints) == Scores{2.0 / 4.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, p + q + r + x + y + z, endpoints) == Scores{3.0 / 6.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, p, endpoints) == Scores{1.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, x + q + r + s, endpoints) == Scores{0.0, 0.0, 0.0});
+    const auto endpoints = endpoints_named(3);
+    CHECK(score_with(*scorer, endpoints, {}) == Scores{0, 0, 0});
+    const auto info = logs_at(*scorer, PLUGHOST_LOG_INFO);
+    REQUIRE(info.size() == 1);
+    CHECK(info[0].text == "prefix-cache match info not found for 3 endpoints, assigning score 0");
+    CHECK(logs_at(*scorer, PLUGHOST_LOG_ERROR).empty());
 }
 
-TEST_CASE("prefix-cache-scorer counts only full blocks and scores 0 without one") {
+TEST_CASE("upstream TestPrefixPluginScoreMixedMissingMatchInfo: present ones score, missing ones 0, one line") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
     auto scorer = make(lib);
-    const auto endpoints = three_endpoints();
-    const std::string head = block('h', 64);
-    picked(*scorer, head + block('t', 36), Chosen(1).set);
-    // the 36-byte tail was never a block: another tail changes nothing
-    CHECK(scores_for(*scorer, head + block('u', 36), endpoints) == Scores{1.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, head + block('u', 63), endpoints) == Scores{1.0, 0.0, 0.0});
-    // with a second full block, it counts (and is not held)
-    CHECK(scores_for(*scorer, head + block('u', 64), endpoints) == Scores{0.5, 0.0, 0.0});
-
-    const std::string short_prompt = block('h', 63);
-    picked(*scorer, short_prompt, Chosen(1).set);
-    CHECK(scores_for(*scorer, short_prompt, endpoints) == Scores{0.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "", endpoints) == Scores{0.0, 0.0, 0.0});
+    const auto endpoints = endpoints_named(3);
+    const auto scores = score_with(*scorer, endpoints, {Info{5, 10, 1}, std::nullopt, std::nullopt});
+    CHECK(scores[0] == doctest::Approx(0.5));
+    CHECK(scores[1] == 0);
+    CHECK(scores[2] == 0);
+    const auto info = logs_at(*scorer, PLUGHOST_LOG_INFO);
+    REQUIRE(info.size() == 1);
+    CHECK(contains(info[0].text, "for 2 endpoints"));
 }
 
-TEST_CASE("prefix-cache-scorer chains block hashes so a block counts only after the same prefix") {
+TEST_CASE("upstream TestPrefixPluginScoreWithWeights: w * min(1, matched tokens / scale)^2 + (1 - w) * ratio") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    auto scorer = make(lib, R"({"blockSize": 4})");
-    const auto endpoints = three_endpoints();
-    // The endpoint saw block XXXX first and block YYYY second, but never after XXXX.
-    picked(*scorer, "XXXXWWWW", Chosen(1).set);
-    picked(*scorer, "ZZZZYYYY", Chosen(1).set);
-    CHECK(scores_for(*scorer, "XXXXYYYY", endpoints) == Scores{0.5, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "YYYY", endpoints) == Scores{0.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "ZZZZYYYY", endpoints) == Scores{1.0, 0.0, 0.0});
+    auto scorer = make(lib, R"({"matchLengthWeight": 0.5, "matchLengthScaleTokens": 100})");
+    const auto one = endpoints_named(1);
+    CHECK(score_with(*scorer, one, {Info{5, 10, 1}})[0] == doctest::Approx(0.25125).epsilon(1e-6));
+    CHECK(score_with(*scorer, one, {Info{50, 100, 1}})[0] == doctest::Approx(0.375).epsilon(1e-6));
+    // The length term saturates at 1: 200 matched tokens of a 100-token scale.
+    CHECK(score_with(*scorer, one, {Info{50, 100, 4}})[0] == doctest::Approx(0.75).epsilon(1e-6));
 }
 
-TEST_CASE("prefix-cache-scorer hashes blocks of blockSize bytes, words and tail bytes alike") {
+TEST_CASE("upstream TestPrefixPluginFactoryValidation: matchLengthWeight in [0, 1], a positive scale when used") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    const auto endpoints = three_endpoints();
-    // 11-byte blocks: one 8-byte word and a 3-byte tail; a difference in either is seen.
-    auto scorer = make(lib, R"({"blockSize": 11})");
-    const std::string prompt = "0123456789a"
-                               "bcdefghijkl"
-                               "mnopqrstuvw";
-    picked(*scorer, prompt, Chosen(3).set);
-    CHECK(scores_for(*scorer, prompt, endpoints) == Scores{0.0, 0.0, 1.0});
-    CHECK(scores_for(*scorer,
-                     "0123456789a"
-                     "bcdefghijkX"
-                     "mnopqrstuvw",
-                     endpoints) == Scores{0.0, 0.0, 1.0 / 3.0});
-    CHECK(scores_for(*scorer,
-                     "0123456789a"
-                     "Xcdefghijkl"
-                     "mnopqrstuvw",
-                     endpoints) == Scores{0.0, 0.0, 1.0 / 3.0});
-    CHECK(scores_for(*scorer,
-                     "0123456789a"
-                     "bcdefghijkl",
-                     endpoints) == Scores{0.0, 0.0, 1.0});
-
-    // The default 64-byte blocks see no full block in 33 bytes.
-    auto by_default = make(lib);
-    picked(*by_default, prompt, Chosen(3).set);
-    CHECK(scores_for(*by_default, prompt, endpoints) == Scores{0.0, 0.0, 0.0});
+    make(lib);
+    make(lib, R"({"matchLengthWeight": 0.5, "matchLengthScaleTokens": 100})");
+    make(lib, R"({"matchLengthWeight": 0.5})");
+    make(lib, R"({"matchLengthWeight": 0.0})");
+    make(lib, R"({"matchLengthWeight": 0, "matchLengthScaleTokens": 0})");  // unused scale: not checked, as upstream
+    check_rejected(lib, R"({"matchLengthWeight": -0.1})",
+                   "parameter 'matchLengthWeight': expected a value in [0, 1], found -0.1");
+    check_rejected(lib, R"({"matchLengthWeight": 1.1})",
+                   "parameter 'matchLengthWeight': expected a value in [0, 1], found 1.1");
+    check_rejected(lib, R"({"matchLengthWeight": 0.5, "matchLengthScaleTokens": 0})",
+                   "parameter 'matchLengthScaleTokens': expected a value > 0 when matchLengthWeight is above 0, "
+                   "found 0");
+    check_rejected(lib, R"({"matchLengthScaleTokens": "big"})",
+                   "parameter 'matchLengthScaleTokens': expected integer, found string \"big\"");
 }
 
-TEST_CASE("prefix-cache-scorer considers at most maxPrefixBlocks leading blocks") {
-    pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    auto scorer = make(lib, R"({"blockSize": 4, "maxPrefixBlocks": 2})");
-    const auto endpoints = three_endpoints();
-    picked(*scorer, "aaaabbbbccccdddd", Chosen(1).set);
-    CHECK(scores_for(*scorer, "aaaabbbbxxxxyyyy", endpoints) == Scores{1.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "aaaaxxxxccccdddd", endpoints) == Scores{0.5, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "aaaabbbbcccc", endpoints) == Scores{1.0, 0.0, 0.0});
-}
+// ---- plughost's own cases ----
 
-TEST_CASE("prefix-cache-scorer evicts the least recently used blocks at lruCapacityPerEndpoint") {
-    pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    auto scorer = make(lib, R"({"blockSize": 4, "lruCapacityPerEndpoint": 4})");
-    const auto endpoints = three_endpoints();
-    const Chosen a(1);
-    picked(*scorer, "aaaabbbb", a.set);
-    picked(*scorer, "ccccdddd", a.set);  // 4 blocks: full
-    CHECK(scores_for(*scorer, "aaaabbbb", endpoints) == Scores{1.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "ccccdddd", endpoints) == Scores{1.0, 0.0, 0.0});
-    picked(*scorer, "eeeeffff", a.set);  // evicts the oldest two: aaaabbbb's
-    CHECK(scores_for(*scorer, "aaaabbbb", endpoints) == Scores{0.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "ccccdddd", endpoints) == Scores{1.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "eeeeffff", endpoints) == Scores{1.0, 0.0, 0.0});
-    picked(*scorer, "ccccdddd", a.set);  // refreshed: now eeeeffff's blocks are the oldest
-    picked(*scorer, "gggghhhh", a.set);
-    CHECK(scores_for(*scorer, "eeeeffff", endpoints) == Scores{0.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "ccccdddd", endpoints) == Scores{1.0, 0.0, 0.0});
-    CHECK(scores_for(*scorer, "gggghhhh", endpoints) == Scores{1.0, 0.0, 0.0});
-}
-
-TEST_CASE("prefix-cache-scorer keeps a prompt's leading blocks longest when the LRU overflows") {
-    pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    const auto endpoints = three_endpoints();
-    // A prompt longer than the LRU keeps its first blocks.
-    auto small = make(lib, R"({"blockSize": 4, "lruCapacityPerEndpoint": 3})");
-    picked(*small, "aaaabbbbccccdddd", Chosen(1).set);
-    CHECK(scores_for(*small, "aaaabbbbccccdddd", endpoints) == Scores{0.75, 0.0, 0.0});
-
-    // Eviction takes the later block of an older prompt first.
-    auto other = make(lib, R"({"blockSize": 4, "lruCapacityPerEndpoint": 3})");
-    picked(*other, "aaaabbbb", Chosen(1).set);
-    picked(*other, "cccc", Chosen(1).set);
-    picked(*other, "dddd", Chosen(1).set);
-    CHECK(scores_for(*other, "aaaabbbb", endpoints) == Scores{0.5, 0.0, 0.0});
-    CHECK(scores_for(*other, "cccc", endpoints) == Scores{1.0, 0.0, 0.0});
-    CHECK(scores_for(*other, "dddd", endpoints) == Scores{1.0, 0.0, 0.0});
-}
-
-TEST_CASE("prefix-cache-scorer feeds every chosen endpoint") {
-    pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    auto scorer = make(lib, R"({"blockSize": 4})");
-    const auto endpoints = three_endpoints();
-    pt::EndpointSet chosen{{.name = "c", .id = 3}, {.name = "a", .id = 1}};
-    picked(*scorer, "aaaabbbb", chosen);
-    CHECK(scores_for(*scorer, "aaaabbbb", endpoints) == Scores{1.0, 0.0, 1.0});
-}
-
-TEST_CASE(
-    "prefix-cache-scorer counts lookups per request and hits when the first chosen endpoint held the first block") {
-    pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    auto scorer = make(lib, R"({"blockSize": 4})");
-    const std::string prompt = "aaaabbbbcccc";
-    picked(*scorer, prompt, Chosen(1).set);  // nothing held yet
-    CHECK(counter(*scorer, "lookups") == 1);
-    CHECK(counter(*scorer, "hits") == 0);  // published, so the hit rate shows from the start
-
-    picked(*scorer, prompt, Chosen(1).set);
-    CHECK(counter(*scorer, "lookups") == 2);
-    CHECK(counter(*scorer, "hits") == 1);
-
-    pt::EndpointSet two_then_one{{.name = "b", .id = 2}, {.name = "a", .id = 1}};
-    picked(*scorer, prompt, two_then_one);  // the first chosen (2) held nothing
-    CHECK(counter(*scorer, "lookups") == 3);
-    CHECK(counter(*scorer, "hits") == 1);
-
-    picked(*scorer, "aaaaxxxx", Chosen(2).set);  // only the first block is held: still a hit
-    CHECK(counter(*scorer, "lookups") == 4);
-    CHECK(counter(*scorer, "hits") == 2);
-
-    picked(*scorer, "aaa", Chosen(1).set);  // no full block: a lookup, never a hit
-    pt::EndpointSet nobody{};
-    picked(*scorer, prompt, nobody);
-    CHECK(counter(*scorer, "lookups") == 6);
-    CHECK(counter(*scorer, "hits") == 2);
-}
-
-TEST_CASE("prefix-cache-scorer forgets the endpoint seen least recently beyond maxTrackedEndpoints") {
-    pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    auto scorer = make(lib, R"({"blockSize": 4, "maxTrackedEndpoints": 2})");
-    const auto endpoints = three_endpoints();
-    const std::string prompt = "aaaabbbb";
-    picked(*scorer, prompt, Chosen(1).set);
-    picked(*scorer, prompt, Chosen(2).set);
-    CHECK(scores_for(*scorer, prompt, Chosen(2).set) == Scores{1.0});  // 2 seen after 1
-    CHECK(scores_for(*scorer, prompt, Chosen(1).set) == Scores{1.0});  // 1 seen after 2
-    picked(*scorer, prompt, Chosen(3).set);                            // a third endpoint: 2 is forgotten
-    CHECK(scores_for(*scorer, prompt, endpoints) == Scores{1.0, 0.0, 1.0});
-    picked(*scorer, prompt, Chosen(2).set);  // and comes back empty-handed, evicting 1 (seen before 3)
-    CHECK(counter(*scorer, "hits") == 0);
-    CHECK(scores_for(*scorer, prompt, endpoints) == Scores{0.0, 1.0, 1.0});
-
-    auto roomy = make(lib, R"({"blockSize": 4})");  // 1024 by default
-    for (std::uint64_t id = 1; id <= 3; ++id) picked(*roomy, prompt, Chosen(id).set);
-    CHECK(scores_for(*roomy, prompt, endpoints) == Scores{1.0, 1.0, 1.0});
-}
-
-TEST_CASE("prefix-cache-scorer handles an empty endpoint list") {
+TEST_CASE("prefix-cache-scorer scores 0 when the prompt has no block, and clamps to [0, 1]") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
     auto scorer = make(lib);
+    const auto endpoints = endpoints_named(2);
+    CHECK(score_with(*scorer, endpoints, {Info{0, 0, 64}, Info{0, 0, 64}}) == Scores{0, 0});
+    CHECK(score_with(*scorer, endpoints, {Info{12, 10, 64}, Info{-1, 10, 64}}) == Scores{1, 0});
+    CHECK(logs_at(*scorer, PLUGHOST_LOG_INFO).empty());
     pt::EndpointSet none{};
-    const auto scored = scorer->score(pt::RequestData({.prompt = std::string(128, 'x')}), none);
+    const auto scored = scorer->score(pt::RequestData({.prompt = "p"}), none);
     CHECK(scored.ok());
     CHECK(scored.value.empty());
 }
 
-TEST_CASE("prefix-cache-scorer matches an independent model over many requests with eviction") {
+TEST_CASE("prefix-cache-scorer accepts its retired parameters, ignores them and names their replacement") {
     pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    // Small blocks, a small LRU and few distinct blocks: prefixes are shared a lot and the LRUs
-    // churn, which exercises lookups, refreshes and evictions on every request.
-    auto scorer = make(lib, R"({"blockSize": 4, "maxPrefixBlocks": 6, "lruCapacityPerEndpoint": 20})");
-    ReferenceCache model(4, 6, 20);
-    pt::EndpointSet endpoints{{.name = "a"}, {.name = "b"}, {.name = "c"}, {.name = "d"}};
-    const std::vector<std::string> blocks = {"abcd", "efgh", "ijkl"};
-    std::mt19937 rng(20240611);
-    double hits = 0;
-    for (int request = 0; request < 3000; ++request) {
-        std::string prompt;
-        const std::size_t length = rng() % 9;
-        for (std::size_t b = 0; b < length; ++b) prompt += blocks[rng() % blocks.size()];
-        prompt += std::string(rng() % 4, 'z');  // never a full block
-
-        const Scores scores = scores_for(*scorer, prompt, endpoints);
-        for (std::uint64_t id = 1; id <= 4; ++id) {
-            CAPTURE(request);
-            CAPTURE(id);
-            REQUIRE(scores[id - 1] == model.score(id, prompt));
-        }
-        const std::uint64_t first = 1 + rng() % 4;
-        const std::uint64_t second = 1 + rng() % 4;
-        const bool two = rng() % 3 == 0 && second != first;
-        pt::EndpointSet chosen = two ? pt::EndpointSet{{.name = "x", .id = first}, {.name = "y", .id = second}}
-                                     : pt::EndpointSet{{.name = "x", .id = first}};
-        if (model.holds_first_block(first, prompt)) ++hits;
-        picked(*scorer, prompt, chosen);
-        model.picked(first, prompt);
-        if (two) model.picked(second, prompt);
-    }
-    CHECK(counter(*scorer, "lookups") == 3000);
-    CHECK(counter(*scorer, "hits") == hits);
-    CHECK(hits > 0);
+    auto scorer = make(lib, R"({"blockSize": 4, "maxPrefixBlocks": 2, "lruCapacityPerEndpoint": 10,
+                                "maxTrackedEndpoints": 3})");
+    const auto warnings = logs_at(*scorer, PLUGHOST_LOG_WARN);
+    REQUIRE(warnings.size() == 4);
+    CHECK(warnings[0].text == "parameter 'blockSize' is deprecated and has no effect since prefix-cache-scorer 2.0.0 "
+                              "(removed in 3.0.0): configure approx-prefix-cache-producer's 'blockSizeTokens' instead");
+    CHECK(contains(warnings[1].text, "'maxPrefixBlocks'"));
+    CHECK(contains(warnings[1].text, "'maxPrefixTokensToMatch'"));
+    CHECK(contains(warnings[2].text, "'lruCapacityPerServer'"));
+    CHECK(contains(warnings[3].text, "'maxTrackedEndpoints'"));
+    // Same scores as without them.
+    CHECK(score_with(*scorer, endpoints_named(1), {Info{3, 4, 1}}) == Scores{0.75});
+    check_rejected(lib, R"({"blockSize": "64"})", "parameter 'blockSize': expected integer, found string \"64\"");
 }
 
-TEST_CASE("prefix-cache-scorer rejects invalid parameters with precise messages") {
-    pt::PluginLibrary lib(paths::plugin_prefix_cache_scorer);
-    check_rejected(lib, R"({"blockSize": 0})", "parameter 'blockSize': expected a value in [1, 1048576], found 0");
-    check_rejected(lib, R"({"blockSize": 1048577})",
-                   "parameter 'blockSize': expected a value in [1, 1048576], found 1048577");
-    check_rejected(lib, R"({"maxPrefixBlocks": 0})",
-                   "parameter 'maxPrefixBlocks': expected a value in [1, 65536], found 0");
-    check_rejected(lib, R"({"maxPrefixBlocks": 65537})",
-                   "parameter 'maxPrefixBlocks': expected a value in [1, 65536], found 65537");
-    check_rejected(lib, R"({"lruCapacityPerEndpoint": 0})",
-                   "parameter 'lruCapacityPerEndpoint': expected a value in [1, 16777216], found 0");
-    check_rejected(lib, R"({"lruCapacityPerEndpoint": 16777217})",
-                   "parameter 'lruCapacityPerEndpoint': expected a value in [1, 16777216], found 16777217");
-    check_rejected(lib, R"({"maxTrackedEndpoints": 0})",
-                   "parameter 'maxTrackedEndpoints': expected a value in [1, 65536], found 0");
-    check_rejected(lib, R"({"maxTrackedEndpoints": 65537})",
-                   "parameter 'maxTrackedEndpoints': expected a value in [1, 65536], found 65537");
-    check_rejected(lib, R"({"blockSize": "64"})", "parameter 'blockSize': expected integer, found string \"64\"");
-    check_rejected(lib, R"({"block_size": 64})",
-                   "unknown parameter 'block_size'; known parameters: blockSize, maxPrefixBlocks, "
-                   "lruCapacityPerEndpoint, maxTrackedEndpoints");
+TEST_CASE("prefix-cache-scorer over approx-prefix-cache-producer: the endpoint that served a prefix scores its "
+          "share") {
+    pt::PluginLibrary producer_lib(paths::plugin_approx_prefix_cache_producer);
+    pt::PluginLibrary scorer_lib(paths::plugin_prefix_cache_scorer);
+    auto producer = make(producer_lib, R"({"autoTune": false, "blockSizeTokens": 2, "minBlockSizeTokens": 1})");
+    auto scorer = make(scorer_lib);
+    const auto endpoints = endpoints_named(3);
+    // What the host does between the two: the scorer reads what the producer published.
+    auto cycle = [&](const std::string &prompt, std::optional<std::size_t> primary) {
+        const pt::RequestData request({.model = "m", .prompt = prompt});
+        producer->clear_attributes();
+        REQUIRE(producer->produce(request, endpoints).ok());
+        scorer->clear_attributes();
+        for (std::size_t i = 0; i < endpoints.size(); ++i)
+            scorer->set_attribute(kMatch, endpoints.at(i), *producer->attribute_number(kMatch, endpoints.at(i)));
+        scorer->set_attribute(kTotal, nullptr, *producer->attribute_number(kTotal, nullptr));
+        scorer->set_attribute(kBlockSize, nullptr, *producer->attribute_number(kBlockSize, nullptr));
+        const auto scored = scorer->score(request, endpoints);
+        REQUIRE(scored.ok());
+        if (primary) REQUIRE(producer->pre_request(request, pt::DecisionData("default", endpoints, {*primary})).ok());
+        return scored.value;
+    };
+    const std::string system = "You are a careful assistant. ";  // 29 bytes: 3 whole blocks of 8
+    CHECK(cycle(system + "Hi!", 1) == Scores{0, 0, 0});
+    CHECK(cycle(system + "Bye", std::nullopt) == Scores{0, 3.0 / 4.0, 0});
+    CHECK(cycle("Something else entirely", std::nullopt) == Scores{0, 0, 0});
+}
+
+// ---- Through the real host: `plughost run` with a config, on a small stream ----
+
+namespace {
+
+struct CliRun {
+    TempDir dir;
+    ProcessResult result;
+    std::vector<boost::json::value> decisions;
+
+    CliRun(const std::string &config, const std::string &stream) {
+        write_file(dir / "config.json", config);
+        result = run_plughost({"run", "--config", (dir / "config.json").string(), "--plugin-dir", paths::plugin_dir},
+                              stream);
+        for (const auto &l : lines(result.out)) decisions.push_back(parse_json(l));
+    }
+    std::string picked(std::size_t i) const {
+        INFO(result.out);
+        return std::string(decisions.at(i).at("picked").at(0).as_string());
+    }
+};
+
+// Two prompt families of 600 bytes of shared preamble each (two whole 256-byte blocks at the
+// default 64-token blocks), each followed by a short question.
+std::string family(char f, int turn) {
+    return std::string(600, f) + " question " + std::to_string(turn) + " of family " + std::string(1, f);
+}
+
+std::string stream_of(const std::vector<std::pair<std::string, std::string>> &requests) {
+    std::string s = R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0}}}
+{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 0}}}
+{"endpoint": {"name": "c", "metrics": {"waitingQueueSize": 0}}}
+)";
+    for (const auto &[id, prompt] : requests)
+        s += R"({"request": {"id": ")" + id + R"(", "model": "m", "prompt": ")" + prompt + "\"}}\n";
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("plughost run, producer + scorer: requests sharing a prefix go where the family went first") {
+    // The queue scorer alone would spread the first request of each family (the picker breaks
+    // ties by name, and every queue reads 0): family x goes to a, family y is steered by
+    // the busy metrics below. After that, the prefix cache keeps each family together.
+    const std::string config = R"({"plugins": [
+        {"type": "approx-prefix-cache-producer", "name": "prefix-producer"},
+        {"type": "prefix-cache-scorer", "name": "prefix"},
+        {"type": "queue-scorer", "name": "queue"},
+        {"type": "max-score-picker", "name": "picker"}],
+      "schedulingProfiles": [{"name": "default", "plugins": [
+        {"pluginRef": "prefix", "weight": 3}, {"pluginRef": "queue", "weight": 1}, {"pluginRef": "picker"}]}]})";
+    std::string stream = stream_of({{"x1", family('x', 1)}});
+    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 5}}}
+)";
+    for (const auto &[id, prompt] : std::vector<std::pair<std::string, std::string>>{
+             {"y1", family('y', 1)}, {"x2", family('x', 2)}, {"y2", family('y', 2)}, {"x3", family('x', 3)}})
+        stream += R"({"request": {"id": ")" + id + R"(", "model": "m", "prompt": ")" + prompt + "\"}}\n";
+    const CliRun run(config, stream);
+    INFO(run.result.err);
+    REQUIRE(run.result.exit_code == 0);
+    REQUIRE(run.decisions.size() == 5);
+    CHECK(run.picked(0) == "a");  // x1: all equal, first by name
+    CHECK(run.picked(1) == "b");  // y1: a is busy now, no prefix anywhere
+    CHECK(run.picked(2) == "a");  // x2: a holds x's preamble (2 of 3 blocks: 3 * 2/3 = 2 > queue's 1)
+    CHECK(run.picked(3) == "b");  // y2: b holds y's preamble
+    CHECK(run.picked(4) == "a");  // x3
+    CHECK(contains(run.result.err, "plugin approx-prefix-cache-producer 1.0.0 [beta] admitted"));
+    CHECK(contains(run.result.err, "hit rate"));
+}
+
+TEST_CASE("plughost run, a config naming only the scorer: the planner adds the default producer and it works") {
+    const std::string config = R"({"plugins": [{"type": "prefix-cache-scorer", "name": "prefix"},
+        {"type": "queue-scorer", "name": "queue"}, {"type": "max-score-picker", "name": "picker"}],
+      "schedulingProfiles": [{"name": "default", "plugins": [
+        {"pluginRef": "prefix", "weight": 3}, {"pluginRef": "queue", "weight": 1}, {"pluginRef": "picker"}]}]})";
+    std::string stream = stream_of({{"x1", family('x', 1)}});
+    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 5}}}
+)";
+    for (const auto &[id, prompt] :
+         std::vector<std::pair<std::string, std::string>>{{"x2", family('x', 2)}, {"z1", family('z', 1)}})
+        stream += R"({"request": {"id": ")" + id + R"(", "model": "m", "prompt": ")" + prompt + "\"}}\n";
+    const CliRun run(config, stream);
+    INFO(run.result.err);
+    REQUIRE(run.result.exit_code == 0);
+    CHECK(contains(run.result.err, "plughost adds its default producer \"approx-prefix-cache-producer\""));
+    REQUIRE(run.decisions.size() == 3);
+    CHECK(run.picked(0) == "a");
+    CHECK(run.picked(1) == "a");  // the cache outweighs a's queue
+    CHECK(run.picked(2) == "b");  // a new family: the queue decides
+}
+
+TEST_CASE("plughost run, another model's requests never share a prefix") {
+    const std::string config = R"({"plugins": [{"type": "prefix-cache-scorer", "name": "prefix"},
+        {"type": "queue-scorer", "name": "queue"}, {"type": "max-score-picker", "name": "picker"}],
+      "schedulingProfiles": [{"name": "default", "plugins": [
+        {"pluginRef": "prefix", "weight": 3}, {"pluginRef": "queue", "weight": 1}, {"pluginRef": "picker"}]}]})";
+    std::string stream = stream_of({{"x1", family('x', 1)}});
+    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 5}}}
+{"request": {"id": "other-model", "model": "m2", "prompt": ")" +
+              family('x', 2) + R"("}}
+{"request": {"id": "same-model", "model": "m", "prompt": ")" +
+              family('x', 3) + R"("}}
+)";
+    const CliRun run(config, stream);
+    INFO(run.result.err);
+    REQUIRE(run.result.exit_code == 0);
+    REQUIRE(run.decisions.size() == 3);
+    CHECK(run.picked(0) == "a");
+    CHECK(run.picked(1) == "b");
+    CHECK(run.picked(2) == "a");
 }

@@ -137,7 +137,9 @@ TEST_CASE("a request may choose its profile, an unknown one is an error line") {
 }
 
 TEST_CASE("the prefix cache learns from past picks, and the summary shows its hit rate") {
-    Run r(R"({"plugins": [{"type": "prefix-cache-scorer", "parameters": {"blockSize": 4}}, {"type": "queue-scorer"},
+    // 4-byte blocks (1 token each), so that these short prompts share whole blocks.
+    Run r(R"({"plugins": [{"type": "approx-prefix-cache-producer", "parameters": {"autoTune": false,
+              "blockSizeTokens": 1, "minBlockSizeTokens": 1}}, {"type": "prefix-cache-scorer"}, {"type": "queue-scorer"},
               {"type": "max-score-picker"}], "schedulingProfiles": [{"name": "p", "plugins": [
               {"pluginRef": "prefix-cache-scorer", "weight": 10}, {"pluginRef": "queue-scorer"}, {"pluginRef": "max-score-picker"}]}]})");
     // r1 goes to "a" (shorter queue); then "a" gets busy, but r2 shares r1's prefix, so the cache pulls it back to "a".

@@ -1,0 +1,3 @@
+#include "approx_prefix_cache_producer.hpp"
+
+PLUGHOST_PLUGIN(plughost::plugins::ApproxPrefixCacheProducer, plughost::plugins::kApproxPrefixCacheProducerManifest)
