@@ -378,8 +378,23 @@ public:
         if (!get_value(request, endpoint, attribute, v) || v.type != PLUGHOST_VALUE_STRING) return std::nullopt;
         return view(v.string);
     }
+    /// Sets a header on the request sent to the chosen endpoint (call it from pre_request);
+    /// false when the host refused it (another hook, a bad name or value).
+    bool set_upstream_header(const Request &request, std::string_view name, std::string_view value) const noexcept {
+        return set_header(request, PLUGHOST_HEADER_UPSTREAM, name, value);
+    }
+    /// Sets a header on the response sent to the client (call it from response_started).
+    bool set_client_header(const Request &request, std::string_view name, std::string_view value) const noexcept {
+        return set_header(request, PLUGHOST_HEADER_CLIENT, name, value);
+    }
 
 private:
+    bool set_header(const Request &request, int32_t where, std::string_view name,
+                    std::string_view value) const noexcept {
+        return api_ && api_->set_header &&
+               api_->set_header(api_->context, &request.raw(), where, {name.data(), name.size()},
+                                {value.data(), value.size()}) == PLUGHOST_OK;
+    }
     bool put_value(const Request &request, std::optional<Endpoint> endpoint, Attribute attribute,
                    plughost_value value) const noexcept {
         return api_ && api_->put_attribute && attribute.valid() &&
