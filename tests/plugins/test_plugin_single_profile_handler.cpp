@@ -1,6 +1,9 @@
 // single-profile-handler: runs the config's one profile. The cases are upstream llm-d-router's,
 // from pkg/epp/framework/plugins/scheduling/profilehandler/single/single_profile_handler_test.go.
+#include "deployment.hpp"
 #include "plugin_test_helpers.hpp"
+
+#include <string>
 
 using namespace plughost::test;
 using namespace plughost::test::plugin_tests;
@@ -80,4 +83,35 @@ TEST_CASE("single-profile-handler with several profiles runs them all, as upstre
     const auto chosen = handler->pick_profiles(pt::RequestData(), profiles);
     REQUIRE(chosen.ok());
     CHECK(chosen.value == Indexes{0, 1, 2});
+}
+
+// The host gives a profile handler room for one index per profile. With more profiles than
+// endpoints that room was sized by the endpoints, and this handler (which runs every profile)
+// wrote past it. Through the real CLI: many profiles, one endpoint.
+TEST_CASE("single-profile-handler with more profiles than endpoints: every request answered, nothing overrun") {
+    Deployment d({paths::plugin_single_profile_handler, paths::plugin_max_score_picker});
+    std::string profiles;
+    for (int i = 0; i < 200; ++i)
+        profiles += std::string(i ? "," : "") + R"({"name": "p)" + std::to_string(i) +
+                    R"(", "plugins": [{"pluginRef": "max-score-picker"}]})";
+    const std::string config = d.config(R"({"apiVersion": "plughost.io/v1", "kind": "EndpointPickerConfig",
+        "policy": {"minStability": "beta"},
+        "plugins": [{"type": "single-profile-handler"}, {"type": "max-score-picker"}],
+        "schedulingProfiles": [)" + profiles +
+                                        "]}");
+    std::string stream = R"({"endpoint": {"name": "only", "address": "10.0.0.1:8000"}})"
+                         "\n";
+    for (int i = 0; i < 20; ++i)
+        stream += R"({"request": {"id": "r)" + std::to_string(i) +
+                  R"("}})"
+                  "\n";
+    const auto r = run_plughost(d.args("run", config), stream);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto out = lines(r.out);
+    REQUIRE(out.size() == 20);
+    for (const auto &line : out) CHECK(parse_json(line).at("error").at("code").as_string() == "profile-handler-failed");
+    // It ran all 200 profiles, then refused; after 5 such faults in a row the host disabled it.
+    CHECK(std::string(parse_json(out[0]).at("error").at("message").as_string()).find("200 ran") != std::string::npos);
+    CHECK(std::string(parse_json(out[19]).at("error").at("message").as_string()).find("disabled") != std::string::npos);
 }
