@@ -1,6 +1,7 @@
 // header-profile-handler: runs the profile a request header names. The cases are upstream
 // llm-d-router's, from
 // pkg/epp/framework/plugins/scheduling/profilehandler/headerprofile/header_profile_handler_test.go.
+#include "deployment.hpp"
 #include "plugin_test_helpers.hpp"
 
 #include <string>
@@ -138,4 +139,37 @@ TEST_CASE("header-profile-handler names the profile that ran, with upstream's er
     const auto named = handler->process_results(with_header("epp-profile", "encode"), failed);
     REQUIRE(named.ok());
     CHECK(named.value == 0);
+}
+
+TEST_CASE("header-profile-handler through plughost run: the header picks the profile, default decode") {
+    Deployment d(
+        {paths::plugin_header_profile_handler, paths::plugin_label_selector_filter, paths::plugin_max_score_picker});
+    const std::string config = d.config(R"({"apiVersion": "plughost.io/v1", "kind": "EndpointPickerConfig",
+        "policy": {"minStability": "alpha"}, "featureGates": {"HeaderProfileHandler": true},
+        "plugins": [{"type": "header-profile-handler"}, {"type": "max-score-picker"},
+                    {"type": "label-selector-filter", "name": "pool-a", "parameters": {"matchLabels": {"pool": "a"}}},
+                    {"type": "label-selector-filter", "name": "pool-b", "parameters": {"matchLabels": {"pool": "b"}}}],
+        "schedulingProfiles": [
+          {"name": "decode", "plugins": [{"pluginRef": "pool-a"}, {"pluginRef": "max-score-picker"}]},
+          {"name": "batch", "plugins": [{"pluginRef": "pool-b"}, {"pluginRef": "max-score-picker"}]}]})");
+    const std::string stream = R"({"endpoint": {"name": "a-0", "labels": {"pool": "a"}}}
+{"endpoint": {"name": "b-0", "labels": {"pool": "b"}}}
+{"request": {"id": "default"}}
+{"request": {"id": "batch", "headers": {"EPP-Profile": "batch"}}}
+{"request": {"id": "unknown", "headers": {"epp-profile": "prefill"}}}
+)";
+    const auto r = run_plughost(d.args("run", config), stream);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto out = lines(r.out);
+    REQUIRE(out.size() == 3);
+    const auto first = parse_json(out[0]);
+    CHECK(first.at("profile").as_string() == "decode");
+    CHECK(first.at("picked").at(0).as_string() == "a-0");
+    const auto second = parse_json(out[1]);
+    CHECK(second.at("profile").as_string() == "batch");
+    CHECK(second.at("picked").at(0).as_string() == "b-0");
+    CHECK(parse_json(out[2]).at("error").at("code").as_string() == "profile-handler-failed");
+    CHECK(r.err.find("no scheduling profile configured for \"epp-profile\" header value \"prefill\"") !=
+          std::string::npos);
 }
