@@ -20,5 +20,5 @@ step(${CMAKE_COMMAND} -E env --unset=PLUGHOST_PLUGIN_DIR
 # The installed host finds its installed plugins by default, and admits the outside plugin.
 file(COPY "${WORK_DIR}/build/session-affinity-scorer.so" DESTINATION "${prefix}/lib/plughost/plugins")
 step("${prefix}/bin/plughost" inspect "${prefix}/lib/plughost/plugins/session-affinity-scorer.so")
-step("${prefix}/bin/plughost" list --min-stability alpha --feature-gates SessionAffinityScorer=true,KvHeadroomFilter=true)
+step("${prefix}/bin/plughost" list --min-stability alpha --feature-gates SessionAffinityScorer=true,KvHeadroomFilter=true,UtilizationFilter=true,HeaderProfileHandler=true)
 message(STATUS "out-of-tree plugin built, tested and admitted against the installed SDK")

@@ -106,8 +106,11 @@ void Scheduler::grow(std::size_t n) {
     for (auto *v : {&candidates_a_, &candidates_b_}) v->resize(capacity_);
     for (auto *v : {&scores_, &totals_a_, &totals_b_, &shadow_totals_}) v->resize(capacity_);
     for (ProfileState &state : states_) state.picked.resize(capacity_);
-    indexes_.resize(capacity_);
-    seen_.assign(capacity_, 0);
+    // indexes_ also receives a profile handler's choice (one slot per profile), and valid_picks
+    // stamps those indexes into seen_: both need room for the larger of the two counts.
+    const std::size_t slots = std::max(capacity_, states_.size());
+    indexes_.resize(slots);
+    seen_.assign(slots, 0);
     stamp_ = 0;
 }
 

@@ -157,7 +157,7 @@ public:
             profile_picks_.erase(it);
         }
         if (name.empty()) return;  // no endpoint known, or the profile did not pick: no header
-        if (!host_.set_header(request, Host::HeaderTarget::client, header_, session::base64_encode(name)))
+        if (!host_.set_client_header(request, header_, session::base64_encode(name)))
             host_.warn("the host refused the session header " + header_);
     }
 

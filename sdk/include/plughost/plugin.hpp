@@ -343,17 +343,6 @@ public:
         if (api_ && api_->count) api_->count(api_->context, {name.data(), name.size()}, delta);
     }
 
-    /// Where set_header puts a header: the request sent to the endpoint, or the response to the client.
-    enum class HeaderTarget { upstream = PLUGHOST_HEADER_UPSTREAM, client = PLUGHOST_HEADER_CLIENT };
-    /// Sets a header: `upstream` from pre_request, `client` from response_started (plugin.h,
-    /// set_header). False when the host refused it (another hook, a bad name or value).
-    bool set_header(const Request &request, HeaderTarget where, std::string_view name,
-                    std::string_view value) const noexcept {
-        return api_ && api_->set_header &&
-               api_->set_header(api_->context, &request.raw(), static_cast<std::int32_t>(where),
-                                {name.data(), name.size()}, {value.data(), value.size()}) == PLUGHOST_OK;
-    }
-
     /// The id of an attribute the manifest declares in produces or consumes; throws
     /// std::invalid_argument when it declares none of that name (call it in the constructor:
     /// the instance then fails to start with a clear message).
@@ -389,8 +378,23 @@ public:
         if (!get_value(request, endpoint, attribute, v) || v.type != PLUGHOST_VALUE_STRING) return std::nullopt;
         return view(v.string);
     }
+    /// Sets a header on the request sent to the chosen endpoint (call it from pre_request);
+    /// false when the host refused it (another hook, a bad name or value).
+    bool set_upstream_header(const Request &request, std::string_view name, std::string_view value) const noexcept {
+        return set_header(request, PLUGHOST_HEADER_UPSTREAM, name, value);
+    }
+    /// Sets a header on the response sent to the client (call it from response_started).
+    bool set_client_header(const Request &request, std::string_view name, std::string_view value) const noexcept {
+        return set_header(request, PLUGHOST_HEADER_CLIENT, name, value);
+    }
 
 private:
+    bool set_header(const Request &request, int32_t where, std::string_view name,
+                    std::string_view value) const noexcept {
+        return api_ && api_->set_header &&
+               api_->set_header(api_->context, &request.raw(), where, {name.data(), name.size()},
+                                {value.data(), value.size()}) == PLUGHOST_OK;
+    }
     bool put_value(const Request &request, std::optional<Endpoint> endpoint, Attribute attribute,
                    plughost_value value) const noexcept {
         return api_ && api_->put_attribute && attribute.valid() &&

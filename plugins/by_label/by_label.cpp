@@ -1,0 +1,3 @@
+#include "by_label.hpp"
+
+PLUGHOST_PLUGIN(plughost::plugins::ByLabel, plughost::plugins::kByLabelManifest)
