@@ -101,12 +101,18 @@ TEST_CASE("check never runs plugin code, --instantiate loads, creates and destro
     CHECK(contains(std::string(e->at("message").as_string()), "refusing to start"));
 }
 
-TEST_CASE("bad config files: not JSON, huge, deeply nested, missing") {
+TEST_CASE("bad config files: not JSON, not YAML, huge, deeply nested, missing") {
     Setup s;
-    const auto not_json = s.check("plugins: [queue-scorer]");
+    const auto not_json = s.check("{plugins: [queue-scorer]}");  // '{' first: JSON
     CHECK(not_json.exit_code == 1);
     CHECK(parse_json(not_json.out).at("errors").at(0).at("code") == "not-json");
     CHECK(parse_json(not_json.out).at("errors").as_array().size() == 1);  // and nothing spurious
+    const auto not_yaml = s.check("plugins: [queue-scorer\nkind: x\n");
+    CHECK(not_yaml.exit_code == 1);
+    const auto yaml_error = parse_json(not_yaml.out).at("errors").at(0);
+    CHECK(yaml_error.at("code") == "not-yaml");
+    CHECK(yaml_error.at("line") == 2);
+    CHECK(parse_json(not_yaml.out).at("errors").as_array().size() == 1);
 
     write_file(s.dir / "big.json", "{\"plugins\": [" + std::string(10 * 1024 * 1024, ' ') + "]}");
     const auto big = run_plughost(
@@ -249,4 +255,83 @@ TEST_CASE("out of file descriptors, a configured type is reported as unreadable,
     CHECK_MESSAGE(contains(m, "some files could not be read, and one of them may"), m);
     CHECK_MESSAGE(contains(m, "Too many open files"), m);
     CHECK_MESSAGE(contains(m, "ulimit -n"), m);
+}
+
+TEST_CASE("an upstream config in YAML, through the real CLI: positions, built-ins, one error per missing feature") {
+    Setup s;
+    const std::string yaml = R"(apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl=true]
+plugins:
+- type: queue-scorer
+- type: metrics-data-source
+- type: core-metrics-extractor
+- type: dcgm-data-source
+- type: max-score-picker
+- type: queue-scorr
+schedulingProfiles:
+- name: default
+  plugins:
+  - {pluginRef: queue-scorer, weight: 2, shadow: false}
+  - {pluginRef: dcgm-data-source}
+dataLayer:
+  sources:
+  - pluginRef: metrics-data-source
+    extractors: [{pluginRef: core-metrics-extractor}]
+)";
+    auto a = s.args("check", s.config(yaml, "epp.yaml"));
+    a.insert(a.end(), {"-o", "json"});
+    const auto json = run_plughost(a);
+    CHECK(json.exit_code == 1);
+    const auto doc = parse_json(json.out);
+    // Exactly three errors: the gate, the DCGM source (not also its reference in the profile),
+    // and the typo the planner finds, located by the config's map.
+    REQUIRE_MESSAGE(doc.at("errors").as_array().size() == 3, json.out);
+    const auto *gate = find_issue(doc, "errors", "/featureGates/0", "upstream-feature");
+    REQUIRE(gate);
+    CHECK(gate->at("line") == 3);
+    CHECK(gate->at("column") == 16);
+    const auto *dcgm = find_issue(doc, "errors", "/plugins/3/type", "upstream-feature");
+    REQUIRE(dcgm);
+    CHECK(dcgm->at("line") == 8);
+    CHECK(contains(std::string(dcgm->at("message").as_string()), "(line 8, column 9)"));
+    const auto *typo = find_issue(doc, "errors", "/plugins/5/type", "unknown-type");
+    REQUIRE(typo);
+    CHECK(typo->at("line") == 10);
+    CHECK(contains(std::string(typo->at("message").as_string()), "did you mean \"queue-scorer\""));
+    const auto *old = find_issue(doc, "warnings", "/apiVersion", "deprecated");
+    REQUIRE(old);
+    CHECK(old->at("line") == 1);
+    const auto &built_ins = doc.at("builtIns").as_array();
+    REQUIRE(built_ins.size() == 2);
+    CHECK(built_ins[0].at("name") == "metrics-data-source");
+    CHECK(built_ins[0].at("type") == "metrics-data-source");
+    CHECK(built_ins[0].at("path") == "/plugins/1");
+    CHECK(contains(std::string(built_ins[0].at("what").as_string()), "built in"));
+
+    // Without the missing features and the typo it is ok, and the table shows the notes.
+    std::string fixed = yaml;
+    for (const char *cut : {"featureGates: [flowControl=true]\n", "- type: dcgm-data-source\n",
+                            "  - {pluginRef: dcgm-data-source}\n", "- type: queue-scorr\n"})
+        fixed.erase(fixed.find(cut), std::string(cut).size());
+    const auto table = run_plughost(s.args("check", s.config(fixed, "epp.yaml")));
+    CHECK_MESSAGE(table.exit_code == 0, table.out);
+    CHECK(contains(table.out, "note: /plugins/1 \"metrics-data-source\" (metrics-data-source): built in"));
+    CHECK(contains(table.out, "default: 2*queue-scorer -> max-score-picker"));
+    CHECK(contains(table.out, "warning [deprecated] /apiVersion: apiVersion"));
+
+    // The same config as JSON reads the same: ok, and no line or column.
+    auto j = s.args("check", s.config(R"({"apiVersion": "llm-d.ai/v1alpha1", "kind": "EndpointPickerConfig",
+        "plugins": [{"type": "queue-scorer"}, {"type": "metrics-data-source"}, {"type": "core-metrics-extractor"},
+                    {"type": "max-score-picker"}],
+        "schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": "queue-scorer", "weight": 2},
+                                                              {"pluginRef": "max-score-picker"}]}],
+        "dataLayer": {"sources": [{"pluginRef": "metrics-data-source",
+                                   "extractors": [{"pluginRef": "core-metrics-extractor"}]}]}})"));
+    j.insert(j.end(), {"-o", "json"});
+    const auto from_json = run_plughost(j);
+    CHECK_MESSAGE(from_json.exit_code == 0, from_json.out);
+    const auto json_doc = parse_json(from_json.out);
+    CHECK(json_doc.at("builtIns").as_array().size() == 2);
+    for (const auto &w : json_doc.at("warnings").as_array()) CHECK(!w.as_object().contains("line"));
 }
