@@ -79,11 +79,11 @@ struct Workload {
             u.address = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":8000";
             u.waiting_queue_size = static_cast<std::uint32_t>(rng() % 20);
             u.running_requests = static_cast<std::uint32_t>(rng() % 30);
-            u.kv_cache_usage_percent = 10.0 + static_cast<double>(rng() % 860) / 10.0;
+            u.kv_cache_usage = 0.1 + static_cast<double>(rng() % 860) / 1000.0;
             std::vector<std::string> active;
             for (const char *l : kLoras)
                 if (rng() % 4 == 0 && active.size() < 3) active.emplace_back(l);
-            u.active_loras = active;
+            u.running_loras = active;
             u.max_active_loras = 4;
             endpoints.upsert(u);
         }
@@ -152,7 +152,7 @@ struct Dynamic {
         if (!live.complete()) std::abort();
         std::vector<host::Instance *> raw;
         for (auto &i : live.instances) raw.push_back(i.get());
-        scheduler = std::make_unique<host::Scheduler>(raw, host::scheduler_profiles(pf.profiles), 5);
+        scheduler = std::make_unique<host::Scheduler>(raw, host::scheduler_plan(pf), 5);
     }
 
     const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {

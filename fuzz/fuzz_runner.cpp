@@ -46,7 +46,7 @@ struct World {
         if (!live.complete()) std::abort();
         std::vector<Instance *> raw;
         for (auto &i : live.instances) raw.push_back(i.get());
-        scheduler = std::make_unique<Scheduler>(raw, scheduler_profiles(pf.profiles), 5);
+        scheduler = std::make_unique<Scheduler>(raw, scheduler_plan(pf), 5);
     }
 };
 

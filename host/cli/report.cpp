@@ -200,7 +200,11 @@ std::string check_table(const Preflight &pf) {
             std::string scorers;
             for (const auto &[s, w] : p.scorers)
                 scorers += (scorers.empty() ? "" : " + ") + fmt::format("{:g}", w) + "*" + pf.instances[s].name;
-            line += (scorers.empty() ? "(no scorer)" : scorers) + " -> " + pf.instances[p.picker].name;
+            // A profile left without a picker (its references or the default picker failed, as
+            // the errors say) has no valid picker index.
+            const bool has_picker = p.picker < pf.instances.size() && pf.instances[p.picker].role == Role::picker;
+            line += (scorers.empty() ? "(no scorer)" : scorers) + " -> " +
+                    (has_picker ? pf.instances[p.picker].name : std::string("(no picker)"));
             out += line + "\n";
         }
     }

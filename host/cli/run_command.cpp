@@ -134,7 +134,7 @@ int run_run(const RunOptions &options) {
     std::vector<host::Instance *> instances;
     for (const auto &i : live.instances) instances.push_back(i.get());
     const std::uint32_t max_faults = options.max_consecutive_faults.value_or(pf.config.runtime.max_consecutive_faults);
-    host::Scheduler scheduler(instances, host::scheduler_profiles(pf.profiles), max_faults);
+    host::Scheduler scheduler(instances, host::scheduler_plan(pf), max_faults);
     for (const auto &p : scheduler.profiles()) {
         std::string stages;
         for (auto f : p.filters) stages += instances[f]->name() + " -> ";

@@ -57,6 +57,13 @@ std::string_view to_string(Code code) {
     case Code::no_picker: return "no-picker";
     case Code::multiple_pickers: return "multiple-pickers";
     case Code::unused_plugin: return "unused-plugin";
+    case Code::picker_defaulted: return "picker-defaulted";
+    case Code::not_a_profile_stage: return "not-a-profile-stage";
+    case Code::multiple_profile_handlers: return "multiple-profile-handlers";
+    case Code::missing_producer: return "missing-producer";
+    case Code::producer_defaulted: return "producer-defaulted";
+    case Code::duplicate_attribute: return "duplicate-attribute";
+    case Code::producer_cycle: return "producer-cycle";
     case Code::parameters_not_object: return "parameters-not-object";
     case Code::unknown_parameter: return "unknown-parameter";
     case Code::parameter_type: return "parameter-type";
@@ -66,10 +73,12 @@ std::string_view to_string(Code code) {
     case Code::unknown_event: return "unknown-event";
     case Code::unknown_endpoint: return "unknown-endpoint";
     case Code::unknown_profile: return "unknown-profile";
+    case Code::unknown_request: return "unknown-request";
     case Code::no_endpoints: return "no-endpoints";
     case Code::no_candidates: return "no-candidates";
     case Code::picker_failed: return "picker-failed";
     case Code::picker_disabled: return "picker-disabled";
+    case Code::profile_handler_failed: return "profile-handler-failed";
     case Code::plugin_error: return "plugin-error";
     case Code::bad_score: return "bad-score";
     case Code::bad_index: return "bad-index";

@@ -241,23 +241,25 @@ std::vector<ConsumedAttribute> read_consumes(FieldReader &r, std::vector<FieldEr
     if (!v) return out;
     if (!v->is_array() || v->get_array().size() > kMaxAttributes) {
         r.error("consumes", "expected an array of at most " + std::to_string(kMaxAttributes) +
-                                " attributes {name, required}, found " + describe(*v));
+                                " attributes {name, required, defaultProducer}, found " + describe(*v));
         return out;
     }
     for (std::size_t i = 0; i < v->get_array().size(); ++i) {
         const auto &item = v->get_array()[i];
         const std::string at = "consumes[" + std::to_string(i) + "]";
         if (!item.is_object()) {
-            r.error(at, "expected an object {name, required}, found " + describe(item));
+            r.error(at, "expected an object {name, required, defaultProducer}, found " + describe(item));
             continue;
         }
         FieldReader a(item.get_object(), at + ".", errors);
         const auto name = a.text("name", true, kAttributeNameRule, plughost::is_attribute_name);
         const bool required = a.boolean("required").value_or(true);
+        const auto producer =
+            a.text("defaultProducer", false, "a plugin type ([a-z0-9-], 1-63 characters)", is_plugin_type_name);
         a.report_unknown("consumed attribute");
         if (name && std::any_of(out.begin(), out.end(), [&](const auto &c) { return c.name == *name; }))
             a.error("name", "repeats attribute \"" + *name + "\"");
-        else if (name) out.push_back({*name, required});
+        else if (name) out.push_back({*name, required, producer.value_or("")});
     }
     return out;
 }

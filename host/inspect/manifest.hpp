@@ -42,6 +42,9 @@ struct ProducedAttribute {
 struct ConsumedAttribute {
     std::string name;
     bool required = true;
+    /// A plugin type the host instantiates (with its defaults) when the config has no producer
+    /// of this attribute; empty when there is none.
+    std::string default_producer;
 };
 
 struct Deprecation {

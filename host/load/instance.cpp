@@ -34,11 +34,17 @@ Instance::Instance(std::shared_ptr<const LoadedPlugin> plugin, std::string name)
     api_.context = this;
     api_.log = &Instance::log;
     api_.count = &Instance::count;
+    api_.attribute = &Instance::attribute;
+    api_.put_attribute = &Instance::put_attribute;
+    api_.get_attribute = &Instance::get_attribute;
+    api_.set_header = &Instance::set_header;
 }
 
 std::unique_ptr<Instance> Instance::create(std::shared_ptr<const LoadedPlugin> plugin, std::string name,
-                                           std::string_view parameters_json, std::string &error) {
+                                           std::string_view parameters_json, std::string &error,
+                                           std::vector<DeclaredAttribute> attributes) {
     std::unique_ptr<Instance> self(new Instance(std::move(plugin), std::move(name)));
+    self->attributes_ = std::move(attributes);
     std::array<char, 1024> buffer{};
     plughost_message message{buffer.data(), buffer.size(), 0};
     plughost_instance *handle = nullptr;
@@ -80,6 +86,67 @@ void Instance::count(void *context, plughost_str name, double delta) {
             return;
         }
     if (self->counters_.size() < 64) self->counters_.emplace_back(sanitize_line(key, 64), delta);
+}
+
+}  // namespace plughost::host
+
+namespace plughost::host {
+namespace {
+
+Cycle *cycle_of(const plughost_request *request) {
+    if (!request || !PLUGHOST_HAS_FIELD(request, plughost_request, host_cycle)) return nullptr;
+    return static_cast<Cycle *>(const_cast<void *>(request->host_cycle));
+}
+
+}  // namespace
+
+const DeclaredAttribute *Instance::declared(int32_t id) const {
+    for (const auto &a : attributes_)
+        if (a.id == id) return &a;
+    return nullptr;
+}
+
+int32_t Instance::attribute(void *context, plughost_str name) {
+    const auto *self = static_cast<const Instance *>(context);
+    const std::string_view key = name.size ? std::string_view(name.data, name.size) : std::string_view();
+    for (const auto &a : self->attributes_)
+        if (a.name == key) return a.id;
+    return -1;
+}
+
+plughost_status Instance::put_attribute(void *context, const plughost_request *request,
+                                        const plughost_endpoint *endpoint, int32_t id, plughost_value value) {
+    const auto *self = static_cast<const Instance *>(context);
+    Cycle *cycle = cycle_of(request);
+    const DeclaredAttribute *d = self->declared(id);
+    if (!cycle || !cycle->attributes || cycle->phase != CyclePhase::producing || cycle->producing != self || !d ||
+        !d->produces)
+        return PLUGHOST_INVALID_ARGUMENT;
+    return cycle->attributes->put(endpoint, id, value) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
+}
+
+int32_t Instance::get_attribute(void *context, const plughost_request *request, const plughost_endpoint *endpoint,
+                                int32_t id, plughost_value *out) {
+    const auto *self = static_cast<const Instance *>(context);
+    if (out) *out = plughost_value{};
+    Cycle *cycle = cycle_of(request);
+    if (!out || !cycle || !cycle->attributes || !self->declared(id)) return 0;
+    return cycle->attributes->get(endpoint, id, *out) ? 1 : 0;
+}
+
+plughost_status Instance::set_header(void *context, const plughost_request *request, int32_t where, plughost_str name,
+                                     plughost_str value) {
+    (void)context;
+    Cycle *cycle = cycle_of(request);
+    const std::string_view n = name.size ? std::string_view(name.data, name.size) : std::string_view();
+    const std::string_view v = value.size ? std::string_view(value.data, value.size) : std::string_view();
+    if (!cycle || !valid_header(n, v)) return PLUGHOST_INVALID_ARGUMENT;
+    if (where == PLUGHOST_HEADER_UPSTREAM && cycle->phase == CyclePhase::pre_request)
+        host::set_header(cycle->upstream_headers, n, v);
+    else if (where == PLUGHOST_HEADER_CLIENT && cycle->phase == CyclePhase::response_started)
+        host::set_header(cycle->client_headers, n, v);
+    else return PLUGHOST_INVALID_ARGUMENT;
+    return PLUGHOST_OK;
 }
 
 }  // namespace plughost::host

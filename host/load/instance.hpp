@@ -3,6 +3,7 @@
 #pragma once
 
 #include "load/plugin_loader.hpp"
+#include "schedule/cycle.hpp"
 
 #include <plughost/plugin.h>
 
@@ -19,9 +20,11 @@ namespace plughost::host {
 class Instance {
 public:
     /// Calls the plugin's `create`. On failure returns nullptr and sets `error` to the
-    /// plugin's message (or a description of what went wrong).
+    /// plugin's message (or a description of what went wrong). `attributes` are the ids the plan
+    /// gave the attributes this instance's manifest produces and consumes.
     static std::unique_ptr<Instance> create(std::shared_ptr<const LoadedPlugin> plugin, std::string name,
-                                            std::string_view parameters_json, std::string &error);
+                                            std::string_view parameters_json, std::string &error,
+                                            std::vector<DeclaredAttribute> attributes = {});
     ~Instance();
     Instance(const Instance &) = delete;
     Instance &operator=(const Instance &) = delete;
@@ -40,11 +43,20 @@ private:
     Instance(std::shared_ptr<const LoadedPlugin> plugin, std::string name);
     static void log(void *context, int32_t level, plughost_str message);
     static void count(void *context, plughost_str name, double delta);
+    static int32_t attribute(void *context, plughost_str name);
+    static plughost_status put_attribute(void *context, const plughost_request *request,
+                                         const plughost_endpoint *endpoint, int32_t id, plughost_value value);
+    static int32_t get_attribute(void *context, const plughost_request *request, const plughost_endpoint *endpoint,
+                                 int32_t id, plughost_value *out);
+    static plughost_status set_header(void *context, const plughost_request *request, int32_t where, plughost_str name,
+                                      plughost_str value);
+    const DeclaredAttribute *declared(int32_t id) const;
 
     std::shared_ptr<const LoadedPlugin> plugin_;  // released last: the code must outlive the instance
     std::string name_;
     std::shared_ptr<spdlog::logger> logger_;
     std::vector<std::pair<std::string, double>> counters_;
+    std::vector<DeclaredAttribute> attributes_;
     plughost_host_api api_{};
     plughost_instance *handle_ = nullptr;
 };

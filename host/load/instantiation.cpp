@@ -17,14 +17,18 @@ boost::json::object effective_parameters(const boost::json::object &given, const
     return out;
 }
 
-std::vector<Scheduler::Profile> scheduler_profiles(const std::vector<PlannedProfile> &planned) {
-    std::vector<Scheduler::Profile> out;
-    for (const PlannedProfile &p : planned) {
-        Scheduler::Profile profile{p.name, p.filters, {}, p.picker, {}};
+Scheduler::Plan scheduler_plan(const Preflight &pf) {
+    Scheduler::Plan plan;
+    for (const PlannedProfile &p : pf.profiles) {
+        Scheduler::Profile profile{p.name, p.filters, {}, p.picker, {}, {}};
         for (const auto &[index, weight] : p.scorers) profile.scorers.push_back({index, weight});
-        out.push_back(std::move(profile));
+        for (const auto &[index, weight] : p.shadows) profile.shadows.push_back({index, weight});
+        plan.profiles.push_back(std::move(profile));
     }
-    return out;
+    plan.profile_handler = pf.profile_handler;
+    plan.producers = pf.producers;
+    plan.attributes = pf.attributes;
+    return plan;
 }
 
 LiveInstances instantiate(const Preflight &pf, bool load_all) {
@@ -70,7 +74,7 @@ LiveInstances instantiate(const Preflight &pf, bool load_all) {
         }
         const std::string parameters = to_json(effective_parameters(planned.parameters, it->second->manifest()));
         std::string error;
-        auto instance = Instance::create(it->second, planned.name, parameters, error);
+        auto instance = Instance::create(it->second, planned.name, parameters, error, planned.attributes);
         if (!instance)
             live.errors.push_back({planned.path, Code::create_failed,
                                    "plugin \"" + planned.name + "\" (" + planned.type + ") failed to start: " + error,

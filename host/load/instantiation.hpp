@@ -38,8 +38,8 @@ LiveInstances instantiate(const Preflight &pf, bool load_all);
 /// as a reason refusing that file.
 void add_to_report(Preflight &pf, const LiveInstances &live);
 
-/// The planned profiles in the scheduler's terms.
-std::vector<Scheduler::Profile> scheduler_profiles(const std::vector<PlannedProfile> &planned);
+/// The plan in the scheduler's terms: profiles, profile handler, producers, attributes.
+Scheduler::Plan scheduler_plan(const Preflight &pf);
 
 /// The parameters an instance is created with: the operator's, plus the manifest's defaults.
 boost::json::object effective_parameters(const boost::json::object &given, const Manifest &manifest);

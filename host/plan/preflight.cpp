@@ -2,12 +2,14 @@
 
 #include "common/json_document.hpp"
 #include "common/suggest.hpp"
+#include "plan/upstream.hpp"
 
 #include <plughost/detail/json_kind.hpp>
 
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -94,6 +96,9 @@ public:
         for (const PluginConfig &p : pf_.config.plugins) configured_names_.insert(p.name);
         if (pf_.config.profiles.empty()) plan_default_profile();
         else plan_profiles();
+        default_pickers();
+        plan_profile_handler();
+        plan_attributes();
     }
 
 private:
@@ -144,14 +149,9 @@ private:
             for (const Candidate &c : pf_.candidates)
                 if (c.declared_type() == p.type) providers.push_back(&c);
             if (providers.empty()) {
-                const std::string &unread = unreadable_files();
                 error(type_at, Code::unknown_type,
-                      "no plugin file declares type \"" + p.type + "\"" +
-                          (unread.empty() ? type_suggestions_.did_you_mean(p.type, known)
-                                          : "; but some files could not be read, and one of them may: " + unread),
-                      unread.empty()
-                          ? "`plughost list` shows the types found in the plugin directory; add the plugin's .so there"
-                          : "fix what stops those files from being read, then check again");
+                      "no plugin file declares type \"" + p.type + "\"" + unknown_type_why(p.type, known),
+                      unknown_type_hint(p.type));
                 continue;
             }
             const auto index = admitted_candidate(p.type);
@@ -164,8 +164,27 @@ private:
             const Candidate &c = pf_.candidates[*index];
             check_parameters(p, *c.manifest(), pf_.errors);
             for (const Reason &w : c.warnings) pf_.warnings.push_back({type_at, w.code, w.message, ""});
-            pf_.instances.push_back({p.name, p.type, c.manifest()->role, p.parameters, p.path, *index, false});
+            pf_.instances.push_back({p.name, p.type, c.manifest()->role, p.parameters, p.path, *index, false, {}});
         }
+    }
+
+    // Why no file declares a type: unreadable files, an in-tree plugin of upstream's type that
+    // is not installed, or a typo (did-you-mean).
+    std::string unknown_type_why(const std::string &type, const std::vector<std::string> &known) {
+        if (const std::string &unread = unreadable_files(); !unread.empty())
+            return "; but some files could not be read, and one of them may: " + unread;
+        if (const UpstreamType *row = find_upstream_type(type); row && row->status == UpstreamStatus::plugin)
+            return ": it is an in-tree plugin of plughost (upstream's type of that name), not installed in the "
+                   "plugin directory";
+        return type_suggestions_.did_you_mean(type, known);
+    }
+
+    std::string unknown_type_hint(const std::string &type) {
+        if (!unreadable_files().empty()) return "fix what stops those files from being read, then check again";
+        if (const UpstreamType *row = find_upstream_type(type); row && row->status == UpstreamStatus::plugin)
+            return "install plughost's in-tree plugins (the build puts them in build/plugins) or put " + type +
+                   ".so in the plugin directory; `plughost list` shows the types found there";
+        return "`plughost list` shows the types found in the plugin directory; add the plugin's .so there";
     }
 
     std::optional<std::size_t> instance_named(const std::string &name) const {
@@ -177,7 +196,6 @@ private:
 
     void plan_profiles() {
         std::map<std::string, std::string> profile_names;
-        std::set<std::size_t> used;
         std::vector<std::string> all_names;
         for (const PluginConfig &p : pf_.config.plugins) all_names.push_back(p.name);
         for (const ProfileConfig &cfg : pf_.config.profiles) {
@@ -185,15 +203,12 @@ private:
                 error(child(cfg.path, "name"), Code::duplicate_name,
                       "profile name \"" + cfg.name + "\" is already used at " + it->second,
                       "give each profile a unique name");
-            PlannedProfile profile{cfg.name, {}, {}, 0, false};
+            PlannedProfile profile;
+            profile.name = cfg.name;
             std::vector<std::size_t> pickers;
             std::set<std::string> refs_seen;
-            bool complete = true;
             for (const PluginRefConfig &ref : cfg.plugins) {
-                if (ref.plugin_ref.empty()) {
-                    complete = false;
-                    continue;
-                }
+                if (ref.plugin_ref.empty()) continue;  // already reported
                 const std::string ref_at = child(ref.path, "pluginRef");
                 if (!refs_seen.insert(ref.plugin_ref).second) {
                     error(ref_at, Code::duplicate_plugin_ref,
@@ -203,7 +218,7 @@ private:
                 }
                 const auto index = instance_named(ref.plugin_ref);
                 if (!index) {
-                    complete = false;
+                    incomplete_.insert(cfg.name);
                     if (!configured_but_unusable(ref.plugin_ref))
                         error(ref_at, Code::undefined_plugin_ref,
                               "no plugin named \"" + ref.plugin_ref + "\" is defined" +
@@ -211,62 +226,79 @@ private:
                               "pluginRef names an entry of /plugins by its \"name\" (which defaults to its type)");
                     continue;
                 }
-                used.insert(*index);
                 const PlannedInstance &inst = pf_.instances[*index];
-                // A bad weight is reported, and the plugin still counts in its role, so the
-                // profile is not also said to lack a picker.
-                if (ref.weight && inst.role != Role::scorer) {
-                    error(child(ref.path, "weight"), Code::weight_on_non_scorer,
-                          "\"" + inst.name + "\" is a " + std::string(to_string(inst.role)) +
-                              "; only scorers take a weight",
-                          "remove the weight");
-                } else if (ref.weight && (!std::isfinite(*ref.weight) || *ref.weight < 0)) {
-                    error(child(ref.path, "weight"), Code::invalid_weight,
-                          "weight must be a finite number >= 0, found " + fmt::format("{:g}", *ref.weight),
-                          "a scorer's weight multiplies its score in [0, 1]; 0 disables it");
+                if (!in_profile(inst.role)) {
+                    // Upstream ignores such a reference too: the plugin runs for every request.
+                    pf_.warnings.push_back(
+                        {ref_at, Code::not_a_profile_stage,
+                         "\"" + inst.name + "\" is a " + std::string(to_string(inst.role)) +
+                             ", not a profile stage: it runs for every request whatever the profile, so its place "
+                             "in profile \"" +
+                             cfg.name + "\" is ignored",
+                         "remove the reference; keep the plugin in /plugins"});
+                    continue;
+                }
+                used_.insert(*index);
+                check_weight(ref, inst);
+                if (ref.shadow) {
+                    profile.shadows.emplace_back(*index, ref.weight.value_or(1.0));
+                    continue;
                 }
                 switch (inst.role) {
                 case Role::filter: profile.filters.push_back(*index); break;
                 case Role::scorer: profile.scorers.emplace_back(*index, ref.weight.value_or(1.0)); break;
-                case Role::picker: pickers.push_back(*index); break;
-                case Role::profile_handler:
-                case Role::producer:
-                case Role::observer: break;  // not profile stages (planned in the next commit)
+                default: pickers.push_back(*index); break;
                 }
             }
-            double weight_sum = 0;
-            for (const auto &scorer : profile.scorers) weight_sum += scorer.second;
-            if (!(weight_sum <= kMaxWeightSum))  // also catches an overflow to infinity
-                error(cfg.path, Code::invalid_weight,
-                      "the scorer weights of profile \"" + cfg.name + "\" add up to " +
-                          fmt::format("{:g}", weight_sum) + ", more than " + fmt::format("{:g}", kMaxWeightSum) +
-                          ": totals that large lose precision or overflow",
-                      "weights are relative: divide them all by the same number");
-            if (pickers.empty() && complete) {
-                error(cfg.path, Code::no_picker, "profile \"" + cfg.name + "\" has no picker",
-                      "add a picker to its plugins, e.g. {\"pluginRef\": \"max-score-picker\"} with that plugin "
-                      "configured");
-            } else if (pickers.size() > 1) {
+            check_weight_sum(profile, cfg.path);
+            if (pickers.size() > 1) {
                 std::vector<std::string> names;
                 for (auto i : pickers) names.push_back(pf_.instances[i].name);
                 error(cfg.path, Code::multiple_pickers,
                       "profile \"" + cfg.name + "\" has " + std::to_string(pickers.size()) +
                           " pickers: " + quoted_list(names),
-                      "keep exactly one picker per profile");
-            } else if (!pickers.empty()) {
-                profile.picker = pickers.front();
-                pf_.profiles.push_back(std::move(profile));
+                      "keep exactly one picker per profile (run others in shadow: \"shadow\": true)");
+                continue;
             }
+            if (pickers.empty()) profile.picker_defaulted = true;
+            else profile.picker = pickers.front();
+            pf_.profiles.push_back(std::move(profile));
         }
         for (std::size_t i = 0; i < pf_.instances.size(); ++i)
-            if (!used.count(i))
+            if (!used_.count(i) && in_profile(pf_.instances[i].role) && !pf_.instances[i].implicit)
                 pf_.warnings.push_back({pf_.instances[i].path, Code::unused_plugin,
                                         "plugin \"" + pf_.instances[i].name + "\" is configured but used by no profile",
                                         "reference it from a scheduling profile, or remove it"});
     }
 
+    void check_weight(const PluginRefConfig &ref, const PlannedInstance &inst) {
+        // A bad weight is reported, and the plugin still counts in its role, so the profile is
+        // not also said to lack a picker.
+        if (ref.weight && inst.role != Role::scorer) {
+            error(child(ref.path, "weight"), Code::weight_on_non_scorer,
+                  "\"" + inst.name + "\" is a " + std::string(to_string(inst.role)) + "; only scorers take a weight",
+                  "remove the weight");
+        } else if (ref.weight && (!std::isfinite(*ref.weight) || *ref.weight < 0)) {
+            error(child(ref.path, "weight"), Code::invalid_weight,
+                  "weight must be a finite number >= 0, found " + fmt::format("{:g}", *ref.weight),
+                  "a scorer's weight multiplies its score in [0, 1]; 0 disables it");
+        }
+    }
+
+    void check_weight_sum(const PlannedProfile &profile, const std::string &path) {
+        double weight_sum = 0;
+        for (const auto &scorer : profile.scorers) weight_sum += scorer.second;
+        for (const auto &shadow : profile.shadows) weight_sum += shadow.second;
+        if (!(weight_sum <= kMaxWeightSum))  // also catches an overflow to infinity
+            error(path, Code::invalid_weight,
+                  "the scorer weights of profile \"" + profile.name + "\" add up to " +
+                      fmt::format("{:g}", weight_sum) + ", more than " + fmt::format("{:g}", kMaxWeightSum) +
+                      ": totals that large lose precision or overflow",
+                  "weights are relative: divide them all by the same number");
+    }
+
     // Like the upstream picker: every configured filter in order, every scorer at weight 1, and
-    // the configured picker (max-score-picker when there is none).
+    // the configured picker (the default picker when there is none).
     void plan_default_profile() {
         if (pf_.config.plugins.empty()) {
             for (const Issue &e : pf_.errors)
@@ -275,16 +307,16 @@ private:
                   "add at least a picker, e.g. {\"type\": \"max-score-picker\"}");
             return;
         }
-        PlannedProfile profile{"default", {}, {}, 0, true};
+        PlannedProfile profile;
+        profile.name = "default";
+        profile.defaulted = true;
         std::vector<std::size_t> pickers;
         for (std::size_t i = 0; i < pf_.instances.size(); ++i) {
             switch (pf_.instances[i].role) {
             case Role::filter: profile.filters.push_back(i); break;
             case Role::scorer: profile.scorers.emplace_back(i, 1.0); break;
             case Role::picker: pickers.push_back(i); break;
-            case Role::profile_handler:
-            case Role::producer:
-            case Role::observer: break;
+            default: break;
             }
         }
         if (pickers.size() > 1) {
@@ -294,19 +326,184 @@ private:
                   "define schedulingProfiles, each naming one picker");
             return;
         }
-        if (pickers.empty()) {
-            const auto index = admitted_candidate("max-score-picker");
-            if (!index) {
-                error("/plugins", Code::no_picker,
-                      "no picker is configured and max-score-picker, the default, is not available",
-                      "configure a picker in /plugins");
+        if (pickers.empty()) profile.picker_defaulted = true;
+        else profile.picker = pickers.front();
+        pf_.profiles.push_back(std::move(profile));
+    }
+
+    // A profile without a picker gets the first configured picker, else max-score-picker with
+    // its defaults (as upstream does), with a warning.
+    void default_pickers() {
+        std::optional<std::size_t> picker;
+        for (std::size_t i = 0; i < pf_.instances.size() && !picker; ++i)
+            if (pf_.instances[i].role == Role::picker) picker = i;
+        for (PlannedProfile &profile : pf_.profiles) {
+            if (!profile.picker_defaulted) continue;
+            const std::string at = profile.defaulted ? "/plugins" : profile_path(profile.name);
+            if (incomplete_.count(profile.name)) continue;  // its errors come first
+            if (!picker) {
+                const auto index = admitted_candidate("max-score-picker");
+                if (!index) {
+                    error(at, Code::no_picker,
+                          "profile \"" + profile.name +
+                              "\" has no picker, and max-score-picker, the default, is not available",
+                          "add a picker to the profile, or put max-score-picker.so in the plugin directory");
+                    return;
+                }
+                picker = add_implicit("max-score-picker", *index);
+            }
+            profile.picker = *picker;
+            used_.insert(*picker);
+            pf_.warnings.push_back(
+                {at, Code::picker_defaulted,
+                 "profile \"" + profile.name + "\" has no picker: it uses \"" + pf_.instances[*picker].name + "\"",
+                 "name its picker in the profile to make the choice explicit"});
+        }
+    }
+
+    std::string profile_path(const std::string &name) const {
+        for (const ProfileConfig &cfg : pf_.config.profiles)
+            if (cfg.name == name) return cfg.path;
+        return "/schedulingProfiles";
+    }
+
+    // An instance plughost adds itself, of an admitted type, with the manifest's defaults.
+    std::size_t add_implicit(const std::string &type, std::size_t candidate) {
+        PlannedInstance inst;
+        inst.name = type;
+        inst.type = type;
+        inst.role = pf_.candidates[candidate].manifest()->role;
+        inst.candidate = candidate;
+        inst.implicit = true;
+        pf_.instances.push_back(std::move(inst));
+        instance_index_.emplace(type, pf_.instances.size() - 1);
+        return pf_.instances.size() - 1;
+    }
+
+    void plan_profile_handler() {
+        std::vector<std::size_t> handlers;
+        for (std::size_t i = 0; i < pf_.instances.size(); ++i)
+            if (pf_.instances[i].role == Role::profile_handler) handlers.push_back(i);
+        if (handlers.size() > 1) {
+            std::vector<std::string> names;
+            for (auto i : handlers) names.push_back(pf_.instances[i].name);
+            error(pf_.instances[handlers[1]].path, Code::multiple_profile_handlers,
+                  "the config has " + std::to_string(handlers.size()) + " profile handlers: " + quoted_list(names),
+                  "keep one: a profile handler chooses the profiles of every request");
+            return;
+        }
+        if (!handlers.empty()) pf_.profile_handler = handlers.front();
+    }
+
+    // Producers and consumers of attributes: each attribute has one producer; a required one
+    // without a producer in the config gets the consumer's default producer, as upstream does;
+    // the producers run in an order where each runs after the producers of what it consumes.
+    void plan_attributes() {
+        std::map<std::string, std::size_t> produced_by;  // attribute -> instance
+        std::map<std::string, std::int32_t> ids;
+        auto manifest_of = [&](std::size_t i) { return pf_.candidates[pf_.instances[i].candidate].manifest(); };
+        // Instances are appended while this runs (default producers): index, not iterators.
+        for (std::size_t i = 0; i < pf_.instances.size(); ++i) {
+            const Manifest &m = *manifest_of(i);
+            for (const ProducedAttribute &a : m.produces) {
+                if (auto [it, fresh] = produced_by.emplace(a.name, i); !fresh) {
+                    error(type_path(i), Code::duplicate_attribute,
+                          "attribute \"" + a.name + "\" is produced by both \"" + pf_.instances[it->second].name +
+                              "\" and \"" + pf_.instances[i].name + "\"",
+                          "keep one producer of each attribute");
+                    continue;
+                }
+                ids.emplace(a.name, static_cast<std::int32_t>(pf_.attributes.size()));
+                pf_.attributes.push_back({a.name, a.scope, a.type});
+            }
+            if (m.role == Role::producer) pf_.producers.push_back(i);
+            for (const ConsumedAttribute &c : m.consumes) {
+                if (produced_by.count(c.name) || provided_later(c.name, i)) continue;
+                if (!c.required) {
+                    pf_.warnings.push_back({type_path(i), Code::missing_producer,
+                                            "plugin \"" + pf_.instances[i].name + "\" can use attribute \"" + c.name +
+                                                "\", which no configured plugin produces: it does without",
+                                            "configure a producer of it to give the plugin that data"});
+                    continue;
+                }
+                const auto index = c.default_producer.empty() ? std::nullopt : admitted_candidate(c.default_producer);
+                if (!index) {
+                    error(type_path(i), Code::missing_producer,
+                          "plugin \"" + pf_.instances[i].name + "\" needs attribute \"" + c.name +
+                              "\", which no configured plugin produces" +
+                              (c.default_producer.empty()
+                                   ? std::string()
+                                   : "; its default producer \"" + c.default_producer + "\" is not available"),
+                          c.default_producer.empty()
+                              ? "configure a plugin that produces it (`plughost inspect` shows what a plugin produces)"
+                              : "configure a producer of it, or put " + c.default_producer +
+                                    ".so in the plugin directory (admitted by the policy)");
+                    continue;
+                }
+                if (instance_named(c.default_producer)) continue;  // added already, for another consumer
+                add_implicit(c.default_producer, *index);
+                pf_.warnings.push_back({type_path(i), Code::producer_defaulted,
+                                        "plugin \"" + pf_.instances[i].name + "\" needs attribute \"" + c.name +
+                                            "\": plughost adds its default producer \"" + c.default_producer +
+                                            "\" with its default parameters",
+                                        "configure the producer to choose its parameters"});
+            }
+        }
+        for (std::size_t i = 0; i < pf_.instances.size(); ++i) {
+            const Manifest &m = *manifest_of(i);
+            for (const ProducedAttribute &a : m.produces)
+                if (produced_by[a.name] == i) pf_.instances[i].attributes.push_back({a.name, ids[a.name], true});
+            for (const ConsumedAttribute &c : m.consumes)
+                if (const auto it = ids.find(c.name); it != ids.end())
+                    pf_.instances[i].attributes.push_back({c.name, it->second, false});
+        }
+        order_producers(produced_by);
+    }
+
+    // True when an instance after `consumer` produces `name` (checked in order, so the first
+    // pass must not add a default producer the config configures further down).
+    bool provided_later(const std::string &name, std::size_t consumer) const {
+        for (std::size_t j = consumer + 1; j < pf_.instances.size(); ++j)
+            for (const ProducedAttribute &a : pf_.candidates[pf_.instances[j].candidate].manifest()->produces)
+                if (a.name == name) return true;
+        return false;
+    }
+
+    // Depth-first topological order of the producers over "consumes what the other produces";
+    // a cycle is an error naming it.
+    void order_producers(const std::map<std::string, std::size_t> &produced_by) {
+        std::vector<std::size_t> order;
+        std::map<std::size_t, int> state;  // 1: on the current path, 2: done
+        std::vector<std::size_t> path;
+        bool cycle = false;
+        std::function<void(std::size_t)> visit = [&](std::size_t p) {
+            if (cycle || state[p] == 2) return;
+            if (state[p] == 1) {
+                std::string names;
+                auto from = std::find(path.begin(), path.end(), p);
+                for (auto it = from; it != path.end(); ++it) names += pf_.instances[*it].name + " -> ";
+                error(type_path(p), Code::producer_cycle,
+                      "producers consume each other's attributes in a cycle: " + names + pf_.instances[p].name,
+                      "break the cycle: a producer cannot run after itself");
+                cycle = true;
                 return;
             }
-            pickers.push_back(pf_.instances.size());
-            pf_.instances.push_back({"max-score-picker", "max-score-picker", Role::picker, {}, "", *index, true});
-        }
-        profile.picker = pickers.front();
-        pf_.profiles.push_back(std::move(profile));
+            state[p] = 1;
+            path.push_back(p);
+            for (const ConsumedAttribute &c : pf_.candidates[pf_.instances[p].candidate].manifest()->consumes)
+                if (const auto it = produced_by.find(c.name); it != produced_by.end() && it->second != p)
+                    visit(it->second);
+            path.pop_back();
+            state[p] = 2;
+            order.push_back(p);
+        };
+        for (std::size_t p : pf_.producers) visit(p);
+        if (!cycle) pf_.producers = std::move(order);
+    }
+
+    std::string type_path(std::size_t instance) const {
+        const std::string &path = pf_.instances[instance].path;
+        return path.empty() ? "" : child(path, "type");
     }
 
     Preflight &pf_;
@@ -316,6 +513,8 @@ private:
     // Did-you-mean for the first mistakes of each kind only: 20,000 took 150 s.
     Suggester type_suggestions_{kSuggestionsPerKind};
     Suggester ref_suggestions_{kSuggestionsPerKind};
+    std::set<std::size_t> used_;        // instances some profile references
+    std::set<std::string> incomplete_;  // profiles with a reference that did not resolve
 };
 
 }  // namespace

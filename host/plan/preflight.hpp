@@ -7,6 +7,7 @@
 #include "admission/admission.hpp"
 #include "admission/policy.hpp"
 #include "plan/config.hpp"
+#include "schedule/cycle.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -52,7 +53,9 @@ struct PlannedInstance {
     boost::json::object parameters;
     std::string path;           ///< where the config declares it ("" when implicit)
     std::size_t candidate = 0;  ///< index of the admitted file providing the type
-    bool implicit = false;      ///< added by the default profile (max-score-picker)
+    bool implicit = false;      ///< added by plughost: a default picker or a default producer
+    /// The ids of the attributes its manifest produces and consumes (ids index Preflight::attributes).
+    std::vector<DeclaredAttribute> attributes;
 };
 
 /// A scheduling profile with every reference resolved to an index into the instances.
@@ -61,7 +64,9 @@ struct PlannedProfile {
     std::vector<std::size_t> filters;
     std::vector<std::pair<std::size_t, double>> scorers;  ///< instance, weight
     std::size_t picker = 0;
-    bool defaulted = false;  ///< built because the config has no schedulingProfiles
+    std::vector<std::pair<std::size_t, double>> shadows;  ///< instance (filter, scorer or picker), weight
+    bool defaulted = false;                               ///< built because the config has no schedulingProfiles
+    bool picker_defaulted = false;                        ///< the config gave it no picker
 };
 
 struct Preflight {
@@ -73,6 +78,12 @@ struct Preflight {
     std::vector<Candidate> candidates;
     std::vector<PlannedInstance> instances;
     std::vector<PlannedProfile> profiles;
+    /// The instance choosing the profiles of each request (role profile-handler), if any.
+    std::optional<std::size_t> profile_handler;
+    /// The producers, in the order they run: each after the producers of what it consumes.
+    std::vector<std::size_t> producers;
+    /// Every attribute a producer publishes; an attribute's id is its index.
+    std::vector<AttributeSpec> attributes;
     std::vector<Issue> errors;
     std::vector<Issue> warnings;
 

@@ -30,8 +30,8 @@ constexpr std::array kTable = {
                  "in-tree filter: keeps endpoints whose labels match a "
                  "Kubernetes-style label selector"},
     UpstreamType{"by-label-selector", S::plugin, K::filter,
-                 "in-tree filter (upstream's deprecated name of "
-                 "label-selector-filter)"},
+                 "upstream's deprecated name of label-selector-filter: read as label-selector-filter, with a "
+                 "deprecation warning"},
     UpstreamType{"by-label", S::plugin, K::filter,
                  "in-tree filter: keeps endpoints whose label has one of the "
                  "given values (deprecated upstream)"},

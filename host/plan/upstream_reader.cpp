@@ -49,6 +49,7 @@ constexpr std::string_view kDisaggHandler = "disagg-profile-handler";
 constexpr std::string_view kPdHandler = "pd-profile-handler";
 constexpr std::string_view kUtilizationDetector = "utilization-detector";
 constexpr std::string_view kConcurrencyDetector = "concurrency-detector";
+constexpr std::string_view kDeprecatedSelector = "by-label-selector";
 
 // The value at a "/"-separated path of object keys below `o`, or null.
 boost::json::value *member_at(boost::json::object &o, std::string_view path) {
@@ -98,7 +99,6 @@ public:
         read_data_layer();
         read_parsers();
         read_flow_control();
-        default_pickers();
         drop_references();
         config_.plugins.clear();
         for (Entry &e : entries_)
@@ -139,6 +139,14 @@ private:
     }
 
     void classify(Entry &e) {
+        if (e.plugin.type == kDeprecatedSelector) {
+            warning({child(e.plugin.path, "type"), Code::deprecated,
+                     "plugin type \"by-label-selector\" is upstream's deprecated name of label-selector-filter: "
+                     "read as label-selector-filter",
+                     "write type: label-selector-filter"});
+            e.plugin.type = "label-selector-filter";
+            e.row = find_upstream_type(e.plugin.type);
+        }
         if (!e.row || e.row->status == UpstreamStatus::plugin) return;  // the planner's, by plugin file
         if (e.row->status == UpstreamStatus::not_provided) {
             if (e.row->kind != UpstreamKind::flow_control) return refuse(e);
@@ -360,45 +368,6 @@ private:
             error({child(entries_[i].plugin.path, "name"), Code::duplicate_name,
                    "plugin name \"" + entries_[i].plugin.name + "\" is already used at " + earlier.plugin.path,
                    "give each plugin a unique \"name\" (it defaults to the type)"});
-        }
-    }
-
-    bool upstream_api_version() const {
-        const auto *v = root_.if_contains("apiVersion");
-        return v && v->is_string() &&
-               (v->get_string() == kUpstreamApiVersion || v->get_string() == kDeprecatedUpstreamApiVersion);
-    }
-
-    // Upstream gives a profile that names no picker the first picker configured, or a
-    // max-score-picker of its own. In a config with an upstream apiVersion plughost does the
-    // same, for the profiles whose plugins are all upstream's types (a type of plughost's own may
-    // be a picker: the planner knows).
-    void default_pickers() {
-        if (!upstream_api_version()) return;
-        std::optional<std::string> picker;
-        for (const Entry &e : entries_)
-            if (e.fate == Fate::kept && e.row && e.row->kind == UpstreamKind::picker) {
-                picker = e.plugin.name;
-                break;
-            }
-        for (ProfileConfig &profile : config_.profiles) {
-            bool has_picker = false, all_known = true;
-            for (const PluginRefConfig &r : profile.plugins) {
-                const Entry *e = named(r.plugin_ref);
-                if (!e || (e->fate == Fate::kept && !e->row)) all_known = false;
-                else if (e->fate == Fate::kept && e->row->kind == UpstreamKind::picker) has_picker = true;
-            }
-            if (has_picker || !all_known) continue;
-            if (!picker) {
-                if (named("max-score-picker")) return;  // the name is taken by something else
-                picker = "max-score-picker";
-                // Planned like a configured entry; its problems are reported at this profile.
-                PluginConfig implicit{"max-score-picker", "max-score-picker", {}, profile.path};
-                by_name_.emplace(implicit.name, entries_.size());
-                entries_.push_back({std::move(implicit), find_upstream_type("max-score-picker")});
-            }
-            const std::string at = child(profile.path, "plugins");
-            profile.plugins.push_back({*picker, std::nullopt, false, child(at, profile.plugins.size())});
         }
     }
 

@@ -20,10 +20,27 @@ struct RequestEvent {
     std::string id;
     std::string model;
     std::string lora;
+    /// The prompt; for a chat request, its messages rendered as "<role>: <content>\n" each.
     std::string prompt;
     std::vector<std::pair<std::string, std::string>> headers;
     std::optional<std::string> profile;
+    /// A chat request's messages (role, content); empty for a completion request.
+    std::vector<std::pair<std::string, std::string>> messages;
+    bool stream = false;
 };
+
+/// What became of a request the run decided: {"response": {"id", "event", ...}}.
+struct ResponseEvent {
+    std::string id;
+    std::int32_t outcome = PLUGHOST_RESPONSE_COMPLETE;  ///< PLUGHOST_RESPONSE_*
+    std::int32_t status = 0;                            ///< HTTP status; 0 unknown
+    std::uint64_t prompt_tokens = 0, completion_tokens = 0;
+    double seconds_to_first_byte = -1, seconds = -1;  ///< negative: unknown
+};
+
+/// The text a scorer sees as the prompt of a chat request: each message as
+/// "<role>: <content>\n", in order.
+std::string render_chat_prompt(const std::vector<std::pair<std::string, std::string>> &messages);
 
 struct RemovalEvent {
     std::string name;
@@ -37,7 +54,7 @@ struct EventError {
     bool request = false;  ///< the line was a (malformed) request
 };
 
-using Event = std::variant<EndpointUpdate, RemovalEvent, RequestEvent, EventError>;
+using Event = std::variant<EndpointUpdate, RemovalEvent, RequestEvent, ResponseEvent, EventError>;
 
 /// Parses one line. An endpoint event with more than kMaxExtraMetrics extra metric names is a
 /// too-large error (the endpoint table enforces the limit across updates too).

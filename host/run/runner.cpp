@@ -26,8 +26,9 @@ void put_numbers_by_name(std::string &out, const std::vector<std::pair<std::stri
     out += '}';
 }
 
-void append_explanation(std::string &out, const Explanation &e) {
-    out += ",\"explain\":{\"filters\":[";
+// The fields of one profile's explanation: filters, scorers, totals, and shadows when any ran.
+void put_explanation_fields(std::string &out, const Explanation &e) {
+    out += "\"filters\":[";
     for (std::size_t i = 0; i < e.filters.size(); ++i) {
         const auto &f = e.filters[i];
         out += i ? ",{\"plugin\":" : "{\"plugin\":";
@@ -61,6 +62,46 @@ void append_explanation(std::string &out, const Explanation &e) {
     }
     out += "],\"totals\":";
     put_numbers_by_name(out, e.totals);
+    if (!e.shadows.empty()) {
+        out += ",\"shadows\":[";
+        for (std::size_t i = 0; i < e.shadows.size(); ++i) {
+            const auto &sh = e.shadows[i];
+            out += i ? ",{\"plugin\":" : "{\"plugin\":";
+            put_json(out, sh.plugin);
+            if (sh.fault) out += ",\"fault\":true";
+            else {
+                out += sh.changed ? ",\"changed\":true" : ",\"changed\":false";
+                if (!sh.would_pick.empty()) {
+                    out += ",\"wouldPick\":";
+                    put_json(out, sh.would_pick);
+                }
+            }
+            out += '}';
+        }
+        out += ']';
+    }
+}
+
+// "explain": the primary profile's stages at the top (the shape of single-profile runs), and
+// the other profiles that ran under "otherProfiles", in the order they ran.
+void append_explanations(std::string &out, const std::vector<Explanation> &all, std::string_view primary) {
+    const Explanation *main = nullptr;
+    for (const Explanation &e : all)
+        if (e.profile == primary) main = &e;
+    out += ",\"explain\":{";
+    if (main) put_explanation_fields(out, *main);
+    bool others = false;
+    for (const Explanation &e : all) {
+        if (&e == main) continue;
+        out += others ? ",{\"profile\":"
+                      : (main ? ",\"otherProfiles\":[{\"profile\":" : "\"otherProfiles\":[{\"profile\":");
+        put_json(out, e.profile);
+        out += ',';
+        put_explanation_fields(out, e);
+        out += '}';
+        others = true;
+    }
+    if (others) out += ']';
     out += '}';
 }
 
@@ -85,19 +126,38 @@ void put_error_line(std::string &out, std::size_t line, const std::optional<std:
     out += "}}\n";
 }
 
-void put_decision_line(std::string &out, std::string_view id, std::string_view profile,
-                       std::span<const plughost_endpoint *const> picked, const Explanation *explanation) {
+void put_decision_line(std::string &out, const DecisionLine &line) {
     out += "{\"id\":";
-    put_json(out, id);
+    put_json(out, line.id);
     out += ",\"profile\":";
-    put_json(out, profile);
+    put_json(out, line.profile);
     out += ",\"picked\":[";
-    for (std::size_t i = 0; i < picked.size(); ++i) {
+    for (std::size_t i = 0; i < line.picked.size(); ++i) {
         if (i) out += ',';
-        put_json(out, view(picked[i]->name));
+        put_json(out, view(line.picked[i]->name));
     }
     out += ']';
-    if (explanation) append_explanation(out, *explanation);
+    if (!line.extras.empty()) {
+        out += ",\"extras\":{";
+        for (std::size_t i = 0; i < line.extras.size(); ++i) {
+            if (i) out += ',';
+            put_json(out, line.extras[i].first);
+            out += ':';
+            put_json(out, line.extras[i].second);
+        }
+        out += '}';
+    }
+    if (!line.headers.empty()) {
+        out += ",\"headers\":{";
+        for (std::size_t i = 0; i < line.headers.size(); ++i) {
+            if (i) out += ',';
+            put_json(out, line.headers[i].first);
+            out += ':';
+            put_json(out, line.headers[i].second);
+        }
+        out += '}';
+    }
+    if (line.explanations) append_explanations(out, *line.explanations, line.profile);
     out += "}\n";
 }
 
@@ -111,20 +171,42 @@ void Runner::error_line(std::size_t line, Code code, std::string_view message, c
 
 void Runner::request(const RequestEvent &r, std::size_t line) {
     ++summary_.requests;
-    std::size_t profile = 0;
+    std::optional<std::size_t> profile;
     if (r.profile) {
-        const auto found = scheduler_.find_profile(*r.profile);
-        if (!found) {
+        profile = scheduler_.find_profile(*r.profile);
+        if (!profile) {
             std::vector<std::string> names;
             for (const auto &p : scheduler_.profiles()) names.push_back(p.name);
             error_line(line, Code::unknown_profile,
                        "no scheduling profile \"" + *r.profile + "\"" + did_you_mean(*r.profile, names), r.id);
             return;
         }
-        profile = *found;
     }
+    const plughost_request req = to_abi(r);
+    explanations_.clear();
+    const Decision d =
+        scheduler_.schedule(req, endpoints_.data(), endpoints_.size(), profile, explain_ ? &explanations_ : nullptr);
+    if (d.error) {
+        error_line(line, *d.error, d.message, r.id);
+        return;
+    }
+    ++summary_.decided;
+    line_.clear();
+    DecisionLine out{r.id,      scheduler_.profiles()[d.profile].name, d.picked, {},
+                     d.headers, explain_ ? &explanations_ : nullptr};
+    for (const DecisionExtra &extra : d.extras)
+        out.extras.emplace_back(scheduler_.profiles()[extra.profile].name, view(extra.endpoint->name));
+    put_decision_line(line_, out);
+    write(line_);
+    track(r, d);
+}
+
+plughost_request Runner::to_abi(const RequestEvent &r) {
     headers_.clear();
     for (const auto &[k, v] : r.headers) headers_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    messages_.clear();
+    for (const auto &[role, content] : r.messages)
+        messages_.push_back({{role.data(), role.size()}, {content.data(), content.size()}});
     plughost_request req{};
     req.struct_size = sizeof req;
     req.id = {r.id.data(), r.id.size()};
@@ -133,19 +215,90 @@ void Runner::request(const RequestEvent &r, std::size_t line) {
     req.prompt = {r.prompt.data(), r.prompt.size()};
     req.headers = headers_.data();
     req.header_count = headers_.size();
+    req.messages = messages_.data();
+    req.message_count = messages_.size();
+    req.streaming = r.stream ? 1 : 0;
+    return req;
+}
 
-    Explanation explanation;
-    const Decision d =
-        scheduler_.schedule(req, endpoints_.data(), endpoints_.size(), profile, explain_ ? &explanation : nullptr);
-    if (d.error) {
-        error_line(line, *d.error, d.message, r.id);
+// The endpoints a decision sends the request to (its primary pick and each extra) count it as
+// sent (their pending picks and requests in flight) until its response completes.
+void Runner::track(const RequestEvent &r, const Decision &d) {
+    InFlight flight;
+    flight.endpoints.push_back(d.picked[0]->id);
+    endpoints_.count_pick(d.picked[0]);
+    for (const DecisionExtra &extra : d.extras) {
+        flight.endpoints.push_back(extra.endpoint->id);
+        endpoints_.count_pick(extra.endpoint);
+    }
+    if (auto old = in_flight_.find(r.id); old != in_flight_.end()) lose(old);  // an id used again
+    while (in_flight_.size() >= kMaxInFlight) lose(in_flight_.find(in_flight_order_.front()));
+    flight.request = r;
+    flight.order = in_flight_order_.insert(in_flight_order_.end(), r.id);
+    in_flight_.emplace(r.id, std::move(flight));
+}
+
+void Runner::lose(FlightMap::iterator flight) {
+    ResponseEvent lost;
+    lost.id = flight->first;
+    lost.outcome = PLUGHOST_RESPONSE_LOST;
+    finish(flight->second, lost);
+    forget(flight);
+}
+
+void Runner::forget(FlightMap::iterator flight) {
+    in_flight_order_.erase(flight->second.order);
+    in_flight_.erase(flight);
+}
+
+void Runner::finish(InFlight &done, const ResponseEvent &r) {
+    for (std::uint64_t id : done.endpoints) endpoints_.release(id);
+    switch (r.outcome) {
+    case PLUGHOST_RESPONSE_COMPLETE: ++summary_.responses_complete; break;
+    case PLUGHOST_RESPONSE_FAILED: ++summary_.responses_failed; break;
+    case PLUGHOST_RESPONSE_CANCELLED: ++summary_.responses_cancelled; break;
+    default: ++summary_.responses_lost; break;
+    }
+    respond(done, r);
+}
+
+void Runner::respond(const InFlight &flight, const ResponseEvent &r) {
+    plughost_response response{};
+    response.struct_size = sizeof response;
+    response.endpoint_id = flight.endpoints.front();
+    response.endpoint = endpoints_.find(response.endpoint_id);
+    response.outcome = r.outcome;
+    response.http_status = r.status;
+    response.seconds_to_first_byte = r.seconds_to_first_byte;
+    response.seconds_total = r.outcome == PLUGHOST_RESPONSE_STARTED ? -1 : r.seconds;
+    response.prompt_tokens = r.prompt_tokens;
+    response.completion_tokens = r.completion_tokens;
+    scheduler_.respond(to_abi(flight.request), response);
+}
+
+void Runner::response(const ResponseEvent &r, std::size_t line) {
+    const auto it = in_flight_.find(r.id);
+    if (it == in_flight_.end()) {
+        error_line(line, Code::unknown_request,
+                   "response for request \"" + r.id +
+                       "\", which is not in flight (never decided, already answered, "
+                       "or given up after " +
+                       std::to_string(kMaxInFlight) + " newer requests)",
+                   r.id);
         return;
     }
-    ++summary_.decided;
-    for (const plughost_endpoint *e : d.picked) endpoints_.count_pick(e);
-    line_.clear();
-    put_decision_line(line_, r.id, scheduler_.profiles()[profile].name, d.picked, explain_ ? &explanation : nullptr);
-    write(line_);
+    if (r.outcome == PLUGHOST_RESPONSE_STARTED) {
+        if (it->second.started) {
+            error_line(line, Code::invalid_value, "request \"" + r.id + "\" already started its response", r.id);
+            return;
+        }
+        it->second.started = true;
+        ++summary_.responses_started;
+        respond(it->second, r);
+        return;
+    }
+    finish(it->second, r);
+    forget(it);
 }
 
 void Runner::process(std::string_view text, std::size_t number) {
@@ -161,6 +314,8 @@ void Runner::process(std::string_view text, std::size_t number) {
                        std::nullopt);
     } else if (auto *r = std::get_if<RequestEvent>(&event)) {
         request(*r, number);
+    } else if (auto *resp = std::get_if<ResponseEvent>(&event)) {
+        response(*resp, number);
     } else {
         const auto &e = std::get<EventError>(event);
         if (e.request) ++summary_.requests;
@@ -239,6 +394,7 @@ RunSummary Runner::summary() const {
         if (const auto n = endpoints_.picks(e)) s.picks[std::string(view(e->name))] += n;
     }
     removed_.fill(s);
+    s.in_flight = in_flight_.size();
     return s;
 }
 
@@ -273,6 +429,13 @@ std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
     if (s.other_removed_endpoints)
         fmt::format_to(std::back_inserter(out), "    {} other removed endpoints: {} picks  {:5.1f}%\n",
                        s.other_removed_endpoints, s.other_removed_picks, share(s.other_removed_picks));
+    if (s.responses_started + s.responses_complete + s.responses_failed + s.responses_cancelled + s.responses_lost +
+        s.in_flight)
+        fmt::format_to(std::back_inserter(out),
+                       "  responses: started {}, complete {}, failed {}, cancelled {}, given up {}; in flight at the "
+                       "end {}\n",
+                       s.responses_started, s.responses_complete, s.responses_failed, s.responses_cancelled,
+                       s.responses_lost, s.in_flight);
     out += "  plugin instances:\n";
     for (const RuntimeInstance &r : scheduler.instances()) {
         fmt::format_to(std::back_inserter(out), "    {:<24} calls {:>8}  faults {:>5}{}{}\n", r.instance->name(),
@@ -289,6 +452,16 @@ std::string summary_text(const RunSummary &s, const Scheduler &scheduler) {
         }
         if (hits >= 0 && lookups > 0)
             fmt::format_to(std::back_inserter(out), "      hit rate = {:.1f}%\n", 100.0 * hits / lookups);
+        if (r.shadow_requests) {
+            const double n = static_cast<double>(r.shadow_requests);
+            fmt::format_to(
+                std::back_inserter(out),
+                "      shadow: {} requests, would have changed {} ({:.1f}%), mean gap {:.4g} in total score, "
+                "{:.1f} us per call\n",
+                r.shadow_requests, r.shadow_changed, 100.0 * static_cast<double>(r.shadow_changed) / n,
+                r.shadow_changed ? r.shadow_gap / static_cast<double>(r.shadow_changed) : 0.0,
+                static_cast<double>(r.shadow_nanoseconds) / n / 1000.0);
+        }
     }
     return out;
 }

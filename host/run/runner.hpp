@@ -10,17 +10,23 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace plughost::host {
 
 /// Removed endpoints named in the summary at most; the others are summed in one line.
 inline constexpr std::size_t kNamedRemovedEndpoints = 100;
+/// Decided requests whose response the run waits for at most; beyond, the oldest is given up
+/// (its plugins are told it was lost) so memory stays bounded.
+inline constexpr std::size_t kMaxInFlight = 65536;
 
 /// Why a run ended.
 enum class RunEnd {
@@ -43,6 +49,10 @@ struct RunSummary {
     /// The other removed endpoints that were picked, and their picks together.
     std::uint64_t other_removed_endpoints = 0;
     std::uint64_t other_removed_picks = 0;
+    /// Responses by outcome (started, complete, failed, cancelled), requests given up as lost,
+    /// and requests still in flight at the end.
+    std::uint64_t responses_started = 0, responses_complete = 0, responses_failed = 0, responses_cancelled = 0;
+    std::uint64_t responses_lost = 0, in_flight = 0;
     double seconds = 0;
     RunEnd end = RunEnd::input_ended;
     int error = 0;   ///< errno, for input_failed and output_failed
@@ -85,7 +95,25 @@ public:
     const EndpointTable &endpoints() const { return endpoints_; }
 
 private:
+    // A decided request, until its response completes.
+    struct InFlight {
+        RequestEvent request;
+        std::vector<std::uint64_t> endpoints;  ///< the primary pick, then each extra
+        bool started = false;
+        std::list<std::string>::iterator order;  ///< its place in in_flight_order_
+    };
+    using FlightMap = std::unordered_map<std::string, InFlight>;
     void request(const RequestEvent &r, std::size_t line);
+    void response(const ResponseEvent &r, std::size_t line);
+    void track(const RequestEvent &r, const Decision &d);
+    // Ends a request in flight: its endpoints are released and its plugins told the outcome.
+    void finish(InFlight &done, const ResponseEvent &r);
+    void respond(const InFlight &flight, const ResponseEvent &r);
+    // Ends a request in flight that will get no response (its id reused, or too many in flight).
+    void lose(FlightMap::iterator flight);
+    void forget(FlightMap::iterator flight);
+    // The request as plugins see it; valid until the next call (it uses reused buffers).
+    plughost_request to_abi(const RequestEvent &r);
     void error_line(std::size_t line, Code code, std::string_view message, const std::optional<std::string> &id);
     void write(const std::string &text);
 
@@ -97,16 +125,28 @@ private:
     RemovedPicks removed_;
     std::string line_;  // output line being built, reused
     std::vector<plughost_header> headers_;
+    std::vector<plughost_chat_message> messages_;
+    std::vector<Explanation> explanations_;
+    FlightMap in_flight_;
+    std::list<std::string> in_flight_order_;  // the ids in flight, oldest first
 };
 
 /// "SIGTERM", "SIGINT"...
 std::string signal_name(int signal);
 
-/// The two output lines of a run, in one place: a decision, with what each stage did when
-/// `explanation` is given ({"id", "profile", "picked":[names], "explain":{...}}), and an error
-/// ({"line", "id"?, "error":{"code", "message"}}). Each ends with a newline.
-void put_decision_line(std::string &out, std::string_view id, std::string_view profile,
-                       std::span<const plughost_endpoint *const> picked, const Explanation *explanation);
+/// The two output lines of a run, in one place: a decision ({"id", "profile", "picked":[names],
+/// "extras"?:{profile: name}, "headers"?:{name: value}, "explain"?:{...}}, what each stage did
+/// when `explanations` is given, the primary profile's first), and an error ({"line", "id"?,
+/// "error":{"code", "message"}}). Each ends with a newline.
+struct DecisionLine {
+    std::string_view id;
+    std::string_view profile;
+    std::span<const plughost_endpoint *const> picked;
+    std::vector<std::pair<std::string_view, std::string_view>> extras;  ///< profile, endpoint
+    std::span<const std::pair<std::string, std::string>> headers;
+    const std::vector<Explanation> *explanations = nullptr;
+};
+void put_decision_line(std::string &out, const DecisionLine &line);
 void put_error_line(std::string &out, std::size_t line, const std::optional<std::string> &id, Code code,
                     std::string_view message);
 

@@ -10,6 +10,10 @@ namespace plughost::host {
 void EndpointTable::Entry::refresh_views() {
     lora_views.clear();
     for (const auto &l : loras) lora_views.push_back({l.data(), l.size()});
+    waiting_lora_views.clear();
+    for (const auto &l : waiting_loras) waiting_lora_views.push_back({l.data(), l.size()});
+    label_views.clear();
+    for (const auto &[k, v] : labels) label_views.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
     extra_views.clear();
     for (const auto &[k, v] : extra) extra_views.push_back({{k.data(), k.size()}, v});
     plughost_endpoint &raw = slot.raw;
@@ -20,6 +24,11 @@ void EndpointTable::Entry::refresh_views() {
     raw.active_lora_count = lora_views.size();
     raw.metrics = extra_views.data();
     raw.metric_count = extra_views.size();
+    raw.labels = label_views.data();
+    raw.label_count = label_views.size();
+    raw.waiting_loras = waiting_lora_views.data();
+    raw.waiting_lora_count = waiting_lora_views.size();
+    raw.host_entry = this;
 }
 
 // Sorts the update's names and looks each up by binary search in the endpoint's names, kept
@@ -96,15 +105,22 @@ std::optional<UpsertRefusal> EndpointTable::upsert(const EndpointUpdate &u) {
     if (fresh) {
         e->slot.raw.id = next_id_++;
         pointers_.push_back(&e->slot.raw);
+        by_id_.emplace(e->slot.raw.id, e);
         entries_.emplace(u.name, std::move(fresh));
     }
     plughost_endpoint &raw = e->slot.raw;
     if (u.address) e->address = *u.address;
     if (u.waiting_queue_size) raw.waiting_queue_size = *u.waiting_queue_size;
     if (u.running_requests) raw.running_requests = *u.running_requests;
-    if (u.kv_cache_usage_percent) raw.kv_cache_usage_percent = *u.kv_cache_usage_percent;
-    if (u.active_loras) e->loras = *u.active_loras;
+    if (u.kv_cache_usage) {
+        raw.kv_cache_usage = *u.kv_cache_usage;
+        raw.kv_cache_usage_percent = *u.kv_cache_usage * 100;  // ABI 1.0's view of the same value
+    }
+    if (u.running_loras) e->loras = *u.running_loras;
+    if (u.waiting_loras) e->waiting_loras = *u.waiting_loras;
     if (u.max_active_loras) raw.max_active_loras = *u.max_active_loras;
+    if (u.labels) e->labels = *u.labels;
+    if (u.metrics) raw.pending_picks = 0;
     e->refresh_views();
     return std::nullopt;
 }
@@ -115,6 +131,7 @@ std::optional<std::uint64_t> EndpointTable::remove(std::string_view name) {
     // Linear in the live endpoints (at most kMaxEndpoints): keeps the others in insertion order.
     pointers_.erase(std::find(pointers_.begin(), pointers_.end(), &it->second->slot.raw));
     const std::uint64_t picks = it->second->slot.picks;
+    by_id_.erase(it->second->slot.raw.id);
     entries_.erase(it);
     return picks;
 }
@@ -130,7 +147,20 @@ static_assert(std::is_standard_layout_v<plughost_endpoint>);
 
 void EndpointTable::count_pick(const plughost_endpoint *endpoint) {
     static_assert(std::is_standard_layout_v<Slot> && offsetof(Slot, raw) == 0);
-    ++reinterpret_cast<Slot *>(const_cast<plughost_endpoint *>(endpoint))->picks;
+    Slot &slot = *reinterpret_cast<Slot *>(const_cast<plughost_endpoint *>(endpoint));
+    ++slot.picks;
+    ++slot.raw.pending_picks;
+    ++slot.raw.requests_in_flight;
+}
+
+void EndpointTable::release(std::uint64_t id) {
+    const auto it = by_id_.find(id);
+    if (it != by_id_.end() && it->second->slot.raw.requests_in_flight > 0) --it->second->slot.raw.requests_in_flight;
+}
+
+const plughost_endpoint *EndpointTable::find(std::uint64_t id) const {
+    const auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : &it->second->slot.raw;
 }
 
 std::uint64_t EndpointTable::picks(const plughost_endpoint *endpoint) const {

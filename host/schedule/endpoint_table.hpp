@@ -34,9 +34,17 @@ struct EndpointUpdate {
     std::optional<std::string> address{};
     std::optional<std::uint32_t> waiting_queue_size{};
     std::optional<std::uint32_t> running_requests{};
-    std::optional<double> kv_cache_usage_percent{};
-    std::optional<std::vector<std::string>> active_loras{};
+    /// KV-cache usage as a fraction, 0 to 1 (plugins also see it as a percentage, ABI 1.0).
+    std::optional<double> kv_cache_usage{};
+    /// The LoRA adapters running (ABI: active_loras) and waiting to be loaded.
+    std::optional<std::vector<std::string>> running_loras{};
+    std::optional<std::vector<std::string>> waiting_loras{};
     std::optional<std::uint32_t> max_active_loras{};
+    /// The endpoint's labels, replacing the ones it had.
+    std::optional<std::vector<std::pair<std::string, std::string>>> labels{};
+    /// True when the update reports the endpoint's metrics (a scrape, a "metrics" object): the
+    /// endpoint's pending picks start again from 0.
+    bool metrics = false;
     /// Extra named metrics; each given name is set, others keep their value. When a name is
     /// given twice, the last value wins.
     std::vector<std::pair<std::string, double>> extra{};
@@ -60,11 +68,16 @@ public:
     std::size_t size() const { return pointers_.size(); }
     const plughost_endpoint *find(std::string_view name) const;
 
-    /// Counts one pick of `endpoint`, which must be one of data()'s pointers (the scheduler's
-    /// decisions only hold those).
+    /// Counts a request sent to `endpoint`, which must be one of data()'s pointers (the
+    /// scheduler's decisions only hold those): its picks, its pending picks (until its next
+    /// metrics update) and its requests in flight (until release()).
     void count_pick(const plughost_endpoint *endpoint);
+    /// A request sent to the endpoint with this id has ended; nothing when it is gone.
+    void release(std::uint64_t id);
     /// How often `endpoint` (one of data()'s pointers) was picked since it was added.
     std::uint64_t picks(const plughost_endpoint *endpoint) const;
+    /// The endpoint with this id, or null.
+    const plughost_endpoint *find(std::uint64_t id) const;
 
 private:
     // The ABI struct first in a standard-layout struct, so a plughost_endpoint pointer handed
@@ -77,8 +90,10 @@ private:
         Slot slot{};
         std::string name;
         std::string address;
-        std::vector<std::string> loras;
-        std::vector<plughost_str> lora_views;
+        std::vector<std::string> loras, waiting_loras;
+        std::vector<plughost_str> lora_views, waiting_lora_views;
+        std::vector<std::pair<std::string, std::string>> labels;
+        std::vector<plughost_header> label_views;
         std::vector<std::pair<std::string, double>> extra;  ///< in the order names first came
         std::vector<std::uint32_t> extra_by_name;           ///< indexes into extra, sorted by name
         std::vector<plughost_metric> extra_views;
@@ -91,6 +106,7 @@ private:
     };
     std::unordered_map<std::string, std::unique_ptr<Entry>, NameHash, std::equal_to<>> entries_;
     std::vector<const plughost_endpoint *> pointers_;  ///< insertion order
+    std::unordered_map<std::uint64_t, Entry *> by_id_;
     std::uint64_t next_id_ = 1;
 };
 

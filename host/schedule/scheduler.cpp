@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace plughost::host {
@@ -48,34 +49,54 @@ std::string_view message_of(const RuntimeInstance &inst) {
     return std::string_view(inst.message.data, std::min(inst.message.size, inst.message.capacity));
 }
 
+bool has_lifecycle_hook(const plughost_plugin &e) { return e.pre_request || e.response_started || e.response_complete; }
+
+// Index of the highest total (the first of equals); `n` > 0.
+std::size_t best_of(const double *totals, std::size_t n) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < n; ++i)
+        if (totals[i] > totals[best]) best = i;
+    return best;
+}
+
 }  // namespace
 
-Scheduler::Scheduler(const std::vector<Instance *> &instances, std::vector<Profile> profiles,
-                     std::uint32_t max_consecutive_faults)
-    : instances_(instances.size()), max_consecutive_faults_(max_consecutive_faults) {
+Scheduler::Scheduler(const std::vector<Instance *> &instances, Plan plan, std::uint32_t max_consecutive_faults)
+    : instances_(instances.size()), plan_(std::move(plan)), max_consecutive_faults_(max_consecutive_faults),
+      attributes_(plan_.attributes), states_(plan_.profiles.size()) {
     for (std::size_t i = 0; i < instances.size(); ++i) {
-        instances_[i].instance = instances[i];
-        instances_[i].entry = &instances[i]->entry();
-        instances_[i].handle = instances[i]->handle();
-        instances_[i].message = {instances_[i].buffer.data(), instances_[i].buffer.size(), 0};
+        RuntimeInstance &r = instances_[i];
+        r.instance = instances[i];
+        r.entry = &instances[i]->entry();
+        r.handle = instances[i]->handle();
+        r.role = instances[i]->manifest().role;
+        r.message = {r.buffer.data(), r.buffer.size(), 0};
+        if (has_lifecycle_hook(*r.entry)) lifecycle_.push_back(i);
     }
-    for (Profile &profile : profiles) {
+    for (Profile &profile : plan_.profiles) {
         profile.observers.clear();
         auto observe = [&](std::size_t i) {
-            if (instances_[i].instance->entry().picked &&
+            if (instances_[i].entry->picked &&
                 std::find(profile.observers.begin(), profile.observers.end(), i) == profile.observers.end())
                 profile.observers.push_back(i);
         };
         for (auto f : profile.filters) observe(f);
         for (const auto &s : profile.scorers) observe(s.instance);
         observe(profile.picker);
-        profiles_.push_back(std::move(profile));
     }
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        states_[i].run.struct_size = sizeof(plughost_profile_run);
+        states_[i].run.name = {plan_.profiles[i].name.data(), plan_.profiles[i].name.size()};
+        runs_.push_back(&states_[i].run);
+    }
+    extras_.reserve(states_.size());
+    abi_extras_.reserve(states_.size());
+    chosen_.resize(states_.size());
 }
 
 std::optional<std::size_t> Scheduler::find_profile(std::string_view name) const {
-    for (std::size_t i = 0; i < profiles_.size(); ++i)
-        if (profiles_[i].name == name) return i;
+    for (std::size_t i = 0; i < plan_.profiles.size(); ++i)
+        if (plan_.profiles[i].name == name) return i;
     return std::nullopt;
 }
 
@@ -83,7 +104,8 @@ void Scheduler::grow(std::size_t n) {
     if (capacity_ >= n) return;
     capacity_ = std::max(n, 2 * capacity_);
     for (auto *v : {&candidates_a_, &candidates_b_}) v->resize(capacity_);
-    for (auto *v : {&scores_, &totals_a_, &totals_b_}) v->resize(capacity_);
+    for (auto *v : {&scores_, &totals_a_, &totals_b_, &shadow_totals_}) v->resize(capacity_);
+    for (ProfileState &state : states_) state.picked.resize(capacity_);
     indexes_.resize(capacity_);
     seen_.assign(capacity_, 0);
     stamp_ = 0;
@@ -139,11 +161,11 @@ void Scheduler::fault(RuntimeInstance &inst, Code code, std::string_view what, c
 // the same pass that gathers the survivors into the spare buffer; reads are clamped so a bad
 // index is never dereferenced. Only a valid result replaces the candidates.
 template <bool Explain>
-void Scheduler::run_filter(RuntimeInstance &f, const plughost_request &request, Explanation *explain) {
-    Explanation::Filter *trace = nullptr;
+void Scheduler::run_filter(RuntimeInstance &f, const plughost_request &request, Explanation *trace) {
+    Explanation::Filter *step = nullptr;
     if constexpr (Explain) {
-        explain->filters.push_back({f.instance->name(), false, f.disabled, {}});
-        trace = &explain->filters.back();
+        trace->filters.push_back({f.instance->name(), false, f.disabled, {}, false});
+        step = &trace->filters.back();
     }
     if (f.disabled) return;  // a disabled filter lets everything through
     std::size_t passed = 0;
@@ -158,33 +180,33 @@ void Scheduler::run_filter(RuntimeInstance &f, const plughost_request &request, 
               "returned endpoint indexes that were not offered, repeated, or not in increasing order", request);
     }
     if (!ok) {  // a failed filter passes everything through
-        if constexpr (Explain) trace->fault = true;
+        if constexpr (Explain) step->fault = true;
         return;
     }
-    f.consecutive_faults = 0;
+    succeeded(f);
     candidates_ = spare_candidates_;
     spare_candidates_ = spare_candidates_ == candidates_a_.data() ? candidates_b_.data() : candidates_a_.data();
     count_ = passed;
     if constexpr (Explain)
-        for (std::size_t k = 0; k < count_; ++k) trace->passed.emplace_back(view(candidates_[k]->name));
+        for (std::size_t k = 0; k < count_; ++k) step->passed.emplace_back(view(candidates_[k]->name));
 }
 
 // Scores are checked in the same pass that adds them, weighted, into the spare totals; only a
 // valid result becomes the totals, so a faulting scorer contributes nothing, exactly.
 template <bool Explain>
-void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_request &request, Explanation *explain) {
+void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_request &request, Explanation *trace) {
     const std::size_t n = count_;
-    Explanation::Scorer *trace = nullptr;
+    Explanation::Scorer *step = nullptr;
     if constexpr (Explain) {
-        explain->scorers.push_back({s.instance->name(), weight, false, s.disabled, {}});
-        trace = &explain->scorers.back();
+        trace->scorers.push_back({s.instance->name(), weight, false, s.disabled, {}, false});
+        step = &trace->scorers.back();
     }
     if (s.disabled) return;
     double *scores = scores_.data();
     const plughost_status status = s.entry->score(s.handle, &request, candidates_, n, scores, reset_message(s));
     if (status != PLUGHOST_OK) {
         fault(s, Code::plugin_error, message_of(s), request);
-        if constexpr (Explain) trace->fault = true;
+        if constexpr (Explain) step->fault = true;
         return;
     }
     if (!add_weighted_scores(scores, n, weight, totals_, spare_totals_)) {
@@ -194,24 +216,279 @@ void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_req
               "score " + fmt::format("{}", scores[bad]) + " for endpoint " + std::string(view(candidates_[bad]->name)) +
                   " is outside [0, 1]; the scorer's scores are ignored for this request",
               request);
-        if constexpr (Explain) trace->fault = true;
+        if constexpr (Explain) step->fault = true;
         return;
     }
-    s.consecutive_faults = 0;
+    succeeded(s);
     std::swap(totals_, spare_totals_);
     if constexpr (Explain)
-        for (std::size_t i = 0; i < n; ++i) trace->scores.emplace_back(view(candidates_[i]->name), scores[i]);
+        for (std::size_t i = 0; i < n; ++i) step->scores.emplace_back(view(candidates_[i]->name), scores[i]);
+}
+
+// A shadow stage sees what its real counterpart would (the candidates after the filters, the
+// totals of the scorers) once the decision is made, and never changes it; it only counts how
+// often it would have: a filter dropping the chosen endpoint, a scorer whose weighted scores
+// would have made another endpoint the best, a picker choosing another one first.
+template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plughost_request &request,
+                                                   const plughost_endpoint *chosen, Explanation *trace) {
+    RuntimeInstance &s = instances_[stage.instance];
+    Explanation::Shadow *step = nullptr;
+    if constexpr (Explain) {
+        trace->shadows.push_back({s.instance->name(), false, false, {}});
+        step = &trace->shadows.back();
+    }
+    if (s.disabled) return;
+    const std::size_t n = count_;
+    std::size_t chosen_at = 0;
+    while (chosen_at < n && candidates_[chosen_at] != chosen) ++chosen_at;
+    const auto started = std::chrono::steady_clock::now();
+    bool ok = true, changed = false;
+    double gap = 0;
+    const plughost_endpoint *would = nullptr;
+    switch (s.role) {
+    case Role::filter: {
+        std::size_t passed = 0;
+        ok = s.entry->filter(s.handle, &request, candidates_, n, indexes_.data(), &passed, reset_message(s)) ==
+                 PLUGHOST_OK &&
+             gather_passed(candidates_, n, indexes_.data(), passed, spare_candidates_);
+        if (ok) {
+            changed = std::find(spare_candidates_, spare_candidates_ + passed, chosen) == spare_candidates_ + passed;
+            if (changed && passed) would = spare_candidates_[0];
+        }
+        break;
+    }
+    case Role::scorer: {
+        double *scores = scores_.data();
+        ok = s.entry->score(s.handle, &request, candidates_, n, scores, reset_message(s)) == PLUGHOST_OK &&
+             add_weighted_scores(scores, n, stage.weight, totals_, shadow_totals_.data());
+        if (ok && chosen_at < n) {
+            const std::size_t best = best_of(shadow_totals_.data(), n);
+            gap = shadow_totals_[best] - shadow_totals_[chosen_at];
+            changed = gap > 0;
+            would = candidates_[best];
+        }
+        break;
+    }
+    case Role::picker: {
+        std::size_t picked = 0;
+        ok = s.entry->pick(s.handle, &request, candidates_, totals_, n, indexes_.data(), &picked, reset_message(s)) ==
+                 PLUGHOST_OK &&
+             picked >= 1 && picked <= n && valid_picks(indexes_.data(), picked, n);
+        if (ok) {
+            would = candidates_[indexes_[0]];
+            changed = would != chosen;
+            if (chosen_at < n) gap = totals_[indexes_[0]] - totals_[chosen_at];
+        }
+        break;
+    }
+    default: return;  // only profile stages run in shadow (the planner sees to it)
+    }
+    s.shadow_nanoseconds += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
+    if (!ok) {
+        fault(s, s.message.size ? Code::plugin_error : Code::bad_index,
+              s.message.size ? message_of(s) : std::string_view("returned an invalid result in shadow"), request);
+        if constexpr (Explain) step->fault = true;
+        return;
+    }
+    succeeded(s);
+    ++s.shadow_requests;
+    if (changed) {
+        ++s.shadow_changed;
+        s.shadow_gap += gap > 0 ? gap : 0;
+    }
+    if constexpr (Explain) {
+        step->changed = changed;
+        if (would) step->would_pick = std::string(view(would->name));
+    }
+}
+
+template <bool Explain> void Scheduler::run_profile(std::size_t index, const plughost_request &request,
+                                                    const plughost_endpoint *const *endpoints, std::size_t count,
+                                                    std::vector<Explanation> *explain) {
+    const Profile &profile = plan_.profiles[index];
+    ProfileState &state = states_[index];
+    state.run.state = PLUGHOST_PROFILE_FAILED;
+    state.run.picked_count = 0;
+    state.error.reset();
+    Explanation *trace = nullptr;
+    if constexpr (Explain) {
+        explain->push_back({});
+        trace = &explain->back();
+        trace->profile = profile.name;
+    }
+    auto fail = [&](Code code, std::string message) {
+        state.error = code;
+        state.message = std::move(message);
+    };
+    candidates_ = endpoints;
+    spare_candidates_ = candidates_a_.data();
+    count_ = count;
+    for (std::size_t f : profile.filters) {
+        run_filter<Explain>(instances_[f], request, trace);
+        if (count_ == 0)
+            return fail(Code::no_candidates, "filter " + instances_[f].instance->name() + " let no endpoint through");
+    }
+    const std::size_t n = count_;
+    totals_ = totals_a_.data();
+    spare_totals_ = totals_b_.data();
+    std::fill_n(totals_, n, 0.0);
+    for (const Stage &s : profile.scorers) run_scorer<Explain>(instances_[s.instance], s.weight, request, trace);
+    if constexpr (Explain)
+        for (std::size_t i = 0; i < n; ++i) trace->totals.emplace_back(view(candidates_[i]->name), totals_[i]);
+
+    RuntimeInstance &picker = instances_[profile.picker];
+    if (picker.disabled)
+        return fail(Code::picker_disabled, "picker " + picker.instance->name() + " is disabled after repeated faults");
+    std::size_t picked = 0;
+    const plughost_status status = picker.entry->pick(picker.handle, &request, candidates_, totals_, n, indexes_.data(),
+                                                      &picked, reset_message(picker));
+    if (status != PLUGHOST_OK) {
+        fail(Code::picker_failed,
+             "picker " + picker.instance->name() + " failed: " + sanitize_line(message_of(picker)));
+        fault(picker, Code::plugin_error, message_of(picker), request);
+        return;
+    }
+    if (picked == 0 || picked > n || !valid_picks(indexes_.data(), picked, n)) {
+        fail(Code::picker_failed,
+             "picker " + picker.instance->name() +
+                 (picked == 0 ? " picked no endpoint" : " picked an endpoint that was not offered, or one twice"));
+        fault(picker, Code::bad_index, state.message, request);
+        return;
+    }
+    succeeded(picker);
+    for (std::size_t k = 0; k < picked; ++k) state.picked[k] = candidates_[indexes_[k]];
+    state.run.state = PLUGHOST_PROFILE_PICKED;
+    state.run.picked = state.picked.data();
+    state.run.picked_count = picked;
+    for (const Stage &shadow : profile.shadows) run_shadow<Explain>(shadow, request, state.picked[0], trace);
+}
+
+void Scheduler::run_producers(const plughost_request &request, const plughost_endpoint *const *endpoints,
+                              std::size_t count) {
+    cycle_.phase = CyclePhase::producing;
+    for (std::size_t p : plan_.producers) {
+        RuntimeInstance &producer = instances_[p];
+        if (producer.disabled) continue;
+        cycle_.producing = producer.instance;
+        if (producer.entry->produce(producer.handle, &request, endpoints, count, reset_message(producer)) ==
+            PLUGHOST_OK)
+            succeeded(producer);
+        else fault(producer, Code::plugin_error, message_of(producer), request);
+    }
+    cycle_.producing = nullptr;
+    cycle_.phase = CyclePhase::scheduling;
+}
+
+bool Scheduler::run_handler(const plughost_request &request, const plughost_endpoint *const *endpoints,
+                            std::size_t count, std::vector<Explanation> *explain, Decision &decision) {
+    RuntimeInstance &handler = instances_[*plan_.profile_handler];
+    const std::size_t profiles = states_.size();
+    auto failed = [&](std::string why) {
+        decision.error = Code::profile_handler_failed;
+        decision.message = "profile handler " + handler.instance->name() + " " + std::move(why);
+        return false;
+    };
+    if (handler.disabled) return failed("is disabled after repeated faults");
+    bool any_ran = false;
+    for (std::size_t round = 0; round <= profiles; ++round) {
+        std::size_t chosen = 0;
+        if (handler.entry->pick_profiles(handler.handle, &request, runs_.data(), profiles, indexes_.data(), &chosen,
+                                         reset_message(handler)) != PLUGHOST_OK) {
+            fault(handler, Code::plugin_error, message_of(handler), request);
+            break;
+        }
+        bool valid = chosen <= profiles && valid_picks(indexes_.data(), chosen, profiles);
+        for (std::size_t k = 0; valid && k < chosen; ++k)
+            valid = states_[indexes_[k]].run.state == PLUGHOST_PROFILE_NOT_RUN;
+        if (!valid) {
+            fault(handler, Code::bad_index, "chose a profile that does not exist, or one that already ran", request);
+            break;
+        }
+        if (chosen == 0) break;
+        // Copied: running a profile reuses indexes_.
+        std::copy_n(indexes_.data(), chosen, chosen_.data());
+        for (std::size_t k = 0; k < chosen; ++k) {
+            if (explain) run_profile<true>(chosen_[k], request, endpoints, count, explain);
+            else run_profile<false>(chosen_[k], request, endpoints, count, nullptr);
+            any_ran = true;
+        }
+    }
+    if (!any_ran) return failed("ran no profile");
+    std::size_t primary = profiles;
+    if (handler.entry->process_results(handler.handle, &request, runs_.data(), profiles, &primary,
+                                       reset_message(handler)) != PLUGHOST_OK) {
+        fault(handler, Code::plugin_error, message_of(handler), request);
+        const std::string why = sanitize_line(message_of(handler));
+        return failed("failed: " + why);
+    }
+    if (primary >= profiles || states_[primary].run.state != PLUGHOST_PROFILE_PICKED) {
+        fault(handler, Code::bad_index, "named a primary profile that did not pick", request);
+        // The primary's own failure says more than the handler's choice.
+        if (primary < profiles && states_[primary].error) {
+            decision.error = states_[primary].error;
+            decision.message = states_[primary].message;
+            return false;
+        }
+        return failed("named a primary profile that did not pick");
+    }
+    succeeded(handler);
+    decision.profile = primary;
+    return true;
+}
+
+// The plugins learn the decision: `picked` for the instances of every profile that picked, with
+// its picks; then `pre_request` for every instance that has it, which may set headers.
+void Scheduler::tell_decision(const plughost_request &request, Decision &decision) {
+    extras_.clear();
+    abi_extras_.clear();
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        const ProfileState &state = states_[i];
+        if (state.run.state != PLUGHOST_PROFILE_PICKED) continue;
+        for (std::size_t o : plan_.profiles[i].observers) {
+            RuntimeInstance &obs = instances_[o];
+            if (obs.disabled) continue;
+            if (obs.entry->picked(obs.handle, &request, state.picked.data(), state.run.picked_count,
+                                  reset_message(obs)) != PLUGHOST_OK)
+                fault(obs, Code::plugin_error, message_of(obs), request);
+        }
+        if (i != decision.profile) {
+            extras_.push_back({i, state.picked[0]});
+            abi_extras_.push_back({state.run.name, state.picked[0]});
+        }
+    }
+    const ProfileState &primary = states_[decision.profile];
+    decision.picked = std::span<const plughost_endpoint *const>(primary.picked.data(), primary.run.picked_count);
+    decision.extras = extras_;
+    if (lifecycle_.empty()) return;
+    plughost_decision told{};
+    told.struct_size = sizeof told;
+    told.profile = primary.run.name;
+    told.picked = primary.picked.data();
+    told.picked_count = primary.run.picked_count;
+    told.extras = abi_extras_.data();
+    told.extra_count = abi_extras_.size();
+    cycle_.phase = CyclePhase::pre_request;
+    for (std::size_t i : lifecycle_) {
+        RuntimeInstance &inst = instances_[i];
+        if (inst.disabled || !inst.entry->pre_request) continue;
+        if (inst.entry->pre_request(inst.handle, &request, &told, reset_message(inst)) != PLUGHOST_OK)
+            fault(inst, Code::plugin_error, message_of(inst), request);
+        else if (inst.role == Role::observer) succeeded(inst);
+    }
+    cycle_.phase = CyclePhase::scheduling;
+    decision.headers = cycle_.upstream_headers;
 }
 
 Decision Scheduler::schedule(const plughost_request &request, const plughost_endpoint *const *endpoints,
-                             std::size_t count, std::size_t profile_index, Explanation *explain) {
-    return explain ? decide<true>(request, endpoints, count, profile_index, explain)
-                   : decide<false>(request, endpoints, count, profile_index, nullptr);
+                             std::size_t count, std::optional<std::size_t> profile, std::vector<Explanation> *explain) {
+    return explain ? decide<true>(request, endpoints, count, profile, explain)
+                   : decide<false>(request, endpoints, count, profile, nullptr);
 }
 
-template <bool Explain> Decision Scheduler::decide(const plughost_request &request,
-                                                   const plughost_endpoint *const *endpoints, std::size_t count,
-                                                   std::size_t profile_index, Explanation *explain) {
+template <bool Explain>
+Decision Scheduler::decide(const plughost_request &original, const plughost_endpoint *const *endpoints,
+                           std::size_t count, std::optional<std::size_t> profile, std::vector<Explanation> *explain) {
     Decision decision;
     if (count == 0) {
         decision.error = Code::no_endpoints;
@@ -219,61 +496,51 @@ template <bool Explain> Decision Scheduler::decide(const plughost_request &reque
         return decision;
     }
     grow(count);
-    const Profile &profile = profiles_[profile_index];
-    candidates_ = endpoints;
-    spare_candidates_ = candidates_a_.data();
-    count_ = count;
+    // The plugins reach this cycle through the request they are given.
+    plughost_request request = original;
+    request.struct_size = sizeof request;
+    request.host_cycle = &cycle_;
+    cycle_.attributes = &attributes_;
+    cycle_.upstream_headers.clear();
+    attributes_.begin(endpoints, count);
+    for (ProfileState &state : states_) state.run.state = PLUGHOST_PROFILE_NOT_RUN;
 
-    for (std::size_t f : profile.filters) {
-        run_filter<Explain>(instances_[f], request, explain);
-        if (count_ == 0) {
-            decision.error = Code::no_candidates;
-            decision.message = "filter " + instances_[f].instance->name() + " let no endpoint through";
+    if (!plan_.producers.empty()) run_producers(request, endpoints, count);
+    if (profile || !plan_.profile_handler) {
+        decision.profile = profile.value_or(0);
+        run_profile<Explain>(decision.profile, request, endpoints, count, explain);
+        const ProfileState &ran = states_[decision.profile];
+        if (ran.error) {
+            decision.error = ran.error;
+            decision.message = ran.message;
             return decision;
         }
-    }
-    const std::size_t n = count_;
-    totals_ = totals_a_.data();
-    spare_totals_ = totals_b_.data();
-    std::fill_n(totals_, n, 0.0);
-    for (const Stage &s : profile.scorers) run_scorer<Explain>(instances_[s.instance], s.weight, request, explain);
-    if constexpr (Explain)
-        for (std::size_t i = 0; i < n; ++i) explain->totals.emplace_back(view(candidates_[i]->name), totals_[i]);
-
-    RuntimeInstance &picker = instances_[profile.picker];
-    if (picker.disabled) {
-        decision.error = Code::picker_disabled;
-        decision.message = "picker " + picker.instance->name() + " is disabled after repeated faults";
+    } else if (!run_handler(request, endpoints, count, explain, decision)) {
         return decision;
     }
-    std::size_t picked = 0;
-    const plughost_status status = picker.entry->pick(picker.handle, &request, candidates_, totals_, n, indexes_.data(),
-                                                      &picked, reset_message(picker));
-    if (status != PLUGHOST_OK) {
-        decision.message = "picker " + picker.instance->name() + " failed: " + sanitize_line(message_of(picker));
-        fault(picker, Code::plugin_error, message_of(picker), request);
-        decision.error = Code::picker_failed;
-        return decision;
-    }
-    if (picked == 0 || picked > n || !valid_picks(indexes_.data(), picked, n)) {
-        decision.message =
-            "picker " + picker.instance->name() +
-            (picked == 0 ? " picked no endpoint" : " picked an endpoint that was not offered, or one twice");
-        fault(picker, Code::bad_index, decision.message, request);
-        decision.error = Code::picker_failed;
-        return decision;
-    }
-    picker.consecutive_faults = 0;
-    for (std::size_t k = 0; k < picked; ++k) spare_candidates_[k] = candidates_[indexes_[k]];
-    decision.picked = std::span<const plughost_endpoint *const>(spare_candidates_, picked);
-
-    for (std::size_t o : profile.observers) {
-        RuntimeInstance &obs = instances_[o];
-        if (obs.disabled) continue;
-        if (obs.entry->picked(obs.handle, &request, spare_candidates_, picked, reset_message(obs)) != PLUGHOST_OK)
-            fault(obs, Code::plugin_error, message_of(obs), request);
-    }
+    tell_decision(request, decision);
     return decision;
+}
+
+std::span<const std::pair<std::string, std::string>> Scheduler::respond(const plughost_request &original,
+                                                                        const plughost_response &response) {
+    const bool started = response.outcome == PLUGHOST_RESPONSE_STARTED;
+    plughost_request request = original;
+    request.struct_size = sizeof request;
+    request.host_cycle = &cycle_;
+    cycle_.attributes = nullptr;  // attributes lived for the scheduling cycle only
+    cycle_.client_headers.clear();
+    cycle_.phase = started ? CyclePhase::response_started : CyclePhase::response_complete;
+    for (std::size_t i : lifecycle_) {
+        RuntimeInstance &inst = instances_[i];
+        const auto hook = started ? inst.entry->response_started : inst.entry->response_complete;
+        if (inst.disabled || !hook) continue;
+        if (hook(inst.handle, &request, &response, reset_message(inst)) != PLUGHOST_OK)
+            fault(inst, Code::plugin_error, message_of(inst), request);
+        else if (inst.role == Role::observer) succeeded(inst);
+    }
+    cycle_.phase = CyclePhase::scheduling;
+    return cycle_.client_headers;
 }
 
 }  // namespace plughost::host

@@ -1,15 +1,19 @@
-// The per-request dispatch: filters, then weighted scorers, then one picker, over the live
-// endpoints, with every plugin result checked before it is used. Faults are counted against
-// the plugin instance, and the request is still decided by the rest of the profile where
-// possible; an instance with too many consecutive faults is disabled.
+// The per-request dispatch. A scheduling cycle runs the producers (which publish attributes),
+// then the profiles the profile handler chooses, round after round (or the one profile asked
+// for), each as filters, then weighted scorers, then one picker, with shadow stages on the side;
+// then the handler names the primary profile, the plugins are told the decision (`picked`,
+// `pre_request`), and the decision is returned. Every plugin result is checked before it is
+// used; faults are counted against the instance, the request is still decided by the rest of
+// its profile where possible, and an instance with too many consecutive faults is disabled.
 //
 // No heap allocation on the dispatch path once its buffers have grown to the endpoint count
-// (faults and explanations allocate: they are off the fast path). Not thread-safe: one thread
-// calls schedule() at a time, which is also how plugin instances are called unless their
-// manifest says threadSafe.
+// (faults, shadow statistics' first use and explanations allocate: they are off the fast path).
+// Not thread-safe: one thread calls schedule() at a time, which is also how plugin instances are
+// called unless their manifest says threadSafe.
 #pragma once
 
 #include "common/diagnostic.hpp"
+#include "schedule/cycle.hpp"
 
 #include <plughost/plugin.h>
 #include <plughost/vocabulary.hpp>
@@ -20,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace plughost::host {
@@ -32,23 +37,30 @@ struct RuntimeInstance {
     // Copied from the instance so a call is one load away, not four.
     const plughost_plugin *entry = nullptr;
     plughost_instance *handle = nullptr;
+    Role role = Role::scorer;
     std::uint64_t calls = 0;
     std::uint64_t faults = 0;
     std::uint32_t consecutive_faults = 0;
     bool disabled = false;
-    /// Faults by kind: plugin-error, bad-score, bad-index (and the picked hook's errors).
+    /// Faults by kind: plugin-error, bad-score, bad-index.
     std::uint64_t errors = 0, bad_scores = 0, bad_indexes = 0;
+    /// As a shadow stage: requests it saw, how many it would have sent elsewhere, the sum of how
+    /// much better its choice looked (in total score) than the decision, its time.
+    std::uint64_t shadow_requests = 0, shadow_changed = 0;
+    double shadow_gap = 0;
+    std::uint64_t shadow_nanoseconds = 0;
     std::array<char, 1024> buffer{};
     plughost_message message{};
 };
 
-/// What each stage did for one request (only filled when asked for, by --explain).
+/// What each stage of one profile did for one request (only filled when asked for, --explain).
 struct Explanation {
     struct Filter {
         std::string plugin;
         bool fault = false;
         bool disabled = false;
         std::vector<std::string> passed;
+        bool shadow = false;
     };
     struct Scorer {
         std::string plugin;
@@ -56,20 +68,41 @@ struct Explanation {
         bool fault = false;
         bool disabled = false;
         std::vector<std::pair<std::string, double>> scores;
+        bool shadow = false;
     };
+    struct Shadow {  ///< what a shadow stage would have done
+        std::string plugin;
+        bool fault = false;
+        bool changed = false;
+        std::string would_pick;  ///< empty when it has no choice (a fault, a filter keeping the pick)
+    };
+    std::string profile;
     std::vector<Filter> filters;
     std::vector<Scorer> scorers;
     std::vector<std::pair<std::string, double>> totals;
+    std::vector<Shadow> shadows;
+};
+
+/// Another profile's first pick, named by that profile (e.g. the prefill endpoint).
+struct DecisionExtra {
+    std::size_t profile = 0;
+    const plughost_endpoint *endpoint = nullptr;
 };
 
 struct Decision {
-    /// Set when the request could not be decided: no_endpoints, no_candidates, picker_failed
-    /// or picker_disabled.
+    /// Set when the request could not be decided: no_endpoints, no_candidates, picker_failed,
+    /// picker_disabled or profile_handler_failed.
     std::optional<Code> error;
-    /// The chosen endpoints, best first; valid until the next schedule() call.
-    std::span<const plughost_endpoint *const> picked;
-    /// Why the request could not be decided (empty when picked).
+    /// Why the request could not be decided (empty when decided).
     std::string message;
+    /// The primary profile.
+    std::size_t profile = 0;
+    /// Its picks, best first; valid until the next schedule() call.
+    std::span<const plughost_endpoint *const> picked;
+    /// The other profiles that picked, in the order they ran.
+    std::span<const DecisionExtra> extras;
+    /// Headers plugins set for the endpoint in pre_request.
+    std::span<const std::pair<std::string, std::string>> headers;
 };
 
 class Scheduler {
@@ -83,37 +116,82 @@ public:
         std::vector<std::size_t> filters;
         std::vector<Stage> scorers;
         std::size_t picker = 0;
-        std::vector<std::size_t> observers;  ///< instances of the profile with a `picked` hook
+        /// Stages run in shadow (filters, scorers with their weight, pickers): called on every
+        /// request of the profile, never changing its decision.
+        std::vector<Stage> shadows;
+        std::vector<std::size_t> observers;  ///< instances of the profile with a `picked` hook (found here)
+    };
+    /// What a cycle runs, indexing into the instances.
+    struct Plan {
+        std::vector<Profile> profiles;
+        std::optional<std::size_t> profile_handler;
+        std::vector<std::size_t> producers;  ///< in run order
+        std::vector<AttributeSpec> attributes;
     };
 
-    /// `instances` parallel to the planned instances; profiles index into them.
-    /// `profiles` index into `instances`; their `observers` are found here (each instance with a
-    /// `picked` hook, once).
-    Scheduler(const std::vector<Instance *> &instances, std::vector<Profile> profiles,
-              std::uint32_t max_consecutive_faults);
+    Scheduler(const std::vector<Instance *> &instances, Plan plan, std::uint32_t max_consecutive_faults);
 
+    /// Decides where `request` goes among `endpoints`. `profile` runs that profile alone (the
+    /// request asked for it); without it, the profile handler chooses, or the first profile runs.
+    /// `explain` receives one Explanation per profile run, in order.
     Decision schedule(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count,
-                      std::size_t profile, Explanation *explain = nullptr);
+                      std::optional<std::size_t> profile = std::nullopt, std::vector<Explanation> *explain = nullptr);
+
+    /// Tells every instance with the hook that a decided request's response started or ended;
+    /// returns the headers plugins set for the client (response_started only). `request` is the
+    /// request as it was scheduled, without its cycle.
+    std::span<const std::pair<std::string, std::string>> respond(const plughost_request &request,
+                                                                 const plughost_response &response);
 
     std::optional<std::size_t> find_profile(std::string_view name) const;
-    const std::vector<Profile> &profiles() const { return profiles_; }
+    const std::vector<Profile> &profiles() const { return plan_.profiles; }
+    const Plan &plan() const { return plan_; }
     const std::vector<RuntimeInstance> &instances() const { return instances_; }
 
 private:
+    // The state of one profile during a cycle: its run (as a handler sees it) and its picks.
+    struct ProfileState {
+        plughost_profile_run run{};
+        std::vector<const plughost_endpoint *> picked;
+        std::optional<Code> error;
+        std::string message;
+    };
+
     // Explain is a template parameter so the fast path carries no trace code at all.
     template <bool Explain> Decision decide(const plughost_request &request, const plughost_endpoint *const *endpoints,
-                                            std::size_t count, std::size_t profile, Explanation *explain);
-    template <bool Explain> void run_filter(RuntimeInstance &f, const plughost_request &request, Explanation *explain);
+                                            std::size_t count, std::optional<std::size_t> profile,
+                                            std::vector<Explanation> *explain);
+    template <bool Explain> void run_profile(std::size_t index, const plughost_request &request,
+                                             const plughost_endpoint *const *endpoints, std::size_t count,
+                                             std::vector<Explanation> *explain);
+    template <bool Explain> void run_filter(RuntimeInstance &f, const plughost_request &request, Explanation *trace);
     template <bool Explain>
-    void run_scorer(RuntimeInstance &s, double weight, const plughost_request &request, Explanation *explain);
+    void run_scorer(RuntimeInstance &s, double weight, const plughost_request &request, Explanation *trace);
+    template <bool Explain> void run_shadow(const Stage &stage, const plughost_request &request,
+                                            const plughost_endpoint *chosen, Explanation *trace);
+    void run_producers(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count);
+    // The profile handler's rounds and its choice of the primary profile; false on failure
+    // (decision.error is set).
+    bool run_handler(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count,
+                     std::vector<Explanation> *explain, Decision &decision);
+    void tell_decision(const plughost_request &request, Decision &decision);
     bool valid_picks(const std::size_t *indexes, std::size_t count, std::size_t limit);
     void fault(RuntimeInstance &inst, Code code, std::string_view what, const plughost_request &request);
+    void succeeded(RuntimeInstance &inst) { inst.consecutive_faults = 0; }
     plughost_message *reset_message(RuntimeInstance &inst);
     void grow(std::size_t n);
 
     std::vector<RuntimeInstance> instances_;
-    std::vector<Profile> profiles_;
+    Plan plan_;
     std::uint32_t max_consecutive_faults_;
+    std::vector<std::size_t> lifecycle_;  // instances with pre_request or response hooks, config order
+    AttributeStore attributes_;
+    Cycle cycle_;
+    std::vector<ProfileState> states_;
+    std::vector<const plughost_profile_run *> runs_;  // pointers to states_[i].run, for the handler
+    std::vector<DecisionExtra> extras_;
+    std::vector<plughost_extra> abi_extras_;
+    std::vector<std::size_t> chosen_;  // the profiles of a handler's round
     // Buffers reused by every request, grown to the endpoint count and never shrunk. Each
     // stage writes into the spare buffer, which replaces the current one only when the
     // stage's result is valid.
@@ -122,7 +200,7 @@ private:
     const plughost_endpoint *const *candidates_ = nullptr;  // starts as the caller's array, never copied
     const plughost_endpoint **spare_candidates_ = nullptr;
     std::size_t count_ = 0;
-    std::vector<double> scores_, totals_a_, totals_b_;
+    std::vector<double> scores_, totals_a_, totals_b_, shadow_totals_;
     double *totals_ = nullptr;
     double *spare_totals_ = nullptr;
     std::vector<std::size_t> indexes_;

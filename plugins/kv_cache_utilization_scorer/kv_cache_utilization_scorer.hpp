@@ -10,12 +10,11 @@ namespace plughost::plugins {
 
 class KvCacheUtilizationScorer {
 public:
-    // 1 - usage/100, clamped to [0, 1]. A NaN usage (a broken metric) scores 0: an endpoint
+    // 1 - usage (a fraction), clamped to [0, 1]. A NaN usage (a broken metric) scores 0: an endpoint
     // whose load is unknown is never preferred.
     void score(const Request &, Endpoints endpoints, std::span<double> scores) const noexcept {
         for (std::size_t i = 0; i < endpoints.size(); ++i) {
-            const double usage = endpoints[i].kv_cache_usage_percent();
-            const double free = 1.0 - usage / 100.0;
+            const double free = 1.0 - endpoints[i].kv_cache_usage();
             scores[i] = std::isnan(free) ? 0.0 : free < 0.0 ? 0.0 : free > 1.0 ? 1.0 : free;
         }
     }
@@ -26,7 +25,8 @@ inline constexpr Manifest kKvCacheUtilizationScorerManifest{
     .role = Role::scorer,
     .version = "1.0.0",
     .stability = Stability::stable,
-    .description = "Prefers endpoints with more free KV cache: scores 1 - kvCacheUsagePercent/100, clamped to [0, 1].",
+    .description =
+        "Prefers endpoints with more free KV cache: scores 1 - kvCacheUsage (the 0-1 fraction), clamped to [0, 1].",
     .thread_safe = true,  // no state: calls share nothing
 };
 

@@ -8,7 +8,7 @@ namespace plughost::plugins {
 class KvHeadroomFilter {
 public:
     explicit KvHeadroomFilter(const Params &params)
-        : max_usage_(params.get_in_range<double>("maxKvCacheUsagePercent", 0.0, 100.0)),
+        : max_usage_(params.get_in_range<double>("maxKvCacheUsagePercent", 0.0, 100.0) / 100.0),
           pass_all_when_none_fit_(params.get<bool>("passAllWhenNoneFit")) {}
 
     // A NaN usage never fits (the comparison is false). When nothing fits, dropping everything
@@ -16,13 +16,13 @@ public:
     // scorers and the picker still choose the least bad one.
     void filter(const Request &, Endpoints endpoints, Selection &passed) const {
         for (std::size_t i = 0; i < endpoints.size(); ++i)
-            if (endpoints[i].kv_cache_usage_percent() <= max_usage_) passed.add(i);
+            if (endpoints[i].kv_cache_usage() <= max_usage_) passed.add(i);
         if (passed.size() == 0 && pass_all_when_none_fit_)
             for (std::size_t i = 0; i < endpoints.size(); ++i) passed.add(i);
     }
 
 private:
-    double max_usage_;
+    double max_usage_;  // a fraction, as endpoints report usage
     bool pass_all_when_none_fit_;
 };
 

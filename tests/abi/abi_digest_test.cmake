@@ -10,6 +10,16 @@ file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 file(READ ${header} original)
 set(failures 0)
+# The version the header declares (V), and the next minor (N): the test edits around them.
+string(REGEX MATCH "#define PLUGHOST_ABI_VERSION_MAJOR ([0-9]+)" _ "${original}")
+set(major ${CMAKE_MATCH_1})
+string(REGEX MATCH "#define PLUGHOST_ABI_VERSION_MINOR ([0-9]+)" _ "${original}")
+set(abi_minor ${CMAKE_MATCH_1})
+math(EXPR next_minor "${abi_minor} + 1")
+set(V "${major}.${abi_minor}.0")
+set(N "${major}.${next_minor}.0")
+string(REPLACE "." "\\." V_re "${V}")
+string(REPLACE "." "\\." N_re "${N}")
 
 # check(<name> <header text> <digests file> <expected: "" for success, else a regex>)
 function(check name text digests_file expected)
@@ -46,34 +56,33 @@ check("comments and whitespace do not change the digest" "${docs}" ${digests} ""
 
 # Declarations: a renamed field, a changed type, a changed constant.
 edit(renamed "${original}" "uint32_t waiting_queue_size;" "uint32_t queue_size;")
-check("a renamed field changes ABI 1.0.0" "${renamed}" ${digests}
-  "changes the declarations of ABI 1\\.0\\.0, a released version.*bumps PLUGHOST_ABI_VERSION_MINOR.*PLUGHOST_ABI_VERSION_MAJOR")
+check("a renamed field changes ABI ${V}" "${renamed}" ${digests}
+  "changes the declarations of ABI ${V_re}, a released version.*bumps PLUGHOST_ABI_VERSION_MINOR.*PLUGHOST_ABI_VERSION_MAJOR")
 edit(retyped "${original}" "uint32_t running_requests;" "uint64_t running_requests;")
-check("a changed field type changes ABI 1.0.0" "${retyped}" ${digests} "changes the declarations of ABI 1\\.0\\.0")
+check("a changed field type changes ABI ${V}" "${retyped}" ${digests} "changes the declarations of ABI ${V_re}")
 edit(constant "${original}" "#define PLUGHOST_INVALID_ARGUMENT 2" "#define PLUGHOST_INVALID_ARGUMENT 3")
-check("a changed constant changes ABI 1.0.0" "${constant}" ${digests} "changes the declarations of ABI 1\\.0\\.0")
+check("a changed constant changes ABI ${V}" "${constant}" ${digests} "changes the declarations of ABI ${V_re}")
 edit(literal "${original}" "#define PLUGHOST_NOTE_OWNER \"plughost\"" "#define PLUGHOST_NOTE_OWNER \"plug  host\"")
-check("whitespace inside a string literal counts" "${literal}" ${digests} "changes the declarations of ABI 1\\.0\\.0")
+check("whitespace inside a string literal counts" "${literal}" ${digests} "changes the declarations of ABI ${V_re}")
 
 # A deliberate minor: a field appended and the version bumped. Refused until its line is recorded.
-edit(minor "${original}" "    size_t metric_count;\n} plughost_endpoint;"
-  "    size_t metric_count;\n    double added_in_1_1;\n} plughost_endpoint;")
-edit(minor "${minor}" "#define PLUGHOST_ABI_VERSION_MINOR 0" "#define PLUGHOST_ABI_VERSION_MINOR 1")
-edit(minor "${minor}" "#define PLUGHOST_ABI_VERSION_STRING \"1.0.0\"" "#define PLUGHOST_ABI_VERSION_STRING \"1.1.0\"")
+edit(minor "${original}" "} plughost_endpoint;" "    double added_next;\n} plughost_endpoint;")
+edit(minor "${minor}" "#define PLUGHOST_ABI_VERSION_MINOR ${abi_minor}" "#define PLUGHOST_ABI_VERSION_MINOR ${next_minor}")
+edit(minor "${minor}" "#define PLUGHOST_ABI_VERSION_STRING \"${V}\"" "#define PLUGHOST_ABI_VERSION_STRING \"${N}\"")
 check("a new version without its line is refused, with the line to add" "${minor}" ${digests}
-  "declares ABI 1\\.1\\.0 .*does not record.*\n  1\\.1\\.0 [0-9a-f]+\n.*abi_1_1_layout\\.c")
-string(REGEX MATCH "\n  (1\\.1\\.0 [0-9a-f]+)\n" line "${problem}")
+  "declares ABI ${N_re} .*does not record.*\n  ${N_re} [0-9a-f]+\n.*abi_${major}_${next_minor}_layout\\.c")
+string(REGEX MATCH "\n  (${N_re} [0-9a-f]+)\n" line "${problem}")
 file(READ ${digests} recorded)
 file(WRITE ${WORK_DIR}/abi-digests.txt "${recorded}${CMAKE_MATCH_1}\n")
 check("with its line recorded, the new version passes" "${minor}" ${WORK_DIR}/abi-digests.txt "")
-check("and 1.0.0 still matches next to it" "${original}" ${WORK_DIR}/abi-digests.txt "")
+check("and ${V} still matches next to it" "${original}" ${WORK_DIR}/abi-digests.txt "")
 
 # Malformed inputs: disagreeing version macros, a bad digests line, a version recorded twice.
-edit(disagree "${original}" "#define PLUGHOST_ABI_VERSION_STRING \"1.0.0\"" "#define PLUGHOST_ABI_VERSION_STRING \"1.1.0\"")
+edit(disagree "${original}" "#define PLUGHOST_ABI_VERSION_STRING \"${V}\"" "#define PLUGHOST_ABI_VERSION_STRING \"${N}\"")
 check("version macros that disagree are named" "${disagree}" ${digests}
-  "PLUGHOST_ABI_VERSION_STRING is \"1\\.1\\.0\" but PLUGHOST_ABI_VERSION_MAJOR, _MINOR and _PATCH say \"1\\.0\\.0\"")
+  "PLUGHOST_ABI_VERSION_STRING is \"${N_re}\" but PLUGHOST_ABI_VERSION_MAJOR, _MINOR and _PATCH say \"${V_re}\"")
 file(WRITE ${WORK_DIR}/bad-digests.txt "# comment\n\n1.0 abc\n")
 check("a malformed digests line is named with its line number" "${original}" ${WORK_DIR}/bad-digests.txt
   "bad-digests\\.txt:3: expected \"<major\\.minor\\.patch> <sha256")
 file(WRITE ${WORK_DIR}/twice.txt "${recorded}${recorded}")
-check("a version recorded twice is refused" "${original}" ${WORK_DIR}/twice.txt "ABI 1\\.0\\.0 is recorded twice")
+check("a version recorded twice is refused" "${original}" ${WORK_DIR}/twice.txt "ABI ${V_re} is recorded twice")

@@ -40,10 +40,12 @@ TEST_CASE("each fixture gets the decision and reason code it was built to show")
     CHECK(has_reason(find(a, "note_not_json.so"), Code::bad_manifest, "not valid JSON"));
     CHECK(has_reason(find(a, "missing_mandatory_field.so"), Code::bad_manifest, "field stability is missing"));
     CHECK(has_reason(find(a, "abi_major_mismatch.so"), Code::abi_major_mismatch,
-                     "built against plughost ABI 2.0.0, this host implements ABI 1.0.0 (major 2 != 1)"));
+                     "built against plughost ABI 2.0.0, this host implements ABI " PLUGHOST_ABI_VERSION_STRING
+                     " (major 2 != 1)"));
     // Only the ABI reason: the fields of another major are not judged by this host's schema.
     CHECK(find(a, "abi_major_mismatch.so").reasons.size() == 1);
-    CHECK(has_reason(find(a, "abi_minor_newer.so"), Code::abi_minor_newer, "(minor 99 > 0); upgrade plughost"));
+    CHECK(has_reason(find(a, "abi_minor_newer.so"), Code::abi_minor_newer,
+                     "(minor 99 > " + std::to_string(PLUGHOST_ABI_VERSION_MINOR) + "); upgrade plughost"));
     CHECK(find(a, "abi_minor_newer.so").reasons.size() == 1);
     CHECK(has_reason(find(a, "two_manifests.so"), Code::multiple_manifests));
     // Rejected files are closed at once; nothing is kept for them.

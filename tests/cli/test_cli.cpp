@@ -1,6 +1,8 @@
 // The plughost command line, run as a real process: output shapes, exit codes, errors.
 #include "test_support.hpp"
 
+#include <plughost/plugin.h>
+
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -126,8 +128,8 @@ TEST_CASE("an unreadable plugin directory exits 2 with the reason on stderr and 
 TEST_CASE("inspect shows the full manifest without loading the file") {
     const auto table = run_plughost({"inspect", paths::plugin_queue_scorer});
     CHECK(table.exit_code == 0);
-    for (const char *line : {"type:         queue-scorer", "stability:    stable", "abiVersion:   1.0.0",
-                             "maxQueueSize", "decision:     admitted"})
+    for (const char *line : {"type:         queue-scorer", "stability:    stable",
+                             "abiVersion:   " PLUGHOST_ABI_VERSION_STRING, "maxQueueSize", "decision:     admitted"})
         CHECK_MESSAGE(contains(table.out, line), line);
 
     const auto j = run_plughost({"inspect", paths::plugin_max_score_picker, "--output", "json"});

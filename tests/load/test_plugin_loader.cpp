@@ -164,10 +164,9 @@ TEST_CASE("an entry that ends after pick is run, and the picked hook beyond its 
     std::string error;
     auto instance = Instance::create(l->result.plugin, "picker", "{}", error);
     REQUIRE_MESSAGE(instance, error);
-    Scheduler::Profile profile;
-    profile.name = "default";
-    profile.picker = 0;
-    Scheduler scheduler({instance.get()}, {profile}, 1);
+    Scheduler::Plan plan;
+    plan.profiles.push_back({"default", {}, {}, 0, {}, {}});
+    Scheduler scheduler({instance.get()}, plan, 1);
     CHECK(scheduler.profiles().at(0).observers.empty());
     plughost_endpoint a{}, b{};
     a.struct_size = b.struct_size = sizeof(plughost_endpoint);

@@ -112,13 +112,32 @@ TEST_CASE("all errors at once, each with a JSON Pointer, a message and a hint") 
     CHECK(at(e, "/featureGates/LoadAwareScorer", Code::tombstoned_gate));
 }
 
-TEST_CASE("a profile without a picker") {
+TEST_CASE("a profile without a picker gets the first configured one, else max-score-picker, with a warning") {
     Setup s;
     const auto pf = s.run(R"({"plugins": [{"type": "queue-scorer"}], "schedulingProfiles": [{"name": "p",
         "plugins": [{"pluginRef": "queue-scorer"}]}]})");
-    const Issue *e = at(pf.errors, "/schedulingProfiles/0", Code::no_picker);
-    REQUIRE_MESSAGE(e, dump(pf.errors));
-    CHECK(contains(e->message, "profile \"p\" has no picker"));
+    REQUIRE_MESSAGE(pf.ok(), dump(pf.errors));
+    const Issue *w = at(pf.warnings, "/schedulingProfiles/0", Code::picker_defaulted);
+    REQUIRE_MESSAGE(w, dump(pf.warnings));
+    CHECK(contains(w->message, "profile \"p\" has no picker: it uses \"max-score-picker\""));
+    REQUIRE(pf.profiles.size() == 1);
+    CHECK(pf.instances[pf.profiles[0].picker].type == "max-score-picker");
+    CHECK(pf.instances[pf.profiles[0].picker].implicit);
+
+    // The first picker the config has, when it has one (here in another profile).
+    const auto reused = s.run(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker", "name": "mine",
+        "parameters": {"maxNumOfEndpoints": 2}}], "schedulingProfiles": [
+        {"name": "a", "plugins": [{"pluginRef": "queue-scorer"}]},
+        {"name": "b", "plugins": [{"pluginRef": "mine"}]}]})");
+    REQUIRE_MESSAGE(reused.ok(), dump(reused.errors));
+    CHECK(reused.instances[reused.profiles[0].picker].name == "mine");
+
+    std::filesystem::remove(s.plugins / "max-score-picker.so");
+    const auto none = s.run(R"({"plugins": [{"type": "queue-scorer"}], "schedulingProfiles": [{"name": "p",
+        "plugins": [{"pluginRef": "queue-scorer"}]}]})");
+    const Issue *e = at(none.errors, "/schedulingProfiles/0", Code::no_picker);
+    REQUIRE_MESSAGE(e, dump(none.errors));
+    CHECK(contains(e->message, "max-score-picker, the default, is not available"));
 }
 
 TEST_CASE("a weight on a picker is one error, not also a missing picker") {

@@ -9,6 +9,7 @@
 
 #include <boost/json/parse.hpp>
 #include <doctest/doctest.h>
+#include <plughost/testing.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -239,8 +240,8 @@ schedulingProfiles:
     CHECK(!r.plugin("always"));
     CHECK(contains(r.built_in("prefix-based-pd-decider")->what, "\"disagg-profile-handler\" (deciders.prefill)"));
     CHECK(contains(r.built_in("always")->what, "\"flat\" (prefillDeciderPluginName)"));
-    // A decider is no profile stage (the profile then gets upstream's default picker).
-    CHECK(r.refs() == std::vector<std::string>{"max-score-picker"});
+    // A decider is no profile stage: its reference goes (the planner then defaults the picker).
+    CHECK(r.refs().empty());
     // A decider named by nobody is never used: a warning.
     REQUIRE(r.warning("/plugins/4"));
     CHECK(r.warning("/plugins/4")->code == Code::unused_plugin);
@@ -501,29 +502,37 @@ dataLayer: {source: []}
     CHECK_MESSAGE(r.errors.size() == 3, r.all());
 }
 
-TEST_CASE("a profile without a picker gets upstream's default one, in configs with upstream's apiVersion") {
-    const Read first = read(kHeader + R"(plugins: [{type: queue-scorer}, {type: random-picker, name: rnd}]
-schedulingProfiles:
-- {name: a, plugins: [{pluginRef: queue-scorer}]}
-- {name: b, plugins: [{pluginRef: queue-scorer}, {pluginRef: rnd}]}
-)");
-    CHECK_MESSAGE(first.errors.empty(), first.all());
-    CHECK(first.refs(0) == std::vector<std::string>{"queue-scorer", "rnd"});
-    CHECK(first.config.profiles[0].plugins[1].path == "/schedulingProfiles/0/plugins/1");
-    CHECK(first.refs(1) == std::vector<std::string>{"queue-scorer", "rnd"});
+TEST_CASE("a profile without a picker is left to the planner, which defaults it once (not the reader)") {
+    const Read r = read(kHeader + "plugins: [{type: queue-scorer}]\n"
+                                  "schedulingProfiles: [{name: a, plugins: [{pluginRef: queue-scorer}]}]\n");
+    CHECK_MESSAGE(r.errors.empty(), r.all());
+    CHECK(r.refs() == std::vector<std::string>{"queue-scorer"});
+    CHECK(r.config.plugins.size() == 1);
+}
 
-    const Read made = read(kHeader + "plugins: [{type: queue-scorer}]\n"
-                                     "schedulingProfiles: [{name: a, plugins: [{pluginRef: queue-scorer}]}]\n");
-    CHECK(made.refs() == std::vector<std::string>{"queue-scorer", "max-score-picker"});
-    REQUIRE(made.plugin("max-score-picker"));
-    CHECK(made.plugin("max-score-picker")->path == "/schedulingProfiles/0");
+TEST_CASE("by-label-selector, upstream's deprecated name, is read as label-selector-filter with a warning") {
+    const Read r = read(kHeader + "plugins: [{type: by-label-selector, name: sel, parameters: {matchLabels: {a: b}}}]\n"
+                                  "schedulingProfiles: [{name: a, plugins: [{pluginRef: sel}]}]\n");
+    CHECK_MESSAGE(r.errors.empty(), r.all());
+    REQUIRE(r.plugin("sel"));
+    CHECK(r.plugin("sel")->type == "label-selector-filter");
+    REQUIRE(r.warning("/plugins/0/type"));
+    CHECK(r.warning("/plugins/0/type")->code == Code::deprecated);
+    CHECK(r.refs() == std::vector<std::string>{"sel"});
+}
 
-    // plughost's own apiVersion keeps its rule (a profile names its picker), and a type of
-    // plughost's own may be a picker: the planner decides.
-    const Read own = read("apiVersion: plughost.io/v1\nplugins: [{type: queue-scorer}]\n"
-                          "schedulingProfiles: [{name: a, plugins: [{pluginRef: queue-scorer}]}]\n");
-    CHECK(own.refs() == std::vector<std::string>{"queue-scorer"});
-    const Read custom = read(kHeader + "plugins: [{type: my-picker}]\n"
-                                       "schedulingProfiles: [{name: a, plugins: [{pluginRef: my-picker}]}]\n");
-    CHECK(custom.refs() == std::vector<std::string>{"my-picker"});
+TEST_CASE("the worked example of docs/upstream.md scores as the docs say, through its real C entry") {
+    namespace t = plughost::testing;
+    t::PluginLibrary lib(paths::busy_endpoint_scorer);
+    auto made = lib.create("busy", R"({"maxRequests": 8})");
+    REQUIRE_MESSAGE(made.ok(), made.message);
+    t::EndpointSet endpoints{{.name = "idle"},
+                             {.name = "half", .waiting_queue_size = 2, .running_requests = 2},
+                             {.name = "full", .waiting_queue_size = 5, .running_requests = 5},
+                             {.name = "just-sent", .pending_picks = 2}};
+    const t::RequestData request({.id = "1", .prompt = "hello"});
+    const auto scores = made.value->score(request, endpoints);
+    REQUIRE(scores.ok());
+    CHECK(scores.value == std::vector<double>{1.0, 0.5, 0.0, 0.75});
+    CHECK(!lib.create("busy", R"({"maxRequests": 0})").ok());
 }

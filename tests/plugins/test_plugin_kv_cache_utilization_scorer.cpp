@@ -23,10 +23,10 @@ TEST_CASE("kv-cache-utilization-scorer declares a stable scorer without paramete
 TEST_CASE("kv-cache-utilization-scorer scores the free share of the KV cache") {
     pt::PluginLibrary lib(paths::plugin_kv_cache_utilization_scorer);
     auto scorer = make(lib);
-    pt::EndpointSet endpoints{{.name = "idle", .kv_cache_usage_percent = 0},
-                              {.name = "quarter", .kv_cache_usage_percent = 25},
-                              {.name = "most", .kv_cache_usage_percent = 87.5},
-                              {.name = "full", .kv_cache_usage_percent = 100}};
+    pt::EndpointSet endpoints{{.name = "idle", .kv_cache_usage = 0},
+                              {.name = "quarter", .kv_cache_usage = 0.25},
+                              {.name = "most", .kv_cache_usage = 0.875},
+                              {.name = "full", .kv_cache_usage = 1}};
     const auto scores = scorer->score(pt::RequestData(), endpoints);
     REQUIRE(scores.ok());
     CHECK(scores.value == std::vector<double>{1.0, 0.75, 0.125, 0.0});
@@ -35,10 +35,10 @@ TEST_CASE("kv-cache-utilization-scorer scores the free share of the KV cache") {
 TEST_CASE("kv-cache-utilization-scorer clamps out-of-range usage and scores NaN usage 0") {
     pt::PluginLibrary lib(paths::plugin_kv_cache_utilization_scorer);
     auto scorer = make(lib);
-    pt::EndpointSet endpoints{{.name = "over", .kv_cache_usage_percent = 150},
-                              {.name = "negative", .kv_cache_usage_percent = -10},
-                              {.name = "nan", .kv_cache_usage_percent = std::numeric_limits<double>::quiet_NaN()},
-                              {.name = "inf", .kv_cache_usage_percent = std::numeric_limits<double>::infinity()}};
+    pt::EndpointSet endpoints{{.name = "over", .kv_cache_usage = 1.5},
+                              {.name = "negative", .kv_cache_usage = -0.1},
+                              {.name = "nan", .kv_cache_usage = std::numeric_limits<double>::quiet_NaN()},
+                              {.name = "inf", .kv_cache_usage = std::numeric_limits<double>::infinity()}};
     const auto scores = scorer->score(pt::RequestData(), endpoints);
     REQUIRE(scores.ok());
     CHECK(scores.value == std::vector<double>{0.0, 1.0, 0.0, 0.0});

@@ -23,11 +23,11 @@ TEST_CASE("kv-headroom-filter declares an alpha filter behind KvHeadroomFilter w
 TEST_CASE("kv-headroom-filter by default keeps endpoints at or under 90 percent") {
     pt::PluginLibrary lib(paths::plugin_kv_headroom_filter);
     auto filter = make(lib);
-    pt::EndpointSet endpoints{{.name = "a", .kv_cache_usage_percent = 50},
-                              {.name = "b", .kv_cache_usage_percent = 90},
-                              {.name = "c", .kv_cache_usage_percent = 90.5},
-                              {.name = "d", .kv_cache_usage_percent = 100},
-                              {.name = "e", .kv_cache_usage_percent = 0}};
+    pt::EndpointSet endpoints{{.name = "a", .kv_cache_usage = 0.5},
+                              {.name = "b", .kv_cache_usage = 0.9},
+                              {.name = "c", .kv_cache_usage = 0.905},
+                              {.name = "d", .kv_cache_usage = 1},
+                              {.name = "e", .kv_cache_usage = 0}};
     const auto passed = filter->filter(pt::RequestData(), endpoints);
     REQUIRE(passed.ok());
     CHECK(passed.value == Indexes{0, 1, 4});
@@ -35,10 +35,10 @@ TEST_CASE("kv-headroom-filter by default keeps endpoints at or under 90 percent"
 
 TEST_CASE("kv-headroom-filter applies maxKvCacheUsagePercent, including the bounds 0 and 100") {
     pt::PluginLibrary lib(paths::plugin_kv_headroom_filter);
-    pt::EndpointSet endpoints{{.name = "a", .kv_cache_usage_percent = 0},
-                              {.name = "b", .kv_cache_usage_percent = 40},
-                              {.name = "c", .kv_cache_usage_percent = 40.01},
-                              {.name = "d", .kv_cache_usage_percent = 100}};
+    pt::EndpointSet endpoints{{.name = "a", .kv_cache_usage = 0},
+                              {.name = "b", .kv_cache_usage = 0.4},
+                              {.name = "c", .kv_cache_usage = 0.4001},
+                              {.name = "d", .kv_cache_usage = 1}};
     CHECK(make(lib, R"({"maxKvCacheUsagePercent": 40})")->filter(pt::RequestData(), endpoints).value == Indexes{0, 1});
     CHECK(make(lib, R"({"maxKvCacheUsagePercent": 0})")->filter(pt::RequestData(), endpoints).value == Indexes{0});
     CHECK(make(lib, R"({"maxKvCacheUsagePercent": 100})")->filter(pt::RequestData(), endpoints).value ==
@@ -48,9 +48,9 @@ TEST_CASE("kv-headroom-filter applies maxKvCacheUsagePercent, including the boun
 TEST_CASE("kv-headroom-filter passes every endpoint when none fits, by default") {
     pt::PluginLibrary lib(paths::plugin_kv_headroom_filter);
     auto filter = make(lib);
-    pt::EndpointSet endpoints{{.name = "a", .kv_cache_usage_percent = 95},
-                              {.name = "b", .kv_cache_usage_percent = 99},
-                              {.name = "c", .kv_cache_usage_percent = 91}};
+    pt::EndpointSet endpoints{{.name = "a", .kv_cache_usage = 0.95},
+                              {.name = "b", .kv_cache_usage = 0.99},
+                              {.name = "c", .kv_cache_usage = 0.91}};
     const auto passed = filter->filter(pt::RequestData(), endpoints);
     REQUIRE(passed.ok());
     CHECK(passed.value == Indexes{0, 1, 2});
@@ -59,20 +59,20 @@ TEST_CASE("kv-headroom-filter passes every endpoint when none fits, by default")
 TEST_CASE("kv-headroom-filter with passAllWhenNoneFit false passes none when none fits") {
     pt::PluginLibrary lib(paths::plugin_kv_headroom_filter);
     auto filter = make(lib, R"({"passAllWhenNoneFit": false})");
-    pt::EndpointSet full{{.name = "a", .kv_cache_usage_percent = 95}, {.name = "b", .kv_cache_usage_percent = 99}};
+    pt::EndpointSet full{{.name = "a", .kv_cache_usage = 0.95}, {.name = "b", .kv_cache_usage = 0.99}};
     const auto none = filter->filter(pt::RequestData(), full);
     REQUIRE(none.ok());
     CHECK(none.value.empty());
 
-    pt::EndpointSet mixed{{.name = "a", .kv_cache_usage_percent = 95}, {.name = "b", .kv_cache_usage_percent = 10}};
+    pt::EndpointSet mixed{{.name = "a", .kv_cache_usage = 0.95}, {.name = "b", .kv_cache_usage = 0.1}};
     CHECK(filter->filter(pt::RequestData(), mixed).value == Indexes{1});
 }
 
 TEST_CASE("kv-headroom-filter never lets a NaN usage fit") {
     pt::PluginLibrary lib(paths::plugin_kv_headroom_filter);
     auto filter = make(lib, R"({"maxKvCacheUsagePercent": 100})");
-    pt::EndpointSet endpoints{{.name = "nan", .kv_cache_usage_percent = std::numeric_limits<double>::quiet_NaN()},
-                              {.name = "ok", .kv_cache_usage_percent = 100}};
+    pt::EndpointSet endpoints{{.name = "nan", .kv_cache_usage = std::numeric_limits<double>::quiet_NaN()},
+                              {.name = "ok", .kv_cache_usage = 1}};
     CHECK(filter->filter(pt::RequestData(), endpoints).value == Indexes{1});
 }
 

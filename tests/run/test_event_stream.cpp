@@ -35,14 +35,14 @@ TEST_CASE("the three events parse into their fields") {
     CHECK(u.address == "10.0.0.10:8000");
     CHECK(u.waiting_queue_size == 3u);
     CHECK(u.running_requests == 2u);
-    CHECK(u.kv_cache_usage_percent == 45.5);
-    CHECK(*u.active_loras == std::vector<std::string>{"a", "b"});
+    CHECK(*u.kv_cache_usage == 0.455);
+    CHECK(*u.running_loras == std::vector<std::string>{"a", "b"});
     CHECK(u.max_active_loras == 4u);
     CHECK(u.extra[0].first == "gpuTemp");
 
     Event partial = parse_event(R"({"endpoint": {"name": "vllm-0", "metrics": {"waitingQueueSize": 0}}})");
     CHECK(!std::get<EndpointUpdate>(partial).address);
-    CHECK(!std::get<EndpointUpdate>(partial).kv_cache_usage_percent);
+    CHECK(!std::get<EndpointUpdate>(partial).kv_cache_usage);
 
     Event rm = parse_event(R"({"endpointRemoved": "vllm-0"})");
     CHECK(std::get<RemovalEvent>(rm).name == "vllm-0");

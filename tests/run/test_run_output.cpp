@@ -130,8 +130,16 @@ TEST_CASE("random decisions with explanations are written as JSON that parses ba
         for (const auto &n : endpoint_names) e.totals.emplace_back(n, random.number());
 
         const std::string id = random.text(false), profile = random.text(false);
+        e.profile = profile;
+        const std::vector<Explanation> explanations{e};
+        std::vector<std::pair<std::string, std::string>> headers;
+        for (std::size_t h = random.below(3); h-- > 0;)
+            headers.emplace_back("x-h" + std::to_string(h), random.text(false));
+        const std::string extra_profile = "prefill" + random.text(false);
+        DecisionLine decision{id, profile, picked, {}, headers, &explanations};
+        if (random.chance(0.5)) decision.extras.emplace_back(extra_profile, endpoint_names.back());
         std::string line;
-        put_decision_line(line, id, profile, picked, &e);
+        put_decision_line(line, decision);
         REQUIRE(line.ends_with("}\n"));
         REQUIRE(line.find('\n') == line.size() - 1);  // one line, whatever the text
         const json::value v = json::parse(line);
@@ -141,6 +149,10 @@ TEST_CASE("random decisions with explanations are written as JSON that parses ba
         REQUIRE(v.at("picked").as_array().size() == picked.size());
         for (std::size_t i = 0; i < picked.size(); ++i)
             CHECK(v.at("picked").at(i).as_string() == std::string_view(picked[i]->name.data, picked[i]->name.size));
+        if (decision.extras.empty()) CHECK(!v.as_object().contains("extras"));
+        else CHECK(v.at("extras").at(extra_profile).as_string() == endpoint_names.back());
+        if (headers.empty()) CHECK(!v.as_object().contains("headers"));
+        for (const auto &[name, value] : headers) CHECK(v.at("headers").at(name).as_string() == value);
         const auto &x = v.at("explain");
         REQUIRE(x.at("filters").as_array().size() == e.filters.size());
         for (std::size_t i = 0; i < e.filters.size(); ++i) {

@@ -280,6 +280,8 @@ TEST_CASE("a million endpoints that come and go under new names leave a bounded 
     const RunSummary s = d.runner.summary();
     CHECK(s.decided == names + 1);
     CHECK(s.error_lines == 0);
+    CHECK(s.in_flight == 1);  // every request reused the id "r": each lost its predecessor
+    CHECK(s.responses_lost == names);
     const std::string text = summary_text(s, *d.setup.scheduler);
     INFO(text.substr(0, 2000));
     CHECK(line_count(text) < 150);

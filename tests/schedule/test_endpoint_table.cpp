@@ -17,10 +17,10 @@ TEST_CASE("endpoints are added in order with fresh ids, updated in place, remove
     t.upsert({.name = "a",
               .address = "10.0.0.1:8000",
               .waiting_queue_size = 3,
-              .active_loras = std::vector<std::string>{"x", "y"},
+              .running_loras = std::vector<std::string>{"x", "y"},
               .max_active_loras = 4,
               .extra = {{"gpuTemp", 61.5}}});
-    t.upsert({.name = "b", .kv_cache_usage_percent = 40.0});
+    t.upsert({.name = "b", .kv_cache_usage = 0.4});
     REQUIRE(t.size() == 2);
     const plughost_endpoint *a = t.data()[0];
     CHECK(view(a->name) == "a");

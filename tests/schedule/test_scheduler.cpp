@@ -28,11 +28,15 @@ struct Pipeline {
     Pipeline(const std::vector<std::string> &files, const std::string &config, std::uint32_t max_faults = 3)
         : deployment(files), live(deployment.plan(config), max_faults) {}
 
+    // Runs the first profile; `explain` receives what it did.
     Decision decide(Explanation *explain = nullptr, const std::string &id = "r") {
         plughost_request req{};
         req.struct_size = sizeof req;
         req.id = {id.data(), id.size()};
-        return scheduler->schedule(req, endpoints.data(), endpoints.size(), 0, explain);
+        std::vector<Explanation> explanations;
+        Decision d = scheduler->schedule(req, endpoints.data(), endpoints.size(), 0, explain ? &explanations : nullptr);
+        if (explain && !explanations.empty()) *explain = explanations.front();
+        return d;
     }
 
     const RuntimeInstance &instance(const std::string &name) const {

@@ -45,7 +45,7 @@ LivePipeline::LivePipeline(host::Preflight planned, std::uint32_t max_consecutiv
     REQUIRE_MESSAGE(live.complete(), dump(live.errors));
     std::vector<host::Instance *> raw;
     for (auto &i : live.instances) raw.push_back(i.get());
-    scheduler = std::make_unique<host::Scheduler>(raw, host::scheduler_profiles(pf.profiles), max_consecutive_faults);
+    scheduler = std::make_unique<host::Scheduler>(raw, host::scheduler_plan(pf), max_consecutive_faults);
 }
 
 CapturedLog::CapturedLog() : previous(spdlog::default_logger()) {

@@ -38,6 +38,9 @@ struct Produces {
 struct Consumes {
     std::string_view name;
     bool required = true;
+    /// The plugin type the host instantiates with its defaults when the config has no producer
+    /// of this attribute (e.g. "approx-prefix-cache-producer"); empty for none.
+    std::string_view default_producer{};
 };
 
 /// Deprecation notice; `since`, `removed_in` (semver) and `message` are mandatory.
@@ -141,7 +144,10 @@ template <class Out> constexpr void render(Out &out, const Manifest &m) {
             put_json_string(out, "name");
             out.put(':');
             put_json_string(out, m.consumes[i].name);
-            out.put(m.consumes[i].required ? ",\"required\":true}" : ",\"required\":false}");
+            out.put(m.consumes[i].required ? ",\"required\":true" : ",\"required\":false");
+            if (!m.consumes[i].default_producer.empty())
+                put_member(out, "defaultProducer", m.consumes[i].default_producer);
+            out.put('}');
         }
         out.put(']');
     }

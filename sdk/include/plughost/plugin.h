@@ -1041,7 +1041,7 @@ typedef struct plughost_plugin {
 #else
 /* C: the fields after `picked` (Since 1.1) are left zero by the designated initializers. */
 #define PLUGHOST_DECLARE_PLUGIN(json, create_fn, destroy_fn, filter_fn, score_fn, pick_fn, picked_fn)                  \
-    PLUGHOST_DECLARE(json, .create = create_fn, .destroy = destroy_fn, .filter = filter_fn, .score = score_fn,        \
+    PLUGHOST_DECLARE(json, .create = create_fn, .destroy = destroy_fn, .filter = filter_fn, .score = score_fn,         \
                      .pick = pick_fn, .picked = picked_fn)
 #endif
 

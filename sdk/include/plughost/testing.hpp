@@ -36,10 +36,16 @@ struct EndpointSpec {
     std::string address{};
     std::uint32_t waiting_queue_size = 0;
     std::uint32_t running_requests = 0;
-    double kv_cache_usage_percent = 0;
+    /// KV-cache usage as a fraction, 0 to 1 (plugins of ABI 1.0 see it as a percentage).
+    double kv_cache_usage = 0;
+    /// The LoRA adapters running (ABI: active_loras).
     std::vector<std::string> active_loras{};
     std::uint32_t max_active_loras = 0;
     std::vector<std::pair<std::string, double>> metrics{};
+    std::vector<std::pair<std::string, std::string>> labels{};
+    std::vector<std::string> waiting_loras{};
+    std::uint32_t requests_in_flight = 0;
+    std::uint32_t pending_picks = 0;
     /// The endpoint's id; by default 1, 2, ... in the order given. Plugins key state on it.
     std::optional<std::uint64_t> id{};
 };
@@ -55,6 +61,10 @@ public:
             for (const auto &l : s.active_loras) loras.push_back({l.data(), l.size()});
             auto &metrics = metrics_.emplace_back();
             for (const auto &[k, v] : s.metrics) metrics.push_back({{k.data(), k.size()}, v});
+            auto &labels = labels_.emplace_back();
+            for (const auto &[k, v] : s.labels) labels.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+            auto &waiting = waiting_.emplace_back();
+            for (const auto &l : s.waiting_loras) waiting.push_back({l.data(), l.size()});
             plughost_endpoint e{};
             e.struct_size = sizeof e;
             e.id = s.id.value_or(id);
@@ -63,12 +73,19 @@ public:
             e.address = {s.address.data(), s.address.size()};
             e.waiting_queue_size = s.waiting_queue_size;
             e.running_requests = s.running_requests;
-            e.kv_cache_usage_percent = s.kv_cache_usage_percent;
+            e.kv_cache_usage = s.kv_cache_usage;
+            e.kv_cache_usage_percent = s.kv_cache_usage * 100;
             e.active_loras = loras.data();
             e.active_lora_count = loras.size();
             e.max_active_loras = s.max_active_loras;
             e.metrics = metrics.data();
             e.metric_count = metrics.size();
+            e.labels = labels.data();
+            e.label_count = labels.size();
+            e.waiting_loras = waiting.data();
+            e.waiting_lora_count = waiting.size();
+            e.requests_in_flight = s.requests_in_flight;
+            e.pending_picks = s.pending_picks;
             endpoints_.push_back(e);
         }
         for (const auto &e : endpoints_) pointers_.push_back(&e);
@@ -78,12 +95,15 @@ public:
 
     const plughost_endpoint *const *data() const { return pointers_.data(); }
     std::size_t size() const { return pointers_.size(); }
+    const plughost_endpoint *at(std::size_t i) const { return pointers_[i]; }
     std::string_view name(std::size_t i) const { return specs_[i].name; }
 
 private:
     std::vector<EndpointSpec> specs_;
     std::deque<std::vector<plughost_str>> loras_;  // deques: element addresses stay put
     std::deque<std::vector<plughost_metric>> metrics_;
+    std::deque<std::vector<plughost_header>> labels_;
+    std::deque<std::vector<plughost_str>> waiting_;
     std::deque<plughost_endpoint> endpoints_;
     std::vector<const plughost_endpoint *> pointers_;
 };
@@ -95,6 +115,10 @@ struct RequestSpec {
     std::string lora{};
     std::string prompt{};
     std::vector<std::pair<std::string, std::string>> headers{};
+    /// A chat request's messages (role, content). Leave `prompt` empty: it is rendered from them
+    /// as the host does ("<role>: <content>\n" each).
+    std::vector<std::pair<std::string, std::string>> messages{};
+    bool stream = false;
 };
 
 /// Owns a request laid out as the host passes it.
@@ -102,7 +126,14 @@ class RequestData {
 public:
     explicit RequestData(RequestSpec spec = {}) : spec_(std::move(spec)) {
         for (const auto &[k, v] : spec_.headers) headers_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+        if (!spec_.messages.empty() && spec_.prompt.empty())
+            for (const auto &[role, content] : spec_.messages) spec_.prompt += role + ": " + content + "\n";
+        for (const auto &[role, content] : spec_.messages)
+            messages_.push_back({{role.data(), role.size()}, {content.data(), content.size()}});
         request_.struct_size = sizeof request_;
+        request_.messages = messages_.data();
+        request_.message_count = messages_.size();
+        request_.streaming = spec_.stream ? 1 : 0;
         request_.id = {spec_.id.data(), spec_.id.size()};
         request_.model = {spec_.model.data(), spec_.model.size()};
         request_.lora = {spec_.lora.data(), spec_.lora.size()};
@@ -117,7 +148,100 @@ public:
 private:
     RequestSpec spec_;
     std::vector<plughost_header> headers_;
+    std::vector<plughost_chat_message> messages_;
     plughost_request request_{};
+};
+
+/// The profiles a profile handler sees: names, and for those that ran, their state and picks
+/// (indexes into an EndpointSet).
+class ProfileRunSet {
+public:
+    explicit ProfileRunSet(std::vector<std::string> names) : names_(std::move(names)) {
+        runs_.resize(names_.size());
+        picks_.resize(names_.size());
+        for (std::size_t i = 0; i < names_.size(); ++i) {
+            runs_[i].struct_size = sizeof(plughost_profile_run);
+            runs_[i].name = {names_[i].data(), names_[i].size()};
+            pointers_.push_back(&runs_[i]);
+        }
+    }
+    ProfileRunSet(const ProfileRunSet &) = delete;
+    ProfileRunSet &operator=(const ProfileRunSet &) = delete;
+    /// Profile `i` ran and picked these endpoints (best first).
+    void picked(std::size_t i, const EndpointSet &endpoints, std::vector<std::size_t> indexes) {
+        picks_[i].clear();
+        for (std::size_t k : indexes) picks_[i].push_back(endpoints.at(k));
+        runs_[i].state = PLUGHOST_PROFILE_PICKED;
+        runs_[i].picked = picks_[i].data();
+        runs_[i].picked_count = picks_[i].size();
+    }
+    /// Profile `i` ran and failed.
+    void failed(std::size_t i) {
+        runs_[i].state = PLUGHOST_PROFILE_FAILED;
+        runs_[i].picked_count = 0;
+    }
+    const plughost_profile_run *const *data() const { return pointers_.data(); }
+    std::size_t size() const { return pointers_.size(); }
+
+private:
+    std::vector<std::string> names_;
+    std::vector<plughost_profile_run> runs_;
+    std::vector<std::vector<const plughost_endpoint *>> picks_;
+    std::vector<const plughost_profile_run *> pointers_;
+};
+
+/// A decision as pre_request sees it: the primary profile's picks and named extras.
+class DecisionData {
+public:
+    DecisionData(std::string profile, const EndpointSet &endpoints, std::vector<std::size_t> picked,
+                 std::vector<std::pair<std::string, std::size_t>> extras = {})
+        : profile_(std::move(profile)), extras_names_() {
+        for (std::size_t k : picked) picked_.push_back(endpoints.at(k));
+        for (const auto &[name, k] : extras) extras_names_.push_back(name);
+        for (std::size_t i = 0; i < extras.size(); ++i)
+            extras_.push_back({{extras_names_[i].data(), extras_names_[i].size()}, endpoints.at(extras[i].second)});
+        decision_.struct_size = sizeof decision_;
+        decision_.profile = {profile_.data(), profile_.size()};
+        decision_.picked = picked_.data();
+        decision_.picked_count = picked_.size();
+        decision_.extras = extras_.data();
+        decision_.extra_count = extras_.size();
+    }
+    DecisionData(const DecisionData &) = delete;
+    DecisionData &operator=(const DecisionData &) = delete;
+    const plughost_decision *get() const { return &decision_; }
+
+private:
+    std::string profile_;
+    std::vector<std::string> extras_names_;
+    std::vector<const plughost_endpoint *> picked_;
+    std::vector<plughost_extra> extras_;
+    plughost_decision decision_{};
+};
+
+/// What became of a request, as the response hooks see it.
+struct ResponseSpec {
+    int outcome = PLUGHOST_RESPONSE_COMPLETE;
+    const plughost_endpoint *endpoint = nullptr;  ///< from an EndpointSet, or null
+    std::uint64_t endpoint_id = 0;                ///< default: the endpoint's id
+    int http_status = 200;
+    double seconds_to_first_byte = -1;
+    double seconds_total = -1;
+    std::uint64_t prompt_tokens = 0, completion_tokens = 0;
+
+    plughost_response get() const {
+        plughost_response r{};
+        r.struct_size = sizeof r;
+        r.endpoint = endpoint;
+        r.endpoint_id = endpoint_id ? endpoint_id : (endpoint ? endpoint->id : 0);
+        r.outcome = outcome;
+        r.http_status = http_status;
+        r.seconds_to_first_byte = seconds_to_first_byte;
+        r.seconds_total = seconds_total;
+        r.prompt_tokens = prompt_tokens;
+        r.completion_tokens = completion_tokens;
+        return r;
+    }
 };
 
 /// The status and message of one call, and what it produced.
@@ -188,10 +312,113 @@ public:
         return out;
     }
 
+    /// Runs `produce`; what it publishes stays readable (attribute_number/attribute_string) and
+    /// visible to the instance's own reads until clear_attributes().
+    Outcome<bool> produce(const RequestData &request, const EndpointSet &endpoints) {
+        require(entry_->produce != nullptr, "produce");
+        Outcome<bool> out;
+        producing_ = true;
+        out.status = entry_->produce(handle_, request.get(), endpoints.data(), endpoints.size(), message());
+        producing_ = false;
+        out.message = last_message();
+        out.value = out.ok();
+        return out;
+    }
+    /// Chooses the profiles to run: the indexes into `profiles`.
+    Outcome<std::vector<std::size_t>> pick_profiles(const RequestData &request, const ProfileRunSet &profiles) {
+        require(entry_->pick_profiles != nullptr, "pick_profiles");
+        Outcome<std::vector<std::size_t>> out;
+        out.value.assign(profiles.size(), 0);
+        std::size_t n = 0;
+        out.status = entry_->pick_profiles(handle_, request.get(), profiles.data(), profiles.size(), out.value.data(),
+                                           &n, message());
+        out.value.resize(std::min(n, profiles.size()));
+        out.message = last_message();
+        return out;
+    }
+    /// Names the primary profile: its index into `profiles`.
+    Outcome<std::size_t> process_results(const RequestData &request, const ProfileRunSet &profiles) {
+        require(entry_->process_results != nullptr, "process_results");
+        Outcome<std::size_t> out;
+        out.status =
+            entry_->process_results(handle_, request.get(), profiles.data(), profiles.size(), &out.value, message());
+        out.message = last_message();
+        return out;
+    }
+    /// Tells the decision (`pre_request`); the headers it sets for the endpoint are in
+    /// upstream_headers(). OK when the plugin has no such hook.
+    Outcome<bool> pre_request(const RequestData &request, const DecisionData &decision) {
+        Outcome<bool> out;
+        out.value = entry_->pre_request != nullptr;
+        phase_ = Phase::pre_request;
+        out.status =
+            entry_->pre_request ? entry_->pre_request(handle_, request.get(), decision.get(), message()) : PLUGHOST_OK;
+        phase_ = Phase::other;
+        out.message = last_message();
+        return out;
+    }
+    /// Tells that the response started or ended (by the outcome); the headers it sets for the
+    /// client are in client_headers(). OK when the plugin has no such hook.
+    Outcome<bool> respond(const RequestData &request, const ResponseSpec &response) {
+        const plughost_response raw = response.get();
+        const bool started = raw.outcome == PLUGHOST_RESPONSE_STARTED;
+        const auto hook = started ? entry_->response_started : entry_->response_complete;
+        Outcome<bool> out;
+        out.value = hook != nullptr;
+        phase_ = started ? Phase::response_started : Phase::other;
+        out.status = hook ? hook(handle_, request.get(), &raw, message()) : PLUGHOST_OK;
+        phase_ = Phase::other;
+        out.message = last_message();
+        return out;
+    }
+
+    /// Sets an attribute as a producer would have (for testing a consumer); `endpoint` null for
+    /// the request's scope.
+    void set_attribute(std::string_view name, const plughost_endpoint *endpoint, double value) {
+        values_[{endpoint ? endpoint->id : 0, attribute_id(name)}] = Value{true, value, {}};
+    }
+    void set_attribute(std::string_view name, const plughost_endpoint *endpoint, std::string value) {
+        values_[{endpoint ? endpoint->id : 0, attribute_id(name)}] = Value{false, 0, std::move(value)};
+    }
+    /// What the plugin published, by name; nullopt when it did not.
+    std::optional<double> attribute_number(std::string_view name, const plughost_endpoint *endpoint) const {
+        const auto id = known_attribute(name);
+        const auto it = id ? values_.find({endpoint ? endpoint->id : 0, *id}) : values_.end();
+        if (it == values_.end() || !it->second.number) return std::nullopt;
+        return it->second.value;
+    }
+    std::optional<std::string> attribute_string(std::string_view name, const plughost_endpoint *endpoint) const {
+        const auto id = known_attribute(name);
+        const auto it = id ? values_.find({endpoint ? endpoint->id : 0, *id}) : values_.end();
+        if (it == values_.end() || it->second.number) return std::nullopt;
+        return it->second.text;
+    }
+    void clear_attributes() { values_.clear(); }
+
+    const std::vector<std::pair<std::string, std::string>> &upstream_headers() const { return upstream_headers_; }
+    const std::vector<std::pair<std::string, std::string>> &client_headers() const { return client_headers_; }
     const std::vector<LogLine> &logs() const { return logs_; }
     const std::map<std::string, double> &counters() const { return counters_; }
 
 private:
+    enum class Phase { other, pre_request, response_started };
+    struct Value {
+        bool number = true;
+        double value = 0;
+        std::string text;
+    };
+    std::int32_t attribute_id(std::string_view name) {
+        for (std::size_t i = 0; i < attribute_names_.size(); ++i)
+            if (attribute_names_[i] == name) return static_cast<std::int32_t>(i);
+        attribute_names_.emplace_back(name);
+        return static_cast<std::int32_t>(attribute_names_.size() - 1);
+    }
+    std::optional<std::int32_t> known_attribute(std::string_view name) const {
+        for (std::size_t i = 0; i < attribute_names_.size(); ++i)
+            if (attribute_names_[i] == name) return static_cast<std::int32_t>(i);
+        return std::nullopt;
+    }
+
     friend class PluginLibrary;
     explicit PluginInstance(const plughost_plugin *entry) : entry_(entry) {
         api_.struct_size = sizeof api_;
@@ -202,6 +429,44 @@ private:
         };
         api_.count = [](void *self, plughost_str name, double delta) {
             static_cast<PluginInstance *>(self)->counters_[std::string(name.data ? name.data : "", name.size)] += delta;
+        };
+        // Attributes: this harness does not check them against the manifest (the host does:
+        // `plughost check`); any name gets an id, and values are kept per endpoint id.
+        api_.attribute = [](void *self, plughost_str name) -> int32_t {
+            return static_cast<PluginInstance *>(self)->attribute_id(
+                std::string_view(name.data ? name.data : "", name.size));
+        };
+        api_.put_attribute = [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
+                                plughost_value value) -> plughost_status {
+            auto *me = static_cast<PluginInstance *>(self);
+            if (!me->producing_ || id < 0 || static_cast<std::size_t>(id) >= me->attribute_names_.size())
+                return PLUGHOST_INVALID_ARGUMENT;
+            me->values_[{endpoint ? endpoint->id : 0, id}] =
+                Value{value.type == PLUGHOST_VALUE_NUMBER, value.number,
+                      std::string(value.string.data ? value.string.data : "", value.string.size)};
+            return PLUGHOST_OK;
+        };
+        api_.get_attribute = [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
+                                plughost_value *out) -> int32_t {
+            auto *me = static_cast<PluginInstance *>(self);
+            *out = plughost_value{};
+            const auto it = me->values_.find({endpoint ? endpoint->id : 0, id});
+            if (it == me->values_.end()) return 0;
+            out->type = it->second.number ? PLUGHOST_VALUE_NUMBER : PLUGHOST_VALUE_STRING;
+            out->number = it->second.value;
+            out->string = {it->second.text.data(), it->second.text.size()};
+            return 1;
+        };
+        api_.set_header = [](void *self, const plughost_request *, int32_t where, plughost_str name,
+                             plughost_str value) -> plughost_status {
+            auto *me = static_cast<PluginInstance *>(self);
+            const bool upstream = where == PLUGHOST_HEADER_UPSTREAM && me->phase_ == Phase::pre_request;
+            const bool client = where == PLUGHOST_HEADER_CLIENT && me->phase_ == Phase::response_started;
+            if (!upstream && !client) return PLUGHOST_INVALID_ARGUMENT;
+            auto &list = upstream ? me->upstream_headers_ : me->client_headers_;
+            list.emplace_back(std::string(name.data ? name.data : "", name.size),
+                              std::string(value.data ? value.data : "", value.size));
+            return PLUGHOST_OK;
         };
     }
     void require(bool present, const char *what) const {
@@ -220,6 +485,11 @@ private:
     char buffer_[1024] = {};
     std::vector<LogLine> logs_;
     std::map<std::string, double> counters_;
+    std::vector<std::string> attribute_names_;
+    std::map<std::pair<std::uint64_t, std::int32_t>, Value> values_;
+    bool producing_ = false;
+    Phase phase_ = Phase::other;
+    std::vector<std::pair<std::string, std::string>> upstream_headers_, client_headers_;
 };
 
 /// A built plugin, loaded with dlopen(RTLD_NOW | RTLD_LOCAL). For tests only: the host loads
