@@ -505,3 +505,35 @@ TEST_CASE("a profile left without a picker is shown as such in the table, never 
     CHECK(contains(r.out, "unknown-type"));
     CHECK_MESSAGE(contains(r.out, "p: (no scorer) -> (no picker)"), r.out);
 }
+
+TEST_CASE("featureGates in every upstream form admit a gated plugin, a value Go would not parse is an error") {
+    Setup s;
+    const std::string head = "apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n"
+                             "policy: {minStability: alpha}\n"
+                             "plugins: [{type: alpha-scorer}, {type: max-score-picker}]\n";
+    CHECK(s.check(head).exit_code == 1);  // the gate is off
+    for (const char *gates :
+         {"featureGates: [AlphaScorer]\n", "featureGates: [AlphaScorer=true]\n", "featureGates: [\"AlphaScorer=T\"]\n",
+          "featureGates: [AlphaScorer=1]\n", "featureGates: {AlphaScorer: true}\n",
+          "featureGates: [AlphaScorer=false, AlphaScorer=TRUE]\n"}) {
+        CAPTURE(gates);
+        const auto r = s.check(head + gates);
+        CHECK_MESSAGE(r.exit_code == 0, r.out);
+    }
+    const auto off = s.check(head + "featureGates: [AlphaScorer=f]\n");
+    CHECK(off.exit_code == 1);
+    const auto bad = s.check(head + "featureGates:\n- AlphaScorer=maybe\n");
+    CHECK(bad.exit_code == 1);
+    const auto bdoc = parse_json(bad.out);
+    const auto *e = find_issue(bdoc, "errors", "/featureGates/0", "invalid-value");
+    REQUIRE_MESSAGE(e, bad.out);
+    CHECK(e->at("line") == 6);
+    CHECK(e->at("column") == 3);
+    // Upstream's own gates: flowControl on is one upstream-feature error, the HA gate a warning.
+    const auto upstream = s.check(head + "featureGates: [AlphaScorer, flowControl, haPopulateNonLeaderDatastore]\n");
+    CHECK(upstream.exit_code == 1);
+    const auto udoc = parse_json(upstream.out);
+    REQUIRE_MESSAGE(udoc.at("errors").as_array().size() == 1, upstream.out);
+    CHECK(find_issue(udoc, "errors", "/featureGates/1", "upstream-feature"));
+    CHECK(find_issue(udoc, "warnings", "/featureGates/2", "upstream-ignored"));
+}
