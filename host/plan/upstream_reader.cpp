@@ -379,6 +379,25 @@ private:
                 const Entry *e = named(r.plugin_ref);
                 return e && e->fate != Fate::kept;
             });
+        drop_producer_references();
+    }
+
+    // Upstream plugins name the producer they read by a parameter (prefixMatchInfoProducerName,
+    // inFlightLoadProducerName...). One naming a refused entry would be a second error about
+    // the same missing feature (the entry's own error says it all): the parameter goes, and
+    // the config fails on that error anyway.
+    void drop_producer_references() {
+        for (Entry &e : entries_) {
+            if (e.fate != Fate::kept) continue;
+            std::vector<std::string> gone;
+            for (const auto &kv : e.plugin.parameters) {
+                const std::string_view key = kv.key();
+                if (!key.ends_with("ProducerName") || !kv.value().is_string()) continue;
+                const Entry *producer = named(std::string(kv.value().get_string()));
+                if (producer && producer->fate == Fate::refused) gone.emplace_back(key);
+            }
+            for (const std::string &key : gone) e.plugin.parameters.erase(key);
+        }
     }
 
     // --- sections ----------------------------------------------------------------------------

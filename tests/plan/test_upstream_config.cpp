@@ -536,3 +536,24 @@ TEST_CASE("the worked example of docs/upstream.md scores as the docs say, throug
     CHECK(scores.value == std::vector<double>{1.0, 0.5, 0.0, 0.75});
     CHECK(!lib.create("busy", R"({"maxRequests": 0})").ok());
 }
+
+TEST_CASE("a parameter naming a refused producer is no second error: the parameter goes, the entry's error stays") {
+    const Read r = read(kHeader + R"(plugins:
+- type: precise-prefix-cache-producer
+  name: precise
+- type: prefix-cache-scorer
+  parameters: {prefixMatchInfoProducerName: precise, matchLengthWeight: 0.5}
+- type: no-hit-lru-scorer
+  parameters: {prefixMatchInfoProducerName: approx}
+schedulingProfiles:
+- name: default
+  plugins: [{pluginRef: prefix-cache-scorer}, {pluginRef: no-hit-lru-scorer}]
+)");
+    REQUIRE_MESSAGE(r.errors.size() == 1, r.all());
+    CHECK(r.errors[0].path == "/plugins/0/type");
+    CHECK(r.errors[0].code == Code::upstream_feature);
+    REQUIRE(r.plugin("prefix-cache-scorer"));
+    CHECK(r.plugin("prefix-cache-scorer")->parameters == boost::json::parse(R"({"matchLengthWeight": 0.5})"));
+    // A name that is not a refused entry is the plugin's to judge.
+    CHECK(r.plugin("no-hit-lru-scorer")->parameters.at("prefixMatchInfoProducerName") == "approx");
+}
