@@ -45,9 +45,27 @@ FeatureGates::FeatureGates(const std::vector<const Manifest *> &manifests, GateS
                       false,
                       {"plughost"},
                       "Sets the default of every beta gate not set explicitly."});
+    gates_.push_back({std::string(kUpstreamFlowControlGate),
+                      std::nullopt,
+                      false,
+                      false,
+                      {"upstream"},
+                      "Upstream's flow control (request queuing, fairness, priority bands). plughost does not provide "
+                      "it: on is an error.",
+                      true});
+    gates_.push_back({std::string(kUpstreamHaGate),
+                      std::nullopt,
+                      true,
+                      false,
+                      {"upstream"},
+                      "Upstream's datastore population on non-leader replicas. plughost has no leader election: "
+                      "accepted and ignored.",
+                      true});
     std::map<std::string, Gate> declared;
     for (const Manifest *m : manifests) {
-        if (m->feature_gate.empty() || m->feature_gate == kAllAlpha || m->feature_gate == kAllBeta) continue;
+        if (m->feature_gate.empty() || m->feature_gate == kAllAlpha || m->feature_gate == kAllBeta ||
+            m->feature_gate == kUpstreamFlowControlGate || m->feature_gate == kUpstreamHaGate)
+            continue;
         Gate &g = declared[m->feature_gate];
         if (g.name.empty()) {
             g.name = m->feature_gate;
@@ -85,9 +103,27 @@ FeatureGates::Value FeatureGates::value(const Gate &gate) const {
         if (const auto it = settings_.find(kAllBeta); it != settings_.end())
             return {it->second.value,
                     "AllBeta=" + std::string(it->second.value ? "true" : "false") + " at " + it->second.where};
+    if (gate.upstream)
+        return {gate.default_value, std::string("upstream's default (") + (gate.default_value ? "on" : "off") + ")"};
     if (!gate.stability) return {gate.default_value, "off unless set"};
     return {gate.default_value,
             std::string(to_string(*gate.stability)) + " gates default to " + (gate.default_value ? "on" : "off")};
+}
+
+void FeatureGates::check_upstream(const Gate &gate, const GateSetting &setting, std::vector<Issue> &errors,
+                                  std::vector<Issue> &warnings) {
+    if (gate.name == kUpstreamFlowControlGate && setting.value)
+        errors.push_back({setting.where, Code::upstream_feature,
+                          "flow control (the upstream gate flowControl) is an upstream feature plughost does not "
+                          "provide: plughost queues no requests and has no fairness or priority bands; it decides "
+                          "every request at once",
+                          "remove flowControl from the feature gates (or set it to false); the flowControl "
+                          "section's settings are then ignored, as upstream ignores them"});
+    else if (gate.name == kUpstreamHaGate)
+        warnings.push_back({setting.where, Code::upstream_ignored,
+                            "haPopulateNonLeaderDatastore is ignored: plughost has no leader election, every "
+                            "process keeps its own endpoint data",
+                            "remove it"});
 }
 
 void FeatureGates::check(const Tombstones &tombstones, std::vector<Issue> &errors, std::vector<Issue> &warnings) const {
@@ -98,6 +134,8 @@ void FeatureGates::check(const Tombstones &tombstones, std::vector<Issue> &error
         if (const Tombstone *t = tombstones.find_gate(name); t && !gate) {
             errors.push_back({setting.where, Code::tombstoned_gate, removal_text(*t, "feature gate"),
                               replacement_hint(*t) + " (remove " + name + " from " + setting.where + ")"});
+        } else if (gate && gate->upstream) {
+            check_upstream(*gate, setting, errors, warnings);
         } else if (!gate) {
             errors.push_back({setting.where, Code::unknown_gate,
                               "unknown feature gate \"" + name + "\"" + did_you_mean(name, known),

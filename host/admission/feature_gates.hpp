@@ -36,13 +36,21 @@ struct Gate {
     std::optional<Stability> stability;  ///< nullopt for the host's own gates
     bool default_value = false;
     bool locked = false;                   ///< stable gates are locked on
-    std::vector<std::string> declared_by;  ///< plugin types, or "plughost" for the host's gates
+    std::vector<std::string> declared_by;  ///< plugin types, "plughost" for the host's gates, "upstream"
     std::string description;
+    /// One of the upstream endpoint picker's gates, read so that its configs load as they are:
+    /// flowControl (on: an upstream-feature error) and haPopulateNonLeaderDatastore (ignored).
+    bool upstream = false;
 };
+
+/// The upstream endpoint picker's gates.
+inline constexpr std::string_view kUpstreamFlowControlGate = "flowControl";
+inline constexpr std::string_view kUpstreamHaGate = "haPopulateNonLeaderDatastore";
 
 class FeatureGates {
 public:
-    /// Known gates are those the manifests declare plus AllAlpha and AllBeta. A gate declared by
+    /// Known gates are those the manifests declare plus AllAlpha, AllBeta and the upstream
+    /// endpoint picker's gates (flowControl, haPopulateNonLeaderDatastore). A gate declared by
     /// plugins of different tiers takes the lowest tier (the plugins are refused separately).
     FeatureGates(const std::vector<const Manifest *> &manifests, GateSettings settings);
 
@@ -58,11 +66,14 @@ public:
     Value value(const Gate &gate) const;
 
     /// Settings that cannot be applied (unknown gate with a did-you-mean, removed gate with its
-    /// migration guidance, a stable gate set to false) and settings worth a warning (a stable
-    /// gate set to true, which does nothing).
+    /// migration guidance, a stable gate set to false, flowControl turned on) and settings worth a
+    /// warning (a stable gate set to true, which does nothing; haPopulateNonLeaderDatastore).
     void check(const Tombstones &tombstones, std::vector<Issue> &errors, std::vector<Issue> &warnings) const;
 
 private:
+    static void check_upstream(const Gate &gate, const GateSetting &setting, std::vector<Issue> &errors,
+                               std::vector<Issue> &warnings);
+
     std::vector<Gate> gates_;
     GateSettings settings_;
 };

@@ -27,6 +27,7 @@ std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSo
         spdlog::error("{}", *pf.io_error);
         return std::nullopt;
     }
+    host::add_config_findings(pf.config, pf.errors, pf.warnings);
     return pf;
 }
 

@@ -145,7 +145,13 @@ std::string inspect_table(const Candidate &c) {
 namespace plughost::host {
 
 boost::json::object issue_json(const Issue &issue) {
-    return {{"path", issue.path}, {"code", to_string(issue.code)}, {"message", issue.message}, {"hint", issue.hint}};
+    boost::json::object o{
+        {"path", issue.path}, {"code", to_string(issue.code)}, {"message", issue.message}, {"hint", issue.hint}};
+    if (issue.line != 0) {  // a YAML config: where the node is
+        o["line"] = issue.line;
+        o["column"] = issue.column;
+    }
+    return o;
 }
 
 boost::json::array issues_json(const std::vector<Issue> &issues) {
@@ -175,6 +181,10 @@ boost::json::object check_json(const Preflight &pf) {
     o["plugins"] = list_json(pf.candidates).at("plugins");
     o["errors"] = issues_json(pf.errors);
     o["warnings"] = issues_json(pf.warnings);
+    boost::json::array built_ins;
+    for (const BuiltInConfig &b : pf.config.built_ins)
+        built_ins.push_back({{"name", b.name}, {"type", b.type}, {"path", b.path}, {"what", b.what}});
+    o["builtIns"] = std::move(built_ins);
     return o;
 }
 
@@ -190,9 +200,18 @@ std::string check_table(const Preflight &pf) {
             std::string scorers;
             for (const auto &[s, w] : p.scorers)
                 scorers += (scorers.empty() ? "" : " + ") + fmt::format("{:g}", w) + "*" + pf.instances[s].name;
-            line += (scorers.empty() ? "(no scorer)" : scorers) + " -> " + pf.instances[p.picker].name;
+            // A profile left without a picker (its references or the default picker failed, as
+            // the errors say) has no valid picker index.
+            const bool has_picker = p.picker < pf.instances.size() && pf.instances[p.picker].role == Role::picker;
+            line += (scorers.empty() ? "(no scorer)" : scorers) + " -> " +
+                    (has_picker ? pf.instances[p.picker].name : std::string("(no picker)"));
             out += line + "\n";
         }
+    }
+    if (!pf.config.built_ins.empty()) {
+        out += "\nbuilt in (upstream entries the host covers itself, no plugin file needed):\n";
+        for (const BuiltInConfig &b : pf.config.built_ins)
+            out += "  note: " + b.path + " \"" + b.name + "\" (" + b.type + "): " + b.what + "\n";
     }
     if (!pf.errors.empty() || !pf.warnings.empty()) out += "\n";
     out += issues_table(pf.errors, "error");
@@ -235,12 +254,18 @@ std::string gates_table(const FeatureGates &gates, const Tombstones &tombstones)
     for (const Gate &g : gates.gates()) {
         std::string by;
         for (const auto &d : g.declared_by) by += (by.empty() ? "" : ", ") + d;
-        rows.push_back({g.name, g.stability ? std::string(to_string(*g.stability)) : "meta",
+        rows.push_back({g.name,
+                        g.stability  ? std::string(to_string(*g.stability))
+                        : g.upstream ? "upstream"
+                                     : "meta",
                         g.default_value ? "true" : "false", g.locked ? "locked" : "-",
                         gates.value(g).enabled ? "true" : "false", by});
     }
     std::string out = format_table(rows);
     out += "\nAllAlpha and AllBeta set the default of every alpha or beta gate not set explicitly (never dev gates).\n";
+    out +=
+        "flowControl and haPopulateNonLeaderDatastore are the upstream endpoint picker's gates, read so its configs\n"
+        "load as they are: flowControl=true is an error (no flow control), the other is ignored.\n";
     out += "Set gates with featureGates in the config or --feature-gates=Name=true,Other=false.\n";
     if (!tombstones.gates.empty()) {
         out += "\nremoved gates:\n";

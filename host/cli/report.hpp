@@ -39,7 +39,9 @@ std::string issues_table(const std::vector<Issue> &issues, std::string_view labe
 /// {"value": "beta", "defaulted": true}
 boost::json::object min_stability_json(const Policy &policy);
 
-/// {"ok", "minStability", "plugins":[plugin_json...], "errors":[issue...], "warnings":[issue...]}
+/// {"ok", "minStability", "plugins":[plugin_json...], "errors":[issue...], "warnings":[issue...],
+///  "builtIns":[{"name", "type", "path", "what"}]}; an issue about a YAML config also has
+///  "line" and "column".
 boost::json::object check_json(const Preflight &pf);
 std::string check_table(const Preflight &pf);
 

@@ -34,6 +34,7 @@ std::string_view to_string(Code code) {
     case Code::gate_tier_conflict: return "gate-tier-conflict";
     case Code::min_stability_defaulted: return "min-stability-defaulted";
     case Code::not_json: return "not-json";
+    case Code::not_yaml: return "not-yaml";
     case Code::too_large: return "too-large";
     case Code::duplicate_key: return "duplicate-key";
     case Code::unknown_field: return "unknown-field";
@@ -69,6 +70,8 @@ std::string_view to_string(Code code) {
     case Code::parameter_range: return "parameter-range";
     case Code::missing_parameter: return "missing-parameter";
     case Code::create_failed: return "create-failed";
+    case Code::upstream_feature: return "upstream-feature";
+    case Code::upstream_ignored: return "upstream-ignored";
     case Code::unknown_event: return "unknown-event";
     case Code::unknown_endpoint: return "unknown-endpoint";
     case Code::unknown_profile: return "unknown-profile";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,7 @@ enum class Code {
     min_stability_defaulted,
     // The operator's config.
     not_json,
+    not_yaml,
     too_large,
     duplicate_key,
     unknown_field,
@@ -81,6 +83,8 @@ enum class Code {
     parameter_range,
     missing_parameter,
     create_failed,
+    upstream_feature,
+    upstream_ignored,
     // The event stream.
     unknown_event,
     unknown_endpoint,
@@ -115,6 +119,9 @@ struct Issue {
     Code code;
     std::string message;
     std::string hint;
+    /// Where `path` is in a YAML document (1-based; 0 when unknown, e.g. for JSON documents).
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
 };
 
 /// Escapes a JSON Pointer reference token ("~" -> "~0", "/" -> "~1").

@@ -1,6 +1,7 @@
 #include "common/json_document.hpp"
 
 #include "common/json.hpp"
+#include "common/yaml.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,12 +13,45 @@
 
 namespace plughost::host {
 
+namespace {
+
+void read_yaml(std::string_view text, JsonDocument &doc) {
+    YamlParse parsed = parse_yaml(text, {kMaxDocumentBytes, kMaxDocumentDepth});
+    if (!parsed.error) {
+        static_cast<boost::json::value &>(doc.value) = std::move(parsed.value);
+        doc.value.positions = std::move(parsed.positions);
+        return;
+    }
+    const YamlError &e = *parsed.error;
+    if (e.code == Code::duplicate_key)
+        doc.problem = Issue{e.pointer, Code::duplicate_key, doc.source + ": " + e.message,
+                            "remove one of the two; which one a reader keeps is not defined"};
+    else
+        doc.problem =
+            Issue{e.pointer, Code::not_yaml, doc.source + " is not a YAML document plughost reads: " + e.message,
+                  "fix the YAML at that position (a document starting with '{' is read as JSON)"};
+    doc.problem->line = e.position.line;
+    doc.problem->column = e.position.column;
+}
+
+}  // namespace
+
+DocumentFormat format_of(std::string_view text) {
+    const std::size_t first = text.find_first_not_of(" \t\r\n");
+    return first != std::string_view::npos && text[first] == '{' ? DocumentFormat::json : DocumentFormat::yaml;
+}
+
 JsonDocument parse_json_document(std::string_view text, std::string source) {
     JsonDocument doc;
     doc.source = std::move(source);
+    if (text.size() <= kMaxDocumentBytes && format_of(text) == DocumentFormat::yaml) {
+        doc.format = DocumentFormat::yaml;
+        read_yaml(text, doc);
+        return doc;
+    }
     JsonParse parsed = parse_json(text, {kMaxDocumentBytes, kMaxDocumentDepth});
     if (!parsed.error) {
-        doc.value = std::move(parsed.value);
+        static_cast<boost::json::value &>(doc.value) = std::move(parsed.value);
         return doc;
     }
     const JsonError &e = *parsed.error;

@@ -1,13 +1,17 @@
-// Reading the JSON documents an operator gives (config, tombstones, maturity list) with bounds:
-// a size limit, a nesting limit, and errors that say where.
+// Reading the documents an operator gives (config, tombstones, maturity list) with bounds: a
+// size limit, a nesting limit, and errors that say where. A document is JSON or YAML, told apart
+// by its content: JSON when its first character other than white space is '{', YAML otherwise
+// (JSON that starts with '[' reads the same as YAML).
 #pragma once
 
 #include "common/diagnostic.hpp"
 #include "common/json.hpp"
+#include "common/source_map.hpp"
 
 #include <boost/json/value.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -16,17 +20,30 @@
 
 namespace plughost::host {
 
+/// A document's value and, when it was YAML, where each of its nodes is in the text. Where a
+/// plain boost::json::value is expected it is one (without the positions); a function that can
+/// use the positions takes a DocumentValue (read_config does).
+struct DocumentValue : boost::json::value {
+    std::shared_ptr<const SourceMap> positions;  ///< null for JSON documents
+};
+
+enum class DocumentFormat { json, yaml };
+
 struct JsonDocument {
     std::string source;  ///< file name, or a description of where the text came from
-    boost::json::value value;
-    /// Set when the text is not a usable JSON document (not JSON, too large, too deep).
+    DocumentFormat format = DocumentFormat::json;
+    DocumentValue value;
+    /// Set when the text is not a usable document (not JSON or YAML, too large, too deep).
     std::optional<Issue> problem;
 };
+
+/// JSON when the first character that is not white space is '{', YAML otherwise.
+DocumentFormat format_of(std::string_view text);
 
 inline constexpr std::size_t kMaxDocumentBytes = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxDocumentDepth = 64;
 
-/// Parses `text`; `source` names it in messages.
+/// Parses `text`, JSON or YAML as format_of says; `source` names it in messages.
 JsonDocument parse_json_document(std::string_view text, std::string source);
 
 /// Data bundled with the host (tombstones, maturity list): `read(document, name, into)` fills a

@@ -3,7 +3,9 @@
 #include "common/json_document.hpp"
 #include "common/suggest.hpp"
 #include "embedded_data.hpp"
+#include "plan/upstream.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace plughost::host {
@@ -89,6 +91,18 @@ void read_policy(const boost::json::value &v, Config &config, std::vector<Issue>
     config.policy.maturity_file = string_at(*o, "maturityFile", "/policy", false, issues, "a file path");
 }
 
+// A gate's value in the upstream list form ("name=value"), read as Go's strconv.ParseBool
+// reads it after lower-casing, as upstream does.
+std::optional<bool> parse_gate_value(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    std::string v(text);
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (v == "1" || v == "t" || v == "true") return true;
+    if (v == "0" || v == "f" || v == "false") return false;
+    return std::nullopt;
+}
+
 void read_gates(const boost::json::value &v, Config &config, std::vector<Issue> &issues) {
     if (v.is_object()) {
         for (const auto &kv : v.get_object()) {
@@ -96,15 +110,32 @@ void read_gates(const boost::json::value &v, Config &config, std::vector<Issue> 
             if (kv.value().is_bool()) config.feature_gates[std::string(kv.key())] = {kv.value().get_bool(), at};
             else issues.push_back(wrong_type(at, "true or false", kv.value()));
         }
-    } else if (v.is_array()) {  // the upstream list form: every listed gate is on
+    } else if (v.is_array()) {  // the upstream list form: "name" (on), "name=true", "name=false"
         for (std::size_t i = 0; i < v.get_array().size(); ++i) {
             const auto &g = v.get_array()[i];
             const std::string at = child("/featureGates", i);
-            if (g.is_string()) config.feature_gates[std::string(g.get_string())] = {true, at};
-            else issues.push_back(wrong_type(at, "a gate name", g));
+            if (!g.is_string()) {
+                issues.push_back(wrong_type(at, "a gate name, \"name=true\" or \"name=false\"", g));
+                continue;
+            }
+            const std::string_view entry = g.get_string();
+            const std::size_t eq = entry.find('=');
+            const std::string name(entry.substr(0, eq));
+            std::optional<bool> value = true;
+            if (eq != std::string_view::npos) value = parse_gate_value(entry.substr(eq + 1));
+            if (name.empty() || !value) {
+                issues.push_back({at, Code::invalid_value,
+                                  "\"" + std::string(entry) + "\" is not a gate setting" +
+                                      (name.empty() ? ": it has no gate name" : ": its value is not a boolean"),
+                                  "write \"Name\", \"Name=true\" or \"Name=false\" (values as Go reads them: "
+                                  "true, false, t, f, 1, 0, in any case)"});
+                continue;
+            }
+            config.feature_gates[name] = {*value, at};
         }
     } else {
-        issues.push_back(wrong_type("/featureGates", "an object {\"Gate\": true} or a list [\"Gate\"]", v));
+        issues.push_back(
+            wrong_type("/featureGates", "an object {\"Gate\": true} or a list [\"Gate\", \"Other=false\"]", v));
     }
 }
 
@@ -174,13 +205,17 @@ void read_profiles(const boost::json::value &v, Config &config, std::vector<Issu
                 const std::string ref_at = child(child(at, "plugins"), j);
                 const auto *r = object_at(refs->get_array()[j], ref_at, "an object {pluginRef, weight}", issues);
                 if (!r) continue;
-                check_keys(*r, ref_at, {"pluginRef", "weight"}, issues);
+                check_keys(*r, ref_at, {"pluginRef", "weight", "shadow"}, issues);
                 PluginRefConfig ref;
                 ref.path = ref_at;
                 ref.plugin_ref = string_at(*r, "pluginRef", ref_at, true, issues, "a plugin name").value_or("");
                 if (const auto *w = r->if_contains("weight")) {
                     if (!w->is_number()) issues.push_back(wrong_type(child(ref_at, "weight"), "a number", *w));
                     else ref.weight = w->to_number<double>();
+                }
+                if (const auto *sh = r->if_contains("shadow")) {
+                    if (sh->is_bool()) ref.shadow = sh->get_bool();
+                    else issues.push_back(wrong_type(child(ref_at, "shadow"), "true or false", *sh));
                 }
                 profile.plugins.push_back(std::move(ref));
             }
@@ -202,6 +237,23 @@ void read_runtime(const boost::json::value &v, Config &config, std::vector<Issue
     }
 }
 
+void read_api_version(const boost::json::object &root, Config &config, std::vector<Issue> &issues) {
+    const auto api = string_at(root, "apiVersion", "", false, issues);
+    if (!api || *api == kConfigApiVersion || *api == kUpstreamApiVersion) return;
+    if (*api == kDeprecatedUpstreamApiVersion) {
+        config.warnings.push_back({"/apiVersion", Code::deprecated,
+                                   "apiVersion \"" + *api + "\" is deprecated upstream; it is read as \"" +
+                                       std::string(kUpstreamApiVersion) + "\"",
+                                   "use \"" + std::string(kUpstreamApiVersion) + "\""});
+        return;
+    }
+    issues.push_back(
+        {"/apiVersion", Code::unsupported_version,
+         "apiVersion \"" + *api + "\" is not supported by plughost " + std::string(PLUGHOST_VERSION_STRING),
+         "use \"" + std::string(kConfigApiVersion) + "\" (or upstream's \"" + std::string(kUpstreamApiVersion) +
+             "\")"});
+}
+
 }  // namespace
 
 Config read_config(const boost::json::value &document, std::string source, std::vector<Issue> &issues) {
@@ -209,13 +261,11 @@ Config read_config(const boost::json::value &document, std::string source, std::
     config.source = std::move(source);
     const auto *root = object_at(document, "", "a JSON object (the config)", issues);
     if (!root) return config;
-    check_keys(*root, "", {"apiVersion", "kind", "policy", "featureGates", "plugins", "schedulingProfiles", "runtime"},
-               issues);
-    if (const auto api = string_at(*root, "apiVersion", "", false, issues); api && *api != kConfigApiVersion)
-        issues.push_back(
-            {"/apiVersion", Code::unsupported_version,
-             "apiVersion \"" + *api + "\" is not supported by plughost " + std::string(PLUGHOST_VERSION_STRING),
-             "use \"" + std::string(kConfigApiVersion) + "\""});
+    std::vector<std::string> keys = {"apiVersion",         "kind",   "policy", "featureGates", "plugins",
+                                     "schedulingProfiles", "runtime"};
+    for (auto section : kUpstreamSections) keys.emplace_back(section);
+    check_keys(*root, "", keys, issues);
+    read_api_version(*root, config, issues);
     if (const auto kind = string_at(*root, "kind", "", false, issues); kind && *kind != kConfigKind)
         issues.push_back({"/kind", Code::invalid_value, "kind \"" + *kind + "\" is not a plughost config",
                           "use \"" + std::string(kConfigKind) + "\""});
@@ -224,7 +274,26 @@ Config read_config(const boost::json::value &document, std::string source, std::
     if (const auto *v = root->if_contains("plugins")) read_plugins(*v, config, issues);
     if (const auto *v = root->if_contains("schedulingProfiles")) read_profiles(*v, config, issues);
     if (const auto *v = root->if_contains("runtime")) read_runtime(*v, config, issues);
+    read_upstream(*root, config, issues);
     return config;
+}
+
+Config read_config(const DocumentValue &document, std::string source, std::vector<Issue> &issues) {
+    const std::size_t first = issues.size();
+    Config config = read_config(static_cast<const boost::json::value &>(document), std::move(source), issues);
+    config.positions = document.positions;
+    if (config.positions) {
+        for (std::size_t i = first; i < issues.size(); ++i) locate(issues[i], *config.positions);
+        for (Issue &w : config.warnings) locate(w, *config.positions);
+    }
+    return config;
+}
+
+void add_config_findings(const Config &config, std::vector<Issue> &errors, std::vector<Issue> &warnings) {
+    warnings.insert(warnings.end(), config.warnings.begin(), config.warnings.end());
+    if (!config.positions) return;
+    for (Issue &e : errors) locate(e, *config.positions);
+    for (Issue &w : warnings) locate(w, *config.positions);
 }
 
 const boost::json::value &default_config_document() {

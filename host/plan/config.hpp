@@ -1,15 +1,19 @@
-// The operator's config: a strict JSON document shaped like the upstream endpoint picker's
-// config (apiVersion, kind, plugins, schedulingProfiles, featureGates) plus plughost's policy.
-// Every problem is reported, each located by a JSON Pointer.
+// The operator's config: a strict JSON or YAML document shaped like the upstream endpoint
+// picker's config (apiVersion, kind, plugins, schedulingProfiles, featureGates and the upstream
+// sections) plus plughost's policy. Every problem is reported, each located by a JSON Pointer
+// and, in a YAML document, by its line and column.
 #pragma once
 
 #include "admission/feature_gates.hpp"
 #include "common/diagnostic.hpp"
+#include "common/json_document.hpp"
+#include "common/source_map.hpp"
 #include "inspect/manifest.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,7 +48,8 @@ struct PluginConfig {
 struct PluginRefConfig {
     std::string plugin_ref;
     std::optional<double> weight;
-    /// Run in shadow: called on real requests, its result never changes the decision.
+    /// Run in shadow: called on real requests, its result never changes the decision
+    /// (`"shadow": true`).
     bool shadow = false;
     std::string path;  ///< "/schedulingProfiles/0/plugins/2"
 };
@@ -53,6 +58,16 @@ struct ProfileConfig {
     std::string name;
     std::vector<PluginRefConfig> plugins;
     std::string path;
+};
+
+/// An upstream plugin entry the host covers itself, so it needs no plugin file (a metrics data
+/// source, a parser, a decider folded into its profile handler...). It is not in
+/// Config::plugins, and its name stays taken.
+struct BuiltInConfig {
+    std::string name;
+    std::string type;
+    std::string path;  ///< "/plugins/3"
+    std::string what;  ///< what plughost does instead
 };
 
 struct RuntimeConfig {
@@ -66,7 +81,13 @@ struct Config {
     GateSettings feature_gates;
     std::vector<PluginConfig> plugins;
     std::vector<ProfileConfig> profiles;
+    std::vector<BuiltInConfig> built_ins;
     RuntimeConfig runtime;
+    /// What reading found worth a warning (a deprecated apiVersion, an upstream setting plughost
+    /// ignores): read_config's `issues` are errors.
+    std::vector<Issue> warnings;
+    /// Where each node of a YAML config is; null for JSON.
+    std::shared_ptr<const SourceMap> positions;
     /// A list was longer than its structural limit and was read only in part: the checks across
     /// the config (references, pickers) would report what is only missing from the part read.
     bool over_limit = false;
@@ -75,6 +96,14 @@ struct Config {
 /// Reads a config document. Problems go to `issues`; what could be read is still returned, so
 /// later checks report their findings too.
 Config read_config(const boost::json::value &document, std::string source, std::vector<Issue> &issues);
+/// The same for a document read from a file: every issue about a YAML document also names the
+/// line and column of its node.
+Config read_config(const DocumentValue &document, std::string source, std::vector<Issue> &issues);
+
+/// Completes a pre-flight's findings with what only the config knows: its warnings, and the
+/// line and column of every issue at a path into a YAML config (made after reading, by the
+/// planner or the gate checks).
+void add_config_findings(const Config &config, std::vector<Issue> &errors, std::vector<Issue> &warnings);
 
 /// The config used when none is given: the stable and beta in-tree scorers and max-score-picker.
 const boost::json::value &default_config_document();

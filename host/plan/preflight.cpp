@@ -2,6 +2,7 @@
 
 #include "common/json_document.hpp"
 #include "common/suggest.hpp"
+#include "plan/upstream.hpp"
 
 #include <plughost/detail/json_kind.hpp>
 
@@ -158,14 +159,9 @@ private:
             for (const Candidate &c : pf_.candidates)
                 if (c.declared_type() == p.type) providers.push_back(&c);
             if (providers.empty()) {
-                const std::string &unread = unreadable_files();
                 error(type_at, Code::unknown_type,
-                      "no plugin file declares type \"" + p.type + "\"" +
-                          (unread.empty() ? type_suggestions_.did_you_mean(p.type, known)
-                                          : "; but some files could not be read, and one of them may: " + unread),
-                      unread.empty()
-                          ? "`plughost list` shows the types found in the plugin directory; add the plugin's .so there"
-                          : "fix what stops those files from being read, then check again");
+                      "no plugin file declares type \"" + p.type + "\"" + unknown_type_why(p.type, known),
+                      unknown_type_hint(p.type));
                 continue;
             }
             const auto index = admitted_candidate(p.type);
@@ -180,6 +176,25 @@ private:
             for (const Reason &w : c.warnings) pf_.warnings.push_back({type_at, w.code, w.message, ""});
             pf_.instances.push_back({p.name, p.type, c.manifest()->role, p.parameters, p.path, *index, false, {}});
         }
+    }
+
+    // Why no file declares a type: unreadable files, an in-tree plugin of upstream's type that
+    // is not installed, or a typo (did-you-mean).
+    std::string unknown_type_why(const std::string &type, const std::vector<std::string> &known) {
+        if (const std::string &unread = unreadable_files(); !unread.empty())
+            return "; but some files could not be read, and one of them may: " + unread;
+        if (const UpstreamType *row = find_upstream_type(type); row && row->status == UpstreamStatus::plugin)
+            return ": it is an in-tree plugin of plughost (upstream's type of that name), not installed in the "
+                   "plugin directory";
+        return type_suggestions_.did_you_mean(type, known);
+    }
+
+    std::string unknown_type_hint(const std::string &type) {
+        if (!unreadable_files().empty()) return "fix what stops those files from being read, then check again";
+        if (const UpstreamType *row = find_upstream_type(type); row && row->status == UpstreamStatus::plugin)
+            return "install plughost's in-tree plugins (the build puts them in build/plugins) or put " + type +
+                   ".so in the plugin directory; `plughost list` shows the types found there";
+        return "`plughost list` shows the types found in the plugin directory; add the plugin's .so there";
     }
 
     std::optional<std::size_t> instance_named(const std::string &name) const {

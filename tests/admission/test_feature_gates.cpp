@@ -102,3 +102,36 @@ TEST_CASE("settings that cannot apply are errors saying where they were set") {
     REQUIRE(w2.size() == 1);
     CHECK(w2[0].code == Code::gate_locked_on);
 }
+
+TEST_CASE("upstream's gates are known: flowControl on is one upstream-feature error, the HA gate is ignored") {
+    Fixture f;
+    FeatureGates off(f.manifests(), settings({{"flowControl", false}, {"haPopulateNonLeaderDatastore", false}}));
+    REQUIRE(off.find("flowControl"));
+    CHECK(off.find("flowControl")->upstream);
+    CHECK(off.find("flowControl")->declared_by == std::vector<std::string>{"upstream"});
+    CHECK(!off.find("flowControl")->default_value);
+    CHECK(off.find("haPopulateNonLeaderDatastore")->default_value);
+    std::vector<Issue> errors, warnings;
+    off.check(bundled_tombstones(), errors, warnings);
+    CHECK(errors.empty());  // known: never unknown-gate
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].code == Code::upstream_ignored);
+    CHECK(warnings[0].path == "/featureGates/haPopulateNonLeaderDatastore");
+
+    GateSettings on;
+    on["flowControl"] = {true, "--feature-gates"};
+    std::vector<Issue> e2, w2;
+    FeatureGates(f.manifests(), on).check(bundled_tombstones(), e2, w2);
+    REQUIRE(e2.size() == 1);
+    CHECK(e2[0].code == Code::upstream_feature);
+    CHECK(e2[0].path == "--feature-gates");
+    CHECK(contains(e2[0].message, "flow control (the upstream gate flowControl) is an upstream feature plughost does "
+                                  "not provide"));
+    CHECK(contains(e2[0].hint, "remove flowControl"));
+    CHECK(w2.empty());
+    // AllAlpha and AllBeta do not reach them; their value is upstream's default.
+    FeatureGates all(f.manifests(), settings({{"AllAlpha", true}, {"AllBeta", false}}));
+    CHECK(!all.value(*all.find("flowControl")).enabled);
+    CHECK(all.value(*all.find("haPopulateNonLeaderDatastore")).enabled);
+    CHECK(contains(all.value(*all.find("flowControl")).why, "upstream's default"));
+}

@@ -102,12 +102,18 @@ TEST_CASE("check never runs plugin code, --instantiate loads, creates and destro
     CHECK(contains(std::string(e->at("message").as_string()), "refusing to start"));
 }
 
-TEST_CASE("bad config files: not JSON, huge, deeply nested, missing") {
+TEST_CASE("bad config files: not JSON, not YAML, huge, deeply nested, missing") {
     Setup s;
-    const auto not_json = s.check("plugins: [queue-scorer]");
+    const auto not_json = s.check("{plugins: [queue-scorer]}");  // '{' first: JSON
     CHECK(not_json.exit_code == 1);
     CHECK(parse_json(not_json.out).at("errors").at(0).at("code") == "not-json");
     CHECK(parse_json(not_json.out).at("errors").as_array().size() == 1);  // and nothing spurious
+    const auto not_yaml = s.check("plugins: [queue-scorer\nkind: x\n");
+    CHECK(not_yaml.exit_code == 1);
+    const auto yaml_error = parse_json(not_yaml.out).at("errors").at(0);
+    CHECK(yaml_error.at("code") == "not-yaml");
+    CHECK(yaml_error.at("line") == 2);
+    CHECK(parse_json(not_yaml.out).at("errors").as_array().size() == 1);
 
     write_file(s.dir / "big.json", "{\"plugins\": [" + std::string(10 * 1024 * 1024, ' ') + "]}");
     const auto big = run_plughost(
@@ -284,4 +290,283 @@ TEST_CASE("check refuses a missing required parameter and values outside the man
     CHECK(contains(std::string(mode->at("message").as_string()),
                    R"(must be one of "flat", "half", found string "steep")"));
     CHECK(!std::filesystem::exists(s.dir / "marker.txt"));
+TEST_CASE("an upstream config in YAML, through the real CLI: positions, built-ins, one error per missing feature") {
+    Setup s;
+    const std::string yaml = R"(apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl=true]
+plugins:
+- type: queue-scorer
+- type: metrics-data-source
+- type: core-metrics-extractor
+- type: dcgm-data-source
+- type: max-score-picker
+- type: queue-scorr
+schedulingProfiles:
+- name: default
+  plugins:
+  - {pluginRef: queue-scorer, weight: 2, shadow: false}
+  - {pluginRef: dcgm-data-source}
+dataLayer:
+  sources:
+  - pluginRef: metrics-data-source
+    extractors: [{pluginRef: core-metrics-extractor}]
+)";
+    auto a = s.args("check", s.config(yaml, "epp.yaml"));
+    a.insert(a.end(), {"-o", "json"});
+    const auto json = run_plughost(a);
+    CHECK(json.exit_code == 1);
+    const auto doc = parse_json(json.out);
+    // Exactly three errors: the gate, the DCGM source (not also its reference in the profile),
+    // and the typo the planner finds, located by the config's map.
+    REQUIRE_MESSAGE(doc.at("errors").as_array().size() == 3, json.out);
+    const auto *gate = find_issue(doc, "errors", "/featureGates/0", "upstream-feature");
+    REQUIRE(gate);
+    CHECK(gate->at("line") == 3);
+    CHECK(gate->at("column") == 16);
+    const auto *dcgm = find_issue(doc, "errors", "/plugins/3/type", "upstream-feature");
+    REQUIRE(dcgm);
+    CHECK(dcgm->at("line") == 8);
+    CHECK(contains(std::string(dcgm->at("message").as_string()), "(line 8, column 9)"));
+    const auto *typo = find_issue(doc, "errors", "/plugins/5/type", "unknown-type");
+    REQUIRE(typo);
+    CHECK(typo->at("line") == 10);
+    CHECK(contains(std::string(typo->at("message").as_string()), "did you mean \"queue-scorer\""));
+    const auto *old = find_issue(doc, "warnings", "/apiVersion", "deprecated");
+    REQUIRE(old);
+    CHECK(old->at("line") == 1);
+    const auto &built_ins = doc.at("builtIns").as_array();
+    REQUIRE(built_ins.size() == 2);
+    CHECK(built_ins[0].at("name") == "metrics-data-source");
+    CHECK(built_ins[0].at("type") == "metrics-data-source");
+    CHECK(built_ins[0].at("path") == "/plugins/1");
+    CHECK(contains(std::string(built_ins[0].at("what").as_string()), "built in"));
+
+    // Without the missing features and the typo it is ok, and the table shows the notes.
+    std::string fixed = yaml;
+    for (const char *cut : {"featureGates: [flowControl=true]\n", "- type: dcgm-data-source\n",
+                            "  - {pluginRef: dcgm-data-source}\n", "- type: queue-scorr\n"})
+        fixed.erase(fixed.find(cut), std::string(cut).size());
+    const auto table = run_plughost(s.args("check", s.config(fixed, "epp.yaml")));
+    CHECK_MESSAGE(table.exit_code == 0, table.out);
+    CHECK(contains(table.out, "note: /plugins/1 \"metrics-data-source\" (metrics-data-source): built in"));
+    CHECK(contains(table.out, "default: 2*queue-scorer -> max-score-picker"));
+    CHECK(contains(table.out, "warning [deprecated] /apiVersion: apiVersion"));
+
+    // The same config as JSON reads the same: ok, and no line or column.
+    auto j = s.args("check", s.config(R"({"apiVersion": "llm-d.ai/v1alpha1", "kind": "EndpointPickerConfig",
+        "plugins": [{"type": "queue-scorer"}, {"type": "metrics-data-source"}, {"type": "core-metrics-extractor"},
+                    {"type": "max-score-picker"}],
+        "schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": "queue-scorer", "weight": 2},
+                                                              {"pluginRef": "max-score-picker"}]}],
+        "dataLayer": {"sources": [{"pluginRef": "metrics-data-source",
+                                   "extractors": [{"pluginRef": "core-metrics-extractor"}]}]}})"));
+    j.insert(j.end(), {"-o", "json"});
+    const auto from_json = run_plughost(j);
+    CHECK_MESSAGE(from_json.exit_code == 0, from_json.out);
+    const auto json_doc = parse_json(from_json.out);
+    CHECK(json_doc.at("builtIns").as_array().size() == 2);
+    for (const auto &w : json_doc.at("warnings").as_array()) CHECK(!w.as_object().contains("line"));
+}
+
+TEST_CASE("upstream's stock default configs, written in YAML, pass check against the in-tree plugins") {
+    TempDir dir;
+    // Upstream's built-in default (its config loader's default when no config is given).
+    const std::string loader_default = R"(apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+featureGates: []
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: prefix-cache-scorer
+- type: metrics-data-source
+- type: core-metrics-extractor
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: queue-scorer
+    weight: 2
+  - pluginRef: kv-cache-utilization-scorer
+    weight: 2
+  - pluginRef: prefix-cache-scorer
+    weight: 3
+dataLayer:
+  sources:
+  - pluginRef: metrics-data-source
+    extractors:
+    - pluginRef: core-metrics-extractor
+)";
+    // What upstream's Helm chart renders with its default values.
+    const std::string helm_default = R"(apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: prefix-cache-scorer
+- type: metrics-data-source
+  parameters:
+    scheme: "http"
+    path: "/metrics"
+    insecureSkipVerify: true
+- type: core-metrics-extractor
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: queue-scorer
+    weight: 2
+  - pluginRef: kv-cache-utilization-scorer
+    weight: 2
+  - pluginRef: prefix-cache-scorer
+    weight: 3
+)";
+    // The shape of upstream's integration-test default: the deprecated apiVersion, a parser.
+    const std::string test_default = R"(apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: prefix-cache-scorer
+- type: lora-affinity-scorer
+- type: openai-parser
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: queue-scorer
+  - pluginRef: kv-cache-utilization-scorer
+  - pluginRef: prefix-cache-scorer
+  - pluginRef: lora-affinity-scorer
+requestHandler:
+  parsers:
+  - pluginRef: openai-parser
+)";
+    for (const auto &[name, text] :
+         {std::pair{"loader-default.yaml", loader_default}, std::pair{"helm-default.yaml", helm_default},
+          std::pair{"test-default.yaml", test_default}}) {
+        CAPTURE(name);
+        write_file(dir / name, text);
+        const auto r =
+            run_plughost({"check", "--config", (dir / name).string(), "--plugin-dir", paths::plugin_dir, "-o", "json"});
+        CHECK_MESSAGE(r.exit_code == 0, r.out, r.err);
+        const auto doc = parse_json(r.out);
+        CHECK(doc.at("errors").as_array().empty());
+        // The profile names no picker: the planner gives it max-score-picker, once, with a warning.
+        CHECK_MESSAGE(find_issue(doc, "warnings", "/schedulingProfiles/0", "picker-defaulted"), r.out);
+    }
+}
+
+TEST_CASE("an upstream type plughost has an in-tree plugin for, not installed: unknown-type, not upstream-feature") {
+    Setup s;  // queue-scorer and max-score-picker only
+    const auto r = s.check("apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n"
+                           "plugins: [{type: queue-scorer}, {type: session-affinity-scorer}]\n"
+                           "schedulingProfiles: [{name: default, plugins: [{pluginRef: queue-scorer}, "
+                           "{pluginRef: session-affinity-scorer}]}]\n");
+    CHECK(r.exit_code == 1);
+    const auto doc = parse_json(r.out);
+    REQUIRE_MESSAGE(doc.at("errors").as_array().size() == 1, r.out);
+    const auto *e = find_issue(doc, "errors", "/plugins/1/type", "unknown-type");
+    REQUIRE_MESSAGE(e, r.out);
+    const std::string m(e->at("message").as_string());
+    CHECK_MESSAGE(contains(m, "in-tree plugin of plughost"), m);
+    CHECK_MESSAGE(!contains(m, "did you mean"), m);
+    CHECK(contains(std::string(e->at("hint").as_string()), "session-affinity-scorer.so"));
+}
+
+TEST_CASE("an upstream section or type plughost does not provide: one upstream-feature error naming it") {
+    Setup s;
+    const std::string head = "apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n";
+    // A section: endpoint discovery by a plugin (its plugin is refused once, at its type).
+    const auto section = s.check(head + R"(plugins:
+- type: queue-scorer
+schedulingProfiles:
+- name: default
+  plugins: [{pluginRef: queue-scorer}]
+dataLayer:
+  peerDiscovery: {pluginRef: queue-scorer}
+)");
+    CHECK(section.exit_code == 1);
+    const auto sdoc = parse_json(section.out);
+    REQUIRE_MESSAGE(sdoc.at("errors").as_array().size() == 1, section.out);
+    const auto *peer = find_issue(sdoc, "errors", "/dataLayer/peerDiscovery", "upstream-feature");
+    REQUIRE_MESSAGE(peer, section.out);
+    CHECK(contains(std::string(peer->at("message").as_string()), "dataLayer.peerDiscovery"));
+    CHECK(contains(std::string(peer->at("message").as_string()), "upstream feature plughost does not provide"));
+    CHECK(peer->at("line") == 9);
+
+    // A type: the precise prefix-cache producer needs a KV-event stream. One error, at its type,
+    // and no did-you-mean to an unrelated name.
+    const auto type = s.check(head + R"(plugins:
+- type: queue-scorer
+- type: precise-prefix-cache-producer
+  parameters: {kvEventsConfig: {zmqEndpoint: "tcp://0.0.0.0:5557"}}
+schedulingProfiles:
+- name: default
+  plugins: [{pluginRef: queue-scorer}, {pluginRef: precise-prefix-cache-producer}]
+)");
+    CHECK(type.exit_code == 1);
+    const auto tdoc = parse_json(type.out);
+    REQUIRE_MESSAGE(tdoc.at("errors").as_array().size() == 1, type.out);
+    const auto *precise = find_issue(tdoc, "errors", "/plugins/1/type", "upstream-feature");
+    REQUIRE_MESSAGE(precise, type.out);
+    const std::string m(precise->at("message").as_string());
+    CHECK_MESSAGE(contains(m, "\"precise-prefix-cache-producer\" is an upstream feature plughost does not provide"), m);
+    CHECK(!contains(m, "did you mean"));
+    CHECK(contains(std::string(precise->at("hint").as_string()), "approx-prefix-cache-producer"));
+}
+
+TEST_CASE("the worked example of docs/upstream.md is admitted, created and checked like any plugin") {
+    Setup s;
+    s.add(paths::busy_endpoint_scorer, "busy-endpoint-scorer.so");
+    const std::string head = "apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n";
+    const auto ok =
+        s.check(head + "plugins: [{type: busy-endpoint-scorer, parameters: {maxRequests: 8}}]\n", {"--instantiate"});
+    CHECK_MESSAGE(ok.exit_code == 0, ok.out);
+    const auto bad =
+        s.check(head + "plugins: [{type: busy-endpoint-scorer, parameters: {maxRequests: 0}}]\n", {"--instantiate"});
+    CHECK(bad.exit_code == 1);
+    CHECK_MESSAGE(find_issue(parse_json(bad.out), "errors", "/plugins/0", "create-failed"), bad.out);
+}
+
+TEST_CASE("a profile left without a picker is shown as such in the table, never a crash") {
+    // Every plugin of the profile is of an unknown type, so no picker can be given to it: the
+    // table printed the picker of an empty instance list (SIGSEGV).
+    Setup s;
+    const auto r = run_plughost(s.args("check", s.config("apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n"
+                                                         "plugins: [{type: test-one, name: a}]\n"
+                                                         "schedulingProfiles: [{name: p, plugins: [{pluginRef: a}]}]\n",
+                                                         "c.yaml")));
+    CHECK_MESSAGE(r.exit_code == 1, r.out, r.err);
+    CHECK(contains(r.out, "unknown-type"));
+    CHECK_MESSAGE(contains(r.out, "p: (no scorer) -> (no picker)"), r.out);
+}
+
+TEST_CASE("featureGates in every upstream form admit a gated plugin, a value Go would not parse is an error") {
+    Setup s;
+    const std::string head = "apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n"
+                             "policy: {minStability: alpha}\n"
+                             "plugins: [{type: alpha-scorer}, {type: max-score-picker}]\n";
+    CHECK(s.check(head).exit_code == 1);  // the gate is off
+    for (const char *gates :
+         {"featureGates: [AlphaScorer]\n", "featureGates: [AlphaScorer=true]\n", "featureGates: [\"AlphaScorer=T\"]\n",
+          "featureGates: [AlphaScorer=1]\n", "featureGates: {AlphaScorer: true}\n",
+          "featureGates: [AlphaScorer=false, AlphaScorer=TRUE]\n"}) {
+        CAPTURE(gates);
+        const auto r = s.check(head + gates);
+        CHECK_MESSAGE(r.exit_code == 0, r.out);
+    }
+    const auto off = s.check(head + "featureGates: [AlphaScorer=f]\n");
+    CHECK(off.exit_code == 1);
+    const auto bad = s.check(head + "featureGates:\n- AlphaScorer=maybe\n");
+    CHECK(bad.exit_code == 1);
+    const auto bdoc = parse_json(bad.out);
+    const auto *e = find_issue(bdoc, "errors", "/featureGates/0", "invalid-value");
+    REQUIRE_MESSAGE(e, bad.out);
+    CHECK(e->at("line") == 6);
+    CHECK(e->at("column") == 3);
+    // Upstream's own gates: flowControl on is one upstream-feature error, the HA gate a warning.
+    const auto upstream = s.check(head + "featureGates: [AlphaScorer, flowControl, haPopulateNonLeaderDatastore]\n");
+    CHECK(upstream.exit_code == 1);
+    const auto udoc = parse_json(upstream.out);
+    REQUIRE_MESSAGE(udoc.at("errors").as_array().size() == 1, upstream.out);
+    CHECK(find_issue(udoc, "errors", "/featureGates/1", "upstream-feature"));
+    CHECK(find_issue(udoc, "warnings", "/featureGates/2", "upstream-ignored"));
 }
