@@ -378,6 +378,16 @@ public:
         if (!get_value(request, endpoint, attribute, v) || v.type != PLUGHOST_VALUE_STRING) return std::nullopt;
         return view(v.string);
     }
+    /// Sets a header on the request sent to the endpoint (from pre_request only); false when the
+    /// host refuses it (another hook, a name not of 1-64 [A-Za-z0-9-], a value with control
+    /// characters or over 4096 bytes).
+    bool set_upstream_header(const Request &request, std::string_view name, std::string_view value) const noexcept {
+        return set_header(request, PLUGHOST_HEADER_UPSTREAM, name, value);
+    }
+    /// Sets a header on the response to the client (from response_started only); false when refused.
+    bool set_client_header(const Request &request, std::string_view name, std::string_view value) const noexcept {
+        return set_header(request, PLUGHOST_HEADER_CLIENT, name, value);
+    }
 
 private:
     bool put_value(const Request &request, std::optional<Endpoint> endpoint, Attribute attribute,
@@ -391,6 +401,12 @@ private:
         return api_ && api_->get_attribute && attribute.valid() &&
                api_->get_attribute(api_->context, &request.raw(), endpoint ? &endpoint->raw() : nullptr, attribute.id(),
                                    &out) == 1;
+    }
+    bool set_header(const Request &request, std::int32_t where, std::string_view name,
+                    std::string_view value) const noexcept {
+        return api_ && api_->set_header &&
+               api_->set_header(api_->context, &request.raw(), where, {name.data(), name.size()},
+                                {value.data(), value.size()}) == PLUGHOST_OK;
     }
 
     const plughost_host_api *api_;
