@@ -330,7 +330,8 @@ public:
         out.status = entry_->pick(handle_, request.get(), endpoints.data(), totals.data(), endpoints.size(),
                                   out.value.data(), &n, message());
         out.message = last_message();
-        if (out.ok() && !rules::valid_picks(out.value.data(), n, endpoints.size(), distinct_))
+        // The host never asks a picker to choose among no endpoints; among some, it must choose.
+        if (out.ok() && endpoints.size() > 0 && !rules::valid_picks(out.value.data(), n, endpoints.size(), distinct_))
             throw HostRuleBroken("pick", "it picked " + indexes(out.value.data(), n, endpoints.size()),
                                  rules::kPickRule);
         out.value.resize(std::min(n, endpoints.size()));
@@ -567,17 +568,17 @@ public:
     std::string_view manifest_json() const { return {entry_->manifest_json.data, entry_->manifest_json.size}; }
 
     /// Calls the plugin's `create` with `parameters_json` plus the manifest's defaults for the
-    /// parameters it does not give, as the host does (rules::with_parameter_defaults). Throws
-    /// std::invalid_argument when `parameters_json` is not a JSON object. Destroy every instance
-    /// before the library.
+    /// parameters it does not give, as the host does (rules::with_parameter_defaults). Text that is
+    /// not a JSON object (which the host never passes) reaches the plugin unchanged, so its own
+    /// checks can be tested. Destroy every instance before the library.
     Outcome<std::unique_ptr<PluginInstance>> create(const std::string &name,
                                                     const std::string &parameters_json = "{}") {
         boost::system::error_code error;
         const boost::json::value given = boost::json::parse(parameters_json, error);
-        if (error || !given.is_object())
-            throw std::invalid_argument("parameters must be a JSON object, found: " + parameters_json);
         const std::string parameters =
-            boost::json::serialize(rules::with_parameter_defaults(given.as_object(), declared_parameters()));
+            error || !given.is_object()
+                ? parameters_json
+                : boost::json::serialize(rules::with_parameter_defaults(given.as_object(), declared_parameters()));
         Outcome<std::unique_ptr<PluginInstance>> out;
         std::unique_ptr<PluginInstance> instance(new PluginInstance(entry_));
         plughost_instance *handle = nullptr;
