@@ -87,7 +87,7 @@ The tests are:
 ## Run it
 
 The plugin is alpha and behind the feature gate `@GATE@`. Copy `build/@TYPE@.so` into a plugin directory
-and name it in a config (see the plughost docs, docs/plugin-authoring.md and docs/configuration.md):
+and name it in a config (see docs/plugin-authoring.md and docs/operations.md in plughost):
 
     plughost check --plugin-dir DIR --config config.json --min-stability alpha --feature-gates @GATE@=true
 )tpl";
