@@ -1,12 +1,22 @@
 # plughost_add_plugin(<target> [C] [OUTPUT_NAME <name>] [OUTPUT_DIRECTORY <dir>] <sources>...)
 #
-# Builds a plughost plugin: a MODULE library without the "lib" prefix, hidden visibility (only
-# the plughost_entry symbol is exported), and every symbol resolved at link time so a missing
-# dependency fails the build instead of the host's dlopen. C++ plugins get the C++ SDK layer
-# (plughost::sdk, which brings Boost.JSON); pass C for a plugin written against the C header
-# only (plughost::abi).
+# Builds a plughost plugin: a MODULE library without the "lib" prefix that exports exactly one
+# symbol, plughost_entry (a linker version script, plughost-plugin.map, makes everything else
+# local, on top of hidden visibility), with every symbol resolved at link time so a missing
+# dependency fails the build instead of the host's dlopen. When the project sets no build type,
+# the plugin is still optimised (-O2). C++ plugins get the C++ SDK layer (plughost::sdk, which
+# brings Boost.JSON); pass C for a plugin written against the C header only (plughost::abi),
+# which is what a C-only project (`project(x C)`) can build.
+set(_PLUGHOST_PLUGIN_MAP "${CMAKE_CURRENT_LIST_DIR}/plughost-plugin.map")
+
 function(plughost_add_plugin target)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "C" "OUTPUT_NAME;OUTPUT_DIRECTORY" "")
+  if(NOT ARG_C AND NOT TARGET plughost::sdk)
+    message(FATAL_ERROR "plughost_add_plugin(${target}): a C++ plugin needs the C++ SDK layer (plughost::sdk), "
+      "which this project did not get: it needs a project that enables CXX and Boost.JSON 1.81 "
+      "(find_package(plughost REQUIRED COMPONENTS sdk) says why it is missing). For a plugin written in C "
+      "against <plughost/plugin.h> only, pass C: plughost_add_plugin(${target} C ...)")
+  endif()
   add_library(${target} MODULE ${ARG_UNPARSED_ARGUMENTS})
   if(ARG_C)
     target_link_libraries(${target} PRIVATE plughost::abi)
@@ -18,8 +28,11 @@ function(plughost_add_plugin target)
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
-    POSITION_INDEPENDENT_CODE ON)
-  target_link_options(${target} PRIVATE "LINKER:-z,defs")
+    POSITION_INDEPENDENT_CODE ON
+    LINK_DEPENDS "${_PLUGHOST_PLUGIN_MAP}")
+  target_link_options(${target} PRIVATE "LINKER:-z,defs" "LINKER:--version-script=${_PLUGHOST_PLUGIN_MAP}")
+  # An empty configuration is a single-config build with no CMAKE_BUILD_TYPE: no -O flag at all.
+  target_compile_options(${target} PRIVATE $<$<CONFIG:>:-O2>)
   if(ARG_OUTPUT_NAME)
     set_target_properties(${target} PROPERTIES OUTPUT_NAME "${ARG_OUTPUT_NAME}")
   endif()
@@ -28,14 +41,24 @@ function(plughost_add_plugin target)
   endif()
 endfunction()
 
-# plughost_add_plugin_test(<target> [NAME <test name>])
+# plughost_add_plugin_test(<target> [NAME <test name>] [PARAMETERS <json>])
 #
-# Adds a CTest test that runs the real host's `plughost inspect` on the built plugin: it passes
-# only when plughost would admit the file (manifest present, valid, ABI-compatible).
+# Adds two CTest tests that run the real host on the built plugin:
+#   <name>.manifest   `plughost inspect`: the manifest is present, valid and ABI-compatible;
+#   <name>.exercise   `plughost test-plugin`: the host loads the plugin (its loader's entry
+#                     checks: the hooks its role needs are there), creates an instance with
+#                     PARAMETERS (default {}) and the manifest's defaults filled in, calls its
+#                     role once on a sample request and checks the result as the scheduler does.
+# <name> defaults to <target>.
 function(plughost_add_plugin_test target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "NAME" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "NAME;PARAMETERS" "")
   if(NOT ARG_NAME)
-    set(ARG_NAME "${target}.manifest")
+    set(ARG_NAME "${target}")
   endif()
-  add_test(NAME "${ARG_NAME}" COMMAND plughost::plughost inspect "$<TARGET_FILE:${target}>")
+  if(NOT DEFINED ARG_PARAMETERS)
+    set(ARG_PARAMETERS "{}")
+  endif()
+  add_test(NAME "${ARG_NAME}.manifest" COMMAND plughost::plughost inspect "$<TARGET_FILE:${target}>")
+  add_test(NAME "${ARG_NAME}.exercise" COMMAND plughost::plughost test-plugin "$<TARGET_FILE:${target}>"
+    --parameters "${ARG_PARAMETERS}")
 endfunction()

@@ -65,4 +65,22 @@ struct RunOptions {
 };
 int run_run(const RunOptions &options);
 
+struct TestPluginOptions {
+    std::string file;
+    std::string parameters = "{}";
+};
+/// Drives one plugin file through admission, the loader, create and one call of each of its
+/// hooks, checking results by the scheduler's rules (plughost_add_plugin_test runs it).
+int run_test_plugin(const TestPluginOptions &options);
+
+struct NewPluginOptions {
+    std::string name;
+    std::string role;
+    std::string lang = "c++";
+    std::optional<std::string> dir;
+};
+/// Writes a plugin project (CMakeLists.txt, source, unit test, README) that builds and passes its
+/// tests as is against the installed SDK.
+int run_new_plugin(const NewPluginOptions &options);
+
 }  // namespace plughost::cli

@@ -151,6 +151,27 @@ int main(int argc, char **argv) {
                      "Disable a plugin instance after this many faults in a row (default: config, else 5)")
         ->check(CLI::Range(1u, 1000000u));
 
+    TestPluginOptions test_plugin;
+    auto *test_plugin_cmd = app.add_subcommand(
+        "test-plugin", "For plugin authors: load one plugin file as the host does, create an instance and call each "
+                       "of its hooks once on a sample request, checking the results by the host's rules (runs "
+                       "plugin code)");
+    test_plugin_cmd->add_option("file", test_plugin.file, "Plugin .so file")->required();
+    test_plugin_cmd->add_option("--parameters", test_plugin.parameters,
+                                "The instance's parameters, a JSON object (default {}); the manifest's defaults "
+                                "are filled in");
+
+    NewPluginOptions new_plugin;
+    auto *new_plugin_cmd = app.add_subcommand(
+        "new-plugin", "For plugin authors: write a plugin project (CMakeLists.txt, source, unit test, README) that "
+                      "builds and passes its tests as is against the installed SDK");
+    new_plugin_cmd->add_option("name", new_plugin.name, "Plugin type, [a-z0-9-] (e.g. acme-queue-scorer)")->required();
+    new_plugin_cmd
+        ->add_option("--role", new_plugin.role, "filter, scorer, picker, profile-handler, producer or observer")
+        ->required();
+    new_plugin_cmd->add_option("--lang", new_plugin.lang, "c or c++ (default c++)");
+    new_plugin_cmd->add_option("--dir", new_plugin.dir, "Directory to write (default: ./NAME); new or empty");
+
     // A mistyped command would otherwise be reported as a missing one.
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -160,7 +181,7 @@ int main(int argc, char **argv) {
         for (const auto *sub : app.get_subcommands({})) names.push_back(sub->get_name());
         if (std::find(names.begin(), names.end(), arg) == names.end()) {
             std::cerr << "plughost: unknown command \"" << arg << "\"" << plughost::host::did_you_mean(arg, names)
-                      << "; commands: list, inspect, check, gates, run (see --help)\n";
+                      << "; commands: list, inspect, check, gates, run, test-plugin, new-plugin (see --help)\n";
             return kExitUsage;
         }
         break;
@@ -186,6 +207,8 @@ int main(int argc, char **argv) {
         if (*check_cmd) return run_check(check);
         if (*gates_cmd) return run_gates(gates);
         if (*run_cmd) return run_run(run);
+        if (*test_plugin_cmd) return run_test_plugin(test_plugin);
+        if (*new_plugin_cmd) return run_new_plugin(new_plugin);
     } catch (const std::exception &e) {
         spdlog::critical("internal error: {}", e.what());
         return kExitUsage;

@@ -4,6 +4,7 @@
 #include "common/json_document.hpp"
 #include "load/plugin_loader.hpp"
 
+#include <plughost/rules.hpp>
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -11,10 +12,7 @@
 namespace plughost::host {
 
 boost::json::object effective_parameters(const boost::json::object &given, const Manifest &manifest) {
-    boost::json::object out = given;
-    for (const ParameterSpec &p : manifest.parameters)
-        if (p.default_value && !out.contains(p.name)) out[p.name] = *p.default_value;
-    return out;
+    return rules::with_parameter_defaults(given, manifest.parameters);  // the rule testing.hpp applies too
 }
 
 Scheduler::Plan scheduler_plan(const Preflight &pf) {

@@ -26,21 +26,15 @@ bool add_weighted_scores(const double *scores, std::size_t n, double weight, con
         dst[i] = src[i] + weight * scores[i];
     }
     if (!(signs >> 63)) return true;
-    for (std::size_t i = 0; i < n; ++i)  // -0.0 trips the fast test and is a valid 0
-        if (!(scores[i] >= 0.0 && scores[i] <= 1.0)) return false;
-    return true;
+    // -0.0 trips the fast test and is a valid 0: the exact rule decides.
+    return rules::first_invalid_score(scores, n) == n;
 }
 
 bool gather_passed(const plughost_endpoint *const *candidates, std::size_t offered, const std::size_t *passed,
                    std::size_t count, const plughost_endpoint **out) noexcept {
-    if (count > offered) return false;
-    const std::size_t last = offered - 1;
-    bool ordered = count == 0 || passed[count - 1] <= last;
-    for (std::size_t k = 0; k < count; ++k) {
-        if (k) ordered &= passed[k] > passed[k - 1];
-        out[k] = candidates[std::min(passed[k], last)];  // clamped: read only what was offered
-    }
-    return ordered;
+    if (!rules::valid_filter_result(passed, count, offered)) return false;  // checked before any is read
+    for (std::size_t k = 0; k < count; ++k) out[k] = candidates[passed[k]];
+    return true;
 }
 
 namespace {
@@ -106,40 +100,17 @@ void Scheduler::grow(std::size_t n) {
     for (auto *v : {&candidates_a_, &candidates_b_}) v->resize(capacity_);
     for (auto *v : {&scores_, &totals_a_, &totals_b_, &shadow_totals_}) v->resize(capacity_);
     for (ProfileState &state : states_) state.picked.resize(capacity_);
-    // indexes_ also receives a profile handler's choice (one slot per profile), and valid_picks
-    // stamps those indexes into seen_: both need room for the larger of the two counts.
+    // indexes_ also receives a profile handler's choice (one slot per profile), and distinct_
+    // checks those indexes: both need room for the larger of the two counts.
     const std::size_t slots = std::max(capacity_, states_.size());
     indexes_.resize(slots);
-    seen_.assign(slots, 0);
-    stamp_ = 0;
+    distinct_.reserve(slots);
 }
 
 plughost_message *Scheduler::reset_message(RuntimeInstance &inst) {
     inst.message.size = 0;  // data and capacity point at the instance's own buffer, set once
     ++inst.calls;
     return &inst.message;
-}
-
-// Picks: each index below `limit`, none twice. A few are compared pairwise; many are stamped
-// into `seen_`, which is never cleared, only re-stamped.
-bool Scheduler::valid_picks(const std::size_t *indexes, std::size_t count, std::size_t limit) {
-    for (std::size_t k = 0; k < count; ++k)
-        if (indexes[k] >= limit) return false;
-    if (count <= 16) {
-        for (std::size_t k = 1; k < count; ++k)
-            for (std::size_t j = 0; j < k; ++j)
-                if (indexes[j] == indexes[k]) return false;
-        return true;
-    }
-    if (++stamp_ == 0) {
-        std::fill(seen_.begin(), seen_.end(), 0);
-        stamp_ = 1;
-    }
-    for (std::size_t k = 0; k < count; ++k) {
-        if (seen_[indexes[k]] == stamp_) return false;
-        seen_[indexes[k]] = stamp_;
-    }
-    return true;
 }
 
 void Scheduler::fault(RuntimeInstance &inst, Code code, std::string_view what, const plughost_request &request) {
@@ -213,8 +184,7 @@ void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_req
         return;
     }
     if (!add_weighted_scores(scores, n, weight, totals_, spare_totals_)) {
-        std::size_t bad = 0;
-        while (scores[bad] >= 0.0 && scores[bad] <= 1.0) ++bad;
+        const std::size_t bad = rules::first_invalid_score(scores, n);
         fault(s, Code::bad_score,
               "score " + fmt::format("{}", scores[bad]) + " for endpoint " + std::string(view(candidates_[bad]->name)) +
                   " is outside [0, 1]; the scorer's scores are ignored for this request",
@@ -276,7 +246,7 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
         std::size_t picked = 0;
         ok = s.entry->pick(s.handle, &request, candidates_, totals_, n, indexes_.data(), &picked, reset_message(s)) ==
                  PLUGHOST_OK &&
-             picked >= 1 && picked <= n && valid_picks(indexes_.data(), picked, n);
+             rules::valid_picks(indexes_.data(), picked, n, distinct_);
         if (ok) {
             would = candidates_[indexes_[0]];
             changed = would != chosen;
@@ -352,7 +322,7 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
         fault(picker, Code::plugin_error, message_of(picker), request);
         return;
     }
-    if (picked == 0 || picked > n || !valid_picks(indexes_.data(), picked, n)) {
+    if (!rules::valid_picks(indexes_.data(), picked, n, distinct_)) {
         fail(Code::picker_failed,
              "picker " + picker.instance->name() +
                  (picked == 0 ? " picked no endpoint" : " picked an endpoint that was not offered, or one twice"));
@@ -401,7 +371,7 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
             fault(handler, Code::plugin_error, message_of(handler), request);
             break;
         }
-        bool valid = chosen <= profiles && valid_picks(indexes_.data(), chosen, profiles);
+        bool valid = chosen <= profiles && distinct_(indexes_.data(), chosen, profiles);
         for (std::size_t k = 0; valid && k < chosen; ++k)
             valid = states_[indexes_[k]].run.state == PLUGHOST_PROFILE_NOT_RUN;
         if (!valid) {

@@ -16,6 +16,7 @@
 #include "schedule/cycle.hpp"
 
 #include <plughost/plugin.h>
+#include <plughost/rules.hpp>
 #include <plughost/vocabulary.hpp>
 
 #include <array>
@@ -175,7 +176,6 @@ private:
     bool run_handler(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count,
                      std::vector<Explanation> *explain, Decision &decision);
     void tell_decision(const plughost_request &request, Decision &decision);
-    bool valid_picks(const std::size_t *indexes, std::size_t count, std::size_t limit);
     void fault(RuntimeInstance &inst, Code code, std::string_view what, const plughost_request &request);
     void succeeded(RuntimeInstance &inst) { inst.consecutive_faults = 0; }
     plughost_message *reset_message(RuntimeInstance &inst);
@@ -204,16 +204,17 @@ private:
     double *totals_ = nullptr;
     double *spare_totals_ = nullptr;
     std::vector<std::size_t> indexes_;
-    std::vector<std::uint32_t> seen_;
-    std::uint32_t stamp_ = 0;
+    rules::DistinctIndexes distinct_;  // picks and profile choices: in range, none twice
 };
 
-/// out[i] = in[i] + weight * scores[i] for every i; true when every score is in [0, 1] (none NaN).
+/// out[i] = in[i] + weight * scores[i] for every i; true when every score is in [0, 1] (none NaN:
+/// rules::valid_score).
 /// On false, `out` holds garbage and `in` is untouched.
 bool add_weighted_scores(const double *scores, std::size_t n, double weight, const double *in, double *out) noexcept;
 
-/// out[k] = candidates[passed[k]] for every k < count; true when the indexes increase and are
-/// all below `offered` (so none repeats). A bad index is never dereferenced.
+/// out[k] = candidates[passed[k]] for every k < count; true when the result is one the host
+/// accepts (rules::valid_filter_result: increasing, all below `offered`). A bad index is never
+/// dereferenced.
 bool gather_passed(const plughost_endpoint *const *candidates, std::size_t offered, const std::size_t *passed,
                    std::size_t count, const plughost_endpoint **out) noexcept;
 

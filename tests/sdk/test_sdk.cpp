@@ -1,6 +1,7 @@
 // The SDK's C++ layer: the manifest rendered at compile time, parameters, the exception
 // boundary, and the test helpers plugin authors use (plughost/testing.hpp).
 #include "inspect/manifest.hpp"
+#include "load/instantiation.hpp"
 #include "test_support.hpp"
 
 #include <plughost/plugin.hpp>
@@ -140,4 +141,82 @@ TEST_CASE("the test helpers drive an in-tree plugin through its real entry") {
     REQUIRE(picked.ok());
     REQUIRE(picked.value.size() == 2);  // the tie at 0.9 between "b" and "c" is broken at random
     CHECK(std::set<std::size_t>(picked.value.begin(), picked.value.end()) == std::set<std::size_t>{1, 2});
+}
+
+TEST_CASE("testing.hpp fails a result the host would refuse, naming the rule") {
+    namespace t = sdk::testing;
+    t::EndpointSet endpoints{{.name = "a"}, {.name = "b"}, {.name = "c"}};
+    t::RequestData request;
+    auto rule_broken = [](auto &&call) -> std::string {
+        try {
+            call();
+        } catch (const t::HostRuleBroken &e) {
+            return e.what();
+        }
+        return "";
+    };
+    {
+        t::PluginLibrary lib(paths::scorer_out_of_range);
+        auto made = lib.create("s");
+        REQUIRE(made.ok());
+        const std::string why = rule_broken([&] { made.value->score(request, endpoints); });
+        CHECK_MESSAGE(why.find("the score of endpoint 0 (\"a\") is 1.5") != std::string::npos, why);
+        CHECK(why.find(sdk::rules::kScoreRule) != std::string::npos);
+    }
+    {
+        t::PluginLibrary lib(paths::scorer_nan);
+        auto made = lib.create("s");
+        REQUIRE(made.ok());
+        CHECK(rule_broken([&] { made.value->score(request, endpoints); }).find("NaN is not") != std::string::npos);
+    }
+    {
+        t::PluginLibrary lib(paths::filter_unordered);
+        auto made = lib.create("f");
+        REQUIRE(made.ok());
+        const std::string why = rule_broken([&] { made.value->filter(request, endpoints); });
+        CHECK_MESSAGE(why.find("filter: it returned [1, 0]") != std::string::npos, why);
+        CHECK(why.find(sdk::rules::kFilterRule) != std::string::npos);
+    }
+    {
+        t::PluginLibrary lib(paths::filter_unknown_endpoint);
+        auto made = lib.create("f");
+        REQUIRE(made.ok());
+        CHECK(rule_broken([&] { made.value->filter(request, endpoints); }).find(sdk::rules::kFilterRule) !=
+              std::string::npos);
+    }
+    {
+        t::PluginLibrary lib(paths::picker_unknown_endpoint);
+        auto made = lib.create("p");
+        REQUIRE(made.ok());
+        const double totals[] = {0.1, 0.2, 0.3};
+        CHECK(rule_broken([&] { made.value->pick(request, endpoints, totals); }).find(sdk::rules::kPickRule) !=
+              std::string::npos);
+    }
+    {  // -0.0 is a valid 0 for the host, and so for the harness
+        t::PluginLibrary lib(paths::scorer_negative_zero);
+        auto made = lib.create("s");
+        REQUIRE(made.ok());
+        CHECK(made.value->score(request, endpoints).ok());
+    }
+}
+
+TEST_CASE("testing.hpp passes the manifest's defaults to create, as the host does") {
+    sdk::testing::PluginLibrary lib(paths::parameter_defaults);
+    auto made = lib.create("d");
+    CHECK_MESSAGE(made.ok(), made.message);  // the fixture refuses to start without its default
+    auto given = lib.create("d", R"({"mode": "lenient"})");
+    CHECK(given.status == PLUGHOST_INVALID_ARGUMENT);  // the given value is kept, not replaced
+    CHECK(given.message == R"({"mode":"lenient"})");
+    auto not_object = lib.create("d", "[]");  // passed as is: the plugin's own check answers
+    CHECK(not_object.status == PLUGHOST_INVALID_ARGUMENT);
+    CHECK(not_object.message == "[]");
+}
+
+TEST_CASE("the host's default filling is the SDK's rule") {
+    host::Manifest m;
+    m.parameters.push_back({"a", sdk::ParamType::integer, boost::json::value(1), ""});
+    m.parameters.push_back({"b", sdk::ParamType::integer, std::nullopt, ""});
+    boost::json::object given{{"a", 5}};
+    CHECK(host::effective_parameters(given, m) == boost::json::object{{"a", 5}});
+    CHECK(host::effective_parameters({}, m) == boost::json::object{{"a", 1}});
 }

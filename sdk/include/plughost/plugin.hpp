@@ -378,12 +378,13 @@ public:
         if (!get_value(request, endpoint, attribute, v) || v.type != PLUGHOST_VALUE_STRING) return std::nullopt;
         return view(v.string);
     }
-    /// Sets a header on the request sent to the chosen endpoint (call it from pre_request);
-    /// false when the host refused it (another hook, a bad name or value).
+    /// Sets a header on the request sent to the endpoint (from pre_request only); false when the
+    /// host refuses it (another hook, a name not of 1-64 [A-Za-z0-9-], a value with control
+    /// characters or over 4096 bytes).
     bool set_upstream_header(const Request &request, std::string_view name, std::string_view value) const noexcept {
         return set_header(request, PLUGHOST_HEADER_UPSTREAM, name, value);
     }
-    /// Sets a header on the response sent to the client (call it from response_started).
+    /// Sets a header on the response to the client (from response_started only); false when refused.
     bool set_client_header(const Request &request, std::string_view name, std::string_view value) const noexcept {
         return set_header(request, PLUGHOST_HEADER_CLIENT, name, value);
     }

@@ -2,31 +2,38 @@
 // built plugin with dlopen and call it through its real C entry (so what you test is what the
 // host will call), and see the log lines and counters it sent to the host.
 //
+// What the host enforces, this harness enforces too, with the host's own rules
+// (<plughost/rules.hpp>): a hook that returns OK with a result the host would refuse (a score
+// outside [0, 1] or NaN, filter indexes unsorted, repeated or out of range, picks out of range
+// or repeated, a profile choice the host refuses) throws HostRuleBroken, whose message names the
+// rule, so the test fails as the host would count a fault. `create` gets the parameters with the
+// manifest's defaults filled in, as the host passes them.
+//
 //   plughost::testing::PluginLibrary lib(MY_PLUGIN_PATH);
 //   auto made = lib.create("mine", R"({"blockSize": 4})");
 //   REQUIRE(made.ok());
 //   plughost::testing::EndpointSet endpoints{{.name = "a", .waiting_queue_size = 3}, {.name = "b"}};
 //   auto scores = made.value->score(plughost::testing::RequestData({.prompt = "hello"}), endpoints);
 //
-// Header-only; needs <plughost/plugin.h>, the C++ standard library and Boost.JSON (to resolve
-// parameters as the host does: link plughost::sdk, which brings it).
+// Header-only; needs <plughost/plugin.h>, <plughost/rules.hpp>, Boost.JSON (plughost::sdk brings
+// it) and the C++ standard library.
 #ifndef PLUGHOST_TESTING_HPP
 #define PLUGHOST_TESTING_HPP
 
 #include <plughost/plugin.h>
+#include <plughost/rules.hpp>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
+#include <boost/json.hpp>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,6 +41,14 @@
 #include <vector>
 
 namespace plughost::testing {
+
+/// A hook returned OK with a result the host refuses; what() names the hook, what was wrong and
+/// the rule (rules.hpp).
+class HostRuleBroken : public std::logic_error {
+public:
+    HostRuleBroken(const std::string &hook, const std::string &found, const char *rule)
+        : std::logic_error(hook + ": " + found + "; the host refuses this: " + rule) {}
+};
 
 /// One endpoint to offer to a plugin.
 struct EndpointSpec {
@@ -278,6 +293,15 @@ public:
         out.status =
             entry_->score(handle_, request.get(), endpoints.data(), endpoints.size(), out.value.data(), message());
         out.message = last_message();
+        if (out.ok()) {
+            const std::size_t bad = rules::first_invalid_score(out.value.data(), out.value.size());
+            if (bad < out.value.size()) {
+                std::ostringstream found;
+                found << "the score of endpoint " << bad << " (\"" << endpoints.name(bad) << "\") is "
+                      << out.value[bad];
+                throw HostRuleBroken("score", found.str(), rules::kScoreRule);
+            }
+        }
         return out;
     }
 
@@ -288,8 +312,11 @@ public:
         std::size_t n = 0;
         out.status =
             entry_->filter(handle_, request.get(), endpoints.data(), endpoints.size(), out.value.data(), &n, message());
-        out.value.resize(std::min(n, endpoints.size()));
         out.message = last_message();
+        if (out.ok() && !rules::valid_filter_result(out.value.data(), n, endpoints.size()))
+            throw HostRuleBroken("filter", "it returned " + indexes(out.value.data(), n, endpoints.size()),
+                                 rules::kFilterRule);
+        out.value.resize(std::min(n, endpoints.size()));
         return out;
     }
 
@@ -302,8 +329,12 @@ public:
         std::size_t n = 0;
         out.status = entry_->pick(handle_, request.get(), endpoints.data(), totals.data(), endpoints.size(),
                                   out.value.data(), &n, message());
-        out.value.resize(std::min(n, endpoints.size()));
         out.message = last_message();
+        // The host never asks a picker to choose among no endpoints; among some, it must choose.
+        if (out.ok() && endpoints.size() > 0 && !rules::valid_picks(out.value.data(), n, endpoints.size(), distinct_))
+            throw HostRuleBroken("pick", "it picked " + indexes(out.value.data(), n, endpoints.size()),
+                                 rules::kPickRule);
+        out.value.resize(std::min(n, endpoints.size()));
         return out;
     }
 
@@ -337,8 +368,16 @@ public:
         std::size_t n = 0;
         out.status = entry_->pick_profiles(handle_, request.get(), profiles.data(), profiles.size(), out.value.data(),
                                            &n, message());
-        out.value.resize(std::min(n, profiles.size()));
         out.message = last_message();
+        if (out.ok()) {
+            bool valid = n <= profiles.size() && distinct_(out.value.data(), n, profiles.size());
+            for (std::size_t k = 0; valid && k < n; ++k)
+                valid = profiles.data()[out.value[k]]->state == PLUGHOST_PROFILE_NOT_RUN;
+            if (!valid)
+                throw HostRuleBroken("pick_profiles", "it chose " + indexes(out.value.data(), n, profiles.size()),
+                                     rules::kProfileRule);
+        }
+        out.value.resize(std::min(n, profiles.size()));
         return out;
     }
     /// Names the primary profile: its index into `profiles`.
@@ -348,6 +387,9 @@ public:
         out.status =
             entry_->process_results(handle_, request.get(), profiles.data(), profiles.size(), &out.value, message());
         out.message = last_message();
+        if (out.ok() && (out.value >= profiles.size() || profiles.data()[out.value]->state != PLUGHOST_PROFILE_PICKED))
+            throw HostRuleBroken("process_results", "it named profile " + std::to_string(out.value),
+                                 rules::kPrimaryRule);
         return out;
     }
     /// Tells the decision (`pre_request`); the headers it sets for the endpoint are in
@@ -522,6 +564,14 @@ private:
             params_[name] = std::move(p);
         }
     }
+    // The first indexes of a result, for a message (`count` may exceed the buffer's `capacity`).
+    static std::string indexes(const std::size_t *values, std::size_t count, std::size_t capacity) {
+        std::string text = "[";
+        for (std::size_t k = 0; k < std::min({count, capacity, std::size_t{16}}); ++k)
+            text += (k ? ", " : "") + std::to_string(values[k]);
+        if (count > std::min(capacity, std::size_t{16})) text += ", ...";
+        return text + "] (" + std::to_string(count) + " indexes, " + std::to_string(capacity) + " offered)";
+    }
     void require(bool present, const char *what) const {
         if (!present) throw std::logic_error(std::string("this plugin has no ") + what + " hook");
     }
@@ -542,6 +592,7 @@ private:
     std::map<std::pair<std::uint64_t, std::int32_t>, Value> values_;
     bool producing_ = false;
     Phase phase_ = Phase::other;
+    rules::DistinctIndexes distinct_;
     std::vector<std::pair<std::string, std::string>> upstream_headers_, client_headers_;
 };
 
@@ -564,15 +615,24 @@ public:
     const plughost_plugin &entry() const { return *entry_; }
     std::string_view manifest_json() const { return {entry_->manifest_json.data, entry_->manifest_json.size}; }
 
-    /// Calls the plugin's `create`. Destroy every instance before the library.
+    /// Calls the plugin's `create` with `parameters_json` plus the manifest's defaults for the
+    /// parameters it does not give, as the host does (rules::with_parameter_defaults). Text that is
+    /// not a JSON object (which the host never passes) reaches the plugin unchanged, so its own
+    /// checks can be tested. Destroy every instance before the library.
     Outcome<std::unique_ptr<PluginInstance>> create(const std::string &name,
                                                     const std::string &parameters_json = "{}") {
+        boost::system::error_code error;
+        const boost::json::value given = boost::json::parse(parameters_json, error);
+        const std::string parameters =
+            error || !given.is_object()
+                ? parameters_json
+                : boost::json::serialize(rules::with_parameter_defaults(given.as_object(), declared_parameters()));
         Outcome<std::unique_ptr<PluginInstance>> out;
         std::unique_ptr<PluginInstance> instance(new PluginInstance(entry_));
         instance->resolve_params(manifest_json(), parameters_json);
         plughost_instance *handle = nullptr;
-        out.status = entry_->create(&instance->api_, {name.data(), name.size()},
-                                    {parameters_json.data(), parameters_json.size()}, &handle, instance->message());
+        out.status = entry_->create(&instance->api_, {name.data(), name.size()}, {parameters.data(), parameters.size()},
+                                    &handle, instance->message());
         out.message = instance->last_message();
         if (out.ok()) {
             instance->handle_ = handle;
@@ -582,6 +642,30 @@ public:
     }
 
 private:
+    struct DeclaredParameter {
+        std::string name;
+        std::optional<boost::json::value> default_value;
+    };
+    // The parameters the manifest declares, with their defaults.
+    std::vector<DeclaredParameter> declared_parameters() const {
+        std::vector<DeclaredParameter> out;
+        boost::system::error_code error;
+        const boost::json::value manifest = boost::json::parse(manifest_json(), error);
+        const boost::json::array *list = nullptr;
+        if (!error && manifest.is_object())
+            if (const auto *p = manifest.as_object().if_contains("parameters")) list = p->if_array();
+        if (!list) return out;
+        for (const auto &item : *list) {
+            const auto *spec = item.if_object();
+            const auto *name = spec ? spec->if_contains("name") : nullptr;
+            if (!name || !name->is_string()) continue;
+            DeclaredParameter p{std::string(name->as_string()), std::nullopt};
+            if (const auto *d = spec->if_contains("default")) p.default_value = *d;
+            out.push_back(std::move(p));
+        }
+        return out;
+    }
+
     void *handle_;
     const plughost_plugin *entry_ = nullptr;
 };
