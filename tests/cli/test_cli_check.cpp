@@ -290,6 +290,8 @@ TEST_CASE("check refuses a missing required parameter and values outside the man
     CHECK(contains(std::string(mode->at("message").as_string()),
                    R"(must be one of "flat", "half", found string "steep")"));
     CHECK(!std::filesystem::exists(s.dir / "marker.txt"));
+}
+
 TEST_CASE("an upstream config in YAML, through the real CLI: positions, built-ins, one error per missing feature") {
     Setup s;
     const std::string yaml = R"(apiVersion: inference.networking.x-k8s.io/v1alpha1
