@@ -174,13 +174,17 @@ void read_profiles(const boost::json::value &v, Config &config, std::vector<Issu
                 const std::string ref_at = child(child(at, "plugins"), j);
                 const auto *r = object_at(refs->get_array()[j], ref_at, "an object {pluginRef, weight}", issues);
                 if (!r) continue;
-                check_keys(*r, ref_at, {"pluginRef", "weight"}, issues);
+                check_keys(*r, ref_at, {"pluginRef", "weight", "shadow"}, issues);
                 PluginRefConfig ref;
                 ref.path = ref_at;
                 ref.plugin_ref = string_at(*r, "pluginRef", ref_at, true, issues, "a plugin name").value_or("");
                 if (const auto *w = r->if_contains("weight")) {
                     if (!w->is_number()) issues.push_back(wrong_type(child(ref_at, "weight"), "a number", *w));
                     else ref.weight = w->to_number<double>();
+                }
+                if (const auto *sh = r->if_contains("shadow")) {
+                    if (!sh->is_bool()) issues.push_back(wrong_type(child(ref_at, "shadow"), "true or false", *sh));
+                    else ref.shadow = sh->get_bool();
                 }
                 profile.plugins.push_back(std::move(ref));
             }
