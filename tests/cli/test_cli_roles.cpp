@@ -94,6 +94,21 @@ TEST_CASE("a producer publishes request and endpoint attributes, and a consumer 
     CHECK_MESSAGE(!contains(r.err, "fault ["), r.err);
 }
 
+TEST_CASE("producers run after the producers of what they consume, whatever the config's order") {
+    Deployment d({{"relay-producer", paths::relay_producer},
+                  {"attribute-producer", paths::attribute_producer},
+                  {"max-score-picker", paths::plugin_max_score_picker}},
+                 R"({"plugins": [{"type": "relay-producer"}, {"type": "attribute-producer"},
+                     {"type": "max-score-picker"}]})");
+    const auto r = d.run(kThreeEndpoints + request("r1", R"(, "headers": {"x-target": "a"})") +
+                         request("r2", R"(, "headers": {"x-target": "b"})"));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(lines(r.out).size() == 2);
+    CHECK_MESSAGE(contains(r.err, counter("relayed", "2")), r.err);  // test.affinity was there for it
+    CHECK(!contains(r.err, counter("absent", "1")));
+    CHECK(!contains(r.err, counter("absent", "2")));
+}
+
 TEST_CASE("check refuses a consumer without a producer, naming the consumer, the attribute and its default producer") {
     Deployment d(
         {{"attribute-consumer", paths::attribute_consumer}, {"max-score-picker", paths::plugin_max_score_picker}},
