@@ -10,8 +10,15 @@
 //             floor, which shows what the framework's checks and the C ABI cost together.
 // All process the identical request sequence from a fresh state, so they do identical work.
 // Also counts heap allocations per decision (operator new is replaced in this binary).
+//
+// The same comparison with the ABI 1.1 roles in the cycle (dynamic-roles vs static-roles): a
+// producer publishing one attribute per endpoint, a fifth scorer consuming it, and a profile
+// handler choosing the profile in rounds and naming the primary (bench/roles/roles.hpp). The
+// static side keeps the attributes in the host's own AttributeStore and makes the same checks.
 #include "load/instantiation.hpp"
 #include "plan/preflight.hpp"
+#include "roles/roles.hpp"
+#include "schedule/cycle.hpp"
 #include "schedule/endpoint_table.hpp"
 #include "schedule/scheduler.hpp"
 
@@ -28,6 +35,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -128,6 +136,43 @@ const char *kConfigNoPrefix = R"({"policy": {"minStability": "alpha"}, "featureG
               {"type": "kv-cache-utilization-scorer", "name": "kv"}, {"type": "lora-affinity-scorer", "name": "lora"},
               {"type": "max-score-picker", "name": "picker"}]})";
 
+// The first profile plus the ABI 1.1 roles: a producer, a scorer consuming its attribute, and a
+// profile handler. The same without the prefix cache, for the dispatch's own allocations.
+const char *kConfigRoles = R"({"policy": {"minStability": "alpha"}, "featureGates": {"KvHeadroomFilter": true},
+  "plugins": [{"type": "bench-single-handler", "name": "handler"}, {"type": "bench-load-producer", "name": "producer"},
+              {"type": "kv-headroom-filter", "name": "headroom"}, {"type": "queue-scorer", "name": "queue"},
+              {"type": "kv-cache-utilization-scorer", "name": "kv"}, {"type": "prefix-cache-scorer", "name": "prefix"},
+              {"type": "lora-affinity-scorer", "name": "lora"}, {"type": "bench-load-scorer", "name": "load"},
+              {"type": "max-score-picker", "name": "picker"}],
+  "schedulingProfiles": [{"name": "bench", "plugins": [{"pluginRef": "headroom"}, {"pluginRef": "queue", "weight": 1},
+      {"pluginRef": "kv", "weight": 1}, {"pluginRef": "prefix", "weight": 2}, {"pluginRef": "lora", "weight": 1},
+      {"pluginRef": "load", "weight": 1}, {"pluginRef": "picker"}]}]})";
+const char *kConfigRolesNoPrefix = R"({"policy": {"minStability": "alpha"}, "featureGates": {"KvHeadroomFilter": true},
+  "plugins": [{"type": "bench-single-handler", "name": "handler"}, {"type": "bench-load-producer", "name": "producer"},
+              {"type": "kv-headroom-filter", "name": "headroom"}, {"type": "queue-scorer", "name": "queue"},
+              {"type": "kv-cache-utilization-scorer", "name": "kv"}, {"type": "lora-affinity-scorer", "name": "lora"},
+              {"type": "bench-load-scorer", "name": "load"}, {"type": "max-score-picker", "name": "picker"}]})";
+
+// The in-tree plugins and the bench's role plugins in one directory (the host reads one), made
+// once per process from copies (the host refuses symbolic links) and removed at exit.
+struct RolesPluginDir {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("plughost-bench-roles-" + std::to_string(::getpid()));
+    RolesPluginDir() {
+        std::filesystem::create_directories(path);
+        for (const char *dir : {PLUGHOST_BENCH_PLUGIN_DIR, PLUGHOST_BENCH_ROLES_DIR})
+            for (const auto &e : std::filesystem::directory_iterator(dir))
+                if (e.path().extension() == ".so")
+                    std::filesystem::copy_file(e.path(), path / e.path().filename(),
+                                               std::filesystem::copy_options::overwrite_existing);
+    }
+    ~RolesPluginDir() { std::filesystem::remove_all(path); }
+};
+const std::filesystem::path &roles_plugin_dir() {
+    static const RolesPluginDir dir;
+    return dir.path;
+}
+
 // ---- The dynamic pipeline: plughost ---------------------------------------------------------
 
 struct Dynamic {
@@ -135,11 +180,11 @@ struct Dynamic {
     host::LiveInstances live;
     std::unique_ptr<host::Scheduler> scheduler;
 
-    explicit Dynamic(const char *config) {
+    explicit Dynamic(const char *config, const std::filesystem::path &plugin_dir = PLUGHOST_BENCH_PLUGIN_DIR) {
         const std::string path = "/tmp/plughost-bench-pipeline-" + std::to_string(::getpid()) + ".json";
         std::ofstream(path) << config;
         host::PreflightInputs in;
-        in.plugin_dir = PLUGHOST_BENCH_PLUGIN_DIR;
+        in.plugin_dir = plugin_dir;
         in.config_source = host::ConfigSource::file;
         in.config_file = path;
         in.keep_files_open = true;
@@ -158,6 +203,17 @@ struct Dynamic {
 
     const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
         const auto d = scheduler->schedule(r, eps.data(), eps.size(), 0);
+        return d.error ? nullptr : d.picked[0];
+    }
+};
+
+// With a profile handler the host chooses the profile (no profile is forced on the request).
+struct DynamicRoles : Dynamic {
+    explicit DynamicRoles(const char *config) : Dynamic(config, roles_plugin_dir()) {
+        if (!scheduler->plan().profile_handler || scheduler->plan().producers.size() != 1) std::abort();
+    }
+    const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
+        const auto d = scheduler->schedule(r, eps.data(), eps.size());
         return d.error ? nullptr : d.picked[0];
     }
 };
@@ -240,10 +296,40 @@ struct OnePick {
     }
 };
 
-template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters = nullptr) {
+template <class T> std::unique_ptr<T> make_with(const Manifest &m, const plughost_host_api *api) {
     const Params params = detail::make_params(m, {"{}", 2});
-    return std::unique_ptr<T>(detail::construct<T>(params, Host(counters ? &counters->api : nullptr, "static")));
+    return std::unique_ptr<T>(detail::construct<T>(params, Host(api, "static")));
 }
+template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters = nullptr) {
+    return make_with<T>(m, counters ? &counters->api : nullptr);
+}
+
+// Attributes as a compiled-in framework would keep them: the host's own store, reached through
+// the same host API callbacks, with the same rule that only a producer publishes.
+struct Attributes {
+    host::AttributeStore store{{{"bench.load", AttributeScope::endpoint, AttributeType::number}}};
+    bool producing = false;
+    plughost_host_api api{sizeof(plughost_host_api),
+                          this,
+                          [](void *, int32_t, plughost_str) {},
+                          [](void *, plughost_str, double) {},
+                          [](void *, plughost_str name) -> int32_t {
+                              return std::string_view(name.data, name.size) == "bench.load" ? 0 : -1;
+                          },
+                          [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
+                             plughost_value value) -> plughost_status {
+                              auto *a = static_cast<Attributes *>(self);
+                              return a->producing && a->store.put(endpoint, id, value) ? PLUGHOST_OK
+                                                                                       : PLUGHOST_INVALID_ARGUMENT;
+                          },
+                          [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
+                             plughost_value *out) -> int32_t {
+                              if (static_cast<Attributes *>(self)->store.get(endpoint, id, *out)) return 1;
+                              out->type = PLUGHOST_VALUE_NONE;
+                              return 0;
+                          },
+                          nullptr};
+};
 
 struct Inlined {
     std::unique_ptr<plugins::KvHeadroomFilter> filter =
@@ -358,9 +444,9 @@ struct Static {
     std::unique_ptr<plugins::ApproxPrefixCacheProducer> producer;
     OnePick one;
 
-    template <class T> void add_scorer(const Manifest &m, double weight) {
+    template <class T> void add_scorer(const Manifest &m, double weight, const plughost_host_api *api = nullptr) {
         auto s = std::make_unique<AsScorer<T>>();
-        s->p = make<T>(m, &counters);
+        s->p = make_with<T>(m, api ? api : &counters.api);
         scorers.emplace_back(std::move(s), weight);
     }
 
@@ -397,6 +483,45 @@ struct Static {
         for (auto &[scorer, weight] : scorers) scorer->on_picked(request, Endpoints(next, picked.size()));
         producer->pre_request(request, one.decision(next[0]));
         return next[0];
+    }
+};
+
+// The compiled-in framework with the ABI 1.1 roles: the producer publishes before the profile,
+// the handler chooses the profile in rounds (checked: in range, not run yet) and names the
+// primary (checked: it picked), as the host does.
+struct StaticRoles {
+    Attributes attributes;
+    Static profile;
+    std::unique_ptr<bench::LoadProducer> producer =
+        make_with<bench::LoadProducer>(bench::kLoadProducerManifest, &attributes.api);
+    std::unique_ptr<bench::SingleHandler> handler = make<bench::SingleHandler>(bench::kSingleHandlerManifest);
+    plughost_profile_run run{sizeof(plughost_profile_run), {"bench", 5}, PLUGHOST_PROFILE_NOT_RUN, nullptr, 0};
+    const plughost_profile_run *runs[1] = {&run};
+    std::size_t chosen[1] = {0};
+    const plughost_endpoint *picked = nullptr;
+
+    StaticRoles() { profile.add_scorer<bench::LoadScorer>(bench::kLoadScorerManifest, 1, &attributes.api); }
+
+    const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
+        const Request request(&r);
+        attributes.store.begin(eps.data(), eps.size());
+        attributes.producing = true;
+        producer->produce(request, Endpoints(eps.data(), eps.size()));
+        attributes.producing = false;
+        run.state = PLUGHOST_PROFILE_NOT_RUN;
+        run.picked_count = 0;
+        for (std::size_t round = 0; round <= 1; ++round) {
+            Selection next(chosen, 1);
+            handler->pick_profiles(request, ProfileRuns(runs, 1), next);
+            if (next.size() == 0) break;
+            if (chosen[0] >= 1 || run.state != PLUGHOST_PROFILE_NOT_RUN) return nullptr;
+            picked = profile.decide(r, eps);
+            run.state = picked ? PLUGHOST_PROFILE_PICKED : PLUGHOST_PROFILE_FAILED;
+            run.picked = &picked;
+            run.picked_count = picked ? 1 : 0;
+        }
+        const std::size_t primary = handler->process_results(request, ProfileRuns(runs, 1));
+        return primary < 1 && run.state == PLUGHOST_PROFILE_PICKED ? picked : nullptr;
     }
 };
 
@@ -446,12 +571,31 @@ void BM_DynamicDispatchAllocations(benchmark::State &state) {
     run(state, pipeline);
 }
 
+void BM_DynamicRoles(benchmark::State &state) {
+    DynamicRoles pipeline(kConfigRoles);
+    run(state, pipeline);
+}
+
+void BM_StaticRoles(benchmark::State &state) {
+    StaticRoles pipeline;
+    run(state, pipeline);
+}
+
+// The dispatch with a producer, its consumer and a profile handler, without the prefix cache.
+void BM_DynamicRolesDispatchAllocations(benchmark::State &state) {
+    DynamicRoles pipeline(kConfigRolesNoPrefix);
+    run(state, pipeline);
+}
+
 // Fixed iteration counts (about 40 ms a repetition), so every variant sees exactly the same
 // requests; many interleaved repetitions, of which the fastest is the least disturbed by the
 // rest of the machine.
 void register_benchmarks(int repetitions) {
-    const std::pair<const char *, void (*)(benchmark::State &)> variants[] = {
-        {"BM_Dynamic", BM_Dynamic}, {"BM_Static", BM_Static}, {"BM_Inlined", BM_Inlined}};
+    const std::pair<const char *, void (*)(benchmark::State &)> variants[] = {{"BM_Dynamic", BM_Dynamic},
+                                                                              {"BM_Static", BM_Static},
+                                                                              {"BM_Inlined", BM_Inlined},
+                                                                              {"BM_DynamicRoles", BM_DynamicRoles},
+                                                                              {"BM_StaticRoles", BM_StaticRoles}};
     const std::pair<int, int> sizes[] = {{8, 100000}, {64, 40000}, {512, 8000}};
     for (const auto &[name, fn] : variants)
         for (const auto &[endpoints, iterations] : sizes)
@@ -463,10 +607,11 @@ void register_benchmarks(int repetitions) {
                 ->Unit(benchmark::kMicrosecond)
                 ->ComputeStatistics("min",
                                     [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); });
-    benchmark::RegisterBenchmark("BM_DynamicDispatchAllocations", BM_DynamicDispatchAllocations)
-        ->Arg(64)
-        ->Iterations(40000)
-        ->Unit(benchmark::kMicrosecond);
+    const std::pair<const char *, void (*)(benchmark::State &)> dispatch[] = {
+        {"BM_DynamicDispatchAllocations", BM_DynamicDispatchAllocations},
+        {"BM_DynamicRolesDispatchAllocations", BM_DynamicRolesDispatchAllocations}};
+    for (const auto &[name, fn] : dispatch)
+        benchmark::RegisterBenchmark(name, fn)->Arg(64)->Iterations(40000)->Unit(benchmark::kMicrosecond);
 }
 
 // Collects the medians so the ratios come from this very run.
@@ -494,6 +639,12 @@ bool same_decisions() {
             const auto *chosen = d.decide(r, w.endpoints);
             if (chosen != s.decide(r, w.endpoints) || chosen != i.decide(r, w.endpoints)) return false;
         }
+        DynamicRoles dr(kConfigRoles);
+        StaticRoles sr;
+        for (const auto &r : w.requests) {
+            const auto *chosen = dr.decide(r, w.endpoints);
+            if (!chosen || chosen != sr.decide(r, w.endpoints)) return false;  // decided, and alike
+        }
     }
     return true;
 }
@@ -514,8 +665,9 @@ int main(int argc, char **argv) {
     register_benchmarks(repetitions);
     const bool same = !check || same_decisions();
     if (check)
-        std::printf("dynamic, static and inlined pipelines make the same %zu decisions at every size: %s\n", kRequests,
-                    same ? "yes" : "NO");
+        std::printf("dynamic, static and inlined pipelines (and dynamic and static with the roles) make the same %zu "
+                    "decisions at every size: %s\n",
+                    kRequests, same ? "yes" : "NO");
     Collector reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
     for (const auto *stat : {&reporter.min_us, &reporter.median_us}) {
@@ -530,6 +682,14 @@ int main(int argc, char **argv) {
             if (d == stat->end() || s == stat->end() || i == stat->end()) continue;
             std::printf("  %9s %7.3f us %7.3f us %7.3f us %17.3f %32.3f\n", size, d->second, s->second, i->second,
                         d->second / s->second, d->second / i->second);
+        }
+        std::printf("  with a producer, its consumer and a profile handler (ABI 1.1 roles):\n");
+        std::printf("  endpoints    dynamic     static   dynamic/static (target <= 1.05)\n");
+        for (const char *size : {"8", "64", "512"}) {
+            const auto d = stat->find(std::string("BM_DynamicRoles/") + size);
+            const auto s = stat->find(std::string("BM_StaticRoles/") + size);
+            if (d == stat->end() || s == stat->end()) continue;
+            std::printf("  %9s %7.3f us %7.3f us %17.3f\n", size, d->second, s->second, d->second / s->second);
         }
     }
     benchmark::Shutdown();

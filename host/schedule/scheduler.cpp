@@ -475,7 +475,9 @@ Decision Scheduler::decide(const plughost_request &original, const plughost_endp
     request.host_cycle = &cycle_;
     cycle_.attributes = &attributes_;
     cycle_.upstream_headers.clear();
-    attributes_.begin(endpoints, count);
+    // Indexing the endpoints for attributes costs ~25 instructions per endpoint: only when the
+    // plan has attributes (without, put and get refuse every id before looking an endpoint up).
+    if (!plan_.attributes.empty()) attributes_.begin(endpoints, count);
     for (ProfileState &state : states_) state.run.state = PLUGHOST_PROFILE_NOT_RUN;
 
     if (!plan_.producers.empty()) run_producers(request, endpoints, count);

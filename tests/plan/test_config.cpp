@@ -387,3 +387,22 @@ TEST_CASE("structural limits: plugins, profiles and references per profile, each
          at_limit);
     CHECK_MESSAGE(at_limit.empty(), dump(at_limit));
 }
+
+TEST_CASE("a profile entry's \"shadow\" is read (a boolean, default false), and a non-boolean is an error") {
+    std::vector<Issue> issues;
+    const Config c = read(R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}],
+      "schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": "queue-scorer", "weight": 3, "shadow": true},
+          {"pluginRef": "max-score-picker", "shadow": false}]}]})",
+                          issues);
+    CHECK_MESSAGE(issues.empty(), dump(issues));
+    REQUIRE(c.profiles.size() == 1);
+    CHECK(c.profiles[0].plugins[0].shadow);
+    CHECK(c.profiles[0].plugins[0].weight == 3);
+    CHECK(!c.profiles[0].plugins[1].shadow);
+
+    issues.clear();
+    read(R"({"schedulingProfiles": [{"name": "p", "plugins": [{"pluginRef": "x", "shadow": "yes"}]}]})", issues);
+    const Issue *bad = at(issues, "/schedulingProfiles/0/plugins/0/shadow");
+    REQUIRE_MESSAGE(bad, dump(issues));
+    CHECK(bad->code == Code::wrong_type);
+}

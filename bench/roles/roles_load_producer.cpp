@@ -1,0 +1,3 @@
+#include "roles.hpp"
+
+PLUGHOST_PLUGIN(plughost::bench::LoadProducer, plughost::bench::kLoadProducerManifest)
