@@ -293,6 +293,20 @@ TEST_CASE("a plugin that aborts in create: run names the instance being created"
     CHECK(contains(r.err, "inside plugin code: instance \"create-abort-scorer\" of plugin \"create-abort-scorer\""));
 }
 
+TEST_CASE("a plugin whose constructor crashes: run names the file being loaded") {
+    TempDir plugins, dir;
+    copy_to(paths::constructor_segfault, plugins / "ctor.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    write_file(dir / "c.json", R"({"plugins": [{"type": "ctor-crash-scorer"}, {"type": "max-score-picker"}]})");
+    ProcessOptions o;
+    o.limits = {{RLIMIT_CORE, 0}};
+    const auto r = run_plughost_with(
+        {"run", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string()}, "", o);
+    CHECK(r.signal == SIGSEGV);
+    CHECK(contains(r.err, "inside plugin code: the plugin file " + (plugins / "ctor.so").string() +
+                              " of type \"ctor-crash-scorer\", while it was loaded (its constructors)"));
+}
+
 // ---- The probe -----------------------------------------------------------------------------
 
 TEST_CASE("check --probe: each way a plugin can fail in a child process quarantines it, remembered by content") {
