@@ -408,7 +408,7 @@ template <class T> std::vector<std::uint8_t> le(T value) {
 
 }  // namespace
 
-TEST_CASE("a hostile plugin directory: 3 good plugins among 38 bad files, each bad one refused for its reason") {
+TEST_CASE("a hostile plugin directory: 3 good plugins among 43 bad files, each bad one refused for its reason") {
     TempDir plugins, dir;
     const auto p = [&](const std::string &name) { return plugins / name; };
     // The good ones.
@@ -436,6 +436,8 @@ TEST_CASE("a hostile plugin directory: 3 good plugins among 38 bad files, each b
     bad(paths::deprecated_plugin, "dup-a.so", "duplicate-type");
     bad(paths::deprecated_plugin, "dup-b.so", "duplicate-type");
     bad(paths::marker_rejected, "marker.so", "abi-major-mismatch");
+    bad(paths::gate_shared_across_tiers, "gate-shared.so", "gate-tier-conflict");
+    bad(paths::beta_gated, "gate-off.so", "gate-disabled");
     // The file itself.
     write_file(p("empty.so"), "");
     bad("", "empty.so", "not-elf");
@@ -451,7 +453,7 @@ TEST_CASE("a hostile plugin directory: 3 good plugins among 38 bad files, each b
     bad("", "relative-escape.so", "symbolic-link");
     bad(paths::filter_unordered, "group-writable.so", "writable-by-others");
     ::chmod(p("group-writable.so").c_str(), 0664);
-    bad(paths::beta_gated, "foreign-owner.so", "untrusted-owner");
+    bad(paths::picker_error_status, "foreign-owner.so", "untrusted-owner");
     REQUIRE(::chown(p("foreign-owner.so").c_str(), 4242, 4242) == 0);
     write_file(p("text.so"), "#!/bin/sh\necho not a plugin\n");
     bad("", "text.so", "not-elf");
@@ -487,7 +489,8 @@ TEST_CASE("a hostile plugin directory: 3 good plugins among 38 bad files, each b
     bad(paths::note_entry_mismatch, "note-entry-mismatch.so", "probe-failed");
     REQUIRE(expected.size() >= 30);
 
-    write_file(dir / "c.json", R"({"policy": {"minStability": "beta"}, "plugins": [
+    write_file(dir / "c.json",
+               R"({"policy": {"minStability": "beta"}, "featureGates": {"BetaScorer": false}, "plugins": [
         {"type": "good-scorer"}, {"type": "pass-filter"}, {"type": "max-score-picker"},
         {"type": "create-abort-scorer"}, {"type": "create-hang-scorer"}, {"type": "create-fail-scorer"},
         {"type": "create-exit-scorer"}, {"type": "score-crash-scorer"},
