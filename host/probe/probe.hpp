@@ -59,6 +59,9 @@ inline constexpr std::chrono::milliseconds kDefaultProbeLimit{5000};
 /// with two endpoints (filter, scorer and picker; other roles are created and destroyed only),
 /// destroy; then unload.
 /// Blocks for at most about `limit`. Never throws; a fork that fails is a `failed` result.
+/// The child is a fork() of the caller: in a multi-threaded server, call it while no other thread
+/// can hold a lock the child needs (the child allocates, logs through spdlog and calls dlopen;
+/// glibc makes malloc and dlopen safe after fork, spdlog's own mutexes are not).
 ProbeResult probe(const Candidate &admitted, const std::vector<ProbeInstance> &instances,
                   std::chrono::milliseconds limit = kDefaultProbeLimit);
 
