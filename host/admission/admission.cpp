@@ -1,6 +1,11 @@
 #include "admission/admission.hpp"
 
+#include "admission/content_hash.hpp"
 #include "inspect/discovery.hpp"
+#include "inspect/file_trust.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <map>
 
@@ -82,25 +87,58 @@ std::vector<Rule> foundation_rules() { return {file_problems, abi_compatible, ma
 std::vector<Candidate> admit(std::vector<PluginFile> files, const std::vector<Rule> &rules) {
     std::vector<Candidate> candidates;
     candidates.reserve(files.size());
-    for (PluginFile &f : files) candidates.push_back(Candidate{std::move(f), {}, {}});
+    for (PluginFile &f : files) candidates.push_back(Candidate{std::move(f), {}, {}, {}, {}});
     for (const Rule &rule : rules) rule(candidates);
     return candidates;
 }
 
-Admission admit_directory(const std::filesystem::path &dir, const std::vector<Rule> &rules, bool keep_open) {
+Admission admit_directory(const std::filesystem::path &dir, const std::vector<Rule> &rules, bool keep_open,
+                          bool check_owner) {
     Admission out;
     Discovery found = discover_plugins(dir);
     if (found.error) {
         out.error = found.error;
         return out;
     }
+    // A directory others can write makes every file in it untrusted: none of them is read.
+    std::optional<Reason> unsafe_dir;
+    struct stat st {};
+    if (check_owner && ::stat(dir.c_str(), &st) == 0) unsafe_dir = untrusted_directory(dir, st, ::geteuid());
     std::vector<PluginFile> files;
     files.reserve(found.files.size());
-    for (const auto &path : found.files) files.push_back(read_plugin_file(path, keep_open));
+    for (const auto &path : found.files) {
+        if (unsafe_dir) {
+            PluginFile file;
+            file.path = path;
+            file.reasons.push_back(*unsafe_dir);
+            files.push_back(std::move(file));
+        } else {
+            files.push_back(read_plugin_file(path, keep_open, check_owner));
+        }
+    }
     out.candidates = admit(std::move(files), rules);
     for (Candidate &c : out.candidates)
         if (!c.admitted()) c.file.fd.reset();
     return out;
+}
+
+void snapshot_and_hash(std::vector<Candidate> &candidates) {
+    for (Candidate &c : candidates) {
+        if (!c.admitted() || c.snapshot || !c.file.fd) continue;
+        SnapshotResult taken = snapshot_file(c.file.path, c.file.fd.get());
+        if (taken.error) {
+            c.reasons.push_back(std::move(*taken.error));
+            continue;
+        }
+        std::string error;
+        std::string digest = sha256_hex(taken.snapshot->fd.get(), taken.snapshot->size, error);
+        if (digest.empty()) {
+            c.reject(Code::io_error, c.file.path.string() + ": its in-memory copy could not be hashed (" + error + ")");
+            continue;
+        }
+        c.sha256 = std::move(digest);
+        c.snapshot = std::make_shared<const Snapshot>(std::move(*taken.snapshot));
+    }
 }
 
 }  // namespace plughost::host

@@ -5,9 +5,11 @@
 #include "common/diagnostic.hpp"
 #include "inspect/manifest.hpp"
 #include "inspect/manifest_reader.hpp"
+#include "load/snapshot.hpp"
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,10 @@ struct Candidate {
     PluginFile file;
     std::vector<Reason> reasons;   ///< why it is rejected; empty when admitted
     std::vector<Reason> warnings;  ///< admitted (or not) with these remarks
+    /// The sealed in-memory copy of the file, when admission took one (to hash it for the lock or
+    /// the probe): the loader then loads exactly these bytes, not a new copy.
+    std::shared_ptr<const Snapshot> snapshot;
+    std::string sha256;  ///< of `snapshot`, lowercase hex; empty when no snapshot was taken
 
     bool admitted() const { return reasons.empty(); }
     /// The validated manifest, when the file has one.
@@ -43,11 +49,18 @@ std::vector<Rule> foundation_rules();
 std::vector<Candidate> admit(std::vector<PluginFile> files, const std::vector<Rule> &rules);
 
 /// Reads every file of `dir` and admits with `rules`. `keep_open` keeps the descriptors of
-/// admitted files for loading; rejected files are always closed.
+/// admitted files for loading; rejected files are always closed. With `check_owner`, a directory
+/// or file that others could write (inspect/file_trust.hpp) is refused before any file is read.
 struct Admission {
     std::vector<Candidate> candidates;
     std::optional<std::string> error;  ///< the directory itself could not be read
 };
-Admission admit_directory(const std::filesystem::path &dir, const std::vector<Rule> &rules, bool keep_open);
+Admission admit_directory(const std::filesystem::path &dir, const std::vector<Rule> &rules, bool keep_open,
+                          bool check_owner = false);
+
+/// Takes a sealed snapshot of every admitted candidate that has an open descriptor and no
+/// snapshot yet, and hashes it (SHA-256). A file that cannot be copied is refused with the
+/// snapshot's reason. Used by the lock and the probe.
+void snapshot_and_hash(std::vector<Candidate> &candidates);
 
 }  // namespace plughost::host

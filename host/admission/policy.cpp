@@ -161,8 +161,11 @@ Rule deprecation(std::shared_ptr<const Policy> p) {
 }  // namespace
 
 std::vector<Rule> policy_rules(std::shared_ptr<const Policy> policy) {
-    return {tombstoned_types(policy), maturity_pins(policy), gate_tiers(), stability_and_gates(policy),
-            deprecation(policy)};
+    std::vector<Rule> rules{tombstoned_types(policy), maturity_pins(policy), gate_tiers(), stability_and_gates(policy),
+                            deprecation(policy)};
+    // Last: only the files every other rule admitted are copied and hashed.
+    if (policy->lock) rules.push_back(lock_rule(policy->lock));
+    return rules;
 }
 
 }  // namespace plughost::host

@@ -5,6 +5,7 @@
 
 #include "admission/admission.hpp"
 #include "admission/feature_gates.hpp"
+#include "admission/lock.hpp"
 #include "admission/maturity.hpp"
 #include "admission/tombstones.hpp"
 #include "common/semver.hpp"
@@ -30,6 +31,11 @@ struct Policy {
     Tombstones tombstones = bundled_tombstones();
     MaturityList maturity = bundled_maturity();
     SemVer host_version = current_host_version();
+    /// The lock file's pins (policy.lockFile, --lock); null when no lock is used.
+    std::shared_ptr<const PluginLock> lock;
+    /// Refuse plugin files and directories that others could write (inspect/file_trust.hpp);
+    /// false only with policy.allowUnsafePermissions or --allow-unsafe-permissions.
+    bool check_owner = true;
 };
 
 /// The policy's admission rules, to run after foundation_rules().

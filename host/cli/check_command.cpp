@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 
+#include "cli/quarantine.hpp"
 #include "cli/report.hpp"
 #include "common/json.hpp"
 #include "load/instantiation.hpp"
@@ -7,8 +8,16 @@
 namespace plughost::cli {
 
 int run_check(const CheckOptions &options) {
-    auto pf = start(options.flags, host::ConfigSource::none, options.instantiate);
+    auto pf = start(options.flags, host::ConfigSource::none, true);
     if (!pf) return kExitUsage;
+    const auto state_file = probe_state_file(options.flags.probe_state);
+    if (options.probe) {
+        // Before --instantiate: a file that crashes its child must never be loaded here.
+        if (!probe_admitted(*pf, state_file, options.reprobe, std::chrono::milliseconds(options.probe_timeout_ms)))
+            return kExitUsage;
+    } else if (!apply_probe_state(*pf, state_file)) {
+        return kExitUsage;
+    }
     if (options.instantiate && pf->ok()) {
         // Load and start everything, then stop it again: only the exit code and report remain.
         host::LiveInstances live = host::instantiate(*pf, true);

@@ -22,6 +22,9 @@ struct PreflightFlags {
     std::vector<std::string> allow_past_removal;
     std::optional<std::string> tombstones;
     std::optional<std::string> maturity;
+    std::optional<std::string> lock;
+    bool allow_unsafe_permissions = false;
+    std::optional<std::string> probe_state;  ///< list and check show quarantined files from it
 };
 
 /// Runs the pre-flight the flags describe. Returns nullopt, having logged why, when the flags are
@@ -48,6 +51,9 @@ struct CheckOptions {
     PreflightFlags flags;
     Output output = Output::table;
     bool instantiate = false;
+    bool probe = false;    ///< probe admitted files in a child process (probe/probe.hpp)
+    bool reprobe = false;  ///< probe again even when the state remembers a result
+    std::uint32_t probe_timeout_ms = 5000;
 };
 int run_check(const CheckOptions &options);
 
@@ -56,6 +62,12 @@ struct GatesOptions {
     Output output = Output::table;
 };
 int run_gates(const GatesOptions &options);
+
+struct LockOptions {
+    PreflightFlags flags;
+};
+/// Writes the lock document for the admitted plugin files to standard output.
+int run_lock(const LockOptions &options);
 
 struct RunOptions {
     PreflightFlags flags;

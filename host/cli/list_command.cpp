@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 
+#include "cli/quarantine.hpp"
 #include "cli/report.hpp"
 #include "common/json.hpp"
 
@@ -12,8 +13,9 @@ namespace plughost::cli {
 int run_list(const ListOptions &options) {
     // list reports files and decisions under the policy; it plans instances only to check a
     // config it was given.
-    const auto pf = start(options.flags, host::ConfigSource::none, false);
+    auto pf = start(options.flags, host::ConfigSource::none, true);
     if (!pf) return kExitUsage;
+    if (!apply_probe_state(*pf, probe_state_file(options.flags.probe_state))) return kExitUsage;
     for (const auto &c : pf->candidates) {
         const auto *m = c.manifest();
         spdlog::debug("{}: {} {}", c.file.path.string(), m ? std::string(plughost::to_string(m->stability)) : "-",

@@ -83,6 +83,15 @@ void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) 
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--tombstones", flags.tombstones, "Extra tombstones file (JSON), added to the bundled one");
     cmd->add_option("--maturity", flags.maturity, "Extra maturity list (JSON), overriding the bundled pins");
+    cmd->add_option("--lock", flags.lock,
+                    "Lock file (from `plughost lock`): refuse plugin files it does not pin by name, SHA-256, type "
+                    "and tier (overrides policy.lockFile)");
+    cmd->add_flag("--allow-unsafe-permissions", flags.allow_unsafe_permissions,
+                  "Development only: admit plugin files and directories that other users or the group can write, "
+                  "or that another user owns (policy.allowUnsafePermissions)");
+    cmd->add_option("--probe-state", flags.probe_state,
+                    "Probe state file (default $PLUGHOST_PROBE_STATE, else "
+                    "${XDG_STATE_HOME:-~/.local/state}/plughost/probe-state.json): quarantined files are refused");
 }
 
 }  // namespace
@@ -129,6 +138,14 @@ int main(int argc, char **argv) {
     check_cmd->get_option("--config")->required();
     check_cmd->add_flag("--instantiate", check.instantiate,
                         "Also load the admitted plugins and create and destroy each configured instance");
+    check_cmd->add_flag("--probe", check.probe,
+                        "Run each admitted plugin once in a child process (load, create each configured instance, "
+                        "call its role, destroy) with a time limit; quarantine those that crash, exit, hang or fail");
+    check_cmd->add_flag("--reprobe", check.reprobe, "With --probe: probe again files the probe state remembers");
+    check_cmd
+        ->add_option("--probe-timeout", check.probe_timeout_ms,
+                     "With --probe: time limit per file, in ms (default 5000)")
+        ->check(CLI::Range(1u, 600000u));
     add_output_option(check_cmd, check.output);
 
     GatesOptions gates;
@@ -137,6 +154,12 @@ int main(int argc, char **argv) {
                                     "declares it, its value under the policy; and removed gates");
     add_preflight_options(gates_cmd, gates.flags);
     add_output_option(gates_cmd, gates.output);
+
+    LockOptions lock;
+    auto *lock_cmd = app.add_subcommand(
+        "lock", "Write a lock file (JSON, to standard output) pinning every admitted plugin file by name, type, "
+                "version, tier, ABI and SHA-256; use it with --lock or policy.lockFile");
+    add_preflight_options(lock_cmd, lock.flags);
 
     RunOptions run;
     auto *run_cmd =
@@ -181,7 +204,7 @@ int main(int argc, char **argv) {
         for (const auto *sub : app.get_subcommands({})) names.push_back(sub->get_name());
         if (std::find(names.begin(), names.end(), arg) == names.end()) {
             std::cerr << "plughost: unknown command \"" << arg << "\"" << plughost::host::did_you_mean(arg, names)
-                      << "; commands: list, inspect, check, gates, run, test-plugin, new-plugin (see --help)\n";
+                      << "; commands: list, inspect, check, gates, lock, run, test-plugin, new-plugin (see --help)\n";
             return kExitUsage;
         }
         break;
@@ -209,6 +232,7 @@ int main(int argc, char **argv) {
         if (*run_cmd) return run_run(run);
         if (*test_plugin_cmd) return run_test_plugin(test_plugin);
         if (*new_plugin_cmd) return run_new_plugin(new_plugin);
+        if (*lock_cmd) return run_lock(lock);
     } catch (const std::exception &e) {
         spdlog::critical("internal error: {}", e.what());
         return kExitUsage;

@@ -22,6 +22,8 @@ std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSo
     o.allow_past_removal = flags.allow_past_removal;
     o.tombstones_file = flags.tombstones;
     o.maturity_file = flags.maturity;
+    o.lock_file = flags.lock;
+    o.allow_unsafe_permissions = flags.allow_unsafe_permissions;
     host::Preflight pf = host::preflight(in);
     if (pf.io_error) {
         spdlog::error("{}", *pf.io_error);

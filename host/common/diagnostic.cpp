@@ -23,6 +23,18 @@ std::string_view to_string(Code code) {
     case Code::bad_entry: return "bad-entry";
     case Code::manifest_mismatch: return "manifest-mismatch";
     case Code::file_changed: return "file-changed";
+    case Code::writable_by_others: return "writable-by-others";
+    case Code::untrusted_owner: return "untrusted-owner";
+    case Code::directory_writable_by_others: return "directory-writable-by-others";
+    case Code::directory_untrusted_owner: return "directory-untrusted-owner";
+    case Code::not_in_lock: return "not-in-lock";
+    case Code::lock_hash_mismatch: return "lock-hash-mismatch";
+    case Code::lock_type_mismatch: return "lock-type-mismatch";
+    case Code::lock_tier_changed: return "lock-tier-changed";
+    case Code::probe_crashed: return "probe-crashed";
+    case Code::probe_exited: return "probe-exited";
+    case Code::probe_timed_out: return "probe-timed-out";
+    case Code::probe_failed: return "probe-failed";
     case Code::below_min_stability: return "below-min-stability";
     case Code::gate_disabled: return "gate-disabled";
     case Code::deprecated: return "deprecated";

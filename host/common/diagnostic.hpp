@@ -34,6 +34,21 @@ enum class Code {
     bad_entry,
     manifest_mismatch,
     file_changed,
+    // Who can change the file or its directory (checked before the file is read).
+    writable_by_others,
+    untrusted_owner,
+    directory_writable_by_others,
+    directory_untrusted_owner,
+    // The operator's lock file.
+    not_in_lock,
+    lock_hash_mismatch,
+    lock_type_mismatch,
+    lock_tier_changed,
+    // The probe: the plugin run once in a child process.
+    probe_crashed,
+    probe_exited,
+    probe_timed_out,
+    probe_failed,
     // Lifecycle policy.
     below_min_stability,
     gate_disabled,

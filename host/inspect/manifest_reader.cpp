@@ -1,5 +1,7 @@
 #include "inspect/manifest_reader.hpp"
 
+#include "inspect/file_trust.hpp"
+
 #include <plughost/plugin.h>
 
 #include <elf.h>
@@ -309,7 +311,7 @@ std::string machine_name(unsigned machine) {
     }
 }
 
-PluginFile read_plugin_file(const std::filesystem::path &path, bool keep_open) {
+PluginFile read_plugin_file(const std::filesystem::path &path, bool keep_open, bool check_owner) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         const int err = errno;
@@ -327,6 +329,18 @@ PluginFile read_plugin_file(const std::filesystem::path &path, bool keep_open) {
                                      "); check that it exists and is readable" +
                                      (err == EMFILE ? " (or raise the open-file limit, ulimit -n)" : "")});
         return file;
+    }
+    if (check_owner) {
+        // The status of the descriptor opened, so the file judged is the file read.
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+            if (auto unsafe = untrusted_file(path, st, ::geteuid())) {
+                ::close(fd);
+                PluginFile file;
+                file.path = path;
+                file.reasons.push_back(std::move(*unsafe));
+                return file;
+            }
     }
     return read_plugin_file(path, UniqueFd(fd), keep_open);
 }

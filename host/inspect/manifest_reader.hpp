@@ -29,8 +29,9 @@ struct PluginFile {
 };
 
 /// Opens `path` (O_NOFOLLOW|O_NONBLOCK, fstat before any read) and reads its manifest note.
-/// Never throws for bad files: every problem becomes a Reason.
-PluginFile read_plugin_file(const std::filesystem::path &path, bool keep_open);
+/// Never throws for bad files: every problem becomes a Reason. With `check_owner`, a file that
+/// others could write (inspect/file_trust.hpp) is refused from that fstat, before any read.
+PluginFile read_plugin_file(const std::filesystem::path &path, bool keep_open, bool check_owner = false);
 
 /// Same, for an already open descriptor (used by the fuzzer and by tests of hostile bytes).
 PluginFile read_plugin_file(const std::filesystem::path &path, UniqueFd fd, bool keep_open);

@@ -1,5 +1,7 @@
 #include "load/instance.hpp"
 
+#include "common/plugin_call.hpp"
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -46,11 +48,14 @@ std::unique_ptr<Instance> Instance::create(std::shared_ptr<const LoadedPlugin> p
                                            std::string_view parameters_json, std::string &error,
                                            std::vector<DeclaredAttribute> attributes) {
     std::unique_ptr<Instance> self(new Instance(std::move(plugin), std::move(name)));
+    self->label_ = "instance \"" + sanitize_line(self->name_, 200) + "\" of plugin \"" + self->manifest().type + "\" " +
+                   self->manifest().version.str() + " (" + sanitize_line(self->plugin().path().string(), 500) + ")";
     self->attributes_ = std::move(attributes);
     self->resolve_parameters(parameters_json);
     std::array<char, 1024> buffer{};
     plughost_message message{buffer.data(), buffer.size(), 0};
     plughost_instance *handle = nullptr;
+    const PluginCall running(self->call_label());
     const plughost_status status =
         self->entry().create(&self->api_, {self->name_.data(), self->name_.size()},
                              {parameters_json.data(), parameters_json.size()}, &handle, &message);
@@ -120,7 +125,9 @@ int32_t Instance::param(void *context, plughost_str name, plughost_value *out) {
 }
 
 Instance::~Instance() {
-    if (handle_) entry().destroy(handle_);
+    if (!handle_) return;
+    const PluginCall running(call_label());
+    entry().destroy(handle_);
 }
 
 void Instance::log(void *context, int32_t level, plughost_str message) {

@@ -30,6 +30,9 @@ public:
     Instance &operator=(const Instance &) = delete;
 
     const std::string &name() const { return name_; }
+    /// `instance "NAME" of plugin "TYPE" VERSION (FILE)`: what a crash inside its code is
+    /// attributed to (common/plugin_call.hpp). Stable while the instance lives.
+    const char *call_label() const { return label_.c_str(); }
     const LoadedPlugin &plugin() const { return *plugin_; }
     const Manifest &manifest() const { return plugin_->manifest(); }
     const plughost_plugin &entry() const { return plugin_->entry(); }
@@ -64,6 +67,7 @@ private:
 
     std::shared_ptr<const LoadedPlugin> plugin_;  // released last: the code must outlive the instance
     std::string name_;
+    std::string label_;
     std::shared_ptr<spdlog::logger> logger_;
     std::vector<std::pair<std::string, double>> counters_;
     std::vector<DeclaredAttribute> attributes_;

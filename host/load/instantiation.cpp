@@ -2,6 +2,7 @@
 
 #include "common/json.hpp"
 #include "common/json_document.hpp"
+#include "common/plugin_call.hpp"
 #include "load/plugin_loader.hpp"
 
 #include <plughost/rules.hpp>
@@ -36,6 +37,10 @@ LiveInstances instantiate(const Preflight &pf, bool load_all) {
     auto load = [&](std::size_t index) {
         if (loaded.count(index) || failed.count(index)) return;
         const Candidate &c = pf.candidates[index];
+        // Loading runs the library's constructors: plugin code, which a crash is attributed to.
+        const std::string label = "the plugin file " + c.file.path.string() + " of type \"" + c.manifest()->type +
+                                  "\", while it was loaded (its constructors)";
+        const PluginCall running(label.c_str());
         LoadResult result = load_plugin(c);
         if (result.plugin) {
             spdlog::debug("loaded {} ({})", c.file.path.string(), c.manifest()->type);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -219,18 +220,30 @@ LoadResult load_plugin(const Candidate &candidate) {
     LoadResult out;
     const std::filesystem::path &path = candidate.file.path;
     const Manifest *manifest = candidate.manifest();
-    if (!candidate.admitted() || !manifest || !candidate.file.fd) {
+    if (!candidate.admitted() || !manifest || (!candidate.file.fd && !candidate.snapshot)) {
         out.error = Reason{Code::load_failed, path.string() + ": was not admitted with an open descriptor; "
                                                               "only admitted plugins are loaded"};
         return out;
     }
     // From here on only the snapshot is read: the file on disk may change, the copy cannot.
-    SnapshotResult taken = snapshot_file(path, candidate.file.fd.get());
-    if (taken.error) {
-        out.error = std::move(taken.error);
-        return out;
+    // Admission may have taken it already (to hash it for the lock): then load those very bytes.
+    Snapshot snapshot;
+    if (candidate.snapshot) {
+        snapshot.fd.reset(::fcntl(candidate.snapshot->fd.get(), F_DUPFD_CLOEXEC, 0));
+        snapshot.size = candidate.snapshot->size;
+        if (!snapshot.fd) {
+            out.error = Reason{Code::load_failed, path.string() + ": its in-memory copy could not be reopened (" +
+                                                      std::strerror(errno) + "); raise the open-file limit"};
+            return out;
+        }
+    } else {
+        SnapshotResult taken = snapshot_file(path, candidate.file.fd.get());
+        if (taken.error) {
+            out.error = std::move(taken.error);
+            return out;
+        }
+        snapshot = std::move(*taken.snapshot);
     }
-    Snapshot snapshot = std::move(*taken.snapshot);
     if (auto problem = check_same_plugin(path, snapshot, candidate)) {
         out.error = std::move(problem);
         return out;

@@ -62,7 +62,9 @@ void read_policy(const boost::json::value &v, Config &config, std::vector<Issue>
     const auto *o = object_at(v, "/policy", "an object", issues);
     if (!o) return;
     check_keys(*o, "/policy",
-               {"minStability", "rejectDeprecated", "allowPastRemoval", "tombstonesFile", "maturityFile"}, issues);
+               {"minStability", "rejectDeprecated", "allowPastRemoval", "tombstonesFile", "maturityFile", "lockFile",
+                "allowUnsafePermissions"},
+               issues);
     if (const auto tier = string_at(*o, "minStability", "/policy", false, issues)) {
         config.policy.min_stability = parse_stability(*tier);
         if (!config.policy.min_stability)
@@ -89,6 +91,11 @@ void read_policy(const boost::json::value &v, Config &config, std::vector<Issue>
     }
     config.policy.tombstones_file = string_at(*o, "tombstonesFile", "/policy", false, issues, "a file path");
     config.policy.maturity_file = string_at(*o, "maturityFile", "/policy", false, issues, "a file path");
+    config.policy.lock_file = string_at(*o, "lockFile", "/policy", false, issues, "a file path");
+    if (const auto *u = o->if_contains("allowUnsafePermissions")) {
+        if (u->is_bool()) config.policy.allow_unsafe_permissions = u->get_bool();
+        else issues.push_back(wrong_type("/policy/allowUnsafePermissions", "true or false", *u));
+    }
 }
 
 // A gate's value in the upstream list form ("name=value"), read as Go's strconv.ParseBool

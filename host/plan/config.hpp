@@ -36,6 +36,8 @@ struct PolicyConfig {
     std::vector<std::string> allow_past_removal;
     std::optional<std::string> tombstones_file;
     std::optional<std::string> maturity_file;
+    std::optional<std::string> lock_file;
+    std::optional<bool> allow_unsafe_permissions;
 };
 
 struct PluginConfig {

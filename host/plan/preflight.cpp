@@ -555,6 +555,16 @@ std::shared_ptr<Policy> make_policy(const Config &config, const std::filesystem:
                   read_tombstones, policy->tombstones, errors, io_error);
     add_data_file(overrides.maturity_file, config.policy.maturity_file, config_dir, "/policy/maturityFile",
                   read_maturity, policy->maturity, errors, io_error);
+    if (overrides.lock_file || config.policy.lock_file) {
+        PluginLock lock;
+        add_data_file(overrides.lock_file, config.policy.lock_file, config_dir, "/policy/lockFile", read_lock, lock,
+                      errors, io_error);
+        // A lock with errors (reported) still applies: its valid entries pin, every other file is
+        // refused, so a broken lock never admits more than a good one.
+        if (!io_error) policy->lock = std::make_shared<const PluginLock>(std::move(lock));
+    }
+    policy->check_owner =
+        !(overrides.allow_unsafe_permissions || config.policy.allow_unsafe_permissions.value_or(false));
     return policy;
 }
 
@@ -590,7 +600,9 @@ Preflight preflight(const PreflightInputs &in) {
 
     auto rules = foundation_rules();
     for (auto &rule : policy_rules(pf.policy)) rules.push_back(std::move(rule));
-    auto admission = admit_directory(in.plugin_dir, rules, in.keep_files_open);
+    // A lock hashes the admitted files from their open descriptors.
+    auto admission =
+        admit_directory(in.plugin_dir, rules, in.keep_files_open || pf.policy->lock != nullptr, pf.policy->check_owner);
     if (admission.error) {
         pf.io_error = *admission.error;
         return pf;

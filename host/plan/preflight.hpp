@@ -25,6 +25,8 @@ struct PolicyOverrides {
     std::vector<std::string> allow_past_removal;
     std::optional<std::string> tombstones_file;
     std::optional<std::string> maturity_file;
+    std::optional<std::string> lock_file;
+    bool allow_unsafe_permissions = false;
 };
 
 enum class ConfigSource {

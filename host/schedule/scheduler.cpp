@@ -1,5 +1,6 @@
 #include "schedule/scheduler.hpp"
 
+#include "common/plugin_call.hpp"
 #include "load/instance.hpp"
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 namespace plughost::host {
 
@@ -46,6 +48,13 @@ std::string_view message_of(const RuntimeInstance &inst) {
 bool has_lifecycle_hook(const plughost_plugin &e) { return e.pre_request || e.response_started || e.response_complete; }
 
 // Index of the highest total (the first of equals); `n` > 0.
+// Calls a plugin function of `r`, marking the thread as running its code meanwhile (a crash then
+// names the instance).
+template <class F, class... Args> auto call_plugin(const RuntimeInstance &r, F function, Args &&...args) {
+    const PluginCall running(r.instance->call_label());
+    return function(std::forward<Args>(args)...);
+}
+
 std::size_t best_of(const double *totals, std::size_t n) {
     std::size_t best = 0;
     for (std::size_t i = 1; i < n; ++i)
@@ -143,8 +152,8 @@ void Scheduler::run_filter(RuntimeInstance &f, const plughost_request &request, 
     }
     if (f.disabled) return;  // a disabled filter lets everything through
     std::size_t passed = 0;
-    const plughost_status status =
-        f.entry->filter(f.handle, &request, candidates_, count_, indexes_.data(), &passed, reset_message(f));
+    const plughost_status status = call_plugin(f, f.entry->filter, f.handle, &request, candidates_, count_,
+                                               indexes_.data(), &passed, reset_message(f));
     bool ok = status == PLUGHOST_OK;
     if (!ok) {
         fault(f, Code::plugin_error, message_of(f), request);
@@ -177,7 +186,8 @@ void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_req
     }
     if (s.disabled) return;
     double *scores = scores_.data();
-    const plughost_status status = s.entry->score(s.handle, &request, candidates_, n, scores, reset_message(s));
+    const plughost_status status =
+        call_plugin(s, s.entry->score, s.handle, &request, candidates_, n, scores, reset_message(s));
     if (status != PLUGHOST_OK) {
         fault(s, Code::plugin_error, message_of(s), request);
         if constexpr (Explain) step->fault = true;
@@ -221,8 +231,8 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     switch (s.role) {
     case Role::filter: {
         std::size_t passed = 0;
-        ok = s.entry->filter(s.handle, &request, candidates_, n, indexes_.data(), &passed, reset_message(s)) ==
-                 PLUGHOST_OK &&
+        ok = call_plugin(s, s.entry->filter, s.handle, &request, candidates_, n, indexes_.data(), &passed,
+                         reset_message(s)) == PLUGHOST_OK &&
              gather_passed(candidates_, n, indexes_.data(), passed, spare_candidates_);
         if (ok) {
             changed = std::find(spare_candidates_, spare_candidates_ + passed, chosen) == spare_candidates_ + passed;
@@ -232,7 +242,8 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     }
     case Role::scorer: {
         double *scores = scores_.data();
-        ok = s.entry->score(s.handle, &request, candidates_, n, scores, reset_message(s)) == PLUGHOST_OK &&
+        ok = call_plugin(s, s.entry->score, s.handle, &request, candidates_, n, scores, reset_message(s)) ==
+                 PLUGHOST_OK &&
              add_weighted_scores(scores, n, stage.weight, totals_, shadow_totals_.data());
         if (ok && chosen_at < n) {
             const std::size_t best = best_of(shadow_totals_.data(), n);
@@ -244,8 +255,8 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     }
     case Role::picker: {
         std::size_t picked = 0;
-        ok = s.entry->pick(s.handle, &request, candidates_, totals_, n, indexes_.data(), &picked, reset_message(s)) ==
-                 PLUGHOST_OK &&
+        ok = call_plugin(s, s.entry->pick, s.handle, &request, candidates_, totals_, n, indexes_.data(), &picked,
+                         reset_message(s)) == PLUGHOST_OK &&
              rules::valid_picks(indexes_.data(), picked, n, distinct_);
         if (ok) {
             would = candidates_[indexes_[0]];
@@ -314,8 +325,8 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
     if (picker.disabled)
         return fail(Code::picker_disabled, "picker " + picker.instance->name() + " is disabled after repeated faults");
     std::size_t picked = 0;
-    const plughost_status status = picker.entry->pick(picker.handle, &request, candidates_, totals_, n, indexes_.data(),
-                                                      &picked, reset_message(picker));
+    const plughost_status status = call_plugin(picker, picker.entry->pick, picker.handle, &request, candidates_,
+                                               totals_, n, indexes_.data(), &picked, reset_message(picker));
     if (status != PLUGHOST_OK) {
         fail(Code::picker_failed,
              "picker " + picker.instance->name() + " failed: " + sanitize_line(message_of(picker)));
@@ -344,8 +355,8 @@ void Scheduler::run_producers(const plughost_request &request, const plughost_en
         RuntimeInstance &producer = instances_[p];
         if (producer.disabled) continue;
         cycle_.producing = producer.instance;
-        if (producer.entry->produce(producer.handle, &request, endpoints, count, reset_message(producer)) ==
-            PLUGHOST_OK)
+        if (call_plugin(producer, producer.entry->produce, producer.handle, &request, endpoints, count,
+                        reset_message(producer)) == PLUGHOST_OK)
             succeeded(producer);
         else fault(producer, Code::plugin_error, message_of(producer), request);
     }
@@ -366,8 +377,8 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     bool any_ran = false;
     for (std::size_t round = 0; round <= profiles; ++round) {
         std::size_t chosen = 0;
-        if (handler.entry->pick_profiles(handler.handle, &request, runs_.data(), profiles, indexes_.data(), &chosen,
-                                         reset_message(handler)) != PLUGHOST_OK) {
+        if (call_plugin(handler, handler.entry->pick_profiles, handler.handle, &request, runs_.data(), profiles,
+                        indexes_.data(), &chosen, reset_message(handler)) != PLUGHOST_OK) {
             fault(handler, Code::plugin_error, message_of(handler), request);
             break;
         }
@@ -389,8 +400,8 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     }
     if (!any_ran) return failed("ran no profile");
     std::size_t primary = profiles;
-    if (handler.entry->process_results(handler.handle, &request, runs_.data(), profiles, &primary,
-                                       reset_message(handler)) != PLUGHOST_OK) {
+    if (call_plugin(handler, handler.entry->process_results, handler.handle, &request, runs_.data(), profiles, &primary,
+                    reset_message(handler)) != PLUGHOST_OK) {
         fault(handler, Code::plugin_error, message_of(handler), request);
         const std::string why = sanitize_line(message_of(handler));
         return failed("failed: " + why);
@@ -421,8 +432,8 @@ void Scheduler::tell_decision(const plughost_request &request, Decision &decisio
         for (std::size_t o : plan_.profiles[i].observers) {
             RuntimeInstance &obs = instances_[o];
             if (obs.disabled) continue;
-            if (obs.entry->picked(obs.handle, &request, state.picked.data(), state.run.picked_count,
-                                  reset_message(obs)) != PLUGHOST_OK)
+            if (call_plugin(obs, obs.entry->picked, obs.handle, &request, state.picked.data(), state.run.picked_count,
+                            reset_message(obs)) != PLUGHOST_OK)
                 fault(obs, Code::plugin_error, message_of(obs), request);
         }
         if (i != decision.profile) {
@@ -445,7 +456,8 @@ void Scheduler::tell_decision(const plughost_request &request, Decision &decisio
     for (std::size_t i : lifecycle_) {
         RuntimeInstance &inst = instances_[i];
         if (inst.disabled || !inst.entry->pre_request) continue;
-        if (inst.entry->pre_request(inst.handle, &request, &told, reset_message(inst)) != PLUGHOST_OK)
+        if (call_plugin(inst, inst.entry->pre_request, inst.handle, &request, &told, reset_message(inst)) !=
+            PLUGHOST_OK)
             fault(inst, Code::plugin_error, message_of(inst), request);
         else if (inst.role == Role::observer) succeeded(inst);
     }
@@ -510,7 +522,7 @@ std::span<const std::pair<std::string, std::string>> Scheduler::respond(const pl
         RuntimeInstance &inst = instances_[i];
         const auto hook = started ? inst.entry->response_started : inst.entry->response_complete;
         if (inst.disabled || !hook) continue;
-        if (hook(inst.handle, &request, &response, reset_message(inst)) != PLUGHOST_OK)
+        if (call_plugin(inst, hook, inst.handle, &request, &response, reset_message(inst)) != PLUGHOST_OK)
             fault(inst, Code::plugin_error, message_of(inst), request);
         else if (inst.role == Role::observer) succeeded(inst);
     }

@@ -3,6 +3,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -31,6 +33,9 @@ struct StartCounter : doctest::IReporter {
 DOCTEST_REGISTER_LISTENER("start-counter", 1, StartCounter);
 
 int main(int argc, char **argv) {
+    // plughost refuses plugin files and directories the group or others can write: the files the
+    // tests make must not be, whatever umask the suite was started with.
+    ::umask(022);
     doctest::Context context(argc, argv);
     const int result = context.run();
     if (context.shouldExit()) return result;

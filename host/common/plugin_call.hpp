@@ -1,0 +1,28 @@
+// Which plugin instance the current thread is running code of. Set around every call into a
+// plugin (create, destroy, each role and hook), and read by the fatal-signal handler, so that a
+// crash inside plugin code names the plugin and the instance.
+#pragma once
+
+namespace plughost::host {
+
+class PluginCall {
+public:
+    /// `who` describes the instance (`instance "q" of plugin "queue-scorer" 1.0.0 (file ...)`);
+    /// it must outlive the call.
+    explicit PluginCall(const char *who) noexcept : previous_(current_) { current_ = who; }
+    ~PluginCall() { current_ = previous_; }
+    PluginCall(const PluginCall &) = delete;
+    PluginCall &operator=(const PluginCall &) = delete;
+
+    /// The instance whose code this thread is running, or nullptr when it runs host code. Only a
+    /// read of a thread-local pointer: async-signal-safe.
+    static const char *current() noexcept { return current_; }
+
+private:
+    // Initial-exec: the variable lives in the static TLS block, so reading it in a signal handler
+    // never allocates.
+    __attribute__((tls_model("initial-exec"))) static inline constinit thread_local const char *current_ = nullptr;
+    const char *previous_;
+};
+
+}  // namespace plughost::host
