@@ -328,6 +328,7 @@ struct Attributes {
                               out->type = PLUGHOST_VALUE_NONE;
                               return 0;
                           },
+                          nullptr,
                           nullptr};
 };
 

@@ -406,15 +406,17 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
         const std::string why = sanitize_line(message_of(handler));
         return failed("failed: " + why);
     }
+    // A primary that ran and failed is a legitimate answer (e.g. no decode endpoint): the request
+    // fails with that profile's own error, and the handler did nothing wrong.
+    if (primary < profiles && states_[primary].run.state == PLUGHOST_PROFILE_FAILED && states_[primary].error) {
+        succeeded(handler);
+        decision.error = states_[primary].error;
+        decision.message = states_[primary].message;
+        return false;
+    }
     if (primary >= profiles || states_[primary].run.state != PLUGHOST_PROFILE_PICKED) {
-        fault(handler, Code::bad_index, "named a primary profile that did not pick", request);
-        // The primary's own failure says more than the handler's choice.
-        if (primary < profiles && states_[primary].error) {
-            decision.error = states_[primary].error;
-            decision.message = states_[primary].message;
-            return false;
-        }
-        return failed("named a primary profile that did not pick");
+        fault(handler, Code::bad_index, "named a primary profile that did not run", request);
+        return failed("named a primary profile that did not run");
     }
     succeeded(handler);
     decision.profile = primary;

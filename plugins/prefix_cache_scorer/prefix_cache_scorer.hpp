@@ -23,7 +23,8 @@ class PrefixCacheScorer {
 public:
     PrefixCacheScorer(const Params &params, Host host)
         : weight_(params.get<double>("matchLengthWeight")),
-          scale_tokens_(params.get<std::int64_t>("matchLengthScaleTokens")), host_(std::move(host)),
+          scale_tokens_(params.get<std::int64_t>("matchLengthScaleTokens")),
+          spread_depth_(params.get_in_range<std::int64_t>("spreadQueueDepth", 0, 1000000)), host_(std::move(host)),
           match_blocks_(host_.attribute(prefix_attributes::kMatchBlocks)),
           total_blocks_(host_.attribute(prefix_attributes::kTotalBlocks)),
           block_size_(host_.attribute(prefix_attributes::kBlockSizeTokens)) {
@@ -49,6 +50,7 @@ public:
         const double total = host_.number(request, std::nullopt, total_blocks_).value_or(0);
         const double block_size = host_.number(request, std::nullopt, block_size_).value_or(0);
         std::size_t missing = 0;
+        const double shortest = spread_depth_ > 0 ? shortest_queue(endpoints) : 0;
         for (std::size_t i = 0; i < endpoints.size(); ++i) {
             scores[i] = 0.0;
             const auto matched = host_.number(request, endpoints[i], match_blocks_);
@@ -63,7 +65,7 @@ public:
                 const double length = std::min(1.0, *matched * block_size / static_cast<double>(scale_tokens_));
                 score = weight_ * length * length + (1 - weight_) * ratio;
             }
-            scores[i] = std::clamp(score, 0.0, 1.0);
+            scores[i] = std::clamp(score, 0.0, 1.0) * spread_factor(endpoints[i], shortest);
         }
         // One line per request, as upstream logs it, rather than one per endpoint.
         if (missing > 0)
@@ -72,6 +74,26 @@ public:
     }
 
 private:
+    // An endpoint's queue as the host sees it between metric updates: the waiting requests it
+    // reported plus the host's own picks of it since.
+    static double queue(const Endpoint &e) {
+        return static_cast<double>(e.waiting_queue_size()) + static_cast<double>(e.pending_picks());
+    }
+    static double shortest_queue(Endpoints endpoints) {
+        double shortest = endpoints.size() ? queue(endpoints[0]) : 0;
+        for (std::size_t i = 1; i < endpoints.size(); ++i) shortest = std::min(shortest, queue(endpoints[i]));
+        return shortest;
+    }
+    // Why a prompt family does not pile onto one endpoint: the credit for a cached prefix falls
+    // linearly from 1 (the endpoint's queue is the shortest) to 0 (it is spreadQueueDepth longer).
+    // Without it, a burst between two metric updates follows the cache however long the queue
+    // behind it grows; with it, the family spreads to a second endpoint, which then caches it too.
+    double spread_factor(const Endpoint &e, double shortest) const {
+        if (spread_depth_ <= 0) return 1.0;
+        const double excess = queue(e) - shortest;
+        return std::clamp(1.0 - excess / static_cast<double>(spread_depth_), 0.0, 1.0);
+    }
+
     static constexpr std::pair<std::string_view, std::string_view> kRetired[] = {
         {"blockSize", "blockSizeTokens"},
         {"maxPrefixBlocks", "maxPrefixTokensToMatch"},
@@ -88,6 +110,7 @@ private:
 
     double weight_;
     std::int64_t scale_tokens_;
+    std::int64_t spread_depth_;
     Host host_;
     Attribute match_blocks_, total_blocks_, block_size_;
 };
@@ -100,6 +123,14 @@ inline constexpr Param kPrefixCacheScorerParams[] = {
      "Weight (0 to 1) of the absolute match length against the matched share of the prompt."},
     {"matchLengthScaleTokens", ParamType::integer, "8192",
      "Matched tokens at which the match-length term reaches 1; must be > 0 when matchLengthWeight > 0."},
+    {.name = "spreadQueueDepth",
+     .type = ParamType::integer,
+     .default_json = "8",
+     .description = "plughost: how much longer an endpoint's queue (waiting + the host's pending picks) may be than "
+                    "the shortest candidate's before its cached prefix stops counting; the credit falls linearly to "
+                    "0 at this depth. 0 turns it off (upstream's behaviour).",
+     .minimum_json = "0",
+     .maximum_json = "1000000"},
     {"blockSize", ParamType::integer, {}, "Deprecated, no effect: use approx-prefix-cache-producer's blockSizeTokens."},
     {"maxPrefixBlocks",
      ParamType::integer,

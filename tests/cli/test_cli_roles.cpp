@@ -178,7 +178,7 @@ std::string handler_config(const std::string &handler, const std::string &primar
 }
 
 const std::string kPrefillDecode =
-    R"({"endpoint": {"name": "p1", "labels": {"role": "prefill"}, "metrics": {"waitingQueueSize": 5}}}
+    R"({"endpoint": {"name": "p1", "labels": {"role": "prefill"}, "metrics": {"waitingQueueSize": 50}}}
 {"endpoint": {"name": "d1", "labels": {"role": "decode"}, "metrics": {"waitingQueueSize": 0}}}
 )";
 
@@ -419,7 +419,7 @@ TEST_CASE("a fault in each ABI 1.1 hook is counted, contained, and disables the 
         {"pick_profiles (an index out of range)", "pick-profiles-bad-index", paths::pick_profiles_bad_index,
          "bad-index", "chose a profile that does not exist", true, ""},
         {"process_results (a primary out of range)", "process-results-bad-primary", paths::process_results_bad_primary,
-         "bad-index", "named a primary profile that did not pick", true, ""},
+         "bad-index", "named a primary profile that did not run", true, ""},
         {"pre_request", "pre-request-error", paths::pre_request_error, "plugin-error", "pre_request failed on purpose",
          false, ""},
         {"response_started", "response-started-error", paths::response_started_error, "plugin-error",

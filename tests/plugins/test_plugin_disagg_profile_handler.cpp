@@ -523,14 +523,15 @@ TEST_CASE("disagg-profile-handler end to end through plughost run: the prefill e
                                        {"pluginRef": "max-score-picker"}]}
       ]})");
     // Upstream's endpoints: endpoint1 prefill, endpoint2 decode, noRoleEndpoint1 without a role
-    // and a queue of 2. Prompts are multiples of 4 bytes, so the estimate is upstream's len/4.
+    // and a queue of 10 (upstream's 2, raised above the 3 picks the host has counted on endpoint2
+    // by then, which the queue scorer sees as its queue). Prompts are multiples of 4 bytes, so the estimate is upstream's len/4.
     const std::string stream = R"({"request": {"id": "no-endpoints", "prompt": "12345678"}}
 {"endpoint": {"name": "endpoint2", "address": "5.6.7.8:8000", "labels": {"llm-d.ai/role": "decode"}}}
 {"request": {"id": "one-decode", "prompt": "12345678"}}
 {"endpoint": {"name": "endpoint1", "address": "1.2.3.4:8000", "labels": {"llm-d.ai/role": "prefill"}}}
 {"request": {"id": "1p1d-long", "prompt": "12345678"}}
 {"request": {"id": "1p1d-short", "prompt": "1234"}}
-{"endpoint": {"name": "noRoleEndpoint1", "address": "1.1.1.1:8000", "metrics": {"waitingQueueSize": 2}}}
+{"endpoint": {"name": "noRoleEndpoint1", "address": "1.1.1.1:8000", "metrics": {"waitingQueueSize": 10}}}
 {"request": {"id": "1p2d-long", "prompt": "1234567890123456789012345678901234567890"}}
 {"endpointRemoved": "endpoint2"}
 {"request": {"id": "roles-with-no-decode", "prompt": "12345678"}}

@@ -126,30 +126,44 @@ TEST_CASE("a burst through queue-scorer and kv-cache-utilization-scorer at upstr
     CHECK(picks(plugins, config, stream) == Counts{{"a", 3}, {"b", 3}, {"c", 3}, {"d", 3}});
 }
 
-// docs/plugins.md, "With a strong prefix-cache weight": one prompt family, a burst with no metrics
-// update. At upstream's usual weights (prefix 3, queue 2) the family stays on its endpoint
-// however many pending picks it has; with the queue side heavier and absolute (weight 4,
-// maxQueueSize 16) it moves once its endpoint is more than 12 picks ahead, then shares.
-TEST_CASE("a prompt family leaves its cached endpoint when the queue side outweighs the prefix weight") {
-    const PluginDir plugins(
-        {paths::plugin_prefix_cache_scorer, paths::plugin_queue_scorer, paths::plugin_max_score_picker});
+// docs/plugins.md, "With a strong prefix-cache weight": one prompt family, a burst of 30 requests
+// with no metrics update in between. With upstream's behaviour (spreadQueueDepth 0) the family stays
+// on its endpoint however many pending picks it has, at prefix 3 / queue 2 and even more so at
+// upstream's prefix 3 / queue 1. By default the prefix credit falls as the endpoint's queue
+// (waiting + pending picks) grows past the shortest, so the family spreads to the other endpoint,
+// which then holds the prefix too. Heavier, absolute queue scoring (weight 4, maxQueueSize 16)
+// spreads it as well.
+TEST_CASE("a burst of one prompt family between two metric updates spreads once its endpoint's queue grows") {
+    const PluginDir plugins({paths::plugin_prefix_cache_scorer, paths::plugin_approx_prefix_cache_producer,
+                             paths::plugin_queue_scorer, paths::plugin_max_score_picker});
     std::string prompt;
     while (prompt.size() < 4096) prompt += "You are a careful assistant. Answer in short sentences. ";
     std::string stream = endpoint("a", 0) + endpoint("b", 0);
     for (int i = 0; i < 30; ++i)
         stream += R"({"request": {"id": "f)" + std::to_string(i) + R"(", "prompt": ")" + prompt + "\"}}\n";
-    const auto config = [](const std::string &queue_parameters, int queue_weight) {
-        return R"({"plugins": [{"type": "prefix-cache-scorer"}, {"type": "queue-scorer", "parameters": )" +
-               queue_parameters + R"(}, {"type": "max-score-picker", "parameters": {"seed": 11}}],
+    const auto config = [](const std::string &prefix_parameters, const std::string &queue_parameters,
+                           int queue_weight) {
+        return R"({"plugins": [{"type": "prefix-cache-scorer", "parameters": )" + prefix_parameters +
+               R"(}, {"type": "queue-scorer", "parameters": )" + queue_parameters +
+               R"(}, {"type": "max-score-picker", "parameters": {"seed": 11}}],
             "schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": "prefix-cache-scorer", "weight": 3},
                 {"pluginRef": "queue-scorer", "weight": )" +
                std::to_string(queue_weight) + R"(}, {"pluginRef": "max-score-picker"}]}]})";
     };
-    const auto stays = picks(plugins, config("{}", 2), stream);
-    CHECK(stays.size() == 1);  // all 30 on one endpoint
-    const auto spreads = picks(plugins, config(R"({"maxQueueSize": 16})", 4), stream);
-    REQUIRE(spreads.size() == 2);
-    for (const auto &[name, n] : spreads) {
+    const std::string upstream = R"({"spreadQueueDepth": 0})";
+    for (int queue_weight : {1, 2}) {
+        CAPTURE(queue_weight);
+        CHECK(picks(plugins, config(upstream, "{}", queue_weight), stream).size() == 1);  // all 30 on one
+        const auto spreads = picks(plugins, config("{}", "{}", queue_weight), stream);
+        REQUIRE(spreads.size() == 2);
+        for (const auto &[name, n] : spreads) {
+            CAPTURE(name);
+            CHECK(n >= 10);
+        }
+    }
+    const auto absolute = picks(plugins, config(upstream, R"({"maxQueueSize": 16})", 4), stream);
+    REQUIRE(absolute.size() == 2);
+    for (const auto &[name, n] : absolute) {
         CAPTURE(name);
         CHECK(n >= 12);
     }

@@ -226,8 +226,8 @@ std::string family(char f, int turn) {
 
 std::string stream_of(const std::vector<std::pair<std::string, std::string>> &requests) {
     std::string s = R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 0}}}
-{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 0}}}
-{"endpoint": {"name": "c", "metrics": {"waitingQueueSize": 0}}}
+{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 1}}}
+{"endpoint": {"name": "c", "metrics": {"waitingQueueSize": 2}}}
 )";
     for (const auto &[id, prompt] : requests)
         s += R"({"request": {"id": ")" + id + R"(", "model": "m", "prompt": ")" + prompt + "\"}}\n";
@@ -237,9 +237,9 @@ std::string stream_of(const std::vector<std::pair<std::string, std::string>> &re
 }  // namespace
 
 TEST_CASE("plughost run, producer + scorer: requests sharing a prefix go where the family went first") {
-    // The queue scorer alone would spread the first request of each family (the picker breaks
-    // ties by name, and every queue reads 0): family x goes to a, family y is steered by
-    // the busy metrics below. After that, the prefix cache keeps each family together.
+    // The queue scorer alone would spread the first request of each family (the queues read 0,
+    // 1 and 2, so no tie is left to the picker's random choice): family x goes to a, family y is
+    // steered by the busy metrics below. After that, the prefix cache keeps each family together.
     const std::string config = R"({"plugins": [
         {"type": "approx-prefix-cache-producer", "name": "prefix-producer"},
         {"type": "prefix-cache-scorer", "name": "prefix"},
@@ -257,7 +257,7 @@ TEST_CASE("plughost run, producer + scorer: requests sharing a prefix go where t
     INFO(run.result.err);
     REQUIRE(run.result.exit_code == 0);
     REQUIRE(run.decisions.size() == 5);
-    CHECK(run.picked(0) == "a");  // x1: all equal, first by name
+    CHECK(run.picked(0) == "a");  // x1: no prefix anywhere, the shortest queue
     CHECK(run.picked(1) == "b");  // y1: a is busy now, no prefix anywhere
     CHECK(run.picked(2) == "a");  // x2: a holds x's preamble (2 of 3 blocks: 3 * 2/3 = 2 > queue's 1)
     CHECK(run.picked(3) == "b");  // y2: b holds y's preamble

@@ -911,14 +911,16 @@ typedef struct plughost_plugin {
      * @param request   the request.
      * @param profiles  every profile, with the state and picks of those that ran.
      * @param count     how many profiles.
-     * @param primary   where to write the index of the primary profile; it must have PICKED.
-     *                  The other profiles that picked become the decision's extras.
+     * @param primary   where to write the index of the primary profile; it must have run. One
+     *                  that PICKED serves the request, and the other profiles that picked become
+     *                  the decision's extras; one that FAILED fails the request with that
+     *                  profile's own error (e.g. no decode endpoint), which is not a fault.
      * @param error     where to write why it failed.
      * @return          PLUGHOST_OK, or a failure status.
      *
      * OWNERSHIP:  every pointer is host-owned and valid until the call returns.
      * THREADS:    one call at a time on an instance, unless the manifest says "threadSafe".
-     * ON FAILURE: a failure status is a `plugin-error` fault, a primary that did not pick is a
+     * ON FAILURE: a failure status is a `plugin-error` fault, a primary that did not run is a
      *             `bad-index` fault; either way the request is answered with a
      *             `profile-handler-failed` error line.
      */

@@ -28,8 +28,9 @@ inline constexpr const char *kProfileRule =
     "a profile handler's pick_profiles chooses profiles by index, each below the number of profiles, none twice, "
     "none that already ran; otherwise the host counts a bad-index fault";
 inline constexpr const char *kPrimaryRule =
-    "a profile handler's process_results names a profile (an index below the number of profiles) that picked; "
-    "otherwise the host counts a bad-index fault and the request is not decided";
+    "a profile handler's process_results names a profile (an index below the number of profiles) that ran: one "
+    "that picked serves the request, one that failed fails it with that profile's error; naming a profile that "
+    "did not run is a bad-index fault and the request is not decided";
 
 /// A score the host accepts: in [0, 1], not NaN (-0.0 counts as 0).
 constexpr bool valid_score(double score) noexcept { return score >= 0.0 && score <= 1.0; }

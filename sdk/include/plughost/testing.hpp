@@ -387,7 +387,7 @@ public:
         out.status =
             entry_->process_results(handle_, request.get(), profiles.data(), profiles.size(), &out.value, message());
         out.message = last_message();
-        if (out.ok() && (out.value >= profiles.size() || profiles.data()[out.value]->state != PLUGHOST_PROFILE_PICKED))
+        if (out.ok() && (out.value >= profiles.size() || profiles.data()[out.value]->state == PLUGHOST_PROFILE_NOT_RUN))
             throw HostRuleBroken("process_results", "it named profile " + std::to_string(out.value),
                                  rules::kPrimaryRule);
         return out;
