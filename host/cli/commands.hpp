@@ -65,4 +65,11 @@ struct RunOptions {
 };
 int run_run(const RunOptions &options);
 
+struct ServeOptions {
+    PreflightFlags flags;  ///< flags.config is required
+    std::optional<std::string> listen;
+    std::optional<std::uint32_t> threads;
+};
+int run_serve(const ServeOptions &options);
+
 }  // namespace plughost::cli

@@ -151,6 +151,16 @@ int main(int argc, char **argv) {
                      "Disable a plugin instance after this many faults in a row (default: config, else 5)")
         ->check(CLI::Range(1u, 1000000u));
 
+    ServeOptions serve;
+    auto *serve_cmd = app.add_subcommand(
+        "serve", "The live host: an OpenAI-compatible gateway and a pick API over a fleet of model servers, with "
+                 "metrics scraped from them, plugins and config reloaded on change, Prometheus metrics");
+    add_preflight_options(serve_cmd, serve.flags);
+    serve_cmd->get_option("--config")->required();
+    serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (overrides serve.listen; port 0: any)");
+    serve_cmd->add_option("--threads", serve.threads, "Worker threads (overrides serve.threads; default: cores)")
+        ->check(CLI::Range(1u, 1024u));
+
     // A mistyped command would otherwise be reported as a missing one.
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -160,7 +170,7 @@ int main(int argc, char **argv) {
         for (const auto *sub : app.get_subcommands({})) names.push_back(sub->get_name());
         if (std::find(names.begin(), names.end(), arg) == names.end()) {
             std::cerr << "plughost: unknown command \"" << arg << "\"" << plughost::host::did_you_mean(arg, names)
-                      << "; commands: list, inspect, check, gates, run (see --help)\n";
+                      << "; commands: list, inspect, check, gates, run, serve (see --help)\n";
             return kExitUsage;
         }
         break;
@@ -186,6 +196,7 @@ int main(int argc, char **argv) {
         if (*check_cmd) return run_check(check);
         if (*gates_cmd) return run_gates(gates);
         if (*run_cmd) return run_run(run);
+        if (*serve_cmd) return run_serve(serve);
     } catch (const std::exception &e) {
         spdlog::critical("internal error: {}", e.what());
         return kExitUsage;

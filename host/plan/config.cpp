@@ -209,7 +209,9 @@ Config read_config(const boost::json::value &document, std::string source, std::
     config.source = std::move(source);
     const auto *root = object_at(document, "", "a JSON object (the config)", issues);
     if (!root) return config;
-    check_keys(*root, "", {"apiVersion", "kind", "policy", "featureGates", "plugins", "schedulingProfiles", "runtime"},
+    check_keys(*root, "",
+               {"apiVersion", "kind", "policy", "featureGates", "plugins", "schedulingProfiles", "runtime", "serve",
+                "endpoints"},
                issues);
     if (const auto api = string_at(*root, "apiVersion", "", false, issues); api && *api != kConfigApiVersion)
         issues.push_back(
@@ -224,6 +226,8 @@ Config read_config(const boost::json::value &document, std::string source, std::
     if (const auto *v = root->if_contains("plugins")) read_plugins(*v, config, issues);
     if (const auto *v = root->if_contains("schedulingProfiles")) read_profiles(*v, config, issues);
     if (const auto *v = root->if_contains("runtime")) read_runtime(*v, config, issues);
+    if (const auto *v = root->if_contains("serve")) read_serve_settings(*v, config.serve, issues);
+    if (const auto *v = root->if_contains("endpoints")) read_endpoint_list(*v, "/endpoints", config.endpoints, issues);
     return config;
 }
 

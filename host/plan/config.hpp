@@ -6,6 +6,7 @@
 #include "admission/feature_gates.hpp"
 #include "common/diagnostic.hpp"
 #include "inspect/manifest.hpp"
+#include "plan/serve_config.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -67,6 +68,9 @@ struct Config {
     std::vector<PluginConfig> plugins;
     std::vector<ProfileConfig> profiles;
     RuntimeConfig runtime;
+    /// `plughost serve`'s settings and endpoints (other commands ignore them).
+    ServeSettings serve;
+    std::vector<EndpointConfig> endpoints;
     /// A list was longer than its structural limit and was read only in part: the checks across
     /// the config (references, pickers) would report what is only missing from the part read.
     bool over_limit = false;
