@@ -373,9 +373,29 @@ struct Server::Impl {
         }
     }
 
+    // Connects to "HOST:PORT"; an IP address is used as it is (no resolver: its thread hop costs
+    // tens of microseconds on every request), a name is resolved.
+    static awaitable<beast::error_code> connect_to(beast::tcp_stream &stream, const std::string &address,
+                                                   std::chrono::milliseconds timeout) {
+        const auto [host, port] = split_host_port(address);
+        boost::system::error_code ec;
+        const auto ip = asio::ip::make_address(host, ec);
+        stream.expires_after(timeout);
+        if (!ec) {
+            const tcp::endpoint where(ip, static_cast<unsigned short>(std::stoul(port)));
+            auto [cec] = co_await stream.async_connect(where, nothrow);
+            co_return cec;
+        }
+        tcp::resolver resolver(stream.get_executor());
+        auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
+        if (rec) co_return rec;
+        stream.expires_after(timeout);
+        auto [cec, where] = co_await stream.async_connect(results, nothrow);
+        co_return cec;
+    }
+
     awaitable<void> scrape_loop(std::shared_ptr<EndpointState> st) {
         auto ex = co_await asio::this_coro::executor;
-        tcp::resolver resolver(ex);
         beast::tcp_stream stream(ex);
         beast::flat_buffer buffer;
         asio::steady_timer timer(ex);
@@ -403,17 +423,11 @@ struct Server::Impl {
             }
             if (!connected) {
                 buffer.clear();
-                const auto [host, port] = split_host_port(address);
-                auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
-                if (rec) error = "cannot resolve " + address + ": " + rec.message();
+                const beast::error_code cec = co_await connect_to(stream, address, timeout);
+                if (cec) error = "cannot connect to " + address + ": " + cec.message();
                 else {
-                    stream.expires_after(timeout);
-                    auto [cec, where] = co_await stream.async_connect(results, nothrow);
-                    if (cec) error = "cannot connect to " + address + ": " + cec.message();
-                    else {
-                        connected = true;
-                        connected_to = address;
-                    }
+                    connected = true;
+                    connected_to = address;
                 }
             }
             if (connected) {
@@ -726,7 +740,7 @@ struct Server::Impl {
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
         auto [wec, wn] = co_await http::async_write(upstream, up, nothrow);
         if (wec) {
-            out.error_code = "upstream_failed";
+            out.error_code = "upstream-failed";
             out.error_message =
                 "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
             co_return;
@@ -738,11 +752,11 @@ struct Server::Impl {
         if (hec) {
             if (hec == beast::error::timeout) {
                 out.error_status = http::status::gateway_timeout;
-                out.error_code = "first_byte_timeout";
+                out.error_code = "first-byte-timeout";
                 out.error_message = fmt::format("{} ({}) sent no response within {} ms (serve.firstByteTimeoutMs)",
                                                 pick.name, pick.address, settings.first_byte_timeout_ms);
             } else {
-                out.error_code = "upstream_failed";
+                out.error_code = "upstream-failed";
                 out.error_message =
                     "reading the response of " + pick.name + " (" + pick.address + ") failed: " + hec.message();
             }
@@ -814,7 +828,7 @@ struct Server::Impl {
         const auto t0 = Clock::now();
         RequestEvent ev;
         if (auto problem = read_openai(req.body(), chat, ev))
-            co_return co_await send_error(client, http::status::bad_request, "invalid_request", *problem, path);
+            co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
         if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
         else {
             std::lock_guard lock(core);
@@ -833,7 +847,7 @@ struct Server::Impl {
             if (pick.error) {
                 if (!excluded.empty()) {
                     const std::string message = last_failure + "; no other endpoint is left to try";
-                    co_return co_await send_error(client, http::status::bad_gateway, "upstream_unreachable", message,
+                    co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message,
                                                   path);
                 }
                 co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
@@ -841,14 +855,8 @@ struct Server::Impl {
             }
             // Connect; a failure here sent nothing, so another endpoint can take the request.
             beast::tcp_stream upstream(ex);
-            tcp::resolver resolver(ex);
-            const auto [host, port] = split_host_port(pick.address);
-            auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
-            beast::error_code cec = rec;
-            if (!cec) {
-                upstream.expires_after(std::chrono::milliseconds(settings.connect_timeout_ms));
-                std::tie(cec, std::ignore) = co_await upstream.async_connect(results, nothrow);
-            }
+            const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
+            const beast::error_code cec = co_await connect_to(upstream, pick.address, connect_timeout);
             if (cec) {
                 last_failure =
                     fmt::format("cannot connect to {} ({}): {}", pick.name, pick.address,
@@ -899,7 +907,7 @@ struct Server::Impl {
         }
         const std::string message =
             last_failure + fmt::format("; gave up after {} attempts (serve.maxAttempts)", settings.max_attempts);
-        co_return co_await send_error(client, http::status::bad_gateway, "upstream_unreachable", message, path);
+        co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path);
     }
 
     awaitable<bool> pick_api(beast::tcp_stream &client, Request &req, const std::string &path) {
@@ -913,7 +921,7 @@ struct Server::Impl {
         auto *r = std::get_if<RequestEvent>(&e);
         if (!r) {
             const auto *err = std::get_if<EventError>(&e);
-            const std::string code(err ? to_string(err->code) : std::string_view("invalid_request"));
+            const std::string code(err ? to_string(err->code) : std::string_view("invalid-request"));
             const std::string message = err ? err->message : std::string("expected a request object");
             co_return co_await send_error(client, http::status::bad_request, code, message, path);
         }
@@ -1102,7 +1110,7 @@ struct Server::Impl {
                 else if (healthy.empty()) why = "no endpoint is healthy";
             }
             if (!why.empty())
-                co_return co_await send_error(client, http::status::service_unavailable, "not_ready", why, path, keep);
+                co_return co_await send_error(client, http::status::service_unavailable, "not-ready", why, path, keep);
             const boost::json::value body = status_body("ready");
             co_return co_await send_json(client, http::status::ok, body, path, keep);
         }
@@ -1122,13 +1130,13 @@ struct Server::Impl {
         }
         if (known_path(path)) {
             const std::string message = std::string(req.method_string()) + " is not allowed on " + path;
-            co_return co_await send_error(client, http::status::method_not_allowed, "method_not_allowed", message, path,
+            co_return co_await send_error(client, http::status::method_not_allowed, "method-not-allowed", message, path,
                                           keep);
         }
         const std::string message = "no such endpoint: " + path +
                                     " (plughost serves /v1/completions, /v1/chat/completions, /v1/pick, "
                                     "/v1/status, /healthz, /readyz, /metrics)";
-        co_return co_await send_error(client, http::status::not_found, "not_found", message, "other", keep);
+        co_return co_await send_error(client, http::status::not_found, "not-found", message, "other", keep);
     }
 
     awaitable<void> session(tcp::socket socket) {
@@ -1152,23 +1160,23 @@ struct Server::Impl {
                 std::string code, message;
                 if (ec == http::error::header_limit) {
                     status = http::status::request_header_fields_too_large;
-                    code = "header_too_large";
+                    code = "header-too-large";
                     message = fmt::format("the request's headers exceed {} bytes (serve.maxHeaderBytes)",
                                           settings.max_header_bytes);
                 } else if (ec == http::error::body_limit) {
                     status = http::status::payload_too_large;
-                    code = "body_too_large";
+                    code = "body-too-large";
                     message =
                         fmt::format("the request body exceeds {} bytes (serve.maxBodyBytes)", settings.max_body_bytes);
                 } else if (ec == beast::error::timeout && parser.got_some()) {
                     status = http::status::request_timeout;
-                    code = "request_timeout";
+                    code = "request-timeout";
                     message = fmt::format("the request did not arrive within {} ms (serve.idleTimeoutMs)",
                                           settings.idle_timeout_ms);
                 } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
                            ec != asio::error::connection_reset && ec != asio::error::eof && parser.got_some()) {
                     status = http::status::bad_request;
-                    code = "bad_request";
+                    code = "bad-request";
                     message = "the request is not valid HTTP/1.1: " + ec.message();
                 }
                 if (status) co_await send_error(client, *status, code, message, "other", false);

@@ -208,7 +208,7 @@ TEST_CASE("serve: the gateway forwards completions and chat completions to the e
     // A body that is not a completion request: 400 with a JSON error, and the server goes on.
     const Reply bad = post(serve.address, "/v1/completions", R"({"model":"m"})");
     CHECK(bad.status == 400);
-    CHECK(bad.json().at("error").at("code").as_string() == "invalid_request");
+    CHECK(bad.json().at("error").at("code").as_string() == "invalid-request");
     CHECK(get(serve.address, "/nowhere").status == 404);
     CHECK(get(serve.address, "/v1/completions").status == 405);
     CHECK(get(serve.address, "/healthz").status == 200);
@@ -338,15 +338,15 @@ TEST_CASE("serve: limits and time-outs answer with their status and a JSON error
     REQUIRE(eventually([&] { return serve.ready(); }));
     const Reply big = post(serve.address, "/v1/completions", completion(false, std::string(2000, 'm')));
     CHECK(big.status == 413);
-    CHECK(big.json().at("error").at("code").as_string() == "body_too_large");
+    CHECK(big.json().at("error").at("code").as_string() == "body-too-large");
     const Reply header = call(serve.address, http::verb::post, "/v1/completions", completion(false),
                               {{"x-filler", std::string(2000, 'h')}});
     CHECK(header.status == 431);
-    CHECK(header.json().at("error").at("code").as_string() == "header_too_large");
+    CHECK(header.json().at("error").at("code").as_string() == "header-too-large");
     a.set({{"latency_ms", 1500}});
     const Reply slow = post(serve.address, "/v1/completions", completion(false));
     CHECK(slow.status == 504);
-    CHECK(slow.json().at("error").at("code").as_string() == "first_byte_timeout");
+    CHECK(slow.json().at("error").at("code").as_string() == "first-byte-timeout");
     a.set({{"latency_ms", 0}});
     CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);
 }
