@@ -276,7 +276,9 @@ struct Server::Impl {
                 st->config = w;
                 endpoints.emplace(w.name, st);
                 spdlog::info("endpoint {} at {} added", w.name, w.address);
-                asio::co_spawn(asio::make_strand(io), scrape_loop(st), asio::detached);
+                // Posted, never dispatched: called under `core`, and a scrape started inline on this
+                // thread would take `core` again (a deadlock).
+                asio::post(io, [this, st] { asio::co_spawn(asio::make_strand(io), scrape_loop(st), asio::detached); });
             } else {
                 it->second->config = w;
             }

@@ -456,3 +456,25 @@ TEST_CASE("serve: start-up runs the pre-flight and refuses to start on errors, w
     CHECK(r.err.find("/endpoints/0/address") != std::string::npos);
     CHECK(r.err.find("/serve/threads") != std::string::npos);
 }
+
+TEST_CASE("serve: the endpoints file is watched: endpoints come and go without a new generation, SIGHUP reloads") {
+    Sim a("a"), b("b");
+    Serve serve(kQueuePlugins, queue_config("[]", R"({"endpointsFile": "endpoints.json"})"));
+    write_file(serve.deployment.dir / "endpoints.json", R"({"endpoints":)" + endpoints_json({{"a", a.address}}) + "}");
+    serve.start();
+    REQUIRE(eventually([&] { return serve.healthy("a"); }));
+    const auto tmp = serve.deployment.dir / "endpoints.json.tmp";
+    write_file(tmp, endpoints_json({{"a", a.address}, {"b", b.address}}));  // a bare list is accepted too
+    std::filesystem::rename(tmp, serve.deployment.dir / "endpoints.json");
+    REQUIRE_MESSAGE(eventually([&] { return serve.healthy("b"); }), serve.log());
+    CHECK(serve.generation() == 1);
+    // A broken file keeps the endpoints as they were.
+    write_file(tmp, "{not json");
+    std::filesystem::rename(tmp, serve.deployment.dir / "endpoints.json");
+    REQUIRE(eventually([&] { return serve.metric("plughost_endpoints_file_errors_total") == 1; }));
+    CHECK(serve.healthy("a"));
+    CHECK(serve.healthy("b"));
+    serve.process->send(SIGHUP);
+    CHECK(eventually([&] { return serve.generation() == 2; }));
+    CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);
+}
