@@ -94,5 +94,11 @@ struct NewPluginOptions {
 /// Writes a plugin project (CMakeLists.txt, source, unit test, README) that builds and passes its
 /// tests as is against the installed SDK.
 int run_new_plugin(const NewPluginOptions &options);
+struct ServeOptions {
+    PreflightFlags flags;  ///< flags.config is required
+    std::optional<std::string> listen;
+    std::optional<std::uint32_t> threads;
+};
+int run_serve(const ServeOptions &options);
 
 }  // namespace plughost::cli

@@ -194,6 +194,15 @@ int main(int argc, char **argv) {
         ->required();
     new_plugin_cmd->add_option("--lang", new_plugin.lang, "c or c++ (default c++)");
     new_plugin_cmd->add_option("--dir", new_plugin.dir, "Directory to write (default: ./NAME); new or empty");
+    ServeOptions serve;
+    auto *serve_cmd = app.add_subcommand(
+        "serve", "The live host: an OpenAI-compatible gateway and a pick API over a fleet of model servers, with "
+                 "metrics scraped from them, plugins and config reloaded on change, Prometheus metrics");
+    add_preflight_options(serve_cmd, serve.flags);
+    serve_cmd->get_option("--config")->required();
+    serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (overrides serve.listen; port 0: any)");
+    serve_cmd->add_option("--threads", serve.threads, "Worker threads (overrides serve.threads; default: cores)")
+        ->check(CLI::Range(1u, 1024u));
 
     // A mistyped command would otherwise be reported as a missing one.
     for (int i = 1; i < argc; ++i) {
@@ -204,7 +213,7 @@ int main(int argc, char **argv) {
         for (const auto *sub : app.get_subcommands({})) names.push_back(sub->get_name());
         if (std::find(names.begin(), names.end(), arg) == names.end()) {
             std::cerr << "plughost: unknown command \"" << arg << "\"" << plughost::host::did_you_mean(arg, names)
-                      << "; commands: list, inspect, check, gates, lock, run, test-plugin, new-plugin (see --help)\n";
+                      << "; commands: list, inspect, check, gates, lock, run, serve, test-plugin, new-plugin (see --help)\n";
             return kExitUsage;
         }
         break;
@@ -233,6 +242,7 @@ int main(int argc, char **argv) {
         if (*test_plugin_cmd) return run_test_plugin(test_plugin);
         if (*new_plugin_cmd) return run_new_plugin(new_plugin);
         if (*lock_cmd) return run_lock(lock);
+        if (*serve_cmd) return run_serve(serve);
     } catch (const std::exception &e) {
         spdlog::critical("internal error: {}", e.what());
         return kExitUsage;

@@ -269,7 +269,7 @@ Config read_config(const boost::json::value &document, std::string source, std::
     const auto *root = object_at(document, "", "a JSON object (the config)", issues);
     if (!root) return config;
     std::vector<std::string> keys = {"apiVersion",         "kind",   "policy", "featureGates", "plugins",
-                                     "schedulingProfiles", "runtime"};
+                                     "schedulingProfiles", "runtime",   "serve",  "endpoints"};
     for (auto section : kUpstreamSections) keys.emplace_back(section);
     check_keys(*root, "", keys, issues);
     read_api_version(*root, config, issues);
@@ -282,6 +282,8 @@ Config read_config(const boost::json::value &document, std::string source, std::
     if (const auto *v = root->if_contains("schedulingProfiles")) read_profiles(*v, config, issues);
     if (const auto *v = root->if_contains("runtime")) read_runtime(*v, config, issues);
     read_upstream(*root, config, issues);
+    if (const auto *v = root->if_contains("serve")) read_serve_settings(*v, config.serve, issues);
+    if (const auto *v = root->if_contains("endpoints")) read_endpoint_list(*v, "/endpoints", config.endpoints, issues);
     return config;
 }
 

@@ -9,6 +9,7 @@
 #include "common/json_document.hpp"
 #include "common/source_map.hpp"
 #include "inspect/manifest.hpp"
+#include "plan/serve_config.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -90,6 +91,9 @@ struct Config {
     std::vector<Issue> warnings;
     /// Where each node of a YAML config is; null for JSON.
     std::shared_ptr<const SourceMap> positions;
+    /// `plughost serve`'s settings and endpoints (other commands ignore them).
+    ServeSettings serve;
+    std::vector<EndpointConfig> endpoints;
     /// A list was longer than its structural limit and was read only in part: the checks across
     /// the config (references, pickers) would report what is only missing from the part read.
     bool over_limit = false;

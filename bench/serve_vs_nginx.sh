@@ -1,0 +1,66 @@
+#!/bin/sh
+# plughost serve against nginx, both in front of the same fleet of plughost-sim model servers on
+# loopback, and the client calling one simulator directly: latency p50/p99 and throughput at
+# concurrency 1, 16 and 64 (closed loop, keep-alive client connections). Figures in
+# docs/performance.md ("plughost serve").
+#
+#   bench/serve_vs_nginx.sh [BUILD_DIR] [SECONDS]
+# Needs nginx (Debian package nginx or nginx-light) and a build with bench/serve_load.
+set -eu
+BUILD=${1:-build}
+SECONDS_PER_RUN=${2:-5}
+FLEET=4
+BASE=19100
+WORK=$(mktemp -d)
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT INT TERM
+
+ENDPOINTS=""
+UPSTREAMS=""
+DIRECT=""
+for i in $(seq 1 $FLEET); do
+  port=$((BASE + i))
+  "$BUILD/tools/plughost-sim" --listen 127.0.0.1:$port --name sim-$i >/dev/null &
+  PIDS="$PIDS $!"
+  ENDPOINTS="$ENDPOINTS${ENDPOINTS:+,}{\"name\":\"sim-$i\",\"address\":\"127.0.0.1:$port\"}"
+  UPSTREAMS="$UPSTREAMS server 127.0.0.1:$port;"
+  DIRECT="$DIRECT${DIRECT:+,}127.0.0.1:$port"
+done
+
+cat > "$WORK/serve.json" <<JSON
+{"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig",
+ "plugins":[{"type":"queue-scorer"},{"type":"kv-cache-utilization-scorer"},{"type":"max-score-picker"}],
+ "endpoints":[$ENDPOINTS],
+ "serve":{"listen":"127.0.0.1:$((BASE + 80))","threads":2}}
+JSON
+"$BUILD/host/plughost" serve --config "$WORK/serve.json" --plugin-dir "$BUILD/plugins" --log-level warn >/dev/null &
+PIDS="$PIDS $!"
+
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream fleet { $UPSTREAMS }
+  server {
+    listen 127.0.0.1:$((BASE + 81));
+    location / { proxy_pass http://fleet; proxy_buffering off; }
+  }
+}
+CONF
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+PIDS="$PIDS $!"
+sleep 1
+
+for c in 1 16 64; do
+  for target in "direct $DIRECT" "nginx 127.0.0.1:$((BASE + 81))" "plughost 127.0.0.1:$((BASE + 80))"; do
+    set -- $target
+    printf '%s ' "$1"
+    "$BUILD/bench/serve_load" "$2" "$c" "$SECONDS_PER_RUN"
+  done
+done

@@ -1,0 +1,54 @@
+#include "cli/commands.hpp"
+
+#include "cli/report.hpp"
+#include "common/json.hpp"
+#include "serve/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+namespace plughost::cli {
+
+int run_serve(const ServeOptions &options) {
+    // The same pre-flight as `check` (and `run`), from the same flags; the server rebuilds it from
+    // these inputs on every reload.
+    auto started = start(options.flags, host::ConfigSource::file, true);
+    if (!started) return kExitUsage;
+    host::ServeOptions so;
+    so.inputs.plugin_dir = plugin_dir(options.flags.plugin_dir);
+    so.inputs.config_source = host::ConfigSource::file;
+    so.inputs.config_file = *options.flags.config;
+    so.inputs.keep_files_open = true;
+    {
+        // start() already turned the flags into overrides; keep them for every generation.
+        host::PreflightInputs in;
+        auto &o = in.overrides;
+        if (options.flags.min_stability) o.min_stability = plughost::parse_stability(*options.flags.min_stability);
+        for (const auto &text : options.flags.feature_gates) host::parse_gate_flag(text, o.feature_gates);
+        if (options.flags.reject_deprecated) o.reject_deprecated = true;
+        o.allow_past_removal = options.flags.allow_past_removal;
+        o.tombstones_file = options.flags.tombstones;
+        o.maturity_file = options.flags.maturity;
+        so.inputs.overrides = std::move(in.overrides);
+    }
+    so.listen = options.listen;
+    so.threads = options.threads;
+    so.admission_report = [](const host::Preflight &pf) {
+        auto doc = host::list_json(pf.candidates);
+        doc["minStability"] = host::min_stability_json(*pf.policy);
+        return doc;
+    };
+    so.on_listening = [](const std::string &where) { std::cout << "listening " << where << std::endl; };
+    host::log_decisions(started->candidates, spdlog::level::info);
+    host::Server server(std::move(so));
+    if (const auto errors = server.start(); !errors.empty()) {
+        spdlog::error("not starting: {} problem(s) with the config, the policy or the plugins", errors.size());
+        std::cerr << host::issues_table(errors, "error");
+        return kExitProblems;
+    }
+    server.run();
+    return kExitOk;
+}
+
+}  // namespace plughost::cli

@@ -1,0 +1,1308 @@
+#include "serve/server.hpp"
+
+#include "common/json.hpp"
+#include "common/json_document.hpp"
+#include "run/event_stream.hpp"
+#include "run/runner.hpp"
+#include "serve/scrape.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast.hpp>
+#include <boost/json.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace plughost::host {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using asio::awaitable;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Prometheus label value escaping.
+std::string label(std::string_view v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::string number(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    return fmt::format("{}", v);
+}
+
+struct Histogram {
+    static constexpr std::array<double, 14> bounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                   0.025,  0.05,    0.1,    0.25,  0.5,    1,     5};
+    std::array<std::uint64_t, bounds.size() + 1> counts{};
+    double sum = 0;
+    std::uint64_t count = 0;
+    void observe(double s) {
+        std::size_t i = 0;
+        while (i < bounds.size() && s > bounds[i]) ++i;
+        ++counts[i];
+        sum += s;
+        ++count;
+    }
+    void write(std::string &out, std::string_view name, std::string_view help) const {
+        fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < bounds.size(); ++i) {
+            cumulative += counts[i];
+            fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"{}\"}} {}\n", name, bounds[i], cumulative);
+        }
+        fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, count,
+                       name, number(sum), name, count);
+    }
+};
+
+// The request as plugins see it, with the storage its views point into.
+struct AbiRequest {
+    std::vector<plughost_header> headers;
+    std::vector<plughost_chat_message> messages;
+    plughost_request req{};
+    explicit AbiRequest(const RequestEvent &r) {
+        for (const auto &[k, v] : r.headers) headers.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+        for (const auto &[role, content] : r.messages)
+            messages.push_back({{role.data(), role.size()}, {content.data(), content.size()}});
+        req.struct_size = sizeof req;
+        req.id = {r.id.data(), r.id.size()};
+        req.model = {r.model.data(), r.model.size()};
+        req.lora = {r.lora.data(), r.lora.size()};
+        req.prompt = {r.prompt.data(), r.prompt.size()};
+        req.headers = headers.data();
+        req.header_count = headers.size();
+        req.messages = messages.data();
+        req.message_count = messages.size();
+        req.streaming = r.stream ? 1 : 0;
+    }
+};
+
+// Hop-by-hop headers (RFC 9110 7.6.1) are the proxy's own on each side, never forwarded.
+bool hop_by_hop(std::string_view name) {
+    static constexpr std::array<std::string_view, 8> names{"connection", "keep-alive",         "proxy-connection",
+                                                           "te",         "transfer-encoding",  "upgrade",
+                                                           "trailer",    "proxy-authorization"};
+    for (auto n : names)
+        if (beast::iequals(n, name)) return true;
+    return false;
+}
+
+std::pair<std::string, std::string> split_host_port(const std::string &address) {
+    const auto colon = address.rfind(':');
+    std::string host = address.substr(0, colon);
+    if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return {host, address.substr(colon + 1)};
+}
+
+// A gateway request's OpenAI body, in the terms of the event stream's request: the model (also
+// the LoRA adapter, as upstream maps it), the prompt or messages, stream.
+std::optional<std::string> read_openai(std::string_view body, bool chat, RequestEvent &r) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(body, ec);
+    if (ec) return "the body is not JSON: " + ec.message();
+    if (!v.is_object()) return "the body must be a JSON object";
+    const auto &o = v.get_object();
+    if (const auto *m = o.if_contains("model")) {
+        if (!m->is_string()) return "\"model\" must be a string";
+        r.model = std::string(m->get_string());
+        r.lora = r.model;
+    }
+    if (const auto *s = o.if_contains("stream")) {
+        if (!s->is_bool()) return "\"stream\" must be true or false";
+        r.stream = s->get_bool();
+    }
+    if (chat) {
+        const auto *ms = o.if_contains("messages");
+        if (!ms || !ms->is_array() || ms->get_array().empty())
+            return "invalid chat completions request: must have valid messages field";
+        for (const auto &item : ms->get_array()) {
+            if (!item.is_object()) return "each message must be an object {role, content}";
+            const auto &msg = item.get_object();
+            std::string role, content;
+            if (const auto *x = msg.if_contains("role"); x && x->is_string()) role = std::string(x->get_string());
+            if (const auto *c = msg.if_contains("content")) {
+                if (c->is_string()) content = std::string(c->get_string());
+                else if (c->is_array())
+                    for (const auto &part : c->get_array())
+                        if (const auto *t = part.is_object() ? part.get_object().if_contains("text") : nullptr;
+                            t && t->is_string())
+                            content += (content.empty() ? "" : "\n") + std::string(t->get_string());
+            }
+            r.messages.emplace_back(std::move(role), std::move(content));
+        }
+        r.prompt = render_chat_prompt(r.messages);
+    } else {
+        const auto *p = o.if_contains("prompt");
+        if (!p) return "invalid completions request: must have prompt field";
+        if (p->is_string()) r.prompt = std::string(p->get_string());
+        else if (p->is_array()) {
+            for (const auto &x : p->get_array())
+                if (x.is_string()) r.prompt += std::string(x.get_string());
+        } else return "\"prompt\" must be a string or an array";
+    }
+    return std::nullopt;
+}
+
+using Request = http::request<http::string_body>;
+
+// JSON bodies are built outside the coroutines: GCC 12 miscompiles braced initializers holding
+// string literals inside a coroutine ("array used as initializer").
+boost::json::object error_body(std::string_view code, std::string_view message) {
+    boost::json::object e{{"code", code}, {"message", message}, {"type", "plughost_error"}};
+    return boost::json::object{{"error", e}};
+}
+
+boost::json::object status_body(std::string_view status) { return boost::json::object{{"status", status}}; }
+
+bool known_path(std::string_view path) {
+    static const std::set<std::string, std::less<>> known{
+        "/healthz", "/readyz", "/v1/status", "/metrics", "/v1/pick", "/v1/completions", "/v1/chat/completions"};
+    return known.count(path) > 0;
+}
+
+}  // namespace
+
+struct Server::Impl {
+    // ---- state -------------------------------------------------------------------------------
+    struct EndpointState {
+        EndpointConfig config;
+        bool healthy = false;
+        bool failing = false;
+        bool removed = false;
+        Clock::time_point last_success{}, failing_since{};
+        std::uint64_t scrapes = 0, scrape_errors = 0;
+        std::string last_error = "not scraped yet";
+    };
+    // What a decision sends the gateway to; everything copied out of the lock.
+    struct Pick {
+        std::shared_ptr<Generation> generation;
+        std::optional<Code> error;
+        std::string message;
+        std::string profile;
+        std::vector<std::uint64_t> endpoints;  // primary, then extras
+        std::string name, address;
+        std::vector<std::tuple<std::string, std::string, std::string>> extras;  // profile, name, address
+        std::vector<std::pair<std::string, std::string>> headers;
+    };
+
+    ServeOptions options;
+    ServeSettings settings;
+    std::string bound;
+
+    std::mutex core;  // the endpoint table, endpoint states, generations, schedulers and counters
+    std::shared_ptr<Generation> current;
+    std::set<FileIdentity> loaded;
+    EndpointTable table;
+    std::map<std::string, std::shared_ptr<EndpointState>, std::less<>> endpoints;
+    std::vector<const plughost_endpoint *> healthy;
+    std::vector<EndpointConfig> file_endpoints;
+    std::uint64_t generations_applied = 0, generations_refused = 0, next_generation = 1;
+    std::vector<Issue> last_reload_errors;
+    std::string last_reload_time;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> decisions;  // profile, endpoint
+    std::map<std::pair<std::string, int>, std::uint64_t> requests;           // path, status
+    std::map<std::string, std::uint64_t> outcomes;
+    std::uint64_t retries = 0, endpoints_file_errors = 0;
+    Histogram decide_seconds, first_byte_seconds, total_seconds;
+    std::uint64_t in_flight = 0;
+
+    std::atomic<bool> draining{false};
+    std::atomic<long> active{0};
+    std::uint64_t request_counter = 0;
+    // Last, so they go first: the coroutines still pending are destroyed while the state they
+    // point into is alive.
+    asio::io_context io;
+    tcp::acceptor acceptor{io};
+
+    explicit Impl(ServeOptions o) : options(std::move(o)) {}
+
+    // ---- endpoints and scraping --------------------------------------------------------------
+    void refresh_healthy() {
+        healthy.clear();
+        for (std::size_t i = 0; i < table.size(); ++i) {
+            const plughost_endpoint *e = table.data()[i];
+            const auto it = endpoints.find(view(e->name));
+            if (it != endpoints.end() && it->second->healthy) healthy.push_back(e);
+        }
+    }
+
+    // Makes the live endpoints `wanted` (config endpoints, then the endpoints file's); under core.
+    void apply_endpoints(const std::vector<EndpointConfig> &wanted) {
+        std::set<std::string, std::less<>> names;
+        for (const auto &w : wanted) {
+            if (!names.insert(w.name).second) continue;  // the config's wins over the file's
+            EndpointUpdate u;
+            u.name = w.name;
+            u.address = w.address;
+            u.labels = w.labels;
+            if (auto refused = table.upsert(u)) {
+                spdlog::error("endpoint {}: {}", w.name, refused->message);
+                continue;
+            }
+            auto it = endpoints.find(w.name);
+            if (it == endpoints.end()) {
+                auto st = std::make_shared<EndpointState>();
+                st->config = w;
+                endpoints.emplace(w.name, st);
+                spdlog::info("endpoint {} at {} added", w.name, w.address);
+                // Posted, never dispatched: called under `core`, and a scrape started inline on this
+                // thread would take `core` again (a deadlock).
+                asio::post(io, [this, st] { asio::co_spawn(asio::make_strand(io), scrape_loop(st), asio::detached); });
+            } else {
+                it->second->config = w;
+            }
+        }
+        for (auto it = endpoints.begin(); it != endpoints.end();) {
+            if (names.count(it->first)) {
+                ++it;
+                continue;
+            }
+            spdlog::info("endpoint {} removed", it->first);
+            it->second->removed = true;
+            table.remove(it->first);
+            it = endpoints.erase(it);
+        }
+        refresh_healthy();
+    }
+
+    std::vector<EndpointConfig> all_endpoints(const Generation &g) const {
+        std::vector<EndpointConfig> all = g.pf.config.endpoints;
+        all.insert(all.end(), file_endpoints.begin(), file_endpoints.end());
+        return all;
+    }
+
+    std::filesystem::path endpoints_file_path() const {
+        if (!settings.endpoints_file) return {};
+        std::filesystem::path p = *settings.endpoints_file;
+        if (p.is_relative() && options.inputs.config_source == ConfigSource::file)
+            p = options.inputs.config_file.parent_path() / p;
+        return p;
+    }
+
+    // Reads the endpoints file ({"endpoints": [...]} or a bare list); false (keeping the old
+    // list) when it cannot be used.
+    bool read_endpoints_file() {
+        const auto path = endpoints_file_path();
+        if (path.empty()) {
+            file_endpoints.clear();
+            return true;
+        }
+        std::string io_error;
+        auto doc = load_json_document(path, io_error);
+        std::vector<Issue> issues;
+        std::vector<EndpointConfig> list;
+        if (!doc) issues.push_back({path.string(), Code::io_error, io_error, ""});
+        else if (doc->problem) issues.push_back({path.string(), Code::not_json, doc->problem->message, ""});
+        else {
+            const auto &v = doc->value;
+            if (v.is_object() && v.get_object().contains("endpoints"))
+                read_endpoint_list(v.get_object().at("endpoints"), "/endpoints", list, issues);
+            else read_endpoint_list(v, "", list, issues);
+        }
+        if (!issues.empty()) {
+            ++endpoints_file_errors;
+            for (const auto &i : issues)
+                spdlog::error("endpoints file {}: {}{} (the endpoints stay as they were)", path.string(),
+                              i.path.empty() ? "" : i.path + ": ", i.message);
+            return false;
+        }
+        file_endpoints = std::move(list);
+        return true;
+    }
+
+    void scrape_succeeded(EndpointState &st, EndpointUpdate &update) {
+        std::lock_guard lock(core);
+        if (st.removed) return;
+        ++st.scrapes;
+        st.last_success = Clock::now();
+        st.failing = false;
+        update.name = st.config.name;
+        if (auto refused = table.upsert(update)) spdlog::warn("endpoint {}: {}", st.config.name, refused->message);
+        if (!st.healthy) {
+            st.healthy = true;
+            spdlog::info("endpoint {} is healthy", st.config.name);
+            refresh_healthy();
+        }
+    }
+
+    void scrape_failed(EndpointState &st, const std::string &why) {
+        std::lock_guard lock(core);
+        if (st.removed) return;
+        ++st.scrapes;
+        ++st.scrape_errors;
+        st.last_error = why;
+        const auto now = Clock::now();
+        if (!st.failing) {
+            st.failing = true;
+            st.failing_since = now;
+        }
+        if (st.healthy && now - st.failing_since >= std::chrono::milliseconds(settings.unhealthy_after_ms)) {
+            st.healthy = false;
+            spdlog::warn("endpoint {} is unhealthy: its scrapes have failed for {} ms ({})", st.config.name,
+                         settings.unhealthy_after_ms, why);
+            refresh_healthy();
+        }
+    }
+
+    // Connects to "HOST:PORT"; an IP address is used as it is (no resolver: its thread hop costs
+    // tens of microseconds on every request), a name is resolved.
+    static awaitable<beast::error_code> connect_to(beast::tcp_stream &stream, const std::string &address,
+                                                   std::chrono::milliseconds timeout) {
+        const auto [host, port] = split_host_port(address);
+        boost::system::error_code ec;
+        const auto ip = asio::ip::make_address(host, ec);
+        stream.expires_after(timeout);
+        if (!ec) {
+            const tcp::endpoint where(ip, static_cast<unsigned short>(std::stoul(port)));
+            auto [cec] = co_await stream.async_connect(where, nothrow);
+            co_return cec;
+        }
+        tcp::resolver resolver(stream.get_executor());
+        auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
+        if (rec) co_return rec;
+        stream.expires_after(timeout);
+        auto [cec, where] = co_await stream.async_connect(results, nothrow);
+        co_return cec;
+    }
+
+    awaitable<void> scrape_loop(std::shared_ptr<EndpointState> st) {
+        auto ex = co_await asio::this_coro::executor;
+        beast::tcp_stream stream(ex);
+        beast::flat_buffer buffer;
+        asio::steady_timer timer(ex);
+        bool connected = false;
+        std::string connected_to;
+        for (;;) {
+            std::string address;
+            MetricNames names;
+            std::chrono::milliseconds interval, timeout;
+            {
+                std::lock_guard lock(core);
+                if (st->removed || draining) break;
+                address = st->config.address;
+                names = settings.metrics;
+                interval = std::chrono::milliseconds(settings.scrape_interval_ms);
+                timeout = std::chrono::milliseconds(settings.scrape_timeout_ms);
+            }
+            const auto started = Clock::now();
+            std::string error;
+            std::string body;
+            if (connected && connected_to != address) {
+                beast::error_code ignored;
+                stream.socket().close(ignored);
+                connected = false;
+            }
+            if (!connected) {
+                buffer.clear();
+                const beast::error_code cec = co_await connect_to(stream, address, timeout);
+                if (cec) error = "cannot connect to " + address + ": " + cec.message();
+                else {
+                    connected = true;
+                    connected_to = address;
+                }
+            }
+            if (connected) {
+                http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
+                req.set(http::field::host, address);
+                req.set(http::field::user_agent, "plughost-serve");
+                stream.expires_after(timeout);
+                auto [wec, wn] = co_await http::async_write(stream, req, nothrow);
+                http::response_parser<http::string_body> parser;
+                parser.body_limit(16 * 1024 * 1024);
+                beast::error_code rec;
+                if (!wec) std::tie(rec, std::ignore) = co_await http::async_read(stream, buffer, parser, nothrow);
+                if (wec || rec) {
+                    error = "scraping " + address + "/metrics failed: " + (wec ? wec : rec).message();
+                    beast::error_code ignored;
+                    stream.socket().close(ignored);
+                    connected = false;
+                } else {
+                    auto &res = parser.get();
+                    if (res.result() != http::status::ok)
+                        error = fmt::format("{}/metrics answered HTTP {}", address, res.result_int());
+                    else body = std::move(res.body());
+                    if (!res.keep_alive()) {
+                        beast::error_code ignored;
+                        stream.socket().close(ignored);
+                        connected = false;
+                    }
+                }
+            }
+            if (error.empty()) {
+                EndpointUpdate update;
+                error = extract_metrics(body, names, update);
+                if (error.empty()) scrape_succeeded(*st, update);
+            }
+            if (!error.empty()) scrape_failed(*st, error);
+            timer.expires_at(started + interval);
+            co_await timer.async_wait(nothrow);
+        }
+        beast::error_code ignored;
+        stream.socket().close(ignored);
+    }
+
+    // ---- generations and reloads -------------------------------------------------------------
+    GenerationBuild build() {
+        std::uint64_t number;
+        {
+            std::lock_guard lock(core);
+            number = next_generation++;
+        }
+        return build_generation(options.inputs, number, options.max_consecutive_faults, options.new_files_hook, loaded);
+    }
+
+    // Rebuilds the generation (plugins or config changed): swapped in whole, or refused whole.
+    void reload(const std::string &why) {
+        spdlog::info("reloading ({})", why);
+        GenerationBuild b = build();
+        std::lock_guard lock(core);
+        last_reload_time = fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::now()));
+        if (!b.generation) {
+            ++generations_refused;
+            last_reload_errors = b.errors;
+            spdlog::error("the new generation is refused; generation {} keeps serving:", current->number);
+            for (const auto &e : b.errors)
+                spdlog::error("  {}{}{}", e.path.empty() ? "" : e.path + ": ", e.message,
+                              e.hint.empty() ? "" : " (" + e.hint + ")");
+            return;
+        }
+        last_reload_errors.clear();
+        ++generations_applied;
+        const auto old = current ? current->number : 0;
+        // Limits and scraping apply at once; the listener and threads stay as they started.
+        const auto listen = settings.listen;
+        const auto threads = settings.threads;
+        settings = b.generation->pf.config.serve;
+        settings.listen = listen;
+        settings.threads = threads;
+        current = b.generation;
+        read_endpoints_file();
+        apply_endpoints(all_endpoints(*current));
+        spdlog::info("generation {} serving (was {}): {} instances", current->number, old,
+                     current->live.instances.size());
+    }
+
+    void reload_endpoints() {
+        std::lock_guard lock(core);
+        if (read_endpoints_file()) apply_endpoints(all_endpoints(*current));
+    }
+
+    // inotify on the plugin directory and the config's and endpoints file's directories.
+    awaitable<void> watch() {
+        const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd < 0) {
+            spdlog::warn("cannot watch for changes (inotify: {}); send SIGHUP to reload", std::strerror(errno));
+            co_return;
+        }
+        asio::posix::stream_descriptor in(co_await asio::this_coro::executor, fd);
+        constexpr std::uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB;
+        std::map<int, std::filesystem::path> dirs;
+        auto add = [&](const std::filesystem::path &dir) {
+            const int wd = ::inotify_add_watch(fd, dir.empty() ? "." : dir.c_str(), mask);
+            if (wd < 0) spdlog::warn("cannot watch {}: {}", dir.string(), std::strerror(errno));
+            else dirs[wd] = dir;
+        };
+        add(options.inputs.plugin_dir);
+        const auto config =
+            options.inputs.config_source == ConfigSource::file ? options.inputs.config_file : std::filesystem::path();
+        if (!config.empty()) add(config.parent_path());
+        std::filesystem::path endpoints_file;
+        {
+            std::lock_guard lock(core);
+            endpoints_file = endpoints_file_path();
+        }
+        if (!endpoints_file.empty()) add(endpoints_file.parent_path());
+        asio::steady_timer settle(in.get_executor());
+        alignas(inotify_event) std::array<char, 8192> buf;
+        bool full = false, eps = false;
+        for (;;) {
+            auto [ec, n] = co_await in.async_read_some(asio::buffer(buf), nothrow);
+            if (ec) co_return;
+            for (std::size_t off = 0; off < n;) {
+                const auto *e = reinterpret_cast<const inotify_event *>(buf.data() + off);
+                off += sizeof(inotify_event) + e->len;
+                const std::string name = e->len ? std::string(e->name) : std::string();
+                const auto dir = dirs.count(e->wd) ? dirs[e->wd] : std::filesystem::path();
+                if (dir == options.inputs.plugin_dir && name.ends_with(".so")) full = true;
+                if (!config.empty() && dir == config.parent_path() && name == config.filename()) full = true;
+                if (!endpoints_file.empty() && dir == endpoints_file.parent_path() && name == endpoints_file.filename())
+                    eps = true;
+            }
+            if (!full && !eps) continue;
+            // Let a burst of events (a copy, a rename, an editor's save) settle first.
+            settle.expires_after(std::chrono::milliseconds(100));
+            co_await settle.async_wait(nothrow);
+            // Drain whatever arrived meanwhile without blocking.
+            for (;;) {
+                const ssize_t r = ::read(fd, buf.data(), buf.size());
+                if (r <= 0) break;
+                for (std::size_t off = 0; off < static_cast<std::size_t>(r);) {
+                    const auto *e = reinterpret_cast<const inotify_event *>(buf.data() + off);
+                    off += sizeof(inotify_event) + e->len;
+                    const std::string name = e->len ? std::string(e->name) : std::string();
+                    if (name.ends_with(".so") || name == config.filename()) full = true;
+                    if (!endpoints_file.empty() && name == endpoints_file.filename()) eps = true;
+                }
+            }
+            if (draining) co_return;
+            if (full) reload("a file changed in the plugin directory or the config");
+            else if (eps) reload_endpoints();
+            full = eps = false;
+        }
+    }
+
+    // ---- scheduling --------------------------------------------------------------------------
+    Pick decide(const RequestEvent &r, const std::vector<std::uint64_t> &excluded) {
+        const auto t0 = Clock::now();
+        Pick p;
+        AbiRequest abi(r);
+        std::lock_guard lock(core);
+        p.generation = current;
+        Scheduler &s = *current->scheduler;
+        std::optional<std::size_t> profile;
+        if (r.profile) {
+            profile = s.find_profile(*r.profile);
+            if (!profile) {
+                p.error = Code::unknown_profile;
+                p.message = "no scheduling profile \"" + *r.profile + "\"";
+                return p;
+            }
+        }
+        const plughost_endpoint *const *list = healthy.data();
+        std::size_t count = healthy.size();
+        std::vector<const plughost_endpoint *> filtered;
+        if (!excluded.empty()) {  // a re-pick: rare, so the copy is fine
+            for (auto *e : healthy)
+                if (std::find(excluded.begin(), excluded.end(), e->id) == excluded.end()) filtered.push_back(e);
+            list = filtered.data();
+            count = filtered.size();
+        }
+        if (count == 0) {
+            p.error = Code::no_endpoints;
+            p.message = table.size() ? "no healthy endpoint to send the request to" : "no endpoints are configured";
+            return p;
+        }
+        const Decision d = s.schedule(abi.req, list, count, profile);
+        if (d.error) {
+            p.error = *d.error;
+            p.message = d.message;
+            return p;
+        }
+        p.profile = s.profiles()[d.profile].name;
+        const plughost_endpoint *chosen = d.picked[0];
+        p.endpoints.push_back(chosen->id);
+        p.name = std::string(view(chosen->name));
+        p.address = std::string(view(chosen->address));
+        table.count_pick(chosen);
+        for (const DecisionExtra &x : d.extras) {
+            p.endpoints.push_back(x.endpoint->id);
+            p.extras.emplace_back(s.profiles()[x.profile].name, std::string(view(x.endpoint->name)),
+                                  std::string(view(x.endpoint->address)));
+            table.count_pick(x.endpoint);
+        }
+        for (const auto &h : d.headers) p.headers.push_back(h);
+        ++decisions[{p.profile, p.name}];
+        ++in_flight;
+        decide_seconds.observe(seconds_since(t0));
+        return p;
+    }
+
+    // Tells the deciding generation's plugins how the response went; ends the request's
+    // in-flight count unless it only started. Returns the headers plugins set for the client.
+    std::vector<std::pair<std::string, std::string>> respond(const Pick &p, const RequestEvent &r, int outcome,
+                                                             int status, double first_byte, double total) {
+        AbiRequest abi(r);
+        std::lock_guard lock(core);
+        plughost_response res{};
+        res.struct_size = sizeof res;
+        res.endpoint_id = p.endpoints.front();
+        res.endpoint = table.find(res.endpoint_id);
+        res.outcome = outcome;
+        res.http_status = status;
+        res.seconds_to_first_byte = first_byte;
+        res.seconds_total = total;
+        const auto headers = p.generation->scheduler->respond(abi.req, res);
+        std::vector<std::pair<std::string, std::string>> out(headers.begin(), headers.end());
+        if (outcome != PLUGHOST_RESPONSE_STARTED) {
+            for (auto id : p.endpoints) table.release(id);
+            --in_flight;
+            const char *name = outcome == PLUGHOST_RESPONSE_COMPLETE    ? "complete"
+                               : outcome == PLUGHOST_RESPONSE_CANCELLED ? "cancelled"
+                                                                        : "failed";
+            ++outcomes[name];
+            if (total >= 0) total_seconds.observe(total);
+        } else if (first_byte >= 0) {
+            first_byte_seconds.observe(first_byte);
+        }
+        return out;
+    }
+
+    // ---- HTTP --------------------------------------------------------------------------------
+    // GCC 12 destroys some temporaries of a co_await expression twice (a double free): every
+    // argument of a co_await here is a named object or a trivially destructible value.
+    template <class Body>
+    awaitable<bool> send(beast::tcp_stream &client, http::response<Body> &res, std::string_view path, bool keep_alive) {
+        res.keep_alive(keep_alive && !draining);
+        res.prepare_payload();
+        {
+            std::lock_guard lock(core);
+            ++requests[{std::string(path), res.result_int()}];
+        }
+        client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+        auto [ec, n] = co_await http::async_write(client, res, nothrow);
+        co_return !ec && res.keep_alive();
+    }
+
+    awaitable<bool> send_json(beast::tcp_stream &client, http::status status, const boost::json::value &body,
+                              std::string_view path, bool keep_alive = true) {
+        http::response<http::string_body> res{status, 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = to_json(body) + "\n";
+        co_return co_await send(client, res, path, keep_alive);
+    }
+
+    // {"error": {"code", "message", "type"}}: OpenAI's error shape with plughost's code.
+    awaitable<bool> send_error(beast::tcp_stream &client, http::status status, std::string_view code,
+                               std::string_view message, std::string_view path, bool keep_alive = true) {
+        const boost::json::value body = error_body(code, message);
+        co_return co_await send_json(client, status, body, path, keep_alive);
+    }
+
+    static http::status status_for(Code c) {
+        switch (c) {
+        case Code::no_endpoints:
+        case Code::no_candidates: return http::status::service_unavailable;
+        case Code::unknown_profile: return http::status::bad_request;
+        default: return http::status::internal_server_error;
+        }
+    }
+
+    // Completes when the client closed its connection (EOF or error), never when it merely sent
+    // more bytes (a pipelined request).
+    awaitable<void> client_gone(tcp::socket &socket, beast::tcp_stream &upstream) {
+        auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
+        if (ec == asio::error::operation_aborted) co_return;
+        char byte;
+        const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            // Closing the upstream connection ends whatever the relay waits for there, and
+            // tells the model server to stop generating.
+            beast::error_code ignored;
+            upstream.socket().close(ignored);
+            co_return;
+        }
+        asio::steady_timer forever(socket.get_executor(), Clock::time_point::max());
+        co_await forever.async_wait(nothrow);
+        // Cancelled: the relay finished first. Either way the caller looks at the relay's result.
+    }
+
+    struct Relay {
+        int outcome = PLUGHOST_RESPONSE_FAILED;
+        int status = 0;
+        double first_byte = -1;
+        bool keep_alive = false;
+        bool client_answered = false;  // a response (or part of one) went to the client
+        std::string error_code, error_message;
+        http::status error_status = http::status::bad_gateway;
+    };
+
+    awaitable<void> relay(beast::tcp_stream &client, beast::tcp_stream &upstream, Request &up, const Pick &pick,
+                          const RequestEvent &ev, Clock::time_point t0, Relay &out) {
+        upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
+        auto [wec, wn] = co_await http::async_write(upstream, up, nothrow);
+        if (wec) {
+            out.error_code = "upstream-failed";
+            out.error_message =
+                "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
+            co_return;
+        }
+        beast::flat_buffer ubuf;
+        http::response_parser<http::buffer_body> parser;
+        parser.body_limit(boost::none);
+        auto [hec, hn] = co_await http::async_read_header(upstream, ubuf, parser, nothrow);
+        if (hec) {
+            if (hec == beast::error::timeout) {
+                out.error_status = http::status::gateway_timeout;
+                out.error_code = "first-byte-timeout";
+                out.error_message = fmt::format("{} ({}) sent no response within {} ms (serve.firstByteTimeoutMs)",
+                                                pick.name, pick.address, settings.first_byte_timeout_ms);
+            } else {
+                out.error_code = "upstream-failed";
+                out.error_message =
+                    "reading the response of " + pick.name + " (" + pick.address + ") failed: " + hec.message();
+            }
+            co_return;
+        }
+        out.first_byte = seconds_since(t0);
+        auto &res = parser.get();
+        out.status = res.result_int();
+        const auto client_headers = respond(pick, ev, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
+        const bool chunked = res.chunked();
+        const bool has_length = res.has_content_length();
+        for (auto it = res.begin(); it != res.end();) {
+            if (hop_by_hop(it->name_string())) it = res.erase(it);
+            else ++it;
+        }
+        for (const auto &[k, v] : client_headers) res.set(k, v);
+        res.set("x-gateway-destination-endpoint", pick.address);
+        if (chunked || !has_length) res.chunked(true);
+        res.keep_alive(out.keep_alive && !draining);
+        out.keep_alive = res.keep_alive();
+        std::array<char, 16384> buf;
+        res.body().data = nullptr;
+        res.body().more = !parser.is_done();
+        http::response_serializer<http::buffer_body> sr{res};
+        client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+        out.client_answered = true;
+        auto [cec, cn] = co_await http::async_write_header(client, sr, nothrow);
+        if (cec) {
+            out.outcome = PLUGHOST_RESPONSE_CANCELLED;
+            co_return;
+        }
+        while (!parser.is_done()) {
+            res.body().data = buf.data();
+            res.body().size = buf.size();
+            upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+            auto [rec, rn] = co_await http::async_read(upstream, ubuf, parser, nothrow);
+            if (rec && rec != http::error::need_buffer) {
+                spdlog::warn("request {}: {} ({}) failed mid-response: {}", ev.id, pick.name, pick.address,
+                             rec.message());
+                out.keep_alive = false;  // the client's response is cut short: its connection ends
+                co_return;
+            }
+            res.body().size = buf.size() - res.body().size;
+            res.body().data = buf.data();
+            res.body().more = !parser.is_done();
+            client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+            auto [xec, xn] = co_await http::async_write(client, sr, nothrow);
+            if (xec && xec != http::error::need_buffer) {
+                out.outcome = PLUGHOST_RESPONSE_CANCELLED;
+                out.keep_alive = false;
+                co_return;
+            }
+        }
+        if (!sr.is_done()) {
+            res.body().data = nullptr;
+            res.body().size = 0;
+            res.body().more = false;
+            auto [xec, xn] = co_await http::async_write(client, sr, nothrow);
+            if (xec && xec != http::error::need_buffer) {
+                out.outcome = PLUGHOST_RESPONSE_CANCELLED;
+                out.keep_alive = false;
+                co_return;
+            }
+        }
+        out.outcome = PLUGHOST_RESPONSE_COMPLETE;
+    }
+
+    awaitable<bool> gateway(beast::tcp_stream &client, Request &req, const std::string &path, bool chat) {
+        const auto t0 = Clock::now();
+        RequestEvent ev;
+        if (auto problem = read_openai(req.body(), chat, ev))
+            co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
+        if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
+        else {
+            std::lock_guard lock(core);
+            ev.id = fmt::format("plughost-{}", ++request_counter);
+        }
+        for (const auto &f : req) {
+            std::string name(f.name_string());
+            for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            ev.headers.emplace_back(std::move(name), std::string(f.value()));
+        }
+        std::vector<std::uint64_t> excluded;
+        std::string last_failure;
+        auto ex = co_await asio::this_coro::executor;
+        for (std::uint32_t attempt = 0; attempt < settings.max_attempts; ++attempt) {
+            Pick pick = decide(ev, excluded);
+            if (pick.error) {
+                if (!excluded.empty()) {
+                    const std::string message = last_failure + "; no other endpoint is left to try";
+                    co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message,
+                                                  path);
+                }
+                co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
+                                              path);
+            }
+            // Connect; a failure here sent nothing, so another endpoint can take the request.
+            beast::tcp_stream upstream(ex);
+            const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
+            const beast::error_code cec = co_await connect_to(upstream, pick.address, connect_timeout);
+            if (cec) {
+                last_failure =
+                    fmt::format("cannot connect to {} ({}): {}", pick.name, pick.address,
+                                cec == beast::error::timeout ? "timed out (serve.connectTimeoutMs)" : cec.message());
+                spdlog::warn("request {}: {}; picking again without it", ev.id, last_failure);
+                respond(pick, ev, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
+                {
+                    std::lock_guard lock(core);
+                    ++retries;
+                }
+                excluded.push_back(pick.endpoints.front());
+                continue;
+            }
+            upstream.socket().set_option(tcp::no_delay(true));
+            Request up{req.method(), req.target(), 11};
+            for (const auto &f : req)
+                if (!hop_by_hop(f.name_string()) && f.name() != http::field::host &&
+                    f.name() != http::field::content_length && f.name() != http::field::expect)
+                    up.insert(f.name_string(), f.value());
+            up.set(http::field::host, pick.address);
+            up.set("x-request-id", ev.id);
+            up.set("x-gateway-destination-endpoint", pick.address);
+            for (const auto &[k, v] : pick.headers) up.set(k, v);
+            up.body() = req.body();
+            up.keep_alive(false);
+            up.prepare_payload();
+            Relay r;
+            r.keep_alive = req.keep_alive();
+            auto which =
+                co_await (relay(client, upstream, up, pick, ev, t0, r) || client_gone(client.socket(), upstream));
+            if (which.index() == 1 && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
+                r.outcome = PLUGHOST_RESPONSE_CANCELLED;
+                r.keep_alive = false;
+                spdlog::info("request {}: the client went away; the request to {} is cancelled", ev.id, pick.name);
+            }
+            beast::error_code ignored;
+            upstream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            upstream.socket().close(ignored);
+            respond(pick, ev, r.outcome, r.status, r.first_byte, seconds_since(t0));
+            if (r.outcome == PLUGHOST_RESPONSE_CANCELLED) co_return false;
+            if (!r.client_answered)
+                co_return co_await send_error(client, r.error_status, r.error_code, r.error_message, path, false);
+            {
+                std::lock_guard lock(core);
+                ++requests[{path, r.status}];
+            }
+            co_return r.keep_alive &&r.outcome == PLUGHOST_RESPONSE_COMPLETE;
+        }
+        const std::string message =
+            last_failure + fmt::format("; gave up after {} attempts (serve.maxAttempts)", settings.max_attempts);
+        co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path);
+    }
+
+    awaitable<bool> pick_api(beast::tcp_stream &client, Request &req, const std::string &path) {
+        // A request as in the event stream: {"request": {...}} or the request object itself.
+        std::string body = req.body();
+        boost::system::error_code ec;
+        auto v = boost::json::parse(body, ec);
+        if (!ec && v.is_object() && !v.get_object().contains("request"))
+            body = to_json(boost::json::object{{"request", v}});
+        Event e = parse_event(body);
+        auto *r = std::get_if<RequestEvent>(&e);
+        if (!r) {
+            const auto *err = std::get_if<EventError>(&e);
+            const std::string code(err ? to_string(err->code) : std::string_view("invalid-request"));
+            const std::string message = err ? err->message : std::string("expected a request object");
+            co_return co_await send_error(client, http::status::bad_request, code, message, path);
+        }
+        Pick p = decide(*r, {});
+        if (p.error) co_return co_await send_error(client, status_for(*p.error), to_string(*p.error), p.message, path);
+        {
+            // The proxy sends it; plughost never hears how it ends: the pick counts until the
+            // endpoint's next scrape (pending picks), not as a request in flight.
+            std::lock_guard lock(core);
+            for (auto id : p.endpoints) table.release(id);
+            --in_flight;
+        }
+        const boost::json::value out = pick_body(*r, p);
+        co_return co_await send_json(client, http::status::ok, out, path);
+    }
+
+    static boost::json::object pick_body(const RequestEvent &r, const Pick &p) {
+        boost::json::object out{{"id", r.id},
+                                {"profile", p.profile},
+                                {"generation", p.generation->number},
+                                {"endpoint", boost::json::object{{"name", p.name}, {"address", p.address}}}};
+        boost::json::object extras;
+        for (const auto &[profile, name, address] : p.extras)
+            extras[profile] = boost::json::object{{"name", name}, {"address", address}};
+        if (!extras.empty()) out["extras"] = extras;
+        boost::json::object headers{{"x-gateway-destination-endpoint", p.address}};
+        for (const auto &[k, val] : p.headers) headers[k] = val;
+        out["headers"] = headers;
+        return out;
+    }
+
+    boost::json::object status_json() {
+        std::lock_guard lock(core);
+        boost::json::object out;
+        const Generation &g = *current;
+        boost::json::array instances;
+        for (const auto &ri : g.scheduler->instances())
+            instances.push_back({{"name", ri.instance->name()},
+                                 {"type", ri.instance->manifest().type},
+                                 {"threadSafe", ri.instance->manifest().thread_safe},
+                                 {"calls", ri.calls},
+                                 {"faults", ri.faults},
+                                 {"disabled", ri.disabled}});
+        out["generation"] = boost::json::object{{"number", g.number},
+                                                {"config", g.pf.config.source},
+                                                {"pluginDir", options.inputs.plugin_dir.string()},
+                                                {"instances", instances}};
+        boost::json::object reload{{"generationsApplied", generations_applied},
+                                   {"generationsRefused", generations_refused}};
+        if (!last_reload_time.empty()) reload["last"] = last_reload_time;
+        reload["ok"] = last_reload_errors.empty();
+        boost::json::array errors;
+        for (const auto &e : last_reload_errors)
+            errors.push_back({{"path", e.path}, {"code", to_string(e.code)}, {"message", e.message}, {"hint", e.hint}});
+        reload["errors"] = errors;
+        out["reload"] = reload;
+        out["admission"] = options.admission_report ? options.admission_report(g.pf) : boost::json::object{};
+        boost::json::array eps;
+        for (const auto &[name, st] : endpoints) {
+            const plughost_endpoint *e = table.find(name);
+            boost::json::object o{{"name", name},
+                                  {"address", st->config.address},
+                                  {"healthy", st->healthy},
+                                  {"scrapes", st->scrapes},
+                                  {"scrapeErrors", st->scrape_errors}};
+            o["metricAgeSeconds"] = st->scrapes - st->scrape_errors > 0
+                                        ? boost::json::value(seconds_since(st->last_success))
+                                        : boost::json::value(nullptr);
+            if (st->failing || !st->healthy) o["lastError"] = st->last_error;
+            if (e) {
+                o["waiting"] = e->waiting_queue_size;
+                o["running"] = e->running_requests;
+                o["kvCacheUsage"] = e->kv_cache_usage;
+                o["inFlight"] = e->requests_in_flight;
+                o["picks"] = table.picks(e);
+            }
+            eps.push_back(o);
+        }
+        out["endpoints"] = eps;
+        out["quarantined"] = boost::json::array{};  // filled by the child-process probe (NewFilesHook)
+        out["draining"] = draining.load();
+        return out;
+    }
+
+    std::string metrics_text() {
+        std::lock_guard lock(core);
+        std::string out;
+        auto put = [&](std::string_view name, std::string_view type, std::string_view help) {
+            fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+        };
+        const Generation &g = *current;
+        put("plughost_generation", "gauge", "The serving generation's number.");
+        fmt::format_to(std::back_inserter(out), "plughost_generation {}\n", g.number);
+        put("plughost_generations_applied_total", "counter", "Reloads that replaced the serving generation.");
+        fmt::format_to(std::back_inserter(out), "plughost_generations_applied_total {}\n", generations_applied);
+        put("plughost_generations_refused_total", "counter",
+            "Reloads refused (bad config or plugins); the serving generation stayed.");
+        fmt::format_to(std::back_inserter(out), "plughost_generations_refused_total {}\n", generations_refused);
+        put("plughost_last_reload_ok", "gauge", "1 when the last reload was applied (or none happened), else 0.");
+        fmt::format_to(std::back_inserter(out), "plughost_last_reload_ok {}\n", last_reload_errors.empty() ? 1 : 0);
+        put("plughost_decisions_total", "counter", "Requests decided, by profile and endpoint picked.");
+        for (const auto &[k, n] : decisions)
+            fmt::format_to(std::back_inserter(out), "plughost_decisions_total{{profile=\"{}\",endpoint=\"{}\"}} {}\n",
+                           label(k.first), label(k.second), n);
+        put("plughost_http_requests_total", "counter", "HTTP requests answered, by path and status.");
+        for (const auto &[k, n] : requests)
+            fmt::format_to(std::back_inserter(out), "plughost_http_requests_total{{path=\"{}\",code=\"{}\"}} {}\n",
+                           label(k.first), k.second, n);
+        put("plughost_responses_total", "counter", "Forwarded requests by outcome (complete, failed, cancelled).");
+        for (const auto &[k, n] : outcomes)
+            fmt::format_to(std::back_inserter(out), "plughost_responses_total{{outcome=\"{}\"}} {}\n", k, n);
+        put("plughost_repicks_total", "counter", "Connect failures that sent a request to another endpoint.");
+        fmt::format_to(std::back_inserter(out), "plughost_repicks_total {}\n", retries);
+        put("plughost_requests_in_flight", "gauge", "Forwarded requests not yet ended.");
+        fmt::format_to(std::back_inserter(out), "plughost_requests_in_flight {}\n", in_flight);
+        put("plughost_plugin_calls_total", "counter", "Calls per plugin instance (serving generation).");
+        for (const auto &ri : g.scheduler->instances())
+            fmt::format_to(std::back_inserter(out), "plughost_plugin_calls_total{{instance=\"{}\",type=\"{}\"}} {}\n",
+                           label(ri.instance->name()), label(ri.instance->manifest().type), ri.calls);
+        put("plughost_plugin_faults_total", "counter", "Faults per plugin instance.");
+        for (const auto &ri : g.scheduler->instances())
+            fmt::format_to(std::back_inserter(out), "plughost_plugin_faults_total{{instance=\"{}\"}} {}\n",
+                           label(ri.instance->name()), ri.faults);
+        put("plughost_plugin_disabled", "gauge", "1 when the instance was disabled after consecutive faults.");
+        for (const auto &ri : g.scheduler->instances())
+            fmt::format_to(std::back_inserter(out), "plughost_plugin_disabled{{instance=\"{}\"}} {}\n",
+                           label(ri.instance->name()), ri.disabled ? 1 : 0);
+        put("plughost_shadow_changed_total", "counter", "Requests a shadow stage would have sent elsewhere.");
+        for (const auto &ri : g.scheduler->instances())
+            if (ri.shadow_requests)
+                fmt::format_to(std::back_inserter(out), "plughost_shadow_changed_total{{instance=\"{}\"}} {}\n",
+                               label(ri.instance->name()), ri.shadow_changed);
+        put("plughost_plugin_info", "gauge", "One series per plugin file: type, version, tier, decision.");
+        if (options.admission_report) {
+            const auto report = options.admission_report(g.pf);
+            if (const auto *plugins = report.if_contains("plugins"); plugins && plugins->is_array())
+                for (const auto &p : plugins->get_array()) {
+                    auto field = [&](const char *k) -> std::string {
+                        const auto *x = p.is_object() ? p.get_object().if_contains(k) : nullptr;
+                        return x && x->is_string() ? std::string(x->get_string()) : std::string();
+                    };
+                    fmt::format_to(std::back_inserter(out),
+                                   "plughost_plugin_info{{file=\"{}\",type=\"{}\",version=\"{}\",stability=\"{}\","
+                                   "decision=\"{}\"}} 1\n",
+                                   label(field("file")), label(field("type")), label(field("version")),
+                                   label(field("stability")), label(field("decision")));
+                }
+        }
+        put("plughost_endpoint_healthy", "gauge", "1 when the endpoint's scrapes succeed (it is scheduled).");
+        for (const auto &[name, st] : endpoints)
+            fmt::format_to(std::back_inserter(out), "plughost_endpoint_healthy{{endpoint=\"{}\"}} {}\n", label(name),
+                           st->healthy ? 1 : 0);
+        put("plughost_scrape_errors_total", "counter", "Failed scrapes of each endpoint's /metrics.");
+        for (const auto &[name, st] : endpoints)
+            fmt::format_to(std::back_inserter(out), "plughost_scrape_errors_total{{endpoint=\"{}\"}} {}\n", label(name),
+                           st->scrape_errors);
+        put("plughost_endpoint_requests_in_flight", "gauge", "Requests sent to each endpoint and not yet ended.");
+        for (const auto &[name, st] : endpoints)
+            if (const auto *e = table.find(name))
+                fmt::format_to(std::back_inserter(out), "plughost_endpoint_requests_in_flight{{endpoint=\"{}\"}} {}\n",
+                               label(name), e->requests_in_flight);
+        put("plughost_endpoints_file_errors_total", "counter", "Endpoints file reads that were refused.");
+        fmt::format_to(std::back_inserter(out), "plughost_endpoints_file_errors_total {}\n", endpoints_file_errors);
+        decide_seconds.write(out, "plughost_decide_seconds", "Time to decide a request (scheduling).");
+        first_byte_seconds.write(out, "plughost_first_byte_seconds",
+                                 "Time from receiving a request to the endpoint's first response byte.");
+        total_seconds.write(out, "plughost_request_seconds", "Time from receiving a request to its response's end.");
+        return out;
+    }
+
+    awaitable<bool> handle(beast::tcp_stream &client, Request &req) {
+        const std::string target(req.target());
+        const std::string path = target.substr(0, target.find('?'));
+        const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
+        const bool keep = req.keep_alive();
+        if (path == "/healthz" && get) {
+            const boost::json::value body = status_body("ok");
+            co_return co_await send_json(client, http::status::ok, body, path, keep);
+        }
+        if (path == "/readyz" && get) {
+            std::string why;
+            {
+                std::lock_guard lock(core);
+                if (draining) why = "draining: shutting down";
+                else if (!current) why = "no generation is serving";
+                else if (healthy.empty()) why = "no endpoint is healthy";
+            }
+            if (!why.empty())
+                co_return co_await send_error(client, http::status::service_unavailable, "not-ready", why, path, keep);
+            const boost::json::value body = status_body("ready");
+            co_return co_await send_json(client, http::status::ok, body, path, keep);
+        }
+        if (path == "/v1/status" && get) {
+            const boost::json::value body = status_json();
+            co_return co_await send_json(client, http::status::ok, body, path, keep);
+        }
+        if (path == "/metrics" && get) {
+            http::response<http::string_body> res{http::status::ok, 11};
+            res.set(http::field::content_type, "text/plain; version=0.0.4");
+            res.body() = metrics_text();
+            co_return co_await send(client, res, path, keep);
+        }
+        if (path == "/v1/pick" && post) co_return co_await pick_api(client, req, path);
+        if ((path == "/v1/completions" || path == "/v1/chat/completions") && post) {
+            co_return co_await gateway(client, req, path, path == "/v1/chat/completions");
+        }
+        if (known_path(path)) {
+            const std::string message = std::string(req.method_string()) + " is not allowed on " + path;
+            co_return co_await send_error(client, http::status::method_not_allowed, "method-not-allowed", message, path,
+                                          keep);
+        }
+        const std::string message = "no such endpoint: " + path +
+                                    " (plughost serves /v1/completions, /v1/chat/completions, /v1/pick, "
+                                    "/v1/status, /healthz, /readyz, /metrics)";
+        co_return co_await send_error(client, http::status::not_found, "not-found", message, "other", keep);
+    }
+
+    awaitable<void> session(tcp::socket socket) {
+        beast::tcp_stream client(std::move(socket));
+        client.socket().set_option(tcp::no_delay(true));
+        beast::flat_buffer buffer;
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            parser.header_limit(settings.max_header_bytes);
+            parser.body_limit(settings.max_body_bytes);
+            client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+            auto [ec, n] = co_await http::async_read_header(client, buffer, parser, nothrow);
+            if (!ec && parser.get()[http::field::expect] == "100-continue") {
+                http::response<http::empty_body> cont{http::status::continue_, 11};
+                std::tie(ec, std::ignore) = co_await http::async_write(client, cont, nothrow);
+            }
+            if (!ec && !parser.is_done())
+                std::tie(ec, std::ignore) = co_await http::async_read(client, buffer, parser, nothrow);
+            if (ec) {
+                std::optional<http::status> status;
+                std::string code, message;
+                if (ec == http::error::header_limit) {
+                    status = http::status::request_header_fields_too_large;
+                    code = "header-too-large";
+                    message = fmt::format("the request's headers exceed {} bytes (serve.maxHeaderBytes)",
+                                          settings.max_header_bytes);
+                } else if (ec == http::error::body_limit) {
+                    status = http::status::payload_too_large;
+                    code = "body-too-large";
+                    message =
+                        fmt::format("the request body exceeds {} bytes (serve.maxBodyBytes)", settings.max_body_bytes);
+                } else if (ec == beast::error::timeout && parser.got_some()) {
+                    status = http::status::request_timeout;
+                    code = "request-timeout";
+                    message = fmt::format("the request did not arrive within {} ms (serve.idleTimeoutMs)",
+                                          settings.idle_timeout_ms);
+                } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                           ec != asio::error::connection_reset && ec != asio::error::eof && parser.got_some()) {
+                    status = http::status::bad_request;
+                    code = "bad-request";
+                    message = "the request is not valid HTTP/1.1: " + ec.message();
+                }
+                if (status) co_await send_error(client, *status, code, message, "other", false);
+                break;
+            }
+            Request req = parser.release();
+            ++active;
+            bool again = false;
+            try {
+                again = co_await handle(client, req);
+            } catch (const std::exception &e) {
+                spdlog::error("internal error answering {}: {}", std::string(req.target()), e.what());
+            }
+            --active;
+            if (!again || draining) break;
+        }
+        // A lingering close: the client may still be sending (a body refused for its size), and
+        // closing with unread bytes would reset the connection, destroying the answer before the
+        // client reads it. Stop sending, read what comes (bounded), then close.
+        beast::error_code ignored;
+        client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        std::array<char, 4096> sink;
+        for (std::size_t drained = 0; drained < 1024 * 1024;) {
+            client.expires_after(std::chrono::milliseconds(200));
+            auto [ec, n] = co_await client.async_read_some(asio::buffer(sink), nothrow);
+            if (ec) break;
+            drained += n;
+        }
+        client.socket().close(ignored);
+    }
+
+    awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), nothrow);
+            if (ec) {
+                if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+                spdlog::warn("accept failed: {}", ec.message());
+                continue;
+            }
+            asio::co_spawn(socket.get_executor(), session(std::move(socket)), asio::detached);
+        }
+    }
+
+    // SIGTERM/SIGINT: stop accepting, let requests in flight finish (up to the drain time), stop.
+    // SIGHUP: reload.
+    awaitable<void> signals() {
+        asio::signal_set set(io, SIGTERM, SIGINT, SIGHUP);
+        for (;;) {
+            auto [ec, sig] = co_await set.async_wait(nothrow);
+            if (ec) co_return;
+            if (sig == SIGHUP) {
+                reload("SIGHUP");
+                continue;
+            }
+            spdlog::info("{}: draining {} request(s) in flight, then stopping", signal_name(sig), active.load());
+            draining = true;
+            beast::error_code ignored;
+            acceptor.close(ignored);
+            const auto deadline = Clock::now() + std::chrono::milliseconds(settings.drain_timeout_ms);
+            asio::steady_timer t(io);
+            while (active > 0 && Clock::now() < deadline) {
+                t.expires_after(std::chrono::milliseconds(5));
+                co_await t.async_wait(nothrow);
+            }
+            if (active > 0)
+                spdlog::warn("{} request(s) still in flight after {} ms (serve.drainTimeoutMs): stopping anyway",
+                             active.load(), settings.drain_timeout_ms);
+            else spdlog::info("drained; stopping");
+            io.stop();
+            co_return;
+        }
+    }
+};
+
+Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Server::~Server() = default;
+
+std::vector<Issue> Server::start() {
+    Impl &m = *impl_;
+    GenerationBuild b = m.build();
+    if (!b.generation) return b.errors;
+    m.settings = b.generation->pf.config.serve;
+    if (m.options.listen) m.settings.listen = m.options.listen;
+    if (m.options.threads) m.settings.threads = m.options.threads;
+    const std::string listen = m.settings.listen.value_or("0.0.0.0:8000");
+    if (!valid_host_port(listen))
+        return {{"--listen", Code::invalid_value, "\"" + listen + "\" is not HOST:PORT", "e.g. 127.0.0.1:8000"}};
+    const auto [host, port] = split_host_port(listen);
+    try {
+        const tcp::endpoint where(asio::ip::make_address(host), static_cast<unsigned short>(std::stoul(port)));
+        m.acceptor.open(where.protocol());
+        m.acceptor.set_option(tcp::acceptor::reuse_address(true));
+        m.acceptor.bind(where);
+        m.acceptor.listen(asio::socket_base::max_listen_connections);
+        const auto local = m.acceptor.local_endpoint();
+        m.bound = fmt::format("{}:{}", local.address().to_string(), local.port());
+    } catch (const std::exception &e) {
+        return {{"serve.listen", Code::io_error, "cannot listen on " + listen + ": " + e.what(),
+                 "choose another address or port"}};
+    }
+    {
+        std::lock_guard lock(m.core);
+        m.current = b.generation;
+        if (!m.read_endpoints_file() && m.file_endpoints.empty())
+            return {{m.endpoints_file_path().string(), Code::invalid_value, "the endpoints file cannot be used",
+                     "see the errors above"}};
+        m.apply_endpoints(m.all_endpoints(*m.current));
+    }
+    return {};
+}
+
+void Server::run() {
+    Impl &m = *impl_;
+    const unsigned threads = m.settings.threads.value_or(std::max(1u, std::thread::hardware_concurrency()));
+    spdlog::info("serving generation {} on {} with {} thread(s), {} endpoint(s)", m.current->number, m.bound, threads,
+                 m.endpoints.size());
+    if (m.options.on_listening) m.options.on_listening(m.bound);
+    asio::co_spawn(m.io, m.accept_loop(), asio::detached);
+    asio::co_spawn(m.io, m.signals(), asio::detached);
+    asio::co_spawn(asio::make_strand(m.io), m.watch(), asio::detached);
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { m.io.run(); });
+    m.io.run();
+    for (auto &t : pool) t.join();
+}
+
+}  // namespace plughost::host

@@ -1,0 +1,480 @@
+// plughost serve over real sockets: the real plughost binary serving real in-tree plugin .so
+// files in front of plughost-sim model servers, each listening on a port the OS chose.
+#include "deployment.hpp"
+#include "serve/scrape.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+
+#include <functional>
+#include <future>
+#include <map>
+#include <thread>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using namespace plughost::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Reply {
+    int status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers;
+    json::value json() const { return json::parse(body); }
+};
+
+std::pair<std::string, std::string> host_port(const std::string &address) {
+    const auto colon = address.rfind(':');
+    return {address.substr(0, colon), address.substr(colon + 1)};
+}
+
+Reply call(const std::string &address, http::verb method, const std::string &target, const std::string &body = {},
+           const std::vector<std::pair<std::string, std::string>> &headers = {}) {
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    const auto [host, port] = host_port(address);
+    stream.connect(resolver.resolve(host, port));
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, address);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    for (const auto &[k, v] : headers) req.set(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    http::read(stream, buffer, parser);
+    Reply r;
+    r.status = parser.get().result_int();
+    r.body = parser.get().body();
+    for (const auto &f : parser.get()) r.headers[std::string(f.name_string())] = std::string(f.value());
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    return r;
+}
+
+Reply get(const std::string &address, const std::string &target) { return call(address, http::verb::get, target); }
+Reply post(const std::string &address, const std::string &target, const std::string &body) {
+    return call(address, http::verb::post, target, body);
+}
+
+// Polls `condition` until it holds (true) or 15 s pass (false).
+bool eventually(const std::function<bool()> &condition) {
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return condition();
+}
+
+std::string listening_address(Process &p, const std::string &what) {
+    const std::string out = p.read_lines(1, 30s);
+    const auto at = out.find("listening ");
+    REQUIRE_MESSAGE(at != std::string::npos, what << " did not start listening; stdout: " << out);
+    std::string address = out.substr(at + 10);
+    address = address.substr(0, address.find('\n'));
+    return address;
+}
+
+std::string sim_path() { return paths::binary_dir + "/tools/plughost-sim"; }
+
+// A model server simulator on a port the OS chose.
+struct Sim {
+    std::unique_ptr<Process> process;
+    std::string address;
+    explicit Sim(const std::string &name, std::vector<std::string> flags = {}) {
+        std::vector<std::string> argv{sim_path(), "--name", name};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        process = std::make_unique<Process>(argv);
+        address = listening_address(*process, "plughost-sim " + name);
+    }
+    void set(const json::object &settings) const {
+        REQUIRE(post(address, "/sim/config", json::serialize(settings)).status == 200);
+    }
+    void stop() { process.reset(); }
+};
+
+// plughost serve over a plugin directory and a config, on a port the OS chose; its log goes to
+// a file (so a long test never fills a pipe).
+struct Serve {
+    Deployment deployment;
+    std::filesystem::path config_path;
+    std::unique_ptr<Process> process;
+    std::string address;
+    int log_fd = -1;
+
+    Serve(const std::vector<std::string> &plugin_files, const std::string &config_text) : deployment(plugin_files) {
+        config_path = deployment.config(config_text);
+    }
+    ~Serve() {
+        process.reset();
+        if (log_fd >= 0) ::close(log_fd);
+    }
+    std::string log() const { return read_file(deployment.dir / "serve.log"); }
+    void start() {
+        log_fd = ::open((deployment.dir / "serve.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ProcessOptions options;
+        options.err = StdStream::from(log_fd);
+        options.timeout = 120s;
+        process = std::make_unique<Process>(
+            plughost_argv({"serve", "--config", config_path.string(), "--plugin-dir",
+                           deployment.plugins.path().string(), "--listen", "127.0.0.1:0", "--threads", "2"}),
+            options);
+        address = listening_address(*process, "plughost serve (log: " + log() + ")");
+    }
+    void rewrite_config(const std::string &text) const {
+        const auto tmp = deployment.dir / "config.json.tmp";
+        write_file(tmp, text);
+        std::filesystem::rename(tmp, config_path);  // as an editor or a ConfigMap update does
+    }
+    json::object status() const { return get(address, "/v1/status").json().as_object(); }
+    bool ready() const { return get(address, "/readyz").status == 200; }
+    std::uint64_t generation() const { return status().at("generation").at("number").to_number<std::uint64_t>(); }
+    bool healthy(const std::string &name) const {
+        const auto st = status();  // kept: a loop over a temporary's member would dangle
+        for (const auto &e : st.at("endpoints").as_array())
+            if (e.at("name").as_string() == name) return e.at("healthy").as_bool();
+        return false;
+    }
+    // The value of one series in /metrics (exact name with labels), or -1.
+    double metric(const std::string &series) const {
+        const std::string text = get(address, "/metrics").body;
+        plughost::host::Sample s;
+        std::size_t pos = 0;
+        while (pos < text.size()) {
+            const auto nl = text.find('\n', pos);
+            const std::string line = text.substr(pos, nl - pos);
+            pos = nl == std::string::npos ? text.size() : nl + 1;
+            if (line.rfind(series + " ", 0) == 0 && plughost::host::parse_sample(line, s)) return s.value;
+        }
+        return -1;
+    }
+};
+
+std::string endpoints_json(const std::vector<std::pair<std::string, std::string>> &list) {
+    json::array a;
+    for (const auto &[name, address] : list) a.push_back({{"name", name}, {"address", address}});
+    return json::serialize(a);
+}
+
+// queue-scorer and max-score-picker: the endpoint with the shortest waiting queue wins.
+std::string queue_config(const std::string &endpoints, const std::string &serve = "{}") {
+    return R"({"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig",
+  "plugins":[{"type":"queue-scorer"},{"type":"max-score-picker"}],
+  "endpoints":)" +
+           endpoints + R"(, "serve":)" + serve + "}";
+}
+
+const std::vector<std::string> kQueuePlugins{paths::plugin_queue_scorer, paths::plugin_max_score_picker};
+
+std::string completion(bool stream, const std::string &model = "m") {
+    return json::serialize(json::object{{"model", model}, {"prompt", "hello"}, {"stream", stream}});
+}
+
+std::string served_by(const Reply &r) { return r.headers.count("x-sim-name") ? r.headers.at("x-sim-name") : ""; }
+
+}  // namespace
+
+TEST_CASE("serve: the gateway forwards completions and chat completions to the endpoint the plugins pick") {
+    Sim a("a", {"--waiting", "0"}), b("b", {"--waiting", "20"});
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}, {"b", b.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.healthy("a") && serve.healthy("b"); }));
+    CHECK(serve.ready());
+    const Reply r = post(serve.address, "/v1/completions", completion(false));
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(served_by(r) == "a");
+    CHECK(r.headers.at("x-gateway-destination-endpoint") == a.address);
+    CHECK(r.json().at("choices").at(0).at("text").as_string() == "tok0 tok1 tok2 tok3 ");
+    const Reply chat =
+        post(serve.address, "/v1/chat/completions", R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+    REQUIRE_MESSAGE(chat.status == 200, chat.body);
+    CHECK(chat.json().at("object").as_string() == "chat.completion");
+    CHECK(served_by(chat) == "a");
+    // A body that is not a completion request: 400 with a JSON error, and the server goes on.
+    const Reply bad = post(serve.address, "/v1/completions", R"({"model":"m"})");
+    CHECK(bad.status == 400);
+    CHECK(bad.json().at("error").at("code").as_string() == "invalid-request");
+    CHECK(get(serve.address, "/nowhere").status == 404);
+    CHECK(get(serve.address, "/v1/completions").status == 405);
+    CHECK(get(serve.address, "/healthz").status == 200);
+}
+
+TEST_CASE("serve: a streamed response passes through byte for byte") {
+    Sim a("a", {"--tokens", "20", "--token-ms", "1"});
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    const Reply direct = post(a.address, "/v1/completions", completion(true));
+    const Reply via = post(serve.address, "/v1/completions", completion(true));
+    REQUIRE(via.status == 200);
+    CHECK(via.headers.at("Content-Type") == "text/event-stream");
+    CHECK(via.body.find("data: [DONE]") != std::string::npos);
+    CHECK(via.body == direct.body);
+    const Reply chat_direct = post(a.address, "/v1/chat/completions",
+                                   R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})");
+    const Reply chat_via = post(serve.address, "/v1/chat/completions",
+                                R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})");
+    CHECK(chat_via.body == chat_direct.body);
+}
+
+TEST_CASE("serve: the pick API returns the decision with addresses, and scraped metrics change it") {
+    Sim a("a", {"--waiting", "0"}), b("b", {"--waiting", "30"});
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}, {"b", b.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.healthy("a") && serve.healthy("b"); }));
+    const Reply p = post(serve.address, "/v1/pick", R"({"id":"r1","model":"m","prompt":"hi"})");
+    REQUIRE_MESSAGE(p.status == 200, p.body);
+    const auto d = p.json();
+    CHECK(d.at("id").as_string() == "r1");
+    CHECK(d.at("profile").as_string() == "default");
+    CHECK(d.at("endpoint").at("name").as_string() == "a");
+    CHECK(d.at("endpoint").at("address").as_string() == a.address);
+    CHECK(d.at("headers").at("x-gateway-destination-endpoint").as_string() == a.address);
+    // The event stream's shape is accepted too, and its errors come back as 400.
+    CHECK(post(serve.address, "/v1/pick", R"({"request":{"id":"r2","prompt":"x"}})").status == 200);
+    CHECK(post(serve.address, "/v1/pick", R"({"request":{"prompt":"x"}})").status == 400);
+    CHECK(post(serve.address, "/v1/pick", R"({"id":"r3","profile":"nope"})").status == 400);
+    // The queues swap: the next scrapes move the decision.
+    a.set({{"waiting", 40}});
+    b.set({{"waiting", 0}});
+    CHECK(eventually([&] {
+        return post(serve.address, "/v1/pick", R"({"id":"r4"})").json().at("endpoint").at("name").as_string() == "b";
+    }));
+    CHECK(served_by(post(serve.address, "/v1/completions", completion(false))) == "b");
+}
+
+TEST_CASE("serve: an endpoint whose scrapes fail is unhealthy and left out, and comes back when they succeed") {
+    Sim a("a", {"--waiting", "10"}), b("b", {"--waiting", "0"});
+    Serve serve(kQueuePlugins,
+                queue_config(endpoints_json({{"a", a.address}, {"b", b.address}}), R"({"unhealthyAfterMs": 150})"));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.healthy("a") && serve.healthy("b"); }));
+    CHECK(served_by(post(serve.address, "/v1/completions", completion(false))) == "b");
+    b.set({{"metrics_fail", true}});
+    REQUIRE(eventually([&] { return !serve.healthy("b"); }));
+    CHECK(serve.metric("plughost_endpoint_healthy{endpoint=\"b\"}") == 0);
+    CHECK(serve.metric("plughost_scrape_errors_total{endpoint=\"b\"}") > 0);
+    for (int i = 0; i < 3; ++i) CHECK(served_by(post(serve.address, "/v1/completions", completion(false))) == "a");
+    b.set({{"metrics_fail", false}});
+    REQUIRE(eventually([&] { return serve.healthy("b"); }));
+    CHECK(served_by(post(serve.address, "/v1/completions", completion(false))) == "b");
+    // Nothing healthy: not ready, and requests get 503.
+    a.set({{"metrics_fail", true}});
+    b.set({{"metrics_fail", true}});
+    REQUIRE(eventually([&] { return !serve.ready(); }));
+    const Reply r = post(serve.address, "/v1/completions", completion(false));
+    CHECK(r.status == 503);
+    CHECK(r.json().at("error").at("code").as_string() == "no-endpoints");
+}
+
+TEST_CASE("serve: a connect failure before anything was sent picks again without that endpoint") {
+    Sim a("a", {"--waiting", "10"});
+    auto gone = std::make_unique<Sim>("gone", std::vector<std::string>{"--waiting", "0"});
+    const std::string gone_address = gone->address;
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}, {"gone", gone_address}}),
+                                            R"({"unhealthyAfterMs": 600000})"));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.healthy("a") && serve.healthy("gone"); }));
+    gone->stop();  // still healthy (its last scrape was fine), but nothing listens any more
+    const Reply r = post(serve.address, "/v1/completions", completion(false));
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(served_by(r) == "a");
+    CHECK(serve.metric("plughost_repicks_total") >= 1);
+    CHECK(serve.metric("plughost_responses_total{outcome=\"failed\"}") >= 1);
+}
+
+TEST_CASE("serve: a client that disconnects cancels the upstream request") {
+    Sim a("a", {"--tokens", "200", "--token-ms", "20"});
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    {
+        asio::io_context io;
+        tcp::resolver resolver(io);
+        beast::tcp_stream stream(io);
+        const auto [host, port] = host_port(serve.address);
+        stream.connect(resolver.resolve(host, port));
+        http::request<http::string_body> req{http::verb::post, "/v1/completions", 11};
+        req.set(http::field::host, serve.address);
+        req.body() = completion(true);
+        req.prepare_payload();
+        http::write(stream, req);
+        beast::flat_buffer buffer;
+        http::response_parser<http::buffer_body> parser;
+        http::read_header(stream, buffer, parser);
+        CHECK(parser.get().result_int() == 200);
+        stream.socket().close();  // gone after the first events of a 4-second stream
+    }
+    CHECK(eventually([&] { return serve.metric("plughost_responses_total{outcome=\"cancelled\"}") == 1; }));
+    CHECK(serve.metric("plughost_requests_in_flight") == 0);
+    // The model server's request ended too: its running count is back to 0 long before 4 s.
+    CHECK(eventually([&] {
+        return get(a.address, "/metrics").body.find("vllm:num_requests_running{model_name=\"sim\"} 0.000000") !=
+               std::string::npos;
+    }));
+}
+
+TEST_CASE("serve: limits and time-outs answer with their status and a JSON error, and the server goes on") {
+    Sim a("a", {"--latency-ms", "0"});
+    Serve serve(kQueuePlugins,
+                queue_config(endpoints_json({{"a", a.address}}),
+                             R"({"maxBodyBytes": 1000, "maxHeaderBytes": 1024, "firstByteTimeoutMs": 200})"));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    const Reply big = post(serve.address, "/v1/completions", completion(false, std::string(2000, 'm')));
+    CHECK(big.status == 413);
+    CHECK(big.json().at("error").at("code").as_string() == "body-too-large");
+    const Reply header = call(serve.address, http::verb::post, "/v1/completions", completion(false),
+                              {{"x-filler", std::string(2000, 'h')}});
+    CHECK(header.status == 431);
+    CHECK(header.json().at("error").at("code").as_string() == "header-too-large");
+    a.set({{"latency_ms", 1500}});
+    const Reply slow = post(serve.address, "/v1/completions", completion(false));
+    CHECK(slow.status == 504);
+    CHECK(slow.json().at("error").at("code").as_string() == "first-byte-timeout");
+    a.set({{"latency_ms", 0}});
+    CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);
+}
+
+TEST_CASE("serve: a plugin dropped in with a config using it becomes a new generation, and is used") {
+    Sim a("a");
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    CHECK(serve.generation() == 1);
+    serve.deployment.add(paths::plugin_kv_cache_utilization_scorer, "kv_cache_utilization_scorer.so");
+    serve.rewrite_config(R"({"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig",
+      "plugins":[{"type":"queue-scorer"},{"type":"kv-cache-utilization-scorer"},{"type":"max-score-picker"}],
+      "endpoints":)" + endpoints_json({{"a", a.address}}) +
+                         "}");
+    auto has_kv_instance = [&] {
+        const auto st = serve.status();
+        for (const auto &i : st.at("generation").at("instances").as_array())
+            if (i.at("name").as_string() == "kv-cache-utilization-scorer") return true;
+        return false;
+    };
+    REQUIRE_MESSAGE(eventually(has_kv_instance), serve.log());
+    CHECK(serve.generation() >= 2);
+    CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);
+    CHECK(serve.metric("plughost_plugin_calls_total{instance=\"kv-cache-utilization-scorer\",type=\"kv-cache-"
+                       "utilization-scorer\"}") >= 1);
+    CHECK(serve.metric("plughost_generations_applied_total") >= 1);
+}
+
+TEST_CASE("serve: a broken config edit is refused whole and the serving generation stays") {
+    Sim a("a");
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    serve.rewrite_config(R"({"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig",
+      "plugins":[{"type":"no-such-scorer"},{"type":"max-score-picker"}]})");
+    REQUIRE_MESSAGE(eventually([&] { return serve.metric("plughost_generations_refused_total") == 1; }), serve.log());
+    const auto st = serve.status();
+    CHECK(st.at("generation").at("number").as_int64() == 1);
+    CHECK_FALSE(st.at("reload").at("ok").as_bool());
+    CHECK(json::serialize(st.at("reload").at("errors")).find("no-such-scorer") != std::string::npos);
+    CHECK(serve.metric("plughost_last_reload_ok") == 0);
+    CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);
+    CHECK(serve.log().find("keeps serving") != std::string::npos);
+}
+
+TEST_CASE("serve: SIGTERM lets the request in flight finish, then exits 0") {
+    Sim a("a", {"--latency-ms", "600"});
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    auto pending =
+        std::async(std::launch::async, [&] { return post(serve.address, "/v1/completions", completion(false)); });
+    REQUIRE(eventually([&] { return serve.metric("plughost_requests_in_flight") == 1; }));
+    serve.process->send(SIGTERM);
+    const Reply r = pending.get();
+    CHECK(r.status == 200);
+    const auto result = serve.process->wait();
+    CHECK(result.exit_code == 0);
+}
+
+TEST_CASE("serve: /metrics is valid Prometheus text that adds up") {
+    Sim a("a", {"--waiting", "0"}), b("b", {"--waiting", "9"});
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}, {"b", b.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.healthy("a") && serve.healthy("b"); }));
+    for (int i = 0; i < 5; ++i) REQUIRE(post(serve.address, "/v1/completions", completion(i % 2 == 0)).status == 200);
+    const std::string text = get(serve.address, "/metrics").body;
+    std::map<std::string, std::string> types;
+    double decisions = 0, info = 0;
+    plughost::host::Sample s;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto nl = text.find('\n', pos);
+        const std::string line = text.substr(pos, nl - pos);
+        pos = nl == std::string::npos ? text.size() : nl + 1;
+        if (line.rfind("# TYPE ", 0) == 0) {
+            const auto rest = line.substr(7);
+            types[rest.substr(0, rest.find(' '))] = rest.substr(rest.find(' ') + 1);
+            continue;
+        }
+        if (line.empty() || line[0] == '#') continue;
+        REQUIRE_MESSAGE(plughost::host::parse_sample(line, s), line);
+        std::string family(s.name);
+        for (const char *suffix : {"_bucket", "_sum", "_count"})
+            if (!types.count(family) && family.ends_with(suffix)) family.resize(family.size() - std::strlen(suffix));
+        CHECK_MESSAGE(types.count(family), "no TYPE for " << line);
+        if (s.name == "plughost_decisions_total") decisions += s.value;
+        if (s.name == "plughost_plugin_info") ++info;
+    }
+    CHECK(decisions == 5);
+    CHECK(info == 2);
+    CHECK(types["plughost_request_seconds"] == "histogram");
+    CHECK(serve.metric("plughost_request_seconds_count") == 5);
+    CHECK(serve.metric("plughost_decisions_total{profile=\"default\",endpoint=\"a\"}") == 5);
+    CHECK(serve.metric("plughost_http_requests_total{path=\"/v1/completions\",code=\"200\"}") == 5);
+}
+
+TEST_CASE("serve: start-up runs the pre-flight and refuses to start on errors, with the report") {
+    Deployment d(kQueuePlugins);
+    const auto config = d.config(R"({"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig",
+      "plugins":[{"type":"queue-scorer"},{"type":"max-score-picker"}],
+      "endpoints":[{"name":"a","address":"nowhere"}], "serve":{"threads":0}})");
+    const auto r = run_plughost(
+        {"serve", "--config", config, "--plugin-dir", d.plugins.path().string(), "--listen", "127.0.0.1:0"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("/endpoints/0/address") != std::string::npos);
+    CHECK(r.err.find("/serve/threads") != std::string::npos);
+}
+
+TEST_CASE("serve: the endpoints file is watched: endpoints come and go without a new generation, SIGHUP reloads") {
+    Sim a("a"), b("b");
+    Serve serve(kQueuePlugins, queue_config("[]", R"({"endpointsFile": "endpoints.json"})"));
+    write_file(serve.deployment.dir / "endpoints.json", R"({"endpoints":)" + endpoints_json({{"a", a.address}}) + "}");
+    serve.start();
+    REQUIRE(eventually([&] { return serve.healthy("a"); }));
+    const auto tmp = serve.deployment.dir / "endpoints.json.tmp";
+    write_file(tmp, endpoints_json({{"a", a.address}, {"b", b.address}}));  // a bare list is accepted too
+    std::filesystem::rename(tmp, serve.deployment.dir / "endpoints.json");
+    REQUIRE_MESSAGE(eventually([&] { return serve.healthy("b"); }), serve.log());
+    CHECK(serve.generation() == 1);
+    // A broken file keeps the endpoints as they were.
+    write_file(tmp, "{not json");
+    std::filesystem::rename(tmp, serve.deployment.dir / "endpoints.json");
+    REQUIRE(eventually([&] { return serve.metric("plughost_endpoints_file_errors_total") == 1; }));
+    CHECK(serve.healthy("a"));
+    CHECK(serve.healthy("b"));
+    serve.process->send(SIGHUP);
+    CHECK(eventually([&] { return serve.generation() == 2; }));
+    CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);
+}
