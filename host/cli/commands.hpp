@@ -98,6 +98,8 @@ struct ServeOptions {
     PreflightFlags flags;  ///< flags.config is required
     std::optional<std::string> listen;
     std::optional<std::uint32_t> threads;
+    bool no_probe = false;  ///< load new plugin files without probing them first
+    std::uint32_t probe_timeout_ms = 5000;
 };
 int run_serve(const ServeOptions &options);
 

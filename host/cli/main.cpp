@@ -203,6 +203,10 @@ int main(int argc, char **argv) {
     serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (overrides serve.listen; port 0: any)");
     serve_cmd->add_option("--threads", serve.threads, "Worker threads (overrides serve.threads; default: cores)")
         ->check(CLI::Range(1u, 1024u));
+    serve_cmd->add_flag("--no-probe", serve.no_probe,
+                        "Load new plugin files without probing them in a child process first (default: probe)");
+    serve_cmd->add_option("--probe-timeout", serve.probe_timeout_ms, "Probe time limit per file, in ms (default 5000)")
+        ->check(CLI::Range(1u, 600000u));
 
     // A mistyped command would otherwise be reported as a missing one.
     for (int i = 1; i < argc; ++i) {
@@ -212,8 +216,9 @@ int main(int argc, char **argv) {
         std::vector<std::string> names;
         for (const auto *sub : app.get_subcommands({})) names.push_back(sub->get_name());
         if (std::find(names.begin(), names.end(), arg) == names.end()) {
-            std::cerr << "plughost: unknown command \"" << arg << "\"" << plughost::host::did_you_mean(arg, names)
-                      << "; commands: list, inspect, check, gates, lock, run, serve, test-plugin, new-plugin (see --help)\n";
+            std::cerr
+                << "plughost: unknown command \"" << arg << "\"" << plughost::host::did_you_mean(arg, names)
+                << "; commands: list, inspect, check, gates, lock, run, serve, test-plugin, new-plugin (see --help)\n";
             return kExitUsage;
         }
         break;

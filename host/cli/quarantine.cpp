@@ -76,4 +76,34 @@ bool probe_admitted(host::Preflight &pf, const std::filesystem::path &state_file
     return true;
 }
 
+std::vector<std::pair<std::size_t, std::string>> probe_new_files(host::Preflight &pf,
+                                                                 const std::vector<std::size_t> &fresh,
+                                                                 const std::filesystem::path &state_file,
+                                                                 std::chrono::milliseconds limit) {
+    std::vector<std::pair<std::size_t, std::string>> refused;
+    host::ProbeState state;
+    if (auto error = state.load(state_file)) spdlog::warn("{} (probing as if it were empty)", *error);
+    host::snapshot_and_hash(pf.candidates);
+    for (std::size_t i : fresh) {
+        host::Candidate &c = pf.candidates[i];
+        if (!c.admitted()) continue;
+        std::vector<host::ProbeInstance> instances;
+        for (const auto &planned : pf.instances)
+            if (planned.candidate == i) instances.push_back({planned.name, planned.parameters});
+        const std::string digest = host::instances_digest(instances);
+        host::ProbeResult result;
+        if (const host::ProbeRecord *known = state.find(c, &digest)) {
+            result = known->result;
+        } else {
+            result = host::probe(c, instances, limit);
+            state.remember(c, digest, result);
+            if (result.passed()) spdlog::info("{}: probe passed", c.file.path.string());
+            else spdlog::error("{}", result.reason);
+        }
+        if (!result.passed()) refused.emplace_back(i, result.reason);
+    }
+    if (auto error = state.save(state_file)) spdlog::warn("{}", *error);
+    return refused;
+}
+
 }  // namespace plughost::cli

@@ -25,4 +25,12 @@ bool apply_probe_state(host::Preflight &pf, const std::filesystem::path &state_f
 bool probe_admitted(host::Preflight &pf, const std::filesystem::path &state_file, bool reprobe,
                     std::chrono::milliseconds limit);
 
+/// For `plughost serve`: probes the admitted files a new generation would load for the first
+/// time (indexes into pf.candidates), or takes the remembered result; returns the ones to refuse,
+/// with the reason. Results are remembered in `state_file`.
+std::vector<std::pair<std::size_t, std::string>> probe_new_files(host::Preflight &pf,
+                                                                 const std::vector<std::size_t> &fresh,
+                                                                 const std::filesystem::path &state_file,
+                                                                 std::chrono::milliseconds limit);
+
 }  // namespace plughost::cli

@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 
+#include "cli/quarantine.hpp"
 #include "cli/report.hpp"
 #include "common/json.hpp"
 #include "serve/server.hpp"
@@ -31,6 +32,15 @@ int run_serve(const ServeOptions &options) {
         o.tombstones_file = options.flags.tombstones;
         o.maturity_file = options.flags.maturity;
         so.inputs.overrides = std::move(in.overrides);
+    }
+    if (!options.no_probe) {
+        // Every plugin file this process has not loaded yet is first loaded and exercised in a
+        // child process; one that crashes, hangs or fails there is quarantined, never loaded here.
+        const auto state_file = probe_state_file(options.flags.probe_state);
+        const auto limit = std::chrono::milliseconds(options.probe_timeout_ms);
+        so.new_files_hook = [state_file, limit](host::Preflight &pf, const std::vector<std::size_t> &fresh) {
+            return probe_new_files(pf, fresh, state_file, limit);
+        };
     }
     so.listen = options.listen;
     so.threads = options.threads;

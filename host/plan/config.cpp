@@ -268,8 +268,8 @@ Config read_config(const boost::json::value &document, std::string source, std::
     config.source = std::move(source);
     const auto *root = object_at(document, "", "a JSON object (the config)", issues);
     if (!root) return config;
-    std::vector<std::string> keys = {"apiVersion",         "kind",   "policy", "featureGates", "plugins",
-                                     "schedulingProfiles", "runtime",   "serve",  "endpoints"};
+    std::vector<std::string> keys = {"apiVersion",         "kind",    "policy", "featureGates", "plugins",
+                                     "schedulingProfiles", "runtime", "serve",  "endpoints"};
     for (auto section : kUpstreamSections) keys.emplace_back(section);
     check_keys(*root, "", keys, issues);
     read_api_version(*root, config, issues);

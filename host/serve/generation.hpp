@@ -42,8 +42,8 @@ std::optional<FileIdentity> file_identity(const std::filesystem::path &path);
 /// the reason (quarantined: signal, exit status, time-out, message). A refused file that the
 /// config needs makes the whole generation refused; the serving one stays. The default accepts
 /// everything (no probe).
-using NewFilesHook = std::function<std::vector<std::pair<std::size_t, std::string>>(const Preflight &,
-                                                                                    const std::vector<std::size_t> &)>;
+using NewFilesHook =
+    std::function<std::vector<std::pair<std::size_t, std::string>>(Preflight &, const std::vector<std::size_t> &)>;
 
 struct GenerationBuild {
     std::shared_ptr<Generation> generation;  ///< null when refused

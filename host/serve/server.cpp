@@ -238,6 +238,7 @@ struct Server::Impl {
     std::uint64_t in_flight = 0;
 
     std::atomic<bool> draining{false};
+    std::map<std::string, std::string> quarantined;  // file -> why, from the child-process probe (core)
     std::atomic<long> active{0};
     std::uint64_t request_counter = 0;
     // Last, so they go first: the coroutines still pending are destroyed while the state they
@@ -479,7 +480,15 @@ struct Server::Impl {
             std::lock_guard lock(core);
             number = next_generation++;
         }
-        return build_generation(options.inputs, number, options.max_consecutive_faults, options.new_files_hook, loaded);
+        NewFilesHook hook;
+        if (options.new_files_hook)
+            hook = [this](Preflight &pf, const std::vector<std::size_t> &fresh) {
+                auto refused = options.new_files_hook(pf, fresh);
+                std::lock_guard lock(core);
+                for (const auto &[index, why] : refused) quarantined[pf.candidates[index].file.path.string()] = why;
+                return refused;
+            };
+        return build_generation(options.inputs, number, options.max_consecutive_faults, hook, loaded);
     }
 
     // Rebuilds the generation (plugins or config changed): swapped in whole, or refused whole.
@@ -1003,7 +1012,13 @@ struct Server::Impl {
             eps.push_back(o);
         }
         out["endpoints"] = eps;
-        out["quarantined"] = boost::json::array{};  // filled by the child-process probe (NewFilesHook)
+        boost::json::array q;
+        for (const auto &[file, why] : quarantined)
+            q.push_back({{"file", file},
+                         {"reason", why},
+                         {"retry", "fix or replace the file (a changed file is probed again), or "
+                                   "`plughost check --probe --reprobe`"}});
+        out["quarantined"] = std::move(q);
         out["draining"] = draining.load();
         return out;
     }

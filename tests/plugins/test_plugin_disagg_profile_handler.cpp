@@ -524,7 +524,8 @@ TEST_CASE("disagg-profile-handler end to end through plughost run: the prefill e
       ]})");
     // Upstream's endpoints: endpoint1 prefill, endpoint2 decode, noRoleEndpoint1 without a role
     // and a queue of 10 (upstream's 2, raised above the 3 picks the host has counted on endpoint2
-    // by then, which the queue scorer sees as its queue). Prompts are multiples of 4 bytes, so the estimate is upstream's len/4.
+    // by then, which the queue scorer sees as its queue). Prompts are multiples of 4 bytes, so the estimate is
+    // upstream's len/4.
     const std::string stream = R"({"request": {"id": "no-endpoints", "prompt": "12345678"}}
 {"endpoint": {"name": "endpoint2", "address": "5.6.7.8:8000", "labels": {"llm-d.ai/role": "decode"}}}
 {"request": {"id": "one-decode", "prompt": "12345678"}}

@@ -248,7 +248,7 @@ TEST_CASE("plughost run, producer + scorer: requests sharing a prefix go where t
       "schedulingProfiles": [{"name": "default", "plugins": [
         {"pluginRef": "prefix", "weight": 3}, {"pluginRef": "queue", "weight": 1}, {"pluginRef": "picker"}]}]})";
     std::string stream = stream_of({{"x1", family('x', 1)}});
-    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 5}}}
+    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 3}}}
 )";
     for (const auto &[id, prompt] : std::vector<std::pair<std::string, std::string>>{
              {"y1", family('y', 1)}, {"x2", family('x', 2)}, {"y2", family('y', 2)}, {"x3", family('x', 3)}})
@@ -272,7 +272,7 @@ TEST_CASE("plughost run, a config naming only the scorer: the planner adds the d
       "schedulingProfiles": [{"name": "default", "plugins": [
         {"pluginRef": "prefix", "weight": 3}, {"pluginRef": "queue", "weight": 1}, {"pluginRef": "picker"}]}]})";
     std::string stream = stream_of({{"x1", family('x', 1)}});
-    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 5}}}
+    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 3}}}
 )";
     for (const auto &[id, prompt] :
          std::vector<std::pair<std::string, std::string>>{{"x2", family('x', 2)}, {"z1", family('z', 1)}})
@@ -293,7 +293,7 @@ TEST_CASE("plughost run, another model's requests never share a prefix") {
       "schedulingProfiles": [{"name": "default", "plugins": [
         {"pluginRef": "prefix", "weight": 3}, {"pluginRef": "queue", "weight": 1}, {"pluginRef": "picker"}]}]})";
     std::string stream = stream_of({{"x1", family('x', 1)}});
-    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 5}}}
+    stream += R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 3}}}
 {"request": {"id": "other-model", "model": "m2", "prompt": ")" +
               family('x', 2) + R"("}}
 {"request": {"id": "same-model", "model": "m", "prompt": ")" +

@@ -130,6 +130,10 @@ struct Serve {
         ProcessOptions options;
         options.err = StdStream::from(log_fd);
         options.timeout = 120s;
+        // The probe remembers its results here, not in the user's state directory; the marker
+        // file records every plugin's code that ran in this process or a child.
+        options.env = {{"PLUGHOST_PROBE_STATE", (deployment.dir / "probe-state.json").string()},
+                       {"PLUGHOST_TEST_MARKER", (deployment.dir / "marker.txt").string()}};
         process = std::make_unique<Process>(
             plughost_argv({"serve", "--config", config_path.string(), "--plugin-dir",
                            deployment.plugins.path().string(), "--listen", "127.0.0.1:0", "--threads", "2"}),
@@ -477,4 +481,29 @@ TEST_CASE("serve: the endpoints file is watched: endpoints come and go without a
     serve.process->send(SIGHUP);
     CHECK(eventually([&] { return serve.generation() == 2; }));
     CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);
+}
+
+TEST_CASE("serve: a new plugin file that crashes when loaded is quarantined by the probe: the serving generation "
+          "stays, never loads it, and /v1/status says why") {
+    Sim a("a");
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    CHECK(serve.status().at("quarantined").as_array().empty());
+    serve.deployment.add(paths::constructor_segfault, "ctor_crash.so");
+    serve.rewrite_config(R"({"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig",
+      "plugins":[{"type":"queue-scorer"},{"type":"ctor-crash-scorer"},{"type":"max-score-picker"}],
+      "endpoints":)" + endpoints_json({{"a", a.address}}) +
+                         "}");
+    auto quarantined = [&] { return !serve.status().at("quarantined").as_array().empty(); };
+    REQUIRE_MESSAGE(eventually(quarantined), json::serialize(serve.status()));
+    const auto st = serve.status();
+    const auto &q = st.at("quarantined").at(0);
+    CHECK(std::string(q.at("file").as_string()).find("ctor_crash.so") != std::string::npos);
+    CHECK_MESSAGE(std::string(q.at("reason").as_string()).find("SIGSEGV") != std::string::npos, json::serialize(q));
+    REQUIRE(eventually([&] { return serve.metric("plughost_generations_refused_total") >= 1; }));
+    CHECK(serve.generation() == 1);
+    CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);  // still serving
+    // Its constructor ran once, in the probe's child: the serving process, alive, never loaded it.
+    CHECK(read_file(serve.deployment.dir / "marker.txt") == "ctor-crash-scorer loaded\n");
 }
