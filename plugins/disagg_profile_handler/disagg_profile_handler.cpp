@@ -88,7 +88,7 @@ DisaggProfileHandler::DisaggProfileHandler(const Params &params, Host host) : ho
                              "first there");
     match_blocks_ = optional_attribute("prefix-cache.match-blocks");
     block_size_tokens_ = optional_attribute("prefix-cache.block-size-tokens");
-    prompt_tokens_ = optional_attribute("prompt.tokens");
+    prompt_tokens_ = optional_attribute("prefix-cache.prompt-tokens");
 }
 
 // Without a producer in the config the host resolves no id: the attribute stays invalid and the

@@ -154,7 +154,7 @@ inline constexpr Param kDisaggProfileHandlerParams[] = {
 inline constexpr Consumes kDisaggProfileHandlerConsumes[] = {
     {.name = "prefix-cache.match-blocks", .required = false},
     {.name = "prefix-cache.block-size-tokens", .required = false},
-    {.name = "prompt.tokens", .required = false},
+    {.name = "prefix-cache.prompt-tokens", .required = false},
 };
 
 inline constexpr Manifest kDisaggProfileHandlerManifest{

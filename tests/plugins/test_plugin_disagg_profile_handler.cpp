@@ -34,7 +34,7 @@ pt::EndpointSet pods(std::size_t n) {
 void publish(pt::PluginInstance &handler, double prompt_tokens, std::optional<double> cached_blocks,
              const plughost_endpoint *endpoint, double block_size = 1) {
     handler.clear_attributes();
-    handler.set_attribute("prompt.tokens", nullptr, prompt_tokens);
+    handler.set_attribute("prefix-cache.prompt-tokens", nullptr, prompt_tokens);
     handler.set_attribute("prefix-cache.block-size-tokens", nullptr, block_size);
     if (cached_blocks) handler.set_attribute("prefix-cache.match-blocks", endpoint, *cached_blocks);
 }
