@@ -220,3 +220,17 @@ TEST_CASE("the host's default filling is the SDK's rule") {
     CHECK(host::effective_parameters(given, m) == boost::json::object{{"a", 5}});
     CHECK(host::effective_parameters({}, m) == boost::json::object{{"a", 1}});
 }
+
+TEST_CASE("testing.hpp serves a C plugin's parameters through host_api.param as the host does: given values over "
+          "the manifest's defaults, typed by the manifest") {
+    sdk::testing::PluginLibrary lib(paths::c_params);
+    auto made = lib.create("p", R"({"bias": 3, "tags": ["a"]})");
+    REQUIRE_MESSAGE(made.ok(), made.message);
+    std::string logged;
+    for (const auto &line : made.value->logs()) logged += line.text + "\n";
+    CHECK_MESSAGE(contains(logged, R"(params: weight=0.25 mode=flat(string) bias=3 enabled=true tags=["a"](json) )"
+                                   "undeclared=(none)"),
+                  logged);
+    CHECK(made.value->score(sdk::testing::RequestData(), sdk::testing::EndpointSet{{.name = "a"}}).value ==
+          std::vector<double>{0.25});
+}

@@ -531,37 +531,25 @@ private:
             return 1;
         };
     }
-    // What `param` serves, as the host resolves it: the given values over the manifest's
-    // defaults, typed by the manifest.
-    void resolve_params(std::string_view manifest_json, const std::string &parameters_json) {
-        boost::system::error_code ec;
-        const boost::json::value manifest = boost::json::parse(manifest_json, ec);
-        if (ec || !manifest.is_object()) return;
-        const boost::json::value given = boost::json::parse(parameters_json, ec);
-        const boost::json::object *values = !ec && given.is_object() ? &given.get_object() : nullptr;
-        const auto *declared = manifest.get_object().if_contains("parameters");
-        if (!declared || !declared->is_array()) return;
-        for (const auto &d : declared->get_array()) {
-            if (!d.is_object() || !d.get_object().contains("name") || !d.get_object().at("name").is_string()) continue;
-            const std::string name(d.get_object().at("name").get_string());
-            const std::string type = d.get_object().contains("type") && d.get_object().at("type").is_string()
-                                         ? std::string(d.get_object().at("type").get_string())
-                                         : "";
-            const boost::json::value *v = values ? values->if_contains(name) : nullptr;
-            if (!v) v = d.get_object().if_contains("default");
+    // What `param` serves, as the host resolves it: the parameters (defaults already filled in),
+    // typed by the manifest.
+    template <class Specs> void resolve_params(const Specs &declared, const boost::json::object &parameters) {
+        for (const auto &spec : declared) {
+            const boost::json::value *v = parameters.if_contains(spec.name);
             if (!v || v->is_null()) continue;
             Param p;
-            if (type == "boolean" && v->is_bool()) p.value = {PLUGHOST_VALUE_BOOLEAN, v->get_bool() ? 1.0 : 0.0, {}};
-            else if ((type == "number" || type == "integer") && v->is_number())
+            if (spec.type == "boolean" && v->is_bool())
+                p.value = {PLUGHOST_VALUE_BOOLEAN, v->get_bool() ? 1.0 : 0.0, {}};
+            else if ((spec.type == "number" || spec.type == "integer") && v->is_number())
                 p.value = {PLUGHOST_VALUE_NUMBER, v->to_number<double>(), {}};
-            else if (type == "string" && v->is_string()) {
+            else if (spec.type == "string" && v->is_string()) {
                 p.value.type = PLUGHOST_VALUE_STRING;
                 p.text = std::string(v->get_string());
-            } else if (type == "array" || type == "object") {
+            } else if (spec.type == "array" || spec.type == "object") {
                 p.value.type = PLUGHOST_VALUE_JSON;
                 p.text = boost::json::serialize(*v);
             } else continue;
-            params_[name] = std::move(p);
+            params_[spec.name] = std::move(p);
         }
     }
     // The first indexes of a result, for a message (`count` may exceed the buffer's `capacity`).
@@ -623,13 +611,15 @@ public:
                                                     const std::string &parameters_json = "{}") {
         boost::system::error_code error;
         const boost::json::value given = boost::json::parse(parameters_json, error);
-        const std::string parameters =
-            error || !given.is_object()
-                ? parameters_json
-                : boost::json::serialize(rules::with_parameter_defaults(given.as_object(), declared_parameters()));
-        Outcome<std::unique_ptr<PluginInstance>> out;
+        const auto declared = declared_parameters();
         std::unique_ptr<PluginInstance> instance(new PluginInstance(entry_));
-        instance->resolve_params(manifest_json(), parameters_json);
+        std::string parameters = parameters_json;
+        if (!error && given.is_object()) {
+            const boost::json::object filled = rules::with_parameter_defaults(given.as_object(), declared);
+            instance->resolve_params(declared, filled);
+            parameters = boost::json::serialize(filled);
+        }
+        Outcome<std::unique_ptr<PluginInstance>> out;
         plughost_instance *handle = nullptr;
         out.status = entry_->create(&instance->api_, {name.data(), name.size()}, {parameters.data(), parameters.size()},
                                     &handle, instance->message());
@@ -645,6 +635,7 @@ private:
     struct DeclaredParameter {
         std::string name;
         std::optional<boost::json::value> default_value;
+        std::string type;  ///< as the manifest writes it: "number", "string"...
     };
     // The parameters the manifest declares, with their defaults.
     std::vector<DeclaredParameter> declared_parameters() const {
@@ -659,8 +650,9 @@ private:
             const auto *spec = item.if_object();
             const auto *name = spec ? spec->if_contains("name") : nullptr;
             if (!name || !name->is_string()) continue;
-            DeclaredParameter p{std::string(name->as_string()), std::nullopt};
+            DeclaredParameter p{std::string(name->as_string()), std::nullopt, {}};
             if (const auto *d = spec->if_contains("default")) p.default_value = *d;
+            if (const auto *t = spec->if_contains("type"); t && t->is_string()) p.type = std::string(t->as_string());
             out.push_back(std::move(p));
         }
         return out;
