@@ -418,6 +418,10 @@ TEST_CASE("serve: /metrics is valid Prometheus text that adds up") {
     serve.start();
     REQUIRE(eventually([&] { return serve.healthy("a") && serve.healthy("b"); }));
     for (int i = 0; i < 5; ++i) REQUIRE(post(serve.address, "/v1/completions", completion(i % 2 == 0)).status == 200);
+    // A forwarded request is counted once its last byte is written, which can be after the
+    // client has read it: wait for the last counter the server updates (the HTTP one).
+    REQUIRE(eventually(
+        [&] { return serve.metric("plughost_http_requests_total{path=\"/v1/completions\",code=\"200\"}") == 5; }));
     const std::string text = get(serve.address, "/metrics").body;
     std::map<std::string, std::string> types;
     double decisions = 0, info = 0;
