@@ -220,6 +220,12 @@ LoadResult load_plugin(const Candidate &candidate) {
     LoadResult out;
     const std::filesystem::path &path = candidate.file.path;
     const Manifest *manifest = candidate.manifest();
+    // Refused after the plan was made (taking its in-memory copy failed, the probe quarantined it):
+    // say why, not merely that it is not loadable.
+    if (!candidate.admitted() && !candidate.reasons.empty()) {
+        out.error = candidate.reasons.front();
+        return out;
+    }
     if (!candidate.admitted() || !manifest || (!candidate.file.fd && !candidate.snapshot)) {
         out.error = Reason{Code::load_failed, path.string() + ": was not admitted with an open descriptor; "
                                                               "only admitted plugins are loaded"};

@@ -237,6 +237,29 @@ TEST_CASE("a file-size limit below a plugin's size refuses loading it with the r
     CHECK(contains(std::string(e->at("message").as_string()), "file-size limit (ulimit -f, RLIMIT_FSIZE)"));
 }
 
+TEST_CASE("with probe results on record, a plugin whose in-memory copy fails is reported with the reason") {
+    // The recorded results make check hash every admitted file up front; a copy that fails there
+    // must still be reported as why the plugin cannot be loaded (it once said only "was not
+    // admitted with an open descriptor").
+    Setup s;
+    const auto config = s.config(R"({"plugins": [{"type": "queue-scorer"}]})");
+    const std::string state = (s.dir / "probe-state.json").string();
+    REQUIRE(run_plughost({"check", "--config", config, "--plugin-dir", s.plugins.path().string(), "--probe",
+                          "--probe-state", state})
+                .exit_code == 0);
+    ProcessOptions o;
+    o.limits = {{RLIMIT_FSIZE, 4096}};
+    const auto r = run_plughost_with({"check", "--config", config, "--plugin-dir", s.plugins.path().string(),
+                                      "--probe-state", state, "--instantiate", "-o", "json"},
+                                     "", o);
+    CHECK(r.signal == 0);
+    CHECK(r.exit_code == 1);
+    const auto doc = parse_json(r.out);
+    const auto *e = find_issue(doc, "errors", "/plugins/0/type", "load-failed");
+    REQUIRE_MESSAGE(e, r.out);
+    CHECK(contains(std::string(e->at("message").as_string()), "file-size limit (ulimit -f, RLIMIT_FSIZE)"));
+}
+
 TEST_CASE("out of file descriptors, a configured type is reported as unreadable, not as absent") {
     Deployment d;
     // Junk sorts first and is read (and held) first; the plugins come last, past the limit.

@@ -6,7 +6,10 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
 
 namespace {
 
@@ -36,8 +39,19 @@ int main(int argc, char **argv) {
     // plughost refuses plugin files and directories the group or others can write: the files the
     // tests make must not be, whatever umask the suite was started with.
     ::umask(022);
+    // The plughost processes the tests start must not read or write the developer's own state
+    // (the probe's results in ${XDG_STATE_HOME:-~/.local/state}/plughost): each test process gets
+    // an empty state directory of its own. Tests that need one pass --probe-state.
+    std::string state = (std::filesystem::temp_directory_path() / "plughost-test-state-XXXXXX").string();
+    if (!::mkdtemp(state.data())) {
+        std::perror("mkdtemp");
+        return 1;
+    }
+    ::setenv("XDG_STATE_HOME", state.c_str(), 1);
     doctest::Context context(argc, argv);
     const int result = context.run();
+    std::error_code ignored;
+    std::filesystem::remove_all(state, ignored);
     if (context.shouldExit()) return result;
     bool filtered = false;
     for (int i = 1; i < argc; ++i) filtered = filtered || std::strncmp(argv[i], "--test-case=", 12) == 0;
