@@ -438,10 +438,10 @@ TEST_CASE("serve: /metrics is valid Prometheus text that adds up") {
         }
         if (line.empty() || line[0] == '#') continue;
         REQUIRE_MESSAGE(plughost::host::parse_sample(line, s), line);
-        std::string family(s.name);
-        for (const char *suffix : {"_bucket", "_sum", "_count"})
-            if (!types.count(family) && family.ends_with(suffix)) family.resize(family.size() - std::strlen(suffix));
-        CHECK_MESSAGE(types.count(family), "no TYPE for " << line);
+        std::string_view family = s.name;
+        for (std::string_view suffix : {"_bucket", "_sum", "_count"})
+            if (!types.count(std::string(family)) && family.ends_with(suffix)) family.remove_suffix(suffix.size());
+        CHECK_MESSAGE(types.count(std::string(family)), "no TYPE for " << line);
         if (s.name == "plughost_decisions_total") decisions += s.value;
         if (s.name == "plughost_plugin_info") ++info;
     }

@@ -1,0 +1,1 @@
+int plughost_test_pch_anchor() { return 0; }
