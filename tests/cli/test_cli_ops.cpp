@@ -307,6 +307,67 @@ TEST_CASE("a plugin whose constructor crashes: run names the file being loaded")
                               " of type \"ctor-crash-scorer\", while it was loaded (its constructors)"));
 }
 
+TEST_CASE("check --instantiate: a plugin that segfaults in create names the instance, and check dies of it") {
+    TempDir plugins, dir;
+    copy_to(paths::create_segfault, plugins / "create-crash.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    write_file(dir / "c.json", R"({"plugins": [{"type": "create-crash-scorer", "name": "boom"},
+                                               {"type": "max-score-picker"}]})");
+    const std::vector<std::string> args{
+        "check", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string(), "--output", "json"};
+    // Without --instantiate no plugin code runs: the config is fine.
+    CHECK(run_plughost(args).exit_code == 0);
+    auto instantiate = args;
+    instantiate.push_back("--instantiate");
+    ProcessOptions o;
+    o.limits = {{RLIMIT_CORE, 0}};
+    const auto r = run_plughost_with(instantiate, "", o);
+    CHECK(r.signal == SIGSEGV);  // died of it, as it would have
+    CHECK(r.exit_code == -1);
+    CHECK(contains(r.err, "plughost: fatal signal SIGSEGV"));
+    CHECK_MESSAGE(contains(r.err, "the crash happened inside plugin code: instance \"boom\" of plugin "
+                                  "\"create-crash-scorer\" 1.0.0 (" +
+                                      (plugins / "create-crash.so").string() + ")"),
+                  r.err);
+}
+
+TEST_CASE("check --instantiate: a plugin whose constructor crashes names the file being loaded") {
+    TempDir plugins, dir;
+    copy_to(paths::constructor_segfault, plugins / "ctor.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    write_file(dir / "c.json", R"({"plugins": [{"type": "max-score-picker"}]})");  // loaded all the same
+    ProcessOptions o;
+    o.limits = {{RLIMIT_CORE, 0}};
+    const auto r = run_plughost_with(
+        {"check", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string(), "--instantiate"}, "",
+        o);
+    CHECK(r.signal == SIGSEGV);
+    CHECK_MESSAGE(contains(r.err, "inside plugin code: the plugin file " + (plugins / "ctor.so").string() +
+                                      " of type \"ctor-crash-scorer\", while it was loaded (its constructors)"),
+                  r.err);
+}
+
+TEST_CASE("test-plugin: a segfault in create or in the role call names the instance, and it dies of it") {
+    TempDir plugins;
+    ProcessOptions o;
+    o.limits = {{RLIMIT_CORE, 0}};
+    const auto score = copy_to(paths::score_segfault, plugins / "score.so");
+    const auto in_score = run_plughost_with({"test-plugin", score.string()}, "", o);
+    CHECK(in_score.signal == SIGSEGV);
+    CHECK(contains(in_score.out, "ok    create"));  // it got as far as the role call
+    CHECK_MESSAGE(contains(in_score.err, "the crash happened inside plugin code: instance \"test-plugin\" of plugin "
+                                         "\"score-crash-scorer\" 1.0.0 (" +
+                                             score.string() + ")"),
+                  in_score.err);
+    const auto create = copy_to(paths::create_segfault, plugins / "create.so");
+    const auto in_create = run_plughost_with({"test-plugin", create.string()}, "", o);
+    CHECK(in_create.signal == SIGSEGV);
+    CHECK_MESSAGE(contains(in_create.err, "inside plugin code: instance \"test-plugin\" of plugin "
+                                          "\"create-crash-scorer\" 1.0.0 (" +
+                                              create.string() + ")"),
+                  in_create.err);
+}
+
 // ---- The probe -----------------------------------------------------------------------------
 
 TEST_CASE("check --probe: each way a plugin can fail in a child process quarantines it, remembered by content") {
