@@ -4,6 +4,7 @@
 #include "cli/report.hpp"
 #include "common/json.hpp"
 #include "load/instantiation.hpp"
+#include "run/output_sink.hpp"
 
 namespace plughost::cli {
 
@@ -19,7 +20,9 @@ int run_check(const CheckOptions &options) {
         return kExitUsage;
     }
     if (options.instantiate && pf->ok()) {
-        // Load and start everything, then stop it again: only the exit code and report remain.
+        // Load and start everything, then stop it again: only the exit code and report remain. A
+        // plugin that crashes the process meanwhile is named, as in `run`.
+        const host::FatalSignalFlush crash_report(host::name_crashed_instance);
         host::LiveInstances live = host::instantiate(*pf, true);
         live.instances.clear();
         host::add_to_report(*pf, live);

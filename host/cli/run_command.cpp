@@ -1,7 +1,6 @@
 #include "cli/commands.hpp"
 
 #include "cli/report.hpp"
-#include "common/plugin_call.hpp"
 #include "load/instantiation.hpp"
 #include "run/output_sink.hpp"
 #include "run/runner.hpp"
@@ -42,27 +41,6 @@ std::string describe_descriptor(const std::string &what, int fd) {
     const ssize_t n = ::readlink(proc.c_str(), link, sizeof link);
     if (n > 0 && link[0] == '/') return what + " (" + std::string(link, static_cast<std::size_t>(n)) + ")";
     return what;
-}
-
-// The fatal-signal hook: names the plugin instance whose code was running, with write(2) only.
-void name_crashed_instance(int) noexcept {
-    const char *who = host::PluginCall::current();
-    auto put = [](const char *text) {
-        std::size_t size = std::strlen(text), done = 0;
-        while (done < size) {
-            const ssize_t n = ::write(STDERR_FILENO, text + done, size - done);
-            if (n > 0) done += static_cast<std::size_t>(n);
-            else if (n < 0 && errno == EINTR) continue;
-            else return;
-        }
-    };
-    if (!who) {
-        put("plughost: the signal came from host code, not from inside a plugin\n");
-        return;
-    }
-    put("plughost: the crash happened inside plugin code: ");
-    put(who);
-    put("; fix the plugin or remove it from the config\n");
 }
 
 // Why decisions cannot be written to standard output, if they cannot.
@@ -146,7 +124,7 @@ int run_run(const RunOptions &options) {
     // A plugin crashing the process (in create, or while deciding): the decisions made so far are
     // written before it dies, and the instance whose code crashed is named.
     host::OutputSink output(STDOUT_FILENO, describe_descriptor("standard output", STDOUT_FILENO));
-    host::FatalSignalFlush crash_flush(output, name_crashed_instance);
+    host::FatalSignalFlush crash_flush(output, host::name_crashed_instance);
     host::LiveInstances live;
     if (pf.ok()) {
         live = host::instantiate(pf, false);

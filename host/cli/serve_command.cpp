@@ -3,6 +3,7 @@
 #include "cli/quarantine.hpp"
 #include "cli/report.hpp"
 #include "common/json.hpp"
+#include "run/output_sink.hpp"
 #include "serve/server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -51,6 +52,9 @@ int run_serve(const ServeOptions &options) {
     };
     so.on_listening = [](const std::string &where) { std::cout << "listening " << where << std::endl; };
     host::log_decisions(started->candidates, spdlog::level::info);
+    // A plugin that crashes the server (loading, create, a role or a hook, on any thread) is
+    // named, as in `run`. The probe's children put the default actions back.
+    const host::FatalSignalFlush crash_report(host::name_crashed_instance);
     host::Server server(std::move(so));
     if (const auto errors = server.start(); !errors.empty()) {
         spdlog::error("not starting: {} problem(s) with the config, the policy or the plugins", errors.size());

@@ -16,10 +16,12 @@
 #include "admission/admission.hpp"
 #include "admission/policy.hpp"
 #include "common/json.hpp"
+#include "common/plugin_call.hpp"
 #include "inspect/manifest_reader.hpp"
 #include "load/instance.hpp"
 #include "load/instantiation.hpp"
 #include "load/plugin_loader.hpp"
+#include "run/output_sink.hpp"
 #include "schedule/cycle.hpp"
 
 #include <plughost/rules.hpp>
@@ -39,7 +41,8 @@ using testing::RequestData;
 // The outcome of the steps so far: the first failure ends the run.
 class Steps {
 public:
-    void pass(std::string_view what) { std::cout << "ok    " << what << '\n'; }
+    // Flushed line by line: a plugin that crashes the process leaves the steps it passed visible.
+    void pass(std::string_view what) { std::cout << "ok    " << what << std::endl; }
     int fail(std::string_view what) {
         std::cout << "FAIL  " << what << '\n';
         return kExitProblems;
@@ -104,8 +107,14 @@ int run_test_plugin(const TestPluginOptions &options) {
     steps.pass(fmt::format("{}: admitted: {} {} ({}, {})", options.file, manifest.type, manifest.version.str(),
                            to_string(manifest.role), to_string(manifest.stability)));
 
-    // 2. Loading, with the loader's entry checks.
-    host::LoadResult loaded = host::load_plugin(candidate);
+    // 2. Loading, with the loader's entry checks. From here on plugin code runs in this process: a
+    // crash names the plugin, as in `run`.
+    const host::FatalSignalFlush crash_report(host::name_crashed_instance);
+    const std::string loading = host::loading_label(candidate);
+    host::LoadResult loaded = [&] {
+        const host::PluginCall running(loading.c_str());
+        return host::load_plugin(candidate);
+    }();
     if (!loaded.plugin)
         return steps.fail(fmt::format("load: {}: {}", to_string(loaded.error->code), loaded.error->message));
     steps.pass("load: plughost_entry found; it matches the manifest and has the hooks the role needs");
@@ -131,6 +140,11 @@ int run_test_plugin(const TestPluginOptions &options) {
     // 4. Its hooks on a sample request, results checked by the scheduler's rules.
     const plughost_plugin &entry = instance->entry();
     plughost_instance *handle = instance->handle();
+    // Each hook is called marked as the instance's code, as the scheduler does.
+    auto in_plugin = [&instance](auto call) {
+        const host::PluginCall running(instance->call_label());
+        return call();
+    };
     EndpointSet endpoints{
         {.name = "endpoint-a",
          .address = "10.0.0.1:8000",
@@ -170,7 +184,8 @@ int run_test_plugin(const TestPluginOptions &options) {
     case Role::producer: {
         cycle.phase = host::CyclePhase::producing;
         cycle.producing = instance.get();
-        const plughost_status s = entry.produce(handle, &request, endpoints.data(), n, call.reset());
+        const plughost_status s =
+            in_plugin([&] { return entry.produce(handle, &request, endpoints.data(), n, call.reset()); });
         cycle.producing = nullptr;
         cycle.phase = host::CyclePhase::scheduling;
         if (s != PLUGHOST_OK) return steps.fail(call.failed("produce", s));
@@ -179,8 +194,8 @@ int run_test_plugin(const TestPluginOptions &options) {
     }
     case Role::filter: {
         std::size_t passed = 0;
-        const plughost_status s =
-            entry.filter(handle, &request, endpoints.data(), n, indexes.data(), &passed, call.reset());
+        const plughost_status s = in_plugin(
+            [&] { return entry.filter(handle, &request, endpoints.data(), n, indexes.data(), &passed, call.reset()); });
         if (s != PLUGHOST_OK) return steps.fail(call.failed("filter", s));
         if (!rules::valid_filter_result(indexes.data(), passed, n))
             return steps.fail(
@@ -190,7 +205,8 @@ int run_test_plugin(const TestPluginOptions &options) {
     }
     case Role::scorer: {
         std::vector<double> scores(n, -1.0);
-        const plughost_status s = entry.score(handle, &request, endpoints.data(), n, scores.data(), call.reset());
+        const plughost_status s =
+            in_plugin([&] { return entry.score(handle, &request, endpoints.data(), n, scores.data(), call.reset()); });
         if (s != PLUGHOST_OK) return steps.fail(call.failed("score", s));
         if (const std::size_t bad = rules::first_invalid_score(scores.data(), n); bad < n)
             return steps.fail(fmt::format("score: endpoint {} got {}: {}", bad, scores[bad], rules::kScoreRule));
@@ -200,8 +216,10 @@ int run_test_plugin(const TestPluginOptions &options) {
     case Role::picker: {
         const std::vector<double> totals{0.5, 1.5, 0.25};
         std::size_t picked = 0;
-        const plughost_status s =
-            entry.pick(handle, &request, endpoints.data(), totals.data(), n, indexes.data(), &picked, call.reset());
+        const plughost_status s = in_plugin([&] {
+            return entry.pick(handle, &request, endpoints.data(), totals.data(), n, indexes.data(), &picked,
+                              call.reset());
+        });
         if (s != PLUGHOST_OK) return steps.fail(call.failed("pick", s));
         if (!rules::valid_picks(indexes.data(), picked, n, distinct))
             return steps.fail(fmt::format("pick returned {}: {}", list(indexes.data(), picked, n), rules::kPickRule));
@@ -211,8 +229,10 @@ int run_test_plugin(const TestPluginOptions &options) {
     case Role::profile_handler: {
         ProfileRunSet profiles({"default", "prefill"});
         std::size_t chosen = 0;
-        plughost_status s = entry.pick_profiles(handle, &request, profiles.data(), profiles.size(), indexes.data(),
-                                                &chosen, call.reset());
+        plughost_status s = in_plugin([&] {
+            return entry.pick_profiles(handle, &request, profiles.data(), profiles.size(), indexes.data(), &chosen,
+                                       call.reset());
+        });
         if (s != PLUGHOST_OK) return steps.fail(call.failed("pick_profiles", s));
         bool valid = chosen <= profiles.size() && distinct(indexes.data(), chosen, profiles.size());
         if (!valid || chosen == 0)
@@ -221,7 +241,9 @@ int run_test_plugin(const TestPluginOptions &options) {
         steps.pass("pick_profiles: " + list(indexes.data(), chosen, profiles.size()));
         for (std::size_t k = 0; k < chosen; ++k) profiles.picked(indexes[k], endpoints, {k % n});
         std::size_t primary = profiles.size();
-        s = entry.process_results(handle, &request, profiles.data(), profiles.size(), &primary, call.reset());
+        s = in_plugin([&] {
+            return entry.process_results(handle, &request, profiles.data(), profiles.size(), &primary, call.reset());
+        });
         if (s != PLUGHOST_OK) return steps.fail(call.failed("process_results", s));
         if (primary >= profiles.size() || profiles.data()[primary]->state != PLUGHOST_PROFILE_PICKED)
             return steps.fail(fmt::format("process_results named profile {}: {}", primary, rules::kPrimaryRule));
@@ -234,14 +256,15 @@ int run_test_plugin(const TestPluginOptions &options) {
     // The observer hooks, as the scheduler calls them once a request is decided.
     const plughost_endpoint *chosen = endpoints.at(0);
     if (entry.picked) {
-        const plughost_status s = entry.picked(handle, &request, &chosen, 1, call.reset());
+        const plughost_status s = in_plugin([&] { return entry.picked(handle, &request, &chosen, 1, call.reset()); });
         if (s != PLUGHOST_OK) return steps.fail(call.failed("picked", s));
         steps.pass("picked: returned OK");
     }
     if (entry.pre_request) {
         testing::DecisionData decision("default", endpoints, {0});
         cycle.phase = host::CyclePhase::pre_request;
-        const plughost_status s = entry.pre_request(handle, &request, decision.get(), call.reset());
+        const plughost_status s =
+            in_plugin([&] { return entry.pre_request(handle, &request, decision.get(), call.reset()); });
         cycle.phase = host::CyclePhase::scheduling;
         if (s != PLUGHOST_OK) return steps.fail(call.failed("pre_request", s));
         steps.pass(fmt::format("pre_request: returned OK; {} upstream header(s) set", cycle.upstream_headers.size()));
@@ -258,7 +281,7 @@ int run_test_plugin(const TestPluginOptions &options) {
                                        .completion_tokens = static_cast<std::uint64_t>(started ? 0 : 7)};
         const plughost_response raw = response.get();
         cycle.phase = started ? host::CyclePhase::response_started : host::CyclePhase::response_complete;
-        const plughost_status s = hook(handle, &request, &raw, call.reset());
+        const plughost_status s = in_plugin([&] { return hook(handle, &request, &raw, call.reset()); });
         cycle.phase = host::CyclePhase::scheduling;
         const char *name = started ? "response_started" : "response_complete";
         if (s != PLUGHOST_OK) return steps.fail(call.failed(name, s));

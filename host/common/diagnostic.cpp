@@ -12,6 +12,7 @@ std::string_view to_string(Code code) {
     case Code::malformed_elf: return "malformed-elf";
     case Code::wrong_architecture: return "wrong-architecture";
     case Code::not_a_shared_object: return "not-a-shared-object";
+    case Code::origin_runpath: return "origin-runpath";
     case Code::no_manifest: return "no-manifest";
     case Code::multiple_manifests: return "multiple-manifests";
     case Code::bad_manifest: return "bad-manifest";

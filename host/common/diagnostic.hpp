@@ -20,6 +20,7 @@ enum class Code {
     malformed_elf,
     wrong_architecture,
     not_a_shared_object,
+    origin_runpath,
     // Its manifest.
     no_manifest,
     multiple_manifests,

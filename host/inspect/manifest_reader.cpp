@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 namespace plughost::host {
 namespace {
@@ -23,6 +26,10 @@ constexpr std::size_t kHeadBytes = 4096;
 // Bounds on what a hostile file can make us read.
 constexpr std::uint64_t kMaxProgramHeaders = 512;
 constexpr std::uint64_t kMaxNoteSegmentBytes = 1024 * 1024;
+// A shared object's dynamic section holds a few dozen entries of 16 bytes.
+constexpr std::uint64_t kMaxDynamicSegmentBytes = 64 * 1024;
+// Longer run paths are refused rather than read in part.
+constexpr std::uint64_t kMaxRunPathBytes = 32 * 1024;
 
 #if defined(__x86_64__)
 constexpr unsigned kHostMachine = EM_X86_64;
@@ -41,6 +48,36 @@ constexpr unsigned kHostMachine = EM_S390;
 static_assert(sizeof(void *) == 8, "plughost reads 64-bit ELF plugins only");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ || __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
 constexpr unsigned char kHostData = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB;
+
+// True when a run path names the directory of the object itself: `$ORIGIN` (not followed by a
+// name character, as glibc reads it) or `${ORIGIN}`.
+bool mentions_origin(std::string_view path) {
+    for (std::size_t at = path.find('$'); at != std::string_view::npos; at = path.find('$', at + 1)) {
+        const std::string_view rest = path.substr(at + 1);
+        if (rest.substr(0, 8) == "{ORIGIN}") return true;
+        if (rest.substr(0, 6) != "ORIGIN") continue;
+        const char next = rest.size() > 6 ? rest[6] : '\0';
+        if (!std::isalnum(static_cast<unsigned char>(next)) && next != '_') return true;
+    }
+    return false;
+}
+
+// A string from the file, quoted for a message: control bytes escaped.
+std::string quote_for_message(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
 
 const char *file_kind(mode_t mode) {
     if (S_ISDIR(mode)) return "a directory";
@@ -131,6 +168,7 @@ public:
                                                machine_name(kHostMachine) + ": rebuild the plugin for " +
                                                machine_name(kHostMachine));
         read_notes(eh);
+        if (headers_walked_ && dynamic_) check_run_paths(*dynamic_);
     }
 
 private:
@@ -208,6 +246,8 @@ private:
                                               std::to_string(size_) + " bytes); rebuild or re-copy it");
                 return;
             }
+            if (ph.p_type == PT_LOAD) loads_.push_back(ph);
+            if (ph.p_type == PT_DYNAMIC) dynamic_ = ph;  // the last one counts, as for glibc
             if (ph.p_type != PT_NOTE || ph.p_filesz == 0) continue;
             if (!within_file(ph.p_offset, ph.p_filesz)) {
                 fail(Code::truncated_elf, "is truncated: PT_NOTE segment " + std::to_string(i) + " (" +
@@ -224,6 +264,7 @@ private:
             if (!fetch(notes, ph.p_offset, ph.p_filesz)) return;
             if (!walk_notes(notes, ph.p_offset, ph.p_align == 8 ? 8 : 4, seen_offsets)) return;
         }
+        headers_walked_ = true;
         if (seen_offsets.empty()) {
             fail(Code::no_manifest,
                  "has no plughost manifest (no ELF note owned by \"plughost\" in a PT_NOTE segment); "
@@ -273,6 +314,100 @@ private:
         return true;
     }
 
+    // The dynamic linker expands $ORIGIN in a run path to the directory of the name the object
+    // was opened under. The host opens plugins as /proc/<pid>/fd/N (a sealed copy of the file
+    // inspected here), so $ORIGIN is /proc/<pid>/fd and a library next to the plugin is never
+    // found: refuse such a plugin now, saying why, rather than let dlopen fail later.
+    void check_run_paths(const Elf64_Phdr &dynamic) {
+        if (dynamic.p_filesz == 0) return;
+        if (!within_file(dynamic.p_offset, dynamic.p_filesz)) {
+            fail(Code::truncated_elf, "is truncated: its PT_DYNAMIC segment (" + std::to_string(dynamic.p_filesz) +
+                                          " bytes at offset " + std::to_string(dynamic.p_offset) +
+                                          ") ends beyond the end of the file (" + std::to_string(size_) +
+                                          " bytes); rebuild or re-copy it");
+            return;
+        }
+        if (dynamic.p_filesz > kMaxDynamicSegmentBytes) {
+            fail(Code::malformed_elf, "has a PT_DYNAMIC segment of " + std::to_string(dynamic.p_filesz) +
+                                          " bytes; at most " + std::to_string(kMaxDynamicSegmentBytes) + " are read");
+            return;
+        }
+        std::vector<unsigned char> bytes;
+        if (!fetch(bytes, dynamic.p_offset, dynamic.p_filesz)) return;
+        std::optional<std::uint64_t> strtab, strsz, runpath, rpath;
+        for (std::size_t at = 0; at + sizeof(Elf64_Dyn) <= bytes.size(); at += sizeof(Elf64_Dyn)) {
+            Elf64_Dyn d;
+            std::memcpy(&d, bytes.data() + at, sizeof d);
+            if (d.d_tag == DT_NULL) break;
+            // As for glibc, the last of each tag counts.
+            if (d.d_tag == DT_STRTAB) strtab = d.d_un.d_ptr;
+            else if (d.d_tag == DT_STRSZ) strsz = d.d_un.d_val;
+            else if (d.d_tag == DT_RUNPATH) runpath = d.d_un.d_val;
+            else if (d.d_tag == DT_RPATH) rpath = d.d_un.d_val;
+        }
+        if (!runpath && !rpath) return;
+        if (!strtab) {
+            fail(Code::malformed_elf, "has a run path (DT_RUNPATH or DT_RPATH) but no string table (DT_STRTAB) "
+                                      "in its dynamic section; rebuild it");
+            return;
+        }
+        // The string table's place in the file: the PT_LOAD segment whose file bytes hold its
+        // address, and no further than that segment's file bytes (or DT_STRSZ) reach.
+        std::optional<std::uint64_t> table_offset;
+        std::uint64_t table_size = 0;
+        for (const Elf64_Phdr &load : loads_) {
+            if (*strtab < load.p_vaddr || *strtab - load.p_vaddr >= load.p_filesz) continue;
+            table_offset = load.p_offset + (*strtab - load.p_vaddr);
+            table_size = load.p_filesz - (*strtab - load.p_vaddr);
+            break;
+        }
+        if (!table_offset) {
+            fail(Code::malformed_elf, "has a dynamic string table (DT_STRTAB at address " + std::to_string(*strtab) +
+                                          ") that lies in no loadable segment of the file; rebuild it");
+            return;
+        }
+        if (strsz) table_size = std::min(table_size, *strsz);
+        for (const auto &[tag, offset] : {std::pair{"DT_RUNPATH", runpath}, std::pair{"DT_RPATH", rpath}}) {
+            if (!offset) continue;
+            std::string path;
+            if (!read_string(*table_offset, table_size, *offset, tag, path)) return;
+            if (!mentions_origin(path)) continue;
+            fail(Code::origin_runpath,
+                 std::string("has the run path ") + quote_for_message(path) + " (" + tag +
+                     "), which uses $ORIGIN to find libraries next to the plugin; that cannot work here: the "
+                     "host loads each plugin from a sealed in-memory copy of the file it inspected, named "
+                     "/proc/<pid>/fd/N, so the dynamic linker expands $ORIGIN to /proc/<pid>/fd, where no "
+                     "library is; link the private library statically into the plugin (a -fPIC archive, with "
+                     "-Wl,--exclude-libs,ALL), or install it where the dynamic linker finds it (a system "
+                     "library directory, then ldconfig) and rebuild the plugin without the $ORIGIN run path");
+            return;
+        }
+    }
+
+    // The NUL-terminated string at `offset` in the string table [table, table + size).
+    bool read_string(std::uint64_t table, std::uint64_t size, std::uint64_t offset, const char *tag, std::string &out) {
+        if (offset >= size) {
+            fail(Code::malformed_elf, std::string("has a ") + tag + " whose string (at " + std::to_string(offset) +
+                                          ") lies beyond its string table (" + std::to_string(size) +
+                                          " bytes); rebuild it");
+            return false;
+        }
+        const std::uint64_t n = std::min(size - offset, kMaxRunPathBytes + 1);
+        std::vector<unsigned char> bytes;
+        if (!fetch(bytes, table + offset, n)) return false;
+        const auto end = std::find(bytes.begin(), bytes.end(), '\0');
+        if (end == bytes.end()) {
+            fail(Code::malformed_elf,
+                 std::string("has a ") + tag + " string that " +
+                     (n > kMaxRunPathBytes ? "is longer than " + std::to_string(kMaxRunPathBytes) + " bytes"
+                                           : std::string("runs past the end of its string table")) +
+                     "; rebuild it");
+            return false;
+        }
+        out.assign(bytes.begin(), end);
+        return true;
+    }
+
     void finish_manifest() {
         std::string &json = file_.manifest_json;
         while (!json.empty() && json.back() == '\0') json.pop_back();
@@ -288,6 +423,10 @@ private:
     PluginFile &file_;
     std::uint64_t size_;
     std::vector<unsigned char> head_;
+    // Collected while walking the program headers, for the run path check.
+    std::vector<Elf64_Phdr> loads_;
+    std::optional<Elf64_Phdr> dynamic_;
+    bool headers_walked_ = false;
 };
 
 }  // namespace

@@ -30,6 +30,11 @@ Scheduler::Plan scheduler_plan(const Preflight &pf) {
     return plan;
 }
 
+std::string loading_label(const Candidate &candidate) {
+    return "the plugin file " + candidate.file.path.string() + " of type \"" + candidate.manifest()->type +
+           "\", while it was loaded (its constructors)";
+}
+
 LiveInstances instantiate(const Preflight &pf, bool load_all) {
     LiveInstances live;
     std::map<std::size_t, std::shared_ptr<const LoadedPlugin>> loaded;
@@ -38,8 +43,7 @@ LiveInstances instantiate(const Preflight &pf, bool load_all) {
         if (loaded.count(index) || failed.count(index)) return;
         const Candidate &c = pf.candidates[index];
         // Loading runs the library's constructors: plugin code, which a crash is attributed to.
-        const std::string label = "the plugin file " + c.file.path.string() + " of type \"" + c.manifest()->type +
-                                  "\", while it was loaded (its constructors)";
+        const std::string label = loading_label(c);
         const PluginCall running(label.c_str());
         LoadResult result = load_plugin(c);
         if (result.plugin) {

@@ -34,6 +34,10 @@ struct LiveInstances {
 /// result (see add_to_report).
 LiveInstances instantiate(const Preflight &pf, bool load_all);
 
+/// What a crash while `candidate` is loaded (its constructors run) is attributed to, for
+/// PluginCall: `the plugin file FILE of type "TYPE", while it was loaded (its constructors)`.
+std::string loading_label(const Candidate &candidate);
+
 /// Adds what instantiation found to the pre-flight's report: its errors, and each load failure
 /// as a reason refusing that file.
 void add_to_report(Preflight &pf, const LiveInstances &live);

@@ -197,6 +197,47 @@ std::optional<Reason> check_entry(const std::string &who, const plughost_plugin 
     return std::nullopt;
 }
 
+// What to do about a dlopen error, from glibc's wording of it. `text` names the plugin by its
+// real path already; `file` is that path.
+std::string load_failure_hint(const std::string &text, const std::string &file) {
+    constexpr std::string_view kNotFound = ": cannot open shared object file";
+    if (const auto at = text.find(kNotFound); at != std::string::npos) {
+        const std::string library = text.substr(0, at);
+        if (library == file)  // the copy itself could not be opened: a sandbox or a descriptor limit
+            return "the host could not open its in-memory copy of the plugin; check the open-file limit "
+                   "(ulimit -n) and that the sandbox allows /proc/<pid>/fd";
+        return "the plugin depends on " + library +
+               ", which the dynamic linker does not find. It looks in the plugin's absolute run path, the "
+               "system library directories (ldconfig's cache) and LD_LIBRARY_PATH, never next to the plugin "
+               "(plugins are loaded as /proc/<pid>/fd/N, so an $ORIGIN run path cannot work): install " +
+               library +
+               " where the dynamic linker finds it (its distribution package, or a system library directory "
+               "followed by ldconfig), or link it statically into the plugin; `ldd " +
+               file + "` lists the libraries that are not found";
+    }
+    if (text.find("undefined symbol: ") != std::string::npos)
+        return "the plugin uses a symbol that nothing loaded defines: link the plugin against the library "
+               "that defines it, so that library becomes a dependency loaded with the plugin (do not rely on "
+               "the host's own symbols or libraries); linking with -Wl,-z,defs (plughost_add_plugin does) "
+               "reports such a symbol when the plugin is built";
+    if (text.find("version `") != std::string::npos && text.find("' not found") != std::string::npos)
+        return "the plugin was built against a newer version of a system library (glibc, libstdc++...) than "
+               "this machine has: build it on the oldest distribution it must run on, or upgrade the library "
+               "here";
+    if (text.find("wrong ELF class") != std::string::npos || text.find("invalid ELF header") != std::string::npos)
+        return "a library the plugin depends on is not a 64-bit " + machine_name(host_machine()) +
+               " shared object (the plugin itself was checked): install that library's build for this "
+               "architecture";
+    if (text.find("static TLS") != std::string::npos)
+        return "the plugin, or a library it depends on, uses initial-exec thread-local storage, which a "
+               "library loaded with dlopen cannot always get: build it with -fPIC and without "
+               "-ftls-model=initial-exec";
+    if (text.find("failed to map segment") != std::string::npos)
+        return "the system refused to map the plugin's code executable (a sandbox, a security module, or "
+               "vm.memfd_noexec): allow executable memory-file mappings for the host";
+    return "fix what the message names and check the plugin's dependencies with `ldd " + file + "`";
+}
+
 }  // namespace
 
 LoadedPlugin::LoadedPlugin(std::filesystem::path path, Snapshot snapshot,
@@ -267,11 +308,8 @@ LoadResult load_plugin(const Candidate &candidate) {
         const char *why = ::dlerror();
         std::string text = why ? why : ec.message();
         if (const auto at = text.find(name); at != std::string::npos) text.replace(at, name.size(), path.string());
-        out.error =
-            Reason{Code::load_failed,
-                   path.string() + ": dlopen failed: " + text +
-                       "; if a symbol is undefined, the plugin needs a library this host does not provide: "
-                       "link the plugin against its dependencies (-Wl,--no-undefined finds this at build time)"};
+        out.error = Reason{Code::load_failed,
+                           path.string() + ": dlopen failed: " + text + "; " + load_failure_hint(text, path.string())};
         return out;
     }
     // The link map and gdb know the library as /proc/<pid>/fd/N, /proc/<pid>/maps as

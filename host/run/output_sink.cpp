@@ -1,5 +1,7 @@
 #include "run/output_sink.hpp"
 
+#include "common/plugin_call.hpp"
+
 #include <fmt/format.h>
 
 #include <poll.h>
@@ -220,9 +222,8 @@ extern "C" void on_fatal_signal(int signal, siginfo_t *, void *) {
     ::raise(signal);
 }
 
-}  // namespace
-
-FatalSignalFlush::FatalSignalFlush(OutputSink &sink, FatalSignalHook hook) {
+// Installs the handlers (one FatalSignalFlush at a time).
+void install_fatal_handlers(OutputSink *sink, FatalSignalHook hook) noexcept {
     stack_t current{};
     if (::sigaltstack(nullptr, &current) == 0 && (current.ss_flags & SS_DISABLE)) {
         stack_t alternate{};
@@ -230,7 +231,7 @@ FatalSignalFlush::FatalSignalFlush(OutputSink &sink, FatalSignalHook hook) {
         alternate.ss_size = sizeof g_alternate_stack;
         ::sigaltstack(&alternate, nullptr);  // stays: harmless once this object is gone
     }
-    g_sink.store(&sink);
+    g_sink.store(sink);
     g_hook.store(hook);
     struct sigaction action {};
     action.sa_sigaction = on_fatal_signal;
@@ -240,6 +241,36 @@ FatalSignalFlush::FatalSignalFlush(OutputSink &sink, FatalSignalHook hook) {
     for (int s : kFatalSignals) sigaddset(&action.sa_mask, s);
     for (std::size_t i = 0; i < kFatalCount; ++i) ::sigaction(kFatalSignals[i], &action, &g_previous[i]);
 }
+
+// write(2) of a whole NUL-terminated text, for the signal handler's hook (no length limit: a
+// plugin's label may be long).
+void write_text(const char *text) noexcept {
+    const std::size_t size = std::strlen(text);
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::write(STDERR_FILENO, text + done, size - done);
+        if (n > 0) done += static_cast<std::size_t>(n);
+        else if (n < 0 && errno == EINTR) continue;
+        else return;
+    }
+}
+
+}  // namespace
+
+void name_crashed_instance(int) noexcept {
+    const char *who = PluginCall::current();
+    if (!who) {
+        write_text("plughost: the signal came from host code, not from inside a plugin\n");
+        return;
+    }
+    write_text("plughost: the crash happened inside plugin code: ");
+    write_text(who);
+    write_text("; fix the plugin or remove it from the config\n");
+}
+
+FatalSignalFlush::FatalSignalFlush(OutputSink &sink, FatalSignalHook hook) { install_fatal_handlers(&sink, hook); }
+
+FatalSignalFlush::FatalSignalFlush(FatalSignalHook hook) { install_fatal_handlers(nullptr, hook); }
 
 FatalSignalFlush::~FatalSignalFlush() {
     for (std::size_t i = 0; i < kFatalCount; ++i) ::sigaction(kFatalSignals[i], &g_previous[i], nullptr);

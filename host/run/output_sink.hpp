@@ -81,14 +81,21 @@ private:
 /// instance that was running.
 using FatalSignalHook = void (*)(int signal) noexcept;
 
+/// The hook of every command that runs plugin code in its own process: names the plugin instance
+/// (or the plugin file being loaded) whose code the crashing thread was running, as PluginCall
+/// marks it, or says that the signal came from host code. Async-signal-safe.
+void name_crashed_instance(int signal) noexcept;
+
 /// While it lives, SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT first write the lines `sink`
-/// holds, report the signal on stderr and call the hook, then take their default action (the
-/// process dies of the signal, as it would have). The handlers run on an alternate stack, so a
-/// plugin's stack overflow is caught too. One at a time; the destructor restores the handlers
-/// that were there before.
+/// holds (if there is one), report the signal on stderr and call the hook, then take their
+/// default action (the process dies of the signal, as it would have). The handlers run on an
+/// alternate stack, so a plugin's stack overflow is caught too. One at a time; the destructor
+/// restores the handlers that were there before.
 class FatalSignalFlush {
 public:
     explicit FatalSignalFlush(OutputSink &sink, FatalSignalHook hook = nullptr);
+    /// For a command with no output to save: reports the signal and calls the hook only.
+    explicit FatalSignalFlush(FatalSignalHook hook);
     ~FatalSignalFlush();
     FatalSignalFlush(const FatalSignalFlush &) = delete;
     FatalSignalFlush &operator=(const FatalSignalFlush &) = delete;

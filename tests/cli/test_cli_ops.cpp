@@ -307,6 +307,129 @@ TEST_CASE("a plugin whose constructor crashes: run names the file being loaded")
                               " of type \"ctor-crash-scorer\", while it was loaded (its constructors)"));
 }
 
+TEST_CASE("check --instantiate: a plugin that segfaults in create names the instance, and check dies of it") {
+    TempDir plugins, dir;
+    copy_to(paths::create_segfault, plugins / "create-crash.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    write_file(dir / "c.json", R"({"plugins": [{"type": "create-crash-scorer", "name": "boom"},
+                                               {"type": "max-score-picker"}]})");
+    const std::vector<std::string> args{
+        "check", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string(), "--output", "json"};
+    // Without --instantiate no plugin code runs: the config is fine.
+    CHECK(run_plughost(args).exit_code == 0);
+    auto instantiate = args;
+    instantiate.push_back("--instantiate");
+    ProcessOptions o;
+    o.limits = {{RLIMIT_CORE, 0}};
+    const auto r = run_plughost_with(instantiate, "", o);
+    CHECK(r.signal == SIGSEGV);  // died of it, as it would have
+    CHECK(r.exit_code == -1);
+    CHECK(contains(r.err, "plughost: fatal signal SIGSEGV"));
+    CHECK_MESSAGE(contains(r.err, "the crash happened inside plugin code: instance \"boom\" of plugin "
+                                  "\"create-crash-scorer\" 1.0.0 (" +
+                                      (plugins / "create-crash.so").string() + ")"),
+                  r.err);
+}
+
+TEST_CASE("check --instantiate: a plugin whose constructor crashes names the file being loaded") {
+    TempDir plugins, dir;
+    copy_to(paths::constructor_segfault, plugins / "ctor.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    write_file(dir / "c.json", R"({"plugins": [{"type": "max-score-picker"}]})");  // loaded all the same
+    ProcessOptions o;
+    o.limits = {{RLIMIT_CORE, 0}};
+    const auto r = run_plughost_with(
+        {"check", "--config", (dir / "c.json").string(), "--plugin-dir", plugins.path().string(), "--instantiate"}, "",
+        o);
+    CHECK(r.signal == SIGSEGV);
+    CHECK_MESSAGE(contains(r.err, "inside plugin code: the plugin file " + (plugins / "ctor.so").string() +
+                                      " of type \"ctor-crash-scorer\", while it was loaded (its constructors)"),
+                  r.err);
+}
+
+TEST_CASE("test-plugin: a segfault in create or in the role call names the instance, and it dies of it") {
+    TempDir plugins;
+    ProcessOptions o;
+    o.limits = {{RLIMIT_CORE, 0}};
+    const auto score = copy_to(paths::score_segfault, plugins / "score.so");
+    const auto in_score = run_plughost_with({"test-plugin", score.string()}, "", o);
+    CHECK(in_score.signal == SIGSEGV);
+    CHECK(contains(in_score.out, "ok    create"));  // it got as far as the role call
+    CHECK_MESSAGE(contains(in_score.err, "the crash happened inside plugin code: instance \"test-plugin\" of plugin "
+                                         "\"score-crash-scorer\" 1.0.0 (" +
+                                             score.string() + ")"),
+                  in_score.err);
+    const auto create = copy_to(paths::create_segfault, plugins / "create.so");
+    const auto in_create = run_plughost_with({"test-plugin", create.string()}, "", o);
+    CHECK(in_create.signal == SIGSEGV);
+    CHECK_MESSAGE(contains(in_create.err, "inside plugin code: instance \"test-plugin\" of plugin "
+                                          "\"create-crash-scorer\" 1.0.0 (" +
+                                              create.string() + ")"),
+                  in_create.err);
+}
+
+// ---- Shipping: run paths and load failures -------------------------------------------------------
+
+TEST_CASE("list and check: a plugin with an $ORIGIN run path is refused at inspection, with the fix") {
+    TempDir plugins, dir;
+    copy_to(paths::origin_runpath_scorer, plugins / "runpath.so");
+    copy_to(paths::origin_rpath_scorer, plugins / "rpath.so");
+    copy_to(paths::absolute_runpath_scorer, plugins / "absolute.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    // The private library next to the plugins, as an author using $ORIGIN would ship it.
+    copy_to(paths::private_helper, plugins.path() / std::filesystem::path(paths::private_helper).filename());
+    const auto l = run_plughost(list_args(plugins));
+    const auto doc = parse_json(l.out);
+    const auto d = decisions(doc);
+    CHECK(d.at("runpath.so") == std::set<std::string>{"origin-runpath"});
+    CHECK(d.at("rpath.so") == std::set<std::string>{"origin-runpath"});
+    CHECK(d.at("absolute.so").empty());
+    const std::string why = reasons_text(doc, "runpath.so");
+    CHECK(contains(why, "has the run path \"$ORIGIN\" (DT_RUNPATH)"));  // what was found
+    CHECK(contains(why, "expands $ORIGIN to /proc/<pid>/fd"));          // why it cannot work
+    CHECK(contains(why, "link the private library statically"));        // what to do
+    CHECK(contains(why, "a system library directory, then ldconfig"));
+    CHECK(contains(reasons_text(doc, "rpath.so"), "\"${ORIGIN}/../lib\" (DT_RPATH)"));
+
+    // check: a config using it is refused before any code runs; the absolute run path loads and runs.
+    write_file(dir / "origin.json",
+               R"({"plugins": [{"type": "origin-runpath-scorer"}, {"type": "max-score-picker"}]})");
+    const auto refused = run_plughost({"check", "--config", (dir / "origin.json").string(), "--plugin-dir",
+                                       plugins.path().string(), "--output", "json"});
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.out, "origin-runpath"));
+    write_file(dir / "absolute.json",
+               R"({"plugins": [{"type": "absolute-runpath-scorer"}, {"type": "max-score-picker"}]})");
+    const auto fine = run_plughost({"check", "--config", (dir / "absolute.json").string(), "--plugin-dir",
+                                    plugins.path().string(), "--instantiate", "--output", "json"});
+    CHECK_MESSAGE(fine.exit_code == 0, fine.out << fine.err);
+}
+
+TEST_CASE("check --instantiate: a private library missing at load time gets a load-failed hint that points the "
+          "right way") {
+    TempDir plugins, dir;
+    const auto file = copy_to(paths::missing_library_scorer, plugins / "needs-private.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    // The library sits next to the plugin: the dynamic linker does not look there.
+    copy_to(paths::private_helper, plugins.path() / std::filesystem::path(paths::private_helper).filename());
+    write_file(dir / "c.json", R"({"plugins": [{"type": "missing-library-scorer"}, {"type": "max-score-picker"}]})");
+    const auto r = run_plughost({"check", "--config", (dir / "c.json").string(), "--plugin-dir",
+                                 plugins.path().string(), "--instantiate", "--output", "json"});
+    CHECK(r.exit_code == 1);
+    const auto doc = parse_json(r.out);
+    CHECK(decisions(doc).at("needs-private.so") == std::set<std::string>{"load-failed"});
+    const std::string why = reasons_text(doc, "needs-private.so");
+    CHECK_MESSAGE(contains(why, file.string() + ": dlopen failed: libplughost_private_helper.so: cannot open shared "
+                                                "object file"),
+                  why);
+    CHECK(contains(why, "the plugin depends on libplughost_private_helper.so, which the dynamic linker does not find"));
+    CHECK(contains(why, "never next to the plugin"));
+    CHECK(contains(why, "install libplughost_private_helper.so where the dynamic linker finds it"));
+    CHECK(contains(why, "or link it statically into the plugin"));
+    CHECK(contains(why, "`ldd " + file.string() + "`"));
+    CHECK(!contains(why, "undefined"));  // the old hint spoke of undefined symbols whatever the error
+}
+
 // ---- The probe -----------------------------------------------------------------------------
 
 TEST_CASE("check --probe: each way a plugin can fail in a child process quarantines it, remembered by content") {
@@ -408,7 +531,7 @@ template <class T> std::vector<std::uint8_t> le(T value) {
 
 }  // namespace
 
-TEST_CASE("a hostile plugin directory: 3 good plugins among 43 bad files, each bad one refused for its reason") {
+TEST_CASE("a hostile plugin directory: 3 good plugins among 44 bad files, each bad one refused for its reason") {
     TempDir plugins, dir;
     const auto p = [&](const std::string &name) { return plugins / name; };
     // The good ones.
@@ -474,6 +597,7 @@ TEST_CASE("a hostile plugin directory: 3 good plugins among 43 bad files, each b
     bad("", "utf8.so", "bad-manifest");
     // 4 GiB, sparse: a valid plugin followed by zeros. Inspection admits it; it is never copied.
     bad(paths::scorer_out_of_range, "sparse-4g.so", "too-large");
+    bad(paths::origin_runpath_scorer, "origin-runpath.so", "origin-runpath");
     truncate_to(p("sparse-4g.so"), 4ull << 30);
     // Only running their code finds these out: the probe, in a child process.
     bad(paths::constructor_segfault, "ctor-segfault.so", "probe-crashed");

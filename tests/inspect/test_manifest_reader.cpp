@@ -43,6 +43,31 @@ std::uint64_t note_phdr_offset(const std::filesystem::path &file) {
     return 0;
 }
 
+// File offsets of `file`'s PT_DYNAMIC program header and of its first dynamic entry tagged `tag`.
+struct DynamicAt {
+    std::uint64_t phdr = 0;
+    std::uint64_t entry = 0;
+};
+DynamicAt dynamic_entry(const std::filesystem::path &file, std::int64_t tag) {
+    const std::string bytes = read_file(file);
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes.data(), sizeof eh);
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph;
+        const std::uint64_t at = eh.e_phoff + i * sizeof ph;
+        std::memcpy(&ph, bytes.data() + at, sizeof ph);
+        if (ph.p_type != PT_DYNAMIC) continue;
+        for (std::uint64_t d = ph.p_offset; d + sizeof(Elf64_Dyn) <= ph.p_offset + ph.p_filesz;
+             d += sizeof(Elf64_Dyn)) {
+            Elf64_Dyn dyn;
+            std::memcpy(&dyn, bytes.data() + d, sizeof dyn);
+            if (dyn.d_tag == tag) return {at, d};
+        }
+    }
+    FAIL("no dynamic entry with tag " << tag << " in " << file);
+    return {};
+}
+
 template <class T> std::vector<std::uint8_t> le(T value) {
     std::vector<std::uint8_t> out(sizeof(T));
     std::memcpy(out.data(), &value, sizeof(T));
@@ -203,6 +228,60 @@ TEST_CASE("hostile headers: every offset and size is checked against the file") 
     const auto descsz = copy_to(paths::good_scorer, dir / "descsz.so");
     patch_bytes(descsz, name_at - 8, le<std::uint32_t>(0x7fffffff));
     CHECK(has_reason(read_plugin_file(descsz, false), Code::malformed_elf, "overrun"));
+}
+
+TEST_CASE("a run path with $ORIGIN is refused at inspection, saying what was found, why and what to do") {
+    const auto runpath = read_plugin_file(paths::origin_runpath_scorer, false);
+    CHECK_MESSAGE(has_reason(runpath, Code::origin_runpath, "has the run path \"$ORIGIN\" (DT_RUNPATH)"),
+                  dump(runpath));
+    CHECK(has_reason(runpath, Code::origin_runpath, "/proc/<pid>/fd"));
+    CHECK(has_reason(runpath, Code::origin_runpath, "link the private library statically"));
+    CHECK(has_reason(runpath, Code::origin_runpath, "ldconfig"));
+    REQUIRE(runpath.reading);  // the manifest is still read, so list shows what the file is
+    CHECK(runpath.reading->manifest->type == "origin-runpath-scorer");
+    const auto rpath = read_plugin_file(paths::origin_rpath_scorer, false);
+    CHECK_MESSAGE(has_reason(rpath, Code::origin_runpath, "\"${ORIGIN}/../lib\" (DT_RPATH)"), dump(rpath));
+    // An absolute run path is the dynamic linker's business, not the host's; no run path at all too.
+    const auto absolute = read_plugin_file(paths::absolute_runpath_scorer, false);
+    CHECK_MESSAGE(absolute.reasons.empty(), dump(absolute));
+    const auto none = read_plugin_file(paths::missing_library_scorer, false);
+    CHECK_MESSAGE(none.reasons.empty(), dump(none));
+}
+
+TEST_CASE("hostile dynamic sections: every address, offset and size is checked against the file") {
+    TempDir dir;
+    const auto runpath = dynamic_entry(paths::origin_runpath_scorer, DT_RUNPATH);
+    const auto strtab = dynamic_entry(paths::origin_runpath_scorer, DT_STRTAB);
+
+    const auto offset = copy_to(paths::origin_runpath_scorer, dir / "dynamic-offset.so");
+    patch_bytes(offset, runpath.phdr + offsetof(Elf64_Phdr, p_offset), le<std::uint64_t>(~0ull - 16));
+    CHECK(has_reason(read_plugin_file(offset, false), Code::truncated_elf, "PT_DYNAMIC segment"));
+
+    const auto size = copy_to(paths::origin_runpath_scorer, dir / "dynamic-size.so");
+    patch_bytes(size, runpath.phdr + offsetof(Elf64_Phdr, p_filesz), le<std::uint64_t>(~0ull));
+    CHECK(has_reason(read_plugin_file(size, false), Code::truncated_elf, "PT_DYNAMIC segment"));
+
+    const auto table = copy_to(paths::origin_runpath_scorer, dir / "strtab.so");
+    patch_bytes(table, strtab.entry + offsetof(Elf64_Dyn, d_un), le<std::uint64_t>(~0ull - 4));
+    CHECK(has_reason(read_plugin_file(table, false), Code::malformed_elf, "lies in no loadable segment"));
+
+    const auto string = copy_to(paths::origin_runpath_scorer, dir / "runpath-offset.so");
+    patch_bytes(string, runpath.entry + offsetof(Elf64_Dyn, d_un), le<std::uint64_t>(~0ull - 4));
+    CHECK(has_reason(read_plugin_file(string, false), Code::malformed_elf, "beyond its string table"));
+
+    // A run path whose string table is said to end inside it: no byte past DT_STRSZ is read.
+    const auto strsz = dynamic_entry(paths::origin_runpath_scorer, DT_STRSZ);
+    const std::string bytes = read_file(paths::origin_runpath_scorer);
+    Elf64_Dyn path_entry;
+    std::memcpy(&path_entry, bytes.data() + runpath.entry, sizeof path_entry);
+    const auto cut = copy_to(paths::origin_runpath_scorer, dir / "strsz.so");
+    patch_bytes(cut, strsz.entry + offsetof(Elf64_Dyn, d_un), le<std::uint64_t>(path_entry.d_un.d_val + 3));
+    CHECK(has_reason(read_plugin_file(cut, false), Code::malformed_elf, "runs past the end of its string table"));
+
+    // No DT_STRTAB at all (its tag overwritten): a run path with no table to read it from.
+    const auto untagged = copy_to(paths::origin_runpath_scorer, dir / "no-strtab.so");
+    patch_bytes(untagged, strtab.entry + offsetof(Elf64_Dyn, d_tag), le<std::int64_t>(DT_DEBUG));
+    CHECK(has_reason(read_plugin_file(untagged, false), Code::malformed_elf, "no string table"));
 }
 
 TEST_CASE("the same bytes through an open descriptor") {

@@ -87,6 +87,10 @@ TEST_CASE("an unresolved symbol: the load fails quoting dlerror, naming the file
     CHECK(contains(m, "undefined symbol: plughost_fixture_symbol_nobody_defines"));
     CHECK(contains(m, (l->dir / "needy.so").string() + ": dlopen failed"));
     CHECK(!contains(m, "/proc/"));  // the operator sees the real path, not the descriptor's
+    // The hint is for this error: link the plugin against the library that defines the symbol.
+    CHECK(contains(m, "the plugin uses a symbol that nothing loaded defines: link the plugin against the library "
+                      "that defines it"));
+    CHECK(!contains(m, "cannot open shared object file"));
     CHECK(!l->result.plugin);
 }
 

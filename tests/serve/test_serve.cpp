@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <functional>
 #include <future>
@@ -510,4 +511,42 @@ TEST_CASE("serve: a new plugin file that crashes when loaded is quarantined by t
     CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);  // still serving
     // Its constructor ran once, in the probe's child: the serving process, alive, never loaded it.
     CHECK(read_file(serve.deployment.dir / "marker.txt") == "ctor-crash-scorer loaded\n");
+}
+
+TEST_CASE("serve --no-probe: a plugin that segfaults in a role call is named, and the server dies of the signal") {
+    Sim a("a");
+    Deployment d({paths::plugin_max_score_picker});
+    const auto file = d.add(paths::score_segfault, "score-crash.so");
+    const auto config = d.config(R"({"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig",
+      "plugins":[{"type":"score-crash-scorer","name":"boom"},{"type":"max-score-picker"}],
+      "endpoints":)" + endpoints_json({{"a", a.address}}) +
+                                 "}");
+    const int log_fd = ::open((d.dir / "serve.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    REQUIRE(log_fd >= 0);
+    ProcessOptions options;
+    options.err = StdStream::from(log_fd);
+    options.limits = {{RLIMIT_CORE, 0}};
+    Process p(plughost_argv({"serve", "--config", config, "--plugin-dir", d.plugins.path().string(), "--listen",
+                             "127.0.0.1:0", "--no-probe"}),
+              options);
+    ::close(log_fd);
+    const std::string address = listening_address(p, "plughost serve");
+    REQUIRE(eventually([&] {
+        const auto st = get(address, "/v1/status").json();
+        for (const auto &e : st.at("endpoints").as_array())
+            if (e.at("name").as_string() == "a") return e.at("healthy").as_bool();
+        return false;
+    }));
+    // The pick's score call crashes a worker thread: the reply never comes.
+    try {
+        post(address, "/v1/pick", R"({"id":"r1","model":"m","prompt":"hi"})");
+    } catch (const std::exception &) {}
+    const auto r = p.wait();
+    CHECK(r.signal == SIGSEGV);
+    const std::string log = read_file(d.dir / "serve.log");
+    CHECK(contains(log, "plughost: fatal signal SIGSEGV"));
+    CHECK_MESSAGE(contains(log, "the crash happened inside plugin code: instance \"boom\" of plugin "
+                                "\"score-crash-scorer\" 1.0.0 (" +
+                                    file.string() + ")"),
+                  log);
 }
