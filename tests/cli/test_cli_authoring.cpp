@@ -186,7 +186,7 @@ TEST_CASE("new-plugin writes a project for each role and language, and never ove
             const std::string ext = lang == "c" ? ".c" : ".cpp";
             CHECK(std::filesystem::exists(dir / name / "README.md"));
             const std::string cmake = read(dir / name / "CMakeLists.txt");
-            CHECK(has(cmake, "plughost_add_plugin_test(" + ident + ")"));
+            CHECK(has(cmake, "plughost_add_plugin_test(" + ident + " POLICY --min-stability alpha --feature-gates "));
             CHECK(has(cmake, lang == "c" ? "LANGUAGES C)" : "LANGUAGES CXX)"));
             const std::string source = read(dir / name / (ident + ext));
             // The manifest's type: a C string literal holds it escaped.
