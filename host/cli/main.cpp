@@ -88,7 +88,8 @@ void add_policy_flags(CLI::App *cmd, plughost::cli::PreflightFlags &flags) {
 void add_policy_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) {
     cmd->add_option("--config", flags.config,
                     "Operator config (JSON or YAML): the file is admitted under its policy and featureGates, as "
-                    "`plughost list --config` would (with any policy flag, the default policy plus the flags)");
+                    "`plughost list --config` would; without it, a policy flag applies the default policy plus "
+                    "the flags");
     add_policy_flags(cmd, flags);
 }
 
@@ -140,7 +141,9 @@ int main(int argc, char **argv) {
     add_output_option(list_cmd, list.output);
 
     InspectOptions inspect;
-    auto *inspect_cmd = app.add_subcommand("inspect", "The full manifest of one plugin file, read without loading it");
+    auto *inspect_cmd = app.add_subcommand(
+        "inspect", "The full manifest of one plugin file, read without loading it, and the decision on it: by the "
+                   "foundation rules, or under the operator's policy when --config or a policy flag gives one");
     inspect_cmd->add_option("file", inspect.file, "Plugin .so file")->required();
     add_output_option(inspect_cmd, inspect.output);
     add_policy_options(inspect_cmd, inspect.policy);
@@ -190,9 +193,10 @@ int main(int argc, char **argv) {
 
     TestPluginOptions test_plugin;
     auto *test_plugin_cmd = app.add_subcommand(
-        "test-plugin", "For plugin authors: load one plugin file as the host does, create an instance and call each "
-                       "of its hooks once on a sample request, checking the results by the host's rules (runs "
-                       "plugin code)");
+        "test-plugin", "For plugin authors: admit one plugin file (under the operator's policy when --config or a "
+                       "policy flag gives one, else with every tier and its own gate allowed), load it as the host "
+                       "does, create an instance and call each of its hooks once on a sample request, checking the "
+                       "results by the host's rules (runs plugin code)");
     test_plugin_cmd->add_option("file", test_plugin.file, "Plugin .so file")->required();
     test_plugin_cmd->add_option("--parameters", test_plugin.parameters,
                                 "The instance's parameters, a JSON object (default {}); the manifest's defaults "

@@ -695,7 +695,8 @@ struct HostReason {
 /// `plughost check` build it. Everything empty: the host's default policy (minStability beta,
 /// feature gates at their defaults).
 struct AdmissionPolicy {
-    /// An operator config document (JSON), e.g. R"({"policy": {"minStability": "alpha"}})".
+    /// An operator config document (JSON), e.g. R"({"policy": {"minStability": "alpha"}})". It is
+    /// passed as a temporary file: paths in it (policy.tombstonesFile...) must be absolute.
     std::string config{};
     /// Or the path of an operator's config file (JSON or YAML).
     std::string config_file{};
