@@ -41,24 +41,48 @@ function(plughost_add_plugin target)
   endif()
 endfunction()
 
-# plughost_add_plugin_test(<target> [NAME <test name>] [PARAMETERS <json>])
+# plughost_add_plugin_test(<target> [NAME <test name>] [PARAMETERS <json>]
+#                          [CONFIG <operator config>] [POLICY <policy flags>...] [EXPECT_REFUSED <code>])
 #
 # Adds two CTest tests that run the real host on the built plugin:
 #   <name>.manifest   `plughost inspect`: the manifest is present, valid and ABI-compatible;
-#   <name>.exercise   `plughost test-plugin`: the host loads the plugin (its loader's entry
-#                     checks: the hooks its role needs are there), creates an instance with
+#   <name>.exercise   `plughost test-plugin`: the host admits the plugin, loads it (its loader's
+#                     entry checks: the hooks its role needs are there), creates an instance with
 #                     PARAMETERS (default {}) and the manifest's defaults filled in, calls its
 #                     role once on a sample request and checks the result as the scheduler does.
-# <name> defaults to <target>.
+# Admission is under the operator's policy when CONFIG or POLICY gives one, built by the host as
+# `plughost list` builds it: CONFIG is an operator config file (JSON or YAML; a relative path
+# starts at this CMakeLists.txt's directory) whose policy and featureGates sections apply; POLICY
+# holds the policy flags of `plughost check`, which override it (--min-stability alpha
+# --feature-gates MyGate=true --reject-deprecated ...). A refusal fails <name>.exercise with the
+# host's codes and messages. Without either, every tier and the plugin's own gate are allowed.
+# With EXPECT_REFUSED <code>, the one test <name>.refused is added instead: it passes when the
+# host refuses the plugin under that policy with that code (e.g. below-min-stability); no plugin
+# code runs. <name> defaults to <target>.
 function(plughost_add_plugin_test target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "NAME;PARAMETERS" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "NAME;PARAMETERS;CONFIG;EXPECT_REFUSED" "POLICY")
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "plughost_add_plugin_test(${target}): unexpected arguments ${ARG_UNPARSED_ARGUMENTS}; "
+      "policy flags go after POLICY (POLICY --min-stability alpha --feature-gates MyGate=true)")
+  endif()
   if(NOT ARG_NAME)
     set(ARG_NAME "${target}")
   endif()
   if(NOT DEFINED ARG_PARAMETERS)
     set(ARG_PARAMETERS "{}")
   endif()
+  set(policy ${ARG_POLICY})
+  if(ARG_CONFIG)
+    get_filename_component(config "${ARG_CONFIG}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(PREPEND policy --config "${config}")
+  endif()
+  if(ARG_EXPECT_REFUSED)
+    add_test(NAME "${ARG_NAME}.refused" COMMAND plughost::plughost inspect "$<TARGET_FILE:${target}>" ${policy})
+    # `inspect` lists each reason for a refusal as "  [code] message" (warnings as "  warning [...]").
+    set_tests_properties("${ARG_NAME}.refused" PROPERTIES PASS_REGULAR_EXPRESSION "  \\[${ARG_EXPECT_REFUSED}\\] ")
+    return()
+  endif()
   add_test(NAME "${ARG_NAME}.manifest" COMMAND plughost::plughost inspect "$<TARGET_FILE:${target}>")
   add_test(NAME "${ARG_NAME}.exercise" COMMAND plughost::plughost test-plugin "$<TARGET_FILE:${target}>"
-    --parameters "${ARG_PARAMETERS}")
+    --parameters "${ARG_PARAMETERS}" ${policy})
 endfunction()

@@ -3,7 +3,8 @@
 #   - examples/c_ready_filter, a C-only project (`project(x C)`) with no C++ compiler, where
 #     looking for Boost would fail, and no build type (plughost_add_plugin must still optimise);
 #   - the same C plugin compiled by hand with the flags pkg-config gives (plughost.pc);
-#   - examples/out_of_tree_plugin, a C++ plugin with doctest unit tests (testing.hpp);
+#   - examples/out_of_tree_plugin, a C++ plugin with doctest unit tests (testing.hpp), admission
+#     under a policy among them (testing::admission runs the installed tool);
 #   - examples/roles, C++ plugins of the other roles and hooks;
 #   - projects written by `plughost new-plugin`, in C (every role) and C++.
 # Every plugin built must export plughost_entry only, and be admitted by the installed host.
@@ -53,8 +54,11 @@ if(NOT commands MATCHES " -O2 ")
 endif()
 step(${CMAKE_COMMAND} --build "${c_build}")
 step(ctest --test-dir "${c_build}" --output-on-failure)
-if(NOT step_output MATCHES "ready_filter.exercise")
-  message(FATAL_ERROR "plughost_add_plugin_test did not exercise the plugin:\n${step_output}")
+# plughost_add_plugin_test with CONFIG (admitted under an operator's policy, then exercised) and
+# with POLICY and EXPECT_REFUSED (refused below the minimum stability, with the host's code).
+if(NOT step_output MATCHES "ready_filter.exercise[ .]+Passed" OR NOT step_output MATCHES "ready_filter.beta.refused[ .]+Passed")
+  message(FATAL_ERROR "plughost_add_plugin_test did not exercise the plugin under the policy, or did not see it "
+    "refused below it:\n${step_output}")
 endif()
 
 # 2. The same plugin with pkg-config and the C compiler alone.
@@ -84,6 +88,12 @@ step(${CMAKE_COMMAND} -S "${SOURCE_DIR}/examples/out_of_tree_plugin" -B "${cxx_b
      "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_BUILD_TYPE=Release ${launcher})
 step(${CMAKE_COMMAND} --build "${cxx_build}")
 step(${CMAKE_COMMAND} -E env --unset=PLUGHOST_PLUGIN_DIR ctest --test-dir "${cxx_build}" --output-on-failure)
+# Its unit tests asked the installed tool for admission under a policy (plughost::testing): the
+# test binary names it.
+file(STRINGS "${cxx_build}/build.ninja" testing_flags REGEX "PLUGHOST_TOOL=")
+if(NOT testing_flags MATCHES "PLUGHOST_TOOL=[^ ]*${prefix}/bin/plughost")
+  message(FATAL_ERROR "plughost::testing does not name the installed tool ${prefix}/bin/plughost:\n${testing_flags}")
+endif()
 
 # 4. The examples of the other roles and hooks: picker, profile handler, producer and consumer,
 # observer.

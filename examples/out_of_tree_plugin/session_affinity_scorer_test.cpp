@@ -44,3 +44,15 @@ TEST_CASE("the least recent sessions are forgotten beyond maxSessions") {
     CHECK(scorer.score(second, endpoints).value == std::vector<double>{1});
     CHECK(scorer.counters().at("evictions") == 1);
 }
+
+TEST_CASE("the host admits it under the operator's policy for alpha plugins, and refuses it below") {
+    // The host's own admission rules, through the installed plughost tool (no plugin code runs).
+    const auto enabled = admission(PLUGIN_PATH, {.config = R"({"policy": {"minStability": "alpha"},
+                                                              "featureGates": {"SessionAffinityScorer": true}})"});
+    CHECK_MESSAGE(enabled.admitted, enabled.describe());
+    // An operator who keeps minStability at beta: refused, with the host's code and message.
+    const auto beta =
+        admission(PLUGIN_PATH, {.min_stability = "beta", .feature_gates = {"SessionAffinityScorer=true"}});
+    REQUIRE(beta.refused_with("below-min-stability"));
+    CHECK(beta.reasons.front().message.find("is alpha, below the minimum stability beta") != std::string::npos);
+}

@@ -5,6 +5,7 @@
 #include "plan/preflight.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,26 @@ struct PreflightFlags {
 std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSource when_no_config,
                                      bool keep_files_open);
 
+/// The policy settings of the flags as command-line overrides; false, having logged why, when a
+/// --feature-gates value is malformed.
+bool policy_overrides(const PreflightFlags &flags, host::PolicyOverrides &overrides);
+
+/// Whether any policy flag (--config, --min-stability, --feature-gates, --reject-deprecated,
+/// --allow-past-removal, --tombstones, --maturity) is given.
+bool policy_given(const PreflightFlags &flags);
+
+/// The operator's policy for admitting one plugin file (inspect, test-plugin): the config's
+/// policy and featureGates, then the flags, built by the same code as list and check
+/// (host::make_policy). The lock is left out: it pins installed files, not the one being tested.
+/// Null, having logged why, when a flag or the config is unusable or the config has errors.
+std::shared_ptr<host::Policy> policy_for_one_file(const PreflightFlags &flags);
+
+/// Admits one file by the foundation rules and, when `policy` is not null, its rules, as list
+/// admits each file of the plugin directory (without the file-ownership check, which is about an
+/// installation, not a plugin).
+host::Candidate admit_one_file(const std::string &file, const std::shared_ptr<const host::Policy> &policy,
+                               bool keep_open);
+
 /// Logs each issue as an error line.
 void log_issues(const std::vector<host::Issue> &issues);
 
@@ -44,6 +65,9 @@ int run_list(const ListOptions &options);
 struct InspectOptions {
     std::string file;
     Output output = Output::table;
+    /// With any policy flag, the decision is under that policy (policy_for_one_file); without,
+    /// by the foundation rules only (is this a plugin file this host can read and load).
+    PreflightFlags policy;
 };
 int run_inspect(const InspectOptions &options);
 
@@ -80,6 +104,9 @@ int run_run(const RunOptions &options);
 struct TestPluginOptions {
     std::string file;
     std::string parameters = "{}";
+    /// With any policy flag, admission is under that policy (policy_for_one_file); without, every
+    /// tier and the plugin's own feature gate are allowed.
+    PreflightFlags policy;
 };
 /// Drives one plugin file through admission, the loader, create and one call of each of its
 /// hooks, checking results by the scheduler's rules (plughost_add_plugin_test runs it).

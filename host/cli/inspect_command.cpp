@@ -16,12 +16,20 @@ int run_inspect(const InspectOptions &options) {
         spdlog::error("{}: no such file; pass the path of a plugin .so file", options.file);
         return kExitUsage;
     }
-    std::vector<host::PluginFile> files;
-    files.push_back(host::read_plugin_file(options.file, false));
-    const auto candidates = host::admit(std::move(files), host::foundation_rules());
-    const host::Candidate &c = candidates.front();
-    return emit(options.output == Output::json ? host::to_json(host::inspect_json(c)) + '\n' : host::inspect_table(c),
-                c.admitted() ? kExitOk : kExitProblems);
+    // Under a policy, the decision `list` would make about this file in the plugin directory.
+    std::shared_ptr<host::Policy> policy;
+    if (policy_given(options.policy) && !(policy = policy_for_one_file(options.policy))) return kExitUsage;
+    const host::Candidate c = admit_one_file(options.file, policy, false);
+    if (options.output == Output::json) {
+        boost::json::object report = host::inspect_json(c);
+        if (policy) report["minStability"] = host::min_stability_json(*policy);
+        return emit(host::to_json(report) + '\n', c.admitted() ? kExitOk : kExitProblems);
+    }
+    std::string table = host::inspect_table(c);
+    table += policy ? "policy:       minStability " + host::describe_min_stability(*policy) + "\n"
+                    : "policy:       none given, so the foundation rules only (--config or a policy flag applies "
+                      "the operator's policy)\n";
+    return emit(table, c.admitted() ? kExitOk : kExitProblems);
 }
 
 }  // namespace plughost::cli

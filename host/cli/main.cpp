@@ -66,9 +66,9 @@ void add_output_option(CLI::App *cmd, plughost::cli::Output &out) {
             CLI::ignore_case));
 }
 
-void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) {
-    cmd->add_option("--plugin-dir", flags.plugin_dir, "Directory of plugin .so files");
-    cmd->add_option("--config", flags.config, "Operator config (JSON)");
+// The policy settings; the commands over a plugin directory take them with add_preflight_options,
+// inspect and test-plugin (one file) with add_policy_options.
+void add_policy_flags(CLI::App *cmd, plughost::cli::PreflightFlags &flags) {
     cmd->add_option("--min-stability", flags.min_stability,
                     "Lowest plugin tier admitted: dev, alpha, beta or stable (default beta; overrides the config)")
         ->check(CLI::IsMember({"dev", "alpha", "beta", "stable"}));
@@ -83,6 +83,20 @@ void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) 
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--tombstones", flags.tombstones, "Extra tombstones file (JSON), added to the bundled one");
     cmd->add_option("--maturity", flags.maturity, "Extra maturity list (JSON), overriding the bundled pins");
+}
+
+void add_policy_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) {
+    cmd->add_option("--config", flags.config,
+                    "Operator config (JSON or YAML): the file is admitted under its policy and featureGates, as "
+                    "`plughost list --config` would; without it, a policy flag applies the default policy plus "
+                    "the flags");
+    add_policy_flags(cmd, flags);
+}
+
+void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) {
+    cmd->add_option("--plugin-dir", flags.plugin_dir, "Directory of plugin .so files");
+    cmd->add_option("--config", flags.config, "Operator config (JSON)");
+    add_policy_flags(cmd, flags);
     cmd->add_option("--lock", flags.lock,
                     "Lock file (from `plughost lock`): refuse plugin files it does not pin by name, SHA-256, type "
                     "and tier (overrides policy.lockFile)");
@@ -127,9 +141,12 @@ int main(int argc, char **argv) {
     add_output_option(list_cmd, list.output);
 
     InspectOptions inspect;
-    auto *inspect_cmd = app.add_subcommand("inspect", "The full manifest of one plugin file, read without loading it");
+    auto *inspect_cmd = app.add_subcommand(
+        "inspect", "The full manifest of one plugin file, read without loading it, and the decision on it: by the "
+                   "foundation rules, or under the operator's policy when --config or a policy flag gives one");
     inspect_cmd->add_option("file", inspect.file, "Plugin .so file")->required();
     add_output_option(inspect_cmd, inspect.output);
+    add_policy_options(inspect_cmd, inspect.policy);
 
     CheckOptions check;
     auto *check_cmd = app.add_subcommand("check", "Pre-flight check of a config against the plugin directory and the "
@@ -176,13 +193,15 @@ int main(int argc, char **argv) {
 
     TestPluginOptions test_plugin;
     auto *test_plugin_cmd = app.add_subcommand(
-        "test-plugin", "For plugin authors: load one plugin file as the host does, create an instance and call each "
-                       "of its hooks once on a sample request, checking the results by the host's rules (runs "
-                       "plugin code)");
+        "test-plugin", "For plugin authors: admit one plugin file (under the operator's policy when --config or a "
+                       "policy flag gives one, else with every tier and its own gate allowed), load it as the host "
+                       "does, create an instance and call each of its hooks once on a sample request, checking the "
+                       "results by the host's rules (runs plugin code)");
     test_plugin_cmd->add_option("file", test_plugin.file, "Plugin .so file")->required();
     test_plugin_cmd->add_option("--parameters", test_plugin.parameters,
                                 "The instance's parameters, a JSON object (default {}); the manifest's defaults "
                                 "are filled in");
+    add_policy_options(test_plugin_cmd, test_plugin.policy);
 
     NewPluginOptions new_plugin;
     auto *new_plugin_cmd = app.add_subcommand(

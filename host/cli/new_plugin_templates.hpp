@@ -25,9 +25,10 @@ set_target_properties(@IDENT@ PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_
 target_compile_options(@IDENT@ PRIVATE -Wall -Wextra -Wpedantic)
 
 enable_testing()
-# The real host: reads the manifest, loads the plugin, creates an instance and calls its hooks once,
+# The real host: reads the manifest, admits the plugin under the policy an operator needs to run it
+# (it is alpha and gated: both settings), loads it, creates an instance and calls its hooks once,
 # checking the results by the rules it enforces (plughost test-plugin).
-plughost_add_plugin_test(@IDENT@)
+plughost_add_plugin_test(@IDENT@ POLICY --min-stability alpha --feature-gates @GATE@=true)
 
 # A unit test that loads the built plugin and calls it through its C entry, as the host does.
 add_executable(@IDENT@_test @IDENT@_test.c)
@@ -51,14 +52,16 @@ plughost_add_plugin(@IDENT@ OUTPUT_NAME @TYPE@ @IDENT@.cpp)
 target_compile_features(@IDENT@ PRIVATE cxx_std_20)
 
 enable_testing()
-# The real host: reads the manifest, loads the plugin, creates an instance and calls its hooks once,
+# The real host: reads the manifest, admits the plugin under the policy an operator needs to run it
+# (it is alpha and gated: both settings), loads it, creates an instance and calls its hooks once,
 # checking the results by the rules it enforces (plughost test-plugin).
-plughost_add_plugin_test(@IDENT@)
+plughost_add_plugin_test(@IDENT@ POLICY --min-stability alpha --feature-gates @GATE@=true)
 
 # Unit tests through the plugin's real C entry, with plughost/testing.hpp (doctest).
 find_package(doctest REQUIRED)
 add_executable(@IDENT@_test @IDENT@_test.cpp)
-target_link_libraries(@IDENT@_test PRIVATE plughost::sdk doctest::doctest ${CMAKE_DL_LIBS})
+# plughost::testing: the C++ layer plus the installed plughost tool's path, for admission().
+target_link_libraries(@IDENT@_test PRIVATE plughost::testing doctest::doctest ${CMAKE_DL_LIBS})
 target_compile_features(@IDENT@_test PRIVATE cxx_std_20)
 target_compile_definitions(@IDENT@_test PRIVATE PLUGIN_PATH="$<TARGET_FILE:@IDENT@>")
 add_dependencies(@IDENT@_test @IDENT@)
@@ -79,9 +82,10 @@ The tests are:
 
 - `@IDENT@.manifest`: `plughost inspect` reads the manifest from the built file, as the host does before
   loading anything;
-- `@IDENT@.exercise`: `plughost test-plugin` loads the plugin as the host does, creates an instance and calls
-  each of its hooks once, checking the results by the rules the host enforces (scores in [0, 1], filter
-  indexes sorted and in range, picks in range and distinct);
+- `@IDENT@.exercise`: `plughost test-plugin` admits the plugin under the policy given in CMakeLists.txt
+  (`--min-stability alpha --feature-gates @GATE@=true`, what an operator needs to run it), loads it as the
+  host does, creates an instance and calls each of its hooks once, checking the results by the rules the host
+  enforces (scores in [0, 1], filter indexes sorted and in range, picks in range and distinct);
 - `@IDENT@_test`: unit tests through the plugin's real entry.
 
 ## Run it
@@ -733,6 +737,15 @@ inline constexpr std::string_view kCxxTestHead =
 #include <plughost/testing.hpp>
 
 using namespace plughost::testing;
+
+TEST_CASE("the host admits it under the policy an operator needs for an alpha plugin, and not by default") {
+    // The host's own decision, through the installed plughost tool; no plugin code runs.
+    auto enabled = admission(PLUGIN_PATH, {.min_stability = "alpha", .feature_gates = {"@GATE@=true"}});
+    CHECK_MESSAGE(enabled.admitted, enabled.describe());
+    auto by_default = admission(PLUGIN_PATH);  // minStability beta, gates at their defaults (alpha: off)
+    CHECK(by_default.refused_with("below-min-stability"));
+    CHECK(by_default.refused_with("gate-disabled"));
+}
 
 )tpl";
 

@@ -1,8 +1,8 @@
 // plughost test-plugin FILE: what an author's CTest runs (plughost_add_plugin_test). It drives one
 // plugin file through the host's own code as far as one call of each of its hooks:
-//   1. reading and admission: the manifest note and the admission rules, under a policy that
-//      admits every tier and turns the plugin's own feature gate on (whether an operator's
-//      policy admits it is `plughost check`'s question, not this one);
+//   1. reading and admission: the manifest note and the admission rules, under the operator's
+//      policy when --config or a policy flag gives one (built as `list` builds it), else under a
+//      policy that admits every tier and turns the plugin's own feature gate on;
 //   2. loading: load_plugin, with the loader's entry checks (the hooks its role needs);
 //   3. create: one instance, given --parameters plus the manifest's defaults, as `run` does;
 //   4. its role's hook on a sample request over three endpoints (produce, filter, score, pick,
@@ -82,30 +82,37 @@ int run_test_plugin(const TestPluginOptions &options) {
         return kExitUsage;
     }
 
-    // 1. Reading and admission, by the host's rules, with every tier and the plugin's gate allowed.
-    host::PluginFile file = host::read_plugin_file(options.file, true);
-    auto policy = std::make_shared<host::Policy>();
-    policy->min_stability = Stability::dev;
-    policy->min_stability_defaulted = false;
-    policy->min_stability_source = "test-plugin";
-    if (file.reading && file.reading->manifest && !file.reading->manifest->feature_gate.empty())
-        policy->gates[file.reading->manifest->feature_gate] = {true, "test-plugin"};
-    std::vector<host::PluginFile> files;
-    files.push_back(std::move(file));
-    auto rules = host::foundation_rules();
-    for (auto &rule : host::policy_rules(policy)) rules.push_back(std::move(rule));
-    std::vector<host::Candidate> candidates = host::admit(std::move(files), rules);
-    const host::Candidate &candidate = candidates.front();
+    // 1. Reading and admission, by the host's rules: under the operator's policy the flags give,
+    // else with every tier and the plugin's gate allowed.
+    const bool operator_policy = policy_given(options.policy);
+    std::shared_ptr<host::Policy> policy;
+    if (operator_policy) {
+        if (!(policy = policy_for_one_file(options.policy))) return kExitUsage;
+    } else {
+        policy = std::make_shared<host::Policy>();
+        policy->min_stability = Stability::dev;
+        policy->min_stability_defaulted = false;
+        policy->min_stability_source = "test-plugin";
+        const host::PluginFile peek = host::read_plugin_file(options.file, false);
+        if (peek.reading && peek.reading->manifest && !peek.reading->manifest->feature_gate.empty())
+            policy->gates[peek.reading->manifest->feature_gate] = {true, "test-plugin"};
+    }
+    const host::Candidate candidate = admit_one_file(options.file, policy, true);
+    const std::string under = operator_policy
+                                  ? "under the policy given, minStability " + host::describe_min_stability(*policy)
+                                  : "with every tier and its gate allowed";
     if (!candidate.admitted()) {
         std::string why;
         for (const host::Reason &r : candidate.reasons)
             why += fmt::format("\n      {}: {}", to_string(r.code), r.message);
-        return steps.fail(options.file +
-                          ": the host refuses this file (even with every tier and its gate allowed):" + why);
+        return steps.fail(options.file + ": the host refuses this file " + (operator_policy ? "" : "even ") + under +
+                          ":" + why);
     }
     const host::Manifest &manifest = *candidate.manifest();
-    steps.pass(fmt::format("{}: admitted: {} {} ({}, {})", options.file, manifest.type, manifest.version.str(),
-                           to_string(manifest.role), to_string(manifest.stability)));
+    steps.pass(fmt::format("{}: admitted: {} {} ({}, {}), {}", options.file, manifest.type, manifest.version.str(),
+                           to_string(manifest.role), to_string(manifest.stability), under));
+    for (const host::Reason &w : candidate.warnings)
+        std::cout << "      warning " << to_string(w.code) << ": " << w.message << '\n';
 
     // 2. Loading, with the loader's entry checks. From here on plugin code runs in this process: a
     // crash names the plugin, as in `run`.

@@ -98,6 +98,77 @@ TEST_CASE("test-plugin refuses a file the host refuses, with the reason") {
     CHECK(has(r.out, "no-manifest"));
 }
 
+TEST_CASE("test-plugin admits under the operator's policy when one is given, with the host's codes") {
+    // Without a policy, every tier and the plugin's own gate are allowed.
+    CHECK(test_plugin(paths::alpha_gated).exit_code == 0);
+    // The default policy (an empty config): an alpha plugin is below beta, and its gate is off.
+    TempDir dir;
+    const auto empty = dir / "empty.json";
+    write_file(empty, "{}");
+    const auto below = test_plugin(paths::alpha_gated, {"--config", empty.string()});
+    CHECK(below.exit_code == 1);
+    CHECK_MESSAGE(has(below.out, "the host refuses this file under the policy given, minStability beta (the default"),
+                  below.out);
+    CHECK(has(below.out, "below-min-stability: " + paths::alpha_gated + ": plugin \"alpha-scorer\" is alpha"));
+    CHECK(has(below.out, "gate-disabled: "));
+    CHECK(!has(below.out, "load:"));  // no plugin code ran
+    // Both settings, from flags or from an operator's YAML config: admitted, then exercised.
+    const auto flags =
+        test_plugin(paths::alpha_gated, {"--min-stability", "alpha", "--feature-gates", "AlphaScorer=true"});
+    CHECK_MESSAGE(flags.exit_code == 0, flags.out);
+    CHECK(has(flags.out, "admitted: alpha-scorer 1.0.0 (scorer, alpha), under the policy given, minStability alpha "
+                         "(set at --min-stability)"));
+    CHECK(has(flags.out, "ok    score: "));
+    const auto yaml = dir / "operator.yaml";
+    write_file(yaml, "policy:\n  minStability: alpha\nfeatureGates:\n  AlphaScorer: true\n");
+    CHECK(test_plugin(paths::alpha_gated, {"--config", yaml.string()}).exit_code == 0);
+    // Only the gate: still below the minimum stability.
+    const auto gate_only = test_plugin(paths::alpha_gated, {"--feature-gates", "AlphaScorer=true"});
+    CHECK(gate_only.exit_code == 1);
+    CHECK(has(gate_only.out, "below-min-stability: "));
+    CHECK(!has(gate_only.out, "gate-disabled: "));
+    // Deprecation by the policy: a warning, or a refusal with --reject-deprecated.
+    const auto warned = test_plugin(paths::deprecated_plugin, {"--min-stability", "dev"});
+    CHECK_MESSAGE(warned.exit_code == 0, warned.out);
+    CHECK(has(warned.out, "warning deprecated: "));
+    const auto rejected = test_plugin(paths::deprecated_plugin, {"--min-stability", "dev", "--reject-deprecated"});
+    CHECK(rejected.exit_code == 1);
+    CHECK(has(rejected.out, "deprecated: "));
+}
+
+TEST_CASE("a policy that cannot be used is a usage error of test-plugin and inspect, saying why") {
+    TempDir dir;
+    const auto bad = dir / "bad.json";
+    write_file(bad, R"({"policy": {"minStability": "gamma"}})");
+    for (const std::string command : {"test-plugin", "inspect"}) {
+        CAPTURE(command);
+        const auto r = run_plughost({command, paths::alpha_gated, "--config", bad.string()});
+        CHECK(r.exit_code == 2);
+        CHECK_MESSAGE(has(r.err, "the config has errors"), r.err);
+        CHECK(has(r.err, "/policy/minStability"));
+        const auto missing = run_plughost({command, paths::alpha_gated, "--config", (dir / "none.json").string()});
+        CHECK(missing.exit_code == 2);
+        const auto gates = run_plughost({command, paths::alpha_gated, "--feature-gates", "AlphaScorer"});
+        CHECK(gates.exit_code == 2);
+    }
+}
+
+TEST_CASE("inspect gives the decision under a policy, in the table and as JSON") {
+    const auto foundation = run_plughost({"inspect", paths::alpha_gated});
+    CHECK(foundation.exit_code == 0);
+    CHECK(has(foundation.out, "policy:       none given, so the foundation rules only"));
+    const auto table = run_plughost({"inspect", paths::alpha_gated, "--min-stability", "beta"});
+    CHECK(table.exit_code == 1);
+    CHECK(has(table.out, "decision:     rejected\n  [below-min-stability] "));
+    CHECK(has(table.out, "policy:       minStability beta (set at --min-stability)"));
+    const auto json = run_plughost({"inspect", paths::alpha_gated, "-o", "json", "--min-stability", "alpha",
+                                    "--feature-gates", "AlphaScorer=true"});
+    CHECK(json.exit_code == 0);
+    const auto doc = parse_json(json.out);
+    CHECK(doc.at("decision") == "admitted");
+    CHECK(doc.at("minStability").at("value") == "alpha");
+}
+
 TEST_CASE("new-plugin writes a project for each role and language, and never overwrites") {
     TempDir dir;
     for (const std::string role : {"filter", "scorer", "picker", "profile-handler", "producer", "observer"}) {
@@ -115,7 +186,7 @@ TEST_CASE("new-plugin writes a project for each role and language, and never ove
             const std::string ext = lang == "c" ? ".c" : ".cpp";
             CHECK(std::filesystem::exists(dir / name / "README.md"));
             const std::string cmake = read(dir / name / "CMakeLists.txt");
-            CHECK(has(cmake, "plughost_add_plugin_test(" + ident + ")"));
+            CHECK(has(cmake, "plughost_add_plugin_test(" + ident + " POLICY --min-stability alpha --feature-gates "));
             CHECK(has(cmake, lang == "c" ? "LANGUAGES C)" : "LANGUAGES CXX)"));
             const std::string source = read(dir / name / (ident + ext));
             // The manifest's type: a C string literal holds it escaped.

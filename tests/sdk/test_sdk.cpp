@@ -234,3 +234,66 @@ TEST_CASE("testing.hpp serves a C plugin's parameters through host_api.param as 
     CHECK(made.value->score(sdk::testing::RequestData(), sdk::testing::EndpointSet{{.name = "a"}}).value ==
           std::vector<double>{0.25});
 }
+
+TEST_CASE("testing::admission gives the host's own decision under a policy, codes and messages word for word") {
+    // The default policy: an alpha plugin with its gate off is refused on both counts.
+    const auto by_default = sdk::testing::admission(paths::alpha_gated);
+    CHECK(!by_default.admitted);
+    CHECK(by_default.min_stability == "beta");
+    CHECK(by_default.refused_with("below-min-stability"));
+    CHECK(by_default.refused_with("gate-disabled"));
+    // The same reasons as `plughost inspect` gives under the same policy.
+    const auto host =
+        parse_json(run_plughost({"inspect", paths::alpha_gated, "--min-stability", "beta", "-o", "json"}).out);
+    const auto beta = sdk::testing::admission(paths::alpha_gated, {.min_stability = "beta"});
+    REQUIRE(beta.reasons.size() == host.at("reasons").as_array().size());
+    for (std::size_t i = 0; i < beta.reasons.size(); ++i) {
+        CHECK(beta.reasons[i].code == host.at("reasons").at(i).at("code").as_string());
+        CHECK(beta.reasons[i].message == host.at("reasons").at(i).at("message").as_string());
+    }
+    CHECK(contains(beta.describe(), "refused: [below-min-stability] " + paths::alpha_gated));
+
+    const auto operator_config = sdk::testing::admission(
+        paths::alpha_gated,
+        {.config = R"({"policy": {"minStability": "alpha"}, "featureGates": {"AlphaScorer": true}})"});
+    CHECK_MESSAGE(operator_config.admitted, operator_config.describe());
+    CHECK(operator_config.min_stability == "alpha");
+    CHECK(operator_config.describe() == "admitted");
+    // Flags override the config, as on the command line.
+    const auto overridden =
+        sdk::testing::admission(paths::alpha_gated, {.config = R"({"policy": {"minStability": "alpha"}})",
+                                                     .min_stability = "stable",
+                                                     .feature_gates = {"AlphaScorer=true"}});
+    CHECK(overridden.refused_with("below-min-stability"));
+    CHECK(!overridden.refused_with("gate-disabled"));
+
+    const auto deprecated = sdk::testing::admission(paths::deprecated_plugin, {.min_stability = "dev"});
+    CHECK(deprecated.admitted);
+    REQUIRE(deprecated.warnings.size() == 1);
+    CHECK(deprecated.warnings[0].code == "deprecated");
+    CHECK(sdk::testing::admission(paths::deprecated_plugin, {.min_stability = "dev", .reject_deprecated = true})
+              .refused_with("deprecated"));
+}
+
+TEST_CASE("testing::admission says why when the tool cannot be run or refuses the policy") {
+    TempDir dir;
+    const auto config = dir / "operator.yaml";
+    write_file(config, "policy:\n  minStability: gamma\n");
+    try {
+        sdk::testing::admission(paths::alpha_gated, {.config_file = config.string()});
+        FAIL("no exception");
+    } catch (const std::runtime_error &e) {
+        CHECK_MESSAGE(contains(e.what(), "exited 2 without a decision"), e.what());
+        CHECK(contains(e.what(), "/policy/minStability"));
+    }
+    ::setenv("PLUGHOST_TOOL", "/nonexistent/bin/plughost", 1);
+    try {
+        sdk::testing::admission(paths::alpha_gated);
+        FAIL("no exception");
+    } catch (const std::runtime_error &e) {
+        CHECK_MESSAGE(contains(e.what(), "cannot run the plughost tool /nonexistent/bin/plughost: No such file or "
+                                         "directory (is plughost installed there?"),
+                      e.what());
+    }
+    ::unsetenv("PLUGHOST_TOOL");
+}

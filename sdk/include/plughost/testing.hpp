@@ -15,8 +15,21 @@
 //   plughost::testing::EndpointSet endpoints{{.name = "a", .waiting_queue_size = 3}, {.name = "b"}};
 //   auto scores = made.value->score(plughost::testing::RequestData({.prompt = "hello"}), endpoints);
 //
+// Whether an operator's policy admits the plugin is the host's own decision: admission() runs the
+// installed `plughost` tool on the built file (`plughost inspect FILE --config ...`, no plugin code
+// runs) and returns its decision with the host's codes and messages:
+//
+//   auto a = plughost::testing::admission(MY_PLUGIN_PATH, {.min_stability = "beta"});
+//   CHECK(a.refused_with("below-min-stability"));
+//   auto b = plughost::testing::admission(MY_PLUGIN_PATH,
+//       {.config = R"({"policy": {"minStability": "alpha"}, "featureGates": {"MyGate": true}})"});
+//   CHECK_MESSAGE(b.admitted, b.describe());
+//
+// The tool's path comes from the PLUGHOST_TOOL definition that the CMake target plughost::testing
+// sets (link the test to it), or from the environment variable PLUGHOST_TOOL, which wins.
+//
 // Header-only; needs <plughost/plugin.h>, <plughost/rules.hpp>, Boost.JSON (plughost::sdk brings
-// it) and the C++ standard library.
+// it), POSIX (dlopen, posix_spawn) and the C++ standard library.
 #ifndef PLUGHOST_TESTING_HPP
 #define PLUGHOST_TESTING_HPP
 
@@ -25,9 +38,17 @@
 
 #include <boost/json.hpp>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -661,6 +682,199 @@ private:
     void *handle_;
     const plughost_plugin *entry_ = nullptr;
 };
+
+/// One reason the host gave for a decision: its diagnostic code (e.g. "below-min-stability", as
+/// docs/operations.md lists them) and its message, word for word.
+struct HostReason {
+    std::string code;
+    std::string message;
+};
+
+/// The operator's policy to admit a plugin under, in the host's own terms: a config's `policy` and
+/// `featureGates` sections, then the command-line overrides, exactly as `plughost list` and
+/// `plughost check` build it. Everything empty: the host's default policy (minStability beta,
+/// feature gates at their defaults).
+struct AdmissionPolicy {
+    /// An operator config document (JSON), e.g. R"({"policy": {"minStability": "alpha"}})". It is
+    /// passed as a temporary file: paths in it (policy.tombstonesFile...) must be absolute.
+    std::string config{};
+    /// Or the path of an operator's config file (JSON or YAML).
+    std::string config_file{};
+    /// --min-stability: dev, alpha, beta or stable; overrides the config.
+    std::string min_stability{};
+    /// --feature-gates values, "A=true,B=false" each; override the config's featureGates.
+    std::vector<std::string> feature_gates{};
+    /// --reject-deprecated.
+    bool reject_deprecated = false;
+    /// --allow-past-removal, one plugin type each.
+    std::vector<std::string> allow_past_removal{};
+};
+
+/// What the host decided about a plugin file under a policy.
+struct Admission {
+    bool admitted = false;
+    std::vector<HostReason> reasons;   ///< why it is refused; empty when admitted
+    std::vector<HostReason> warnings;  ///< admitted (or not) with these remarks, e.g. "deprecated"
+    std::string min_stability;         ///< the policy's minimum stability, as the host read it
+
+    /// Refused, and `code` is among the reasons.
+    bool refused_with(std::string_view code) const {
+        return std::any_of(reasons.begin(), reasons.end(), [&](const HostReason &r) { return r.code == code; });
+    }
+    /// "admitted" or "refused: [code] message; ...", for a test's failure message.
+    std::string describe() const {
+        std::string out = admitted ? "admitted" : "refused:";
+        for (const auto &r : reasons) out += " [" + r.code + "] " + r.message + ";";
+        for (const auto &w : warnings) out += " warning [" + w.code + "] " + w.message + ";";
+        return out;
+    }
+};
+
+namespace detail {
+
+// The plughost tool admission() runs: $PLUGHOST_TOOL, else the PLUGHOST_TOOL definition.
+inline std::string plughost_tool() {
+    if (const char *env = std::getenv("PLUGHOST_TOOL"); env && *env) return env;
+#ifdef PLUGHOST_TOOL
+    return PLUGHOST_TOOL;
+#else
+    throw std::runtime_error(
+        "plughost::testing::admission runs the plughost tool, and this test does not know where it is: link the "
+        "test to plughost::testing (find_package(plughost) provides it, naming the installed tool), define "
+        "PLUGHOST_TOOL as the tool's path, or set the environment variable PLUGHOST_TOOL");
+#endif
+}
+
+// A file in $TMPDIR (else /tmp) removed with this object; `suffix` ends its name.
+class TempFile {
+public:
+    TempFile(const char *stem, const std::string &suffix) {
+        const char *dir = std::getenv("TMPDIR");
+        path_ = std::string(dir && *dir ? dir : "/tmp") + "/" + stem + "-XXXXXX" + suffix;
+        fd_ = ::mkstemps(path_.data(), static_cast<int>(suffix.size()));
+        if (fd_ < 0) throw std::runtime_error("cannot create a temporary file " + path_ + ": " + std::strerror(errno));
+    }
+    ~TempFile() {
+        ::close(fd_);
+        ::unlink(path_.c_str());
+    }
+    TempFile(const TempFile &) = delete;
+    TempFile &operator=(const TempFile &) = delete;
+    int fd() const { return fd_; }
+    const std::string &path() const { return path_; }
+    void write(const std::string &text) const {
+        for (std::size_t done = 0; done < text.size();) {
+            const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw std::runtime_error("cannot write " + path_ + ": " + std::strerror(errno));
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    std::string read_all() const {
+        std::string text;
+        char buffer[4096];
+        for (off_t at = 0;;) {
+            const ssize_t n = ::pread(fd_, buffer, sizeof buffer, at);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return text;
+            text.append(buffer, static_cast<std::size_t>(n));
+            at += n;
+        }
+    }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
+struct ToolRun {
+    int exit_code = -1;  ///< -1: ended by a signal
+    std::string out, err;
+};
+
+// Runs the tool with `args`, its standard output and error in files (read once it exits).
+inline ToolRun run_tool(const std::string &tool, const std::vector<std::string> &args) {
+    TempFile out("plughost-out", ".txt"), err("plughost-err", ".txt");
+    std::vector<char *> argv{const_cast<char *>(tool.c_str())};
+    for (const auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    ::posix_spawn_file_actions_adddup2(&actions, out.fd(), STDOUT_FILENO);
+    ::posix_spawn_file_actions_adddup2(&actions, err.fd(), STDERR_FILENO);
+    pid_t pid = 0;
+    const int spawned = ::posix_spawn(&pid, tool.c_str(), &actions, nullptr, argv.data(), ::environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0)
+        throw std::runtime_error("cannot run the plughost tool " + tool + ": " + std::strerror(spawned) +
+                                 (spawned == ENOENT ? " (is plughost installed there? $PLUGHOST_TOOL or the "
+                                                      "PLUGHOST_TOOL definition names it)"
+                                                    : ""));
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out.read_all(), err.read_all()};
+}
+
+inline std::vector<HostReason> host_reasons(const boost::json::value *list) {
+    std::vector<HostReason> out;
+    if (!list || !list->is_array()) return out;
+    for (const auto &item : list->get_array()) {
+        const auto *o = item.if_object();
+        const auto *code = o ? o->if_contains("code") : nullptr;
+        const auto *message = o ? o->if_contains("message") : nullptr;
+        out.push_back({code && code->is_string() ? std::string(code->get_string()) : std::string(),
+                       message && message->is_string() ? std::string(message->get_string()) : std::string()});
+    }
+    return out;
+}
+
+}  // namespace detail
+
+/// Whether the host admits the plugin file at `plugin_path` under `policy`, decided by the host's
+/// own admission rules (foundation rules, then the policy's: minimum stability, feature gates,
+/// deprecation, tombstones, maturity pins) through the plughost tool; no plugin code runs. Throws
+/// std::runtime_error when the tool cannot be found or run, or refuses the request itself (a
+/// malformed policy, a config with errors: its message says what the tool said).
+inline Admission admission(const std::string &plugin_path, const AdmissionPolicy &policy = {}) {
+    const std::string tool = detail::plughost_tool();
+    std::vector<std::string> args{"--log-level", "error", "inspect", plugin_path, "--output", "json"};
+    std::optional<detail::TempFile> config;
+    if (!policy.config_file.empty()) {
+        if (!policy.config.empty())
+            throw std::invalid_argument("AdmissionPolicy: give config or config_file, not both");
+        args.insert(args.end(), {"--config", policy.config_file});
+    } else {
+        config.emplace("plughost-admission-config", ".json");  // "{}": the host's default policy
+        config->write(policy.config.empty() ? std::string("{}") : policy.config);
+        args.insert(args.end(), {"--config", config->path()});
+    }
+    if (!policy.min_stability.empty()) args.insert(args.end(), {"--min-stability", policy.min_stability});
+    for (const auto &g : policy.feature_gates) args.insert(args.end(), {"--feature-gates", g});
+    if (policy.reject_deprecated) args.push_back("--reject-deprecated");
+    for (const auto &t : policy.allow_past_removal) args.insert(args.end(), {"--allow-past-removal", t});
+
+    const detail::ToolRun run = detail::run_tool(tool, args);
+    boost::system::error_code error;
+    const boost::json::value report = boost::json::parse(run.out, error);
+    if ((run.exit_code != 0 && run.exit_code != 1) || error || !report.is_object()) {
+        std::string command = tool;
+        for (const auto &a : args) command += " " + a;
+        throw std::runtime_error(command + " exited " + std::to_string(run.exit_code) +
+                                 " without a decision: " + run.err + run.out);
+    }
+    const boost::json::object &o = report.get_object();
+    Admission out;
+    const auto *decision = o.if_contains("decision");
+    out.admitted = decision && decision->is_string() && decision->get_string() == "admitted";
+    out.reasons = detail::host_reasons(o.if_contains("reasons"));
+    out.warnings = detail::host_reasons(o.if_contains("warnings"));
+    if (const auto *m = o.if_contains("minStability"); m && m->is_object())
+        if (const auto *v = m->get_object().if_contains("value"); v && v->is_string())
+            out.min_stability = std::string(v->get_string());
+    return out;
+}
 
 }  // namespace plughost::testing
 
