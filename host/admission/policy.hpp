@@ -17,9 +17,6 @@
 
 namespace plughost::host {
 
-/// This host's release version.
-const SemVer &current_host_version();
-
 struct Policy {
     Stability min_stability = Stability::beta;
     bool min_stability_defaulted = true;
@@ -30,7 +27,6 @@ struct Policy {
     std::set<std::string, std::less<>> allow_past_removal;
     Tombstones tombstones = bundled_tombstones();
     MaturityList maturity = bundled_maturity();
-    SemVer host_version = current_host_version();
     /// The lock file's pins (policy.lockFile, --lock); null when no lock is used.
     std::shared_ptr<const PluginLock> lock;
     /// Refuse plugin files and directories that others could write (inspect/file_trust.hpp);

@@ -222,6 +222,56 @@ TEST_CASE(
               .exit_code == 2);
 }
 
+TEST_CASE("deprecation versions are the plugin's own: a 0.x third-party plugin is warned about, not refused") {
+    // This host is 1.0.0; the plugin's removedIn 0.6.0 is on the plugin's own scale.
+    auto listed = [](const std::string &fixture, std::vector<std::string> extra = {}) {
+        Deployment d;
+        d.add(fixture, "acme-legacy-scorer.so");
+        std::vector<std::string> a{"list", "--plugin-dir", d.plugins.path().string(), "-o", "json"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        const auto r = run_plughost(a);
+        const auto doc = parse_json(r.out);
+        return std::pair{r.exit_code, json::value(doc.at("plugins").at(0))};
+    };
+    const auto [ok_exit, deprecated] = listed(paths::own_scale_deprecated);
+    CHECK(ok_exit == 0);
+    CHECK(deprecated.at("decision") == "admitted");
+    const std::string warned = json::serialize(deprecated.at("warnings"));
+    CHECK_MESSAGE(contains(warned, "\"deprecated\""), warned);
+    CHECK_MESSAGE(contains(warned, "0.4.0 is deprecated since 0.3.0 and is removed in 0.6.0 of this plugin: Use "
+                                   "acme-scorer."),
+                  warned);
+
+    const auto [removed_exit, removed] = listed(paths::own_scale_removed);
+    CHECK(removed_exit == 1);
+    const std::string refused = json::serialize(removed.at("reasons"));
+    CHECK_MESSAGE(contains(refused, "\"past-removal\""), refused);
+    CHECK_MESSAGE(contains(refused, "this file is version 0.6.0, at or past that removal"), refused);
+    const auto [allowed_exit, allowed] =
+        listed(paths::own_scale_removed, {"--allow-past-removal", "acme-legacy-scorer"});
+    CHECK(allowed_exit == 0);
+    CHECK(contains(json::serialize(allowed.at("warnings")), "\"past-removal-allowed\""));
+
+    const auto [bad_exit, inconsistent] = listed(paths::own_scale_inconsistent);
+    CHECK(bad_exit == 1);
+    const std::string bad = json::serialize(inconsistent.at("reasons"));
+    CHECK_MESSAGE(contains(bad, "\"bad-manifest\""), bad);
+    CHECK_MESSAGE(contains(bad, "manifest field deprecation.since is a version of this plugin and cannot be later than "
+                                "its own version: expected 0.2.0 or earlier, found 0.3.0"),
+                  bad);
+
+    // check on a config using it: ok, with the deprecation among the warnings.
+    Deployment d;
+    d.add(paths::own_scale_deprecated, "acme-legacy-scorer.so");
+    d.add(paths::plugin_max_score_picker, "max-score-picker.so");
+    auto a =
+        d.args("check", d.config(R"({"plugins": [{"type": "acme-legacy-scorer"}, {"type": "max-score-picker"}]})"));
+    a.insert(a.end(), {"-o", "json"});
+    const auto r = run_plughost(a);
+    CHECK_MESSAGE(r.exit_code == 0, r.out, r.err);
+    CHECK(contains(r.out, "removed in 0.6.0 of this plugin"));
+}
+
 TEST_CASE("a file-size limit below a plugin's size refuses loading it with the reason, and kills nothing") {
     Setup s;
     ProcessOptions o;
