@@ -167,4 +167,17 @@ std::vector<Rule> policy_rules(std::shared_ptr<const Policy> policy) {
     return rules;
 }
 
+std::vector<Rule> admission_rules(std::shared_ptr<const Policy> policy) {
+    auto providers = std::make_shared<TypeProviders>();
+    providers->chosen = policy->providers;
+    if (policy->lock) {
+        auto &locked = providers->locked.emplace();
+        for (const auto &[file, entry] : policy->lock->files) locked[file] = entry.type;
+    }
+    std::vector<Rule> rules = file_rules();
+    rules.push_back(unique_types(std::move(providers)));
+    for (auto &rule : policy_rules(std::move(policy))) rules.push_back(std::move(rule));
+    return rules;
+}
+
 }  // namespace plughost::host

@@ -5,6 +5,7 @@
 #include "plan/preflight.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ struct PreflightFlags {
     std::optional<std::string> maturity;
     std::optional<std::string> lock;
     bool allow_unsafe_permissions = false;
+    std::vector<std::string> providers;      ///< each "TYPE=FILE" (--provider); may be repeated
     std::optional<std::string> probe_state;  ///< list and check show quarantined files from it
 };
 
@@ -31,6 +33,11 @@ struct PreflightFlags {
 /// malformed or an input cannot be read: the caller exits with kExitUsage.
 std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSource when_no_config,
                                      bool keep_files_open);
+
+/// Reads --provider values ("queue-scorer=queue-scorer.so") into `into`; the error for the first
+/// malformed one, naming it and the expected form.
+std::optional<std::string> parse_provider_flags(const std::vector<std::string> &values,
+                                                std::map<std::string, std::string> &into);
 
 /// Logs each issue as an error line.
 void log_issues(const std::vector<host::Issue> &issues);

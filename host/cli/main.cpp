@@ -81,6 +81,11 @@ void add_preflight_options(CLI::App *cmd, plughost::cli::PreflightFlags &flags) 
                     "Plugin type allowed to run although its own version reached its removedIn (repeatable)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--provider", flags.providers,
+                    "TYPE=FILE: the plugin file that provides TYPE when several files declare it (repeatable; "
+                    "over policy.providers)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--tombstones", flags.tombstones, "Extra tombstones file (JSON), added to the bundled one");
     cmd->add_option("--maturity", flags.maturity, "Extra maturity list (JSON), overriding the bundled pins");
     cmd->add_option("--lock", flags.lock,

@@ -24,6 +24,10 @@ std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSo
     o.maturity_file = flags.maturity;
     o.lock_file = flags.lock;
     o.allow_unsafe_permissions = flags.allow_unsafe_permissions;
+    if (auto error = parse_provider_flags(flags.providers, o.providers)) {
+        spdlog::error("{}", *error);
+        return std::nullopt;
+    }
     host::Preflight pf = host::preflight(in);
     if (pf.io_error) {
         spdlog::error("{}", *pf.io_error);
@@ -31,6 +35,20 @@ std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSo
     }
     host::add_config_findings(pf.config, pf.errors, pf.warnings);
     return pf;
+}
+
+std::optional<std::string> parse_provider_flags(const std::vector<std::string> &values,
+                                                std::map<std::string, std::string> &into) {
+    for (const std::string &value : values) {
+        const auto eq = value.find('=');
+        const std::string type = value.substr(0, eq), file = eq == std::string::npos ? "" : value.substr(eq + 1);
+        if (eq == std::string::npos || !host::is_plugin_type_name(type) || !host::is_plugin_file_name(file))
+            return "--provider " + value +
+                   ": expected TYPE=FILE, a plugin type and a file name in the plugin directory, such as "
+                   "--provider queue-scorer=queue-scorer.so";
+        into[type] = file;
+    }
+    return std::nullopt;
 }
 
 void log_issues(const std::vector<host::Issue> &issues) {

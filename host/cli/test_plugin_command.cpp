@@ -89,8 +89,7 @@ int run_test_plugin(const TestPluginOptions &options) {
         policy->gates[file.reading->manifest->feature_gate] = {true, "test-plugin"};
     std::vector<host::PluginFile> files;
     files.push_back(std::move(file));
-    auto rules = host::foundation_rules();
-    for (auto &rule : host::policy_rules(policy)) rules.push_back(std::move(rule));
+    const auto rules = host::admission_rules(policy);
     std::vector<host::Candidate> candidates = host::admit(std::move(files), rules);
     const host::Candidate &candidate = candidates.front();
     if (!candidate.admitted()) {
