@@ -54,35 +54,99 @@ void manifest_valid(std::vector<Candidate> &candidates) {
     }
 }
 
-void unique_types(std::vector<Candidate> &candidates) {
-    std::map<std::string, std::vector<std::size_t>> by_type;
-    for (std::size_t i = 0; i < candidates.size(); ++i)
-        if (auto type = candidates[i].declared_type()) by_type[*type].push_back(i);
-    for (const auto &[type, indexes] : by_type) {
-        if (indexes.size() < 2) continue;
-        for (std::size_t i : indexes) {
-            // Name a few of the others, not all: a directory of 1,000 copies must not make a
-            // report of a million names.
-            constexpr std::size_t kNamed = 3;
-            std::string others;
-            std::size_t named = 0;
-            for (std::size_t j : indexes)
-                if (j != i && named++ < kNamed)
-                    others += (others.empty() ? "" : ", ") + candidates[j].file.path.string();
-            if (indexes.size() - 1 > kNamed)
-                others += " and " + std::to_string(indexes.size() - 1 - kNamed) + " other files";
-            candidates[i].reject(Code::duplicate_type,
-                                 candidates[i].file.path.string() + ": declares plugin type \"" + type +
-                                     "\", also declared by " + others +
-                                     "; all of them are refused so the choice is "
-                                     "never silent: remove all but one of them from the plugin directory");
+// Whether a file declaring `type` takes part in deciding who provides it: with a lock, only the
+// files it pins under that type do (the lock refuses any other, so it can never run).
+bool takes_part(const TypeProviders &p, const Candidate &c, const std::string &type) {
+    if (!p.locked) return true;
+    const auto it = p.locked->find(c.file.path.filename().string());
+    return it != p.locked->end() && it->second == type;
+}
+
+// "a.so, b.so, c.so and 2 other files": the files of `indexes` but `except` (one of them), a few
+// named and the rest counted (a directory of 1,000 copies must not make a report of a million
+// names, nor take time growing as its square).
+std::string some_files(const std::vector<Candidate> &candidates, const std::vector<std::size_t> &indexes,
+                       std::size_t except) {
+    constexpr std::size_t kNamed = 3;
+    std::string out;
+    std::size_t named = 0;
+    for (std::size_t k = 0; k < indexes.size() && named < kNamed; ++k)
+        if (indexes[k] != except) {
+            out += (out.empty() ? "" : ", ") + candidates[indexes[k]].file.path.string();
+            ++named;
         }
+    const std::size_t others = indexes.size() - 1;
+    if (others > kNamed) out += " and " + std::to_string(others - kNamed) + " other files";
+    return out;
+}
+
+std::string choose_hint(const std::string &type, const std::string &file) {
+    return "policy.providers: {\"" + type + "\": \"" + file + "\"} (or --provider " + type + "=" + file + ")";
+}
+
+// No choice made: every file declaring the type is refused, each naming the others and the two
+// ways out, so that which code runs is never decided by directory order.
+void refuse_all(std::vector<Candidate> &candidates, const std::string &type, const std::vector<std::size_t> &indexes) {
+    for (std::size_t i : indexes) {
+        Candidate &c = candidates[i];
+        c.reject(Code::duplicate_type,
+                 c.file.path.string() + ": declares plugin type \"" + type + "\", as do " +
+                     some_files(candidates, indexes, i) +
+                     "; a type has one provider and none is chosen, so all of them are refused: choose this "
+                     "file with " +
+                     choose_hint(type, c.file.path.filename().string()) +
+                     ", or remove the others from the plugin directory");
+    }
+}
+
+// The operator chose `file` for the type: it alone may provide it.
+void apply_choice(std::vector<Candidate> &candidates, const std::string &type, const std::vector<std::size_t> &indexes,
+                  const TypeProviders::Choice &choice) {
+    std::optional<std::size_t> chosen;
+    for (std::size_t i : indexes)
+        if (candidates[i].file.path.filename() == choice.file) chosen = i;
+    for (std::size_t i : indexes) {
+        Candidate &c = candidates[i];
+        const std::string name = c.file.path.filename().string();
+        if (chosen == i) {
+            if (indexes.size() > 1)
+                c.warn(Code::provider_chosen, c.file.path.string() + ": provides plugin type \"" + type +
+                                                  "\", chosen by " + choice.source + " over " +
+                                                  some_files(candidates, indexes, i) + " (refused)");
+            continue;
+        }
+        const std::string given = chosen ? candidates[*chosen].file.path.string()
+                                         : "\"" + choice.file + "\", but no file of that name declares it here";
+        c.reject(Code::provider_not_chosen, c.file.path.string() + ": declares plugin type \"" + type + "\", which " +
+                                                choice.source + " gives to " + given +
+                                                ": this file is not used; remove it, or choose it with " +
+                                                choose_hint(type, name));
     }
 }
 
 }  // namespace
 
-std::vector<Rule> foundation_rules() { return {file_problems, abi_compatible, manifest_valid, unique_types}; }
+Rule unique_types(std::shared_ptr<const TypeProviders> providers) {
+    return [providers](std::vector<Candidate> &candidates) {
+        std::map<std::string, std::vector<std::size_t>> by_type;
+        for (std::size_t i = 0; i < candidates.size(); ++i)
+            if (auto type = candidates[i].declared_type(); type && takes_part(*providers, candidates[i], *type))
+                by_type[*type].push_back(i);
+        for (const auto &[type, indexes] : by_type) {
+            if (const auto it = providers->chosen.find(type); it != providers->chosen.end())
+                apply_choice(candidates, type, indexes, it->second);
+            else if (indexes.size() > 1) refuse_all(candidates, type, indexes);
+        }
+    };
+}
+
+std::vector<Rule> file_rules() { return {file_problems, abi_compatible, manifest_valid}; }
+
+std::vector<Rule> foundation_rules() {
+    auto rules = file_rules();
+    rules.push_back(unique_types(std::make_shared<const TypeProviders>()));
+    return rules;
+}
 
 std::vector<Candidate> admit(std::vector<PluginFile> files, const std::vector<Rule> &rules) {
     std::vector<Candidate> candidates;

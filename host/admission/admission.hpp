@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,8 +42,30 @@ struct Candidate {
 /// adds reasons and warnings.
 using Rule = std::function<void(std::vector<Candidate> &)>;
 
-/// The rules every host applies: the file's own problems, ABI compatibility, a valid manifest,
-/// and one file per plugin type. The lifecycle policy appends its rules after these.
+/// The rules about each file on its own: its problems, ABI compatibility, a valid manifest.
+std::vector<Rule> file_rules();
+
+/// Who provides a plugin type that several files declare (docs/operations.md, "Type collisions").
+struct TypeProviders {
+    struct Choice {
+        std::string file;    ///< a file name in the plugin directory, e.g. "queue-scorer.so"
+        std::string source;  ///< where the choice was made, for messages: "policy.providers"
+    };
+    /// The operator's choice by type (policy.providers, --provider): only that file may provide it.
+    std::map<std::string, Choice, std::less<>> chosen;
+    /// With a lock: the type it pins for each file name. A file the lock does not pin under the
+    /// type it declares takes no part (the lock refuses it, so it can never run).
+    std::optional<std::map<std::string, std::string, std::less<>>> locked;
+};
+
+/// One file per plugin type. Without a choice, every file declaring a type that another file
+/// also declares is refused (`duplicate-type`), each naming the others and how to choose; with a
+/// choice, the chosen file is admitted (a `provider-chosen` warning names the others) and every
+/// other file declaring the type is refused (`provider-not-chosen`).
+Rule unique_types(std::shared_ptr<const TypeProviders> providers);
+
+/// file_rules() and unique_types() with no choice made: the rules every host applies. The
+/// lifecycle policy's admission_rules() (admission/policy.hpp) use the operator's choice instead.
 std::vector<Rule> foundation_rules();
 
 /// Runs `rules` in order over the files.

@@ -6,11 +6,6 @@
 
 namespace plughost::host {
 
-const SemVer &current_host_version() {
-    static const SemVer v = *SemVer::parse(PLUGHOST_VERSION_STRING);
-    return v;
-}
-
 std::vector<const Manifest *> manifests_of(const std::vector<Candidate> &candidates) {
     std::vector<const Manifest *> out;
     for (const Candidate &c : candidates)
@@ -131,23 +126,27 @@ Rule stability_and_gates(std::shared_ptr<const Policy> p) {
     };
 }
 
+// since and removedIn are versions of the plugin itself (the manifest's "version"), so a
+// third-party plugin deprecates on its own release scale, whatever the host's version. Removal of
+// a type across host releases is the tombstones' job (tombstoned_types).
 Rule deprecation(std::shared_ptr<const Policy> p) {
     return for_each_manifest([p](Candidate &c, const Manifest &m) {
         if (!m.deprecation) return;
         const Deprecation &d = *m.deprecation;
         const std::string replacements =
             d.replacements.empty() ? "no replacement is named" : "replace it with " + quoted_list(d.replacements);
-        const std::string notice = who(c, m) + " is deprecated since " + d.since.str() + " and is removed in " +
-                                   d.removed_in.str() + ": " + d.message + " (" + replacements + ")";
-        if (p->host_version >= d.removed_in) {
+        const std::string notice = who(c, m) + " " + m.version.str() + " is deprecated since " + d.since.str() +
+                                   " and is removed in " + d.removed_in.str() + " of this plugin: " + d.message + " (" +
+                                   replacements + ")";
+        if (m.version >= d.removed_in) {
             if (p->allow_past_removal.count(m.type))
-                c.warn(
-                    Code::past_removal_allowed,
-                    notice + "; this host is " + p->host_version.str() +
-                        ", past that release, and runs it only because policy.allowPastRemoval lists it: migrate now");
+                c.warn(Code::past_removal_allowed,
+                       notice + "; this file is version " + m.version.str() +
+                           ", at or past that removal, and runs only because policy.allowPastRemoval lists it: "
+                           "migrate now");
             else
-                c.reject(Code::past_removal, notice + "; this host is " + p->host_version.str() +
-                                                 ", past that release: migrate, or allow "
+                c.reject(Code::past_removal, notice + "; this file is version " + m.version.str() +
+                                                 ", at or past that removal: migrate, or allow "
                                                  "it for now with policy.allowPastRemoval: [\"" +
                                                  m.type + "\"]");
         } else if (p->reject_deprecated) {
@@ -165,6 +164,19 @@ std::vector<Rule> policy_rules(std::shared_ptr<const Policy> policy) {
                             deprecation(policy)};
     // Last: only the files every other rule admitted are copied and hashed.
     if (policy->lock) rules.push_back(lock_rule(policy->lock));
+    return rules;
+}
+
+std::vector<Rule> admission_rules(std::shared_ptr<const Policy> policy) {
+    auto providers = std::make_shared<TypeProviders>();
+    providers->chosen = policy->providers;
+    if (policy->lock) {
+        auto &locked = providers->locked.emplace();
+        for (const auto &[file, entry] : policy->lock->files) locked[file] = entry.type;
+    }
+    std::vector<Rule> rules = file_rules();
+    rules.push_back(unique_types(std::move(providers)));
+    for (auto &rule : policy_rules(std::move(policy))) rules.push_back(std::move(rule));
     return rules;
 }
 

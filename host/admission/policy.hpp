@@ -10,15 +10,13 @@
 #include "admission/tombstones.hpp"
 #include "common/semver.hpp"
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace plughost::host {
-
-/// This host's release version.
-const SemVer &current_host_version();
 
 struct Policy {
     Stability min_stability = Stability::beta;
@@ -30,9 +28,11 @@ struct Policy {
     std::set<std::string, std::less<>> allow_past_removal;
     Tombstones tombstones = bundled_tombstones();
     MaturityList maturity = bundled_maturity();
-    SemVer host_version = current_host_version();
     /// The lock file's pins (policy.lockFile, --lock); null when no lock is used.
     std::shared_ptr<const PluginLock> lock;
+    /// The operator's choice of file for a plugin type several files declare (policy.providers,
+    /// --provider); see TypeProviders.
+    std::map<std::string, TypeProviders::Choice, std::less<>> providers;
     /// Refuse plugin files and directories that others could write (inspect/file_trust.hpp);
     /// false only with policy.allowUnsafePermissions or --allow-unsafe-permissions.
     bool check_owner = true;
@@ -40,6 +40,10 @@ struct Policy {
 
 /// The policy's admission rules, to run after foundation_rules().
 std::vector<Rule> policy_rules(std::shared_ptr<const Policy> policy);
+
+/// Everything a host with this policy applies: file_rules(), unique_types() with the operator's
+/// choice of providers and the lock's pins, then policy_rules().
+std::vector<Rule> admission_rules(std::shared_ptr<const Policy> policy);
 
 /// Every valid manifest among the candidates (admitted or not): what declares the known gates.
 std::vector<const Manifest *> manifests_of(const std::vector<Candidate> &candidates);

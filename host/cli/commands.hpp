@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ struct PreflightFlags {
     std::optional<std::string> maturity;
     std::optional<std::string> lock;
     bool allow_unsafe_permissions = false;
+    std::vector<std::string> providers;      ///< each "TYPE=FILE" (--provider); may be repeated
     std::optional<std::string> probe_state;  ///< list and check show quarantined files from it
 };
 
@@ -52,6 +54,10 @@ std::shared_ptr<host::Policy> policy_for_one_file(const PreflightFlags &flags);
 /// installation, not a plugin).
 host::Candidate admit_one_file(const std::string &file, const std::shared_ptr<const host::Policy> &policy,
                                bool keep_open);
+/// Reads --provider values ("queue-scorer=queue-scorer.so") into `into`; the error for the first
+/// malformed one, naming it and the expected form.
+std::optional<std::string> parse_provider_flags(const std::vector<std::string> &values,
+                                                std::map<std::string, std::string> &into);
 
 /// Logs each issue as an error line.
 void log_issues(const std::vector<host::Issue> &issues);

@@ -78,7 +78,12 @@ void add_policy_flags(CLI::App *cmd, plughost::cli::PreflightFlags &flags) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--reject-deprecated", flags.reject_deprecated, "Refuse deprecated plugins instead of warning");
     cmd->add_option("--allow-past-removal", flags.allow_past_removal,
-                    "Plugin type allowed to run past its removedIn release (repeatable)")
+                    "Plugin type allowed to run although its own version reached its removedIn (repeatable)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--provider", flags.providers,
+                    "TYPE=FILE: the plugin file that provides TYPE when several files declare it (repeatable; "
+                    "over policy.providers)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--tombstones", flags.tombstones, "Extra tombstones file (JSON), added to the bundled one");

@@ -20,6 +20,10 @@ bool policy_overrides(const PreflightFlags &flags, host::PolicyOverrides &o) {
     o.maturity_file = flags.maturity;
     o.lock_file = flags.lock;
     o.allow_unsafe_permissions = flags.allow_unsafe_permissions;
+    if (auto error = parse_provider_flags(flags.providers, o.providers)) {
+        spdlog::error("{}", *error);
+        return false;
+    }
     return true;
 }
 
@@ -89,10 +93,22 @@ host::Candidate admit_one_file(const std::string &file, const std::shared_ptr<co
                                bool keep_open) {
     std::vector<host::PluginFile> files;
     files.push_back(host::read_plugin_file(file, keep_open));
-    auto rules = host::foundation_rules();
-    if (policy)
-        for (auto &rule : host::policy_rules(policy)) rules.push_back(std::move(rule));
+    const auto rules = policy ? host::admission_rules(policy) : host::foundation_rules();
     return std::move(host::admit(std::move(files), rules).front());
+}
+
+std::optional<std::string> parse_provider_flags(const std::vector<std::string> &values,
+                                                std::map<std::string, std::string> &into) {
+    for (const std::string &value : values) {
+        const auto eq = value.find('=');
+        const std::string type = value.substr(0, eq), file = eq == std::string::npos ? "" : value.substr(eq + 1);
+        if (eq == std::string::npos || !host::is_plugin_type_name(type) || !host::is_plugin_file_name(file))
+            return "--provider " + value +
+                   ": expected TYPE=FILE, a plugin type and a file name in the plugin directory, such as "
+                   "--provider queue-scorer=queue-scorer.so";
+        into[type] = file;
+    }
+    return std::nullopt;
 }
 
 void log_issues(const std::vector<host::Issue> &issues) {

@@ -32,6 +32,7 @@ int run_serve(const ServeOptions &options) {
         o.allow_past_removal = options.flags.allow_past_removal;
         o.tombstones_file = options.flags.tombstones;
         o.maturity_file = options.flags.maturity;
+        parse_provider_flags(options.flags.providers, o.providers);  // checked by start()
         so.inputs.overrides = std::move(in.overrides);
     }
     if (!options.no_probe) {

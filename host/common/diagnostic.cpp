@@ -19,6 +19,8 @@ std::string_view to_string(Code code) {
     case Code::abi_major_mismatch: return "abi-major-mismatch";
     case Code::abi_minor_newer: return "abi-minor-newer";
     case Code::duplicate_type: return "duplicate-type";
+    case Code::provider_chosen: return "provider-chosen";
+    case Code::provider_not_chosen: return "provider-not-chosen";
     case Code::load_failed: return "load-failed";
     case Code::missing_entry: return "missing-entry";
     case Code::bad_entry: return "bad-entry";

@@ -29,6 +29,8 @@ enum class Code {
     abi_minor_newer,
     // Across files.
     duplicate_type,
+    provider_chosen,
+    provider_not_chosen,
     // Loading an admitted file.
     load_failed,
     missing_entry,

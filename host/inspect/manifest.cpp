@@ -332,6 +332,32 @@ std::vector<ConsumedAttribute> read_consumes(FieldReader &r, std::vector<FieldEr
     return out;
 }
 
+// The two releases of a beta or stable plugin's deprecation period (docs/plugin-lifecycle.md):
+// the first version that may remove it, two minor releases after `since` (X.Y.* -> X.(Y+2).0).
+SemVer earliest_removal(const SemVer &since) { return SemVer{since.major, since.minor + 2, 0, {}, {}}; }
+
+// since and removedIn are versions of the plugin itself (its manifest "version"), never of the
+// host: a third-party plugin deprecates on its own release scale. A build at or past removedIn is
+// not an error here: admission refuses it as past-removal (the operator may allow it).
+void check_deprecation_versions(FieldReader &d, const std::optional<SemVer> &version,
+                                const std::optional<std::string> &stability, const std::optional<SemVer> &since,
+                                const std::optional<SemVer> &removed_in) {
+    if (since && version && *version < *since)
+        d.error("since", "is a version of this plugin and cannot be later than its own version: expected " +
+                             version->str() + " or earlier, found " + since->str());
+    if (since && removed_in && !(*since < *removed_in)) {
+        d.error("removedIn", "must be later than since (" + since->str() + "), found " + removed_in->str());
+        return;
+    }
+    const auto tier = stability ? parse_stability(*stability) : std::nullopt;
+    if (since && removed_in && tier && *tier >= Stability::beta && *removed_in < earliest_removal(*since))
+        d.error("removedIn", "a " + *stability +
+                                 " plugin stays deprecated for at least two releases before it is removed "
+                                 "(docs/plugin-lifecycle.md): expected " +
+                                 earliest_removal(*since).str() + " or later after since " + since->str() + ", found " +
+                                 removed_in->str());
+}
+
 }  // namespace
 
 ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
@@ -416,8 +442,7 @@ ManifestReading read_manifest(std::string_view json, const SemVer &host_abi) {
         const auto message = d.text("message", true, "a one-line migration message (1-1000 characters)", message_line);
         out.replacements = read_type_list(d, "replacements");
         d.report_unknown("deprecation");
-        if (since && removed_in && !(*since < *removed_in))
-            d.error("removedIn", "must be later than since (" + since->str() + "), found " + removed_in->str());
+        check_deprecation_versions(d, version, stability, since, removed_in);
         if (since && removed_in && message) {
             out.since = *since;
             out.removed_in = *removed_in;

@@ -27,6 +27,17 @@ std::size_t within_limit(const boost::json::array &list, std::size_t limit, cons
     return limit;
 }
 
+}  // namespace
+
+bool is_plugin_file_name(std::string_view s) {
+    // What discovery reads (inspect/discovery.cpp): a name ending in .so, not hidden.
+    return s.size() > 3 && s.size() <= 255 && s.front() != '.' && s.ends_with(".so") &&
+           s.find('/') == std::string_view::npos &&
+           std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+namespace {
+
 bool is_instance_name(std::string_view s) {
     if (s.empty() || s.size() > 128) return false;
     for (char c : s)
@@ -58,12 +69,37 @@ std::optional<std::string> string_at(const boost::json::object &o, std::string_v
     return std::string(v->get_string());
 }
 
+// policy.providers: {"queue-scorer": "queue-scorer.so"}, a plugin type to a file name in the
+// plugin directory (no directory: the choice is among the files there).
+void read_providers(const boost::json::object &policy, Config &config, std::vector<Issue> &issues) {
+    const auto *v = policy.if_contains("providers");
+    if (!v) return;
+    if (!v->is_object()) {
+        issues.push_back(wrong_type("/policy/providers", "an object mapping plugin types to file names", *v));
+        return;
+    }
+    for (const auto &kv : v->get_object()) {
+        const std::string at = child("/policy/providers", kv.key());
+        if (!is_plugin_type_name(kv.key())) {
+            issues.push_back({at, Code::invalid_value, "\"" + std::string(kv.key()) + "\" is not a plugin type",
+                              "keys are plugin types ([a-z0-9-], 1-63 characters), such as \"queue-scorer\""});
+            continue;
+        }
+        if (!kv.value().is_string() || !is_plugin_file_name(kv.value().get_string())) {
+            issues.push_back(
+                wrong_type(at, "a file name in the plugin directory, such as \"queue-scorer.so\"", kv.value()));
+            continue;
+        }
+        config.policy.providers[std::string(kv.key())] = std::string(kv.value().get_string());
+    }
+}
+
 void read_policy(const boost::json::value &v, Config &config, std::vector<Issue> &issues) {
     const auto *o = object_at(v, "/policy", "an object", issues);
     if (!o) return;
     check_keys(*o, "/policy",
                {"minStability", "rejectDeprecated", "allowPastRemoval", "tombstonesFile", "maturityFile", "lockFile",
-                "allowUnsafePermissions"},
+                "allowUnsafePermissions", "providers"},
                issues);
     if (const auto tier = string_at(*o, "minStability", "/policy", false, issues)) {
         config.policy.min_stability = parse_stability(*tier);
@@ -96,6 +132,7 @@ void read_policy(const boost::json::value &v, Config &config, std::vector<Issue>
         if (u->is_bool()) config.policy.allow_unsafe_permissions = u->get_bool();
         else issues.push_back(wrong_type("/policy/allowUnsafePermissions", "true or false", *u));
     }
+    read_providers(*o, config, issues);
 }
 
 // A gate's value in the upstream list form ("name=value"), read as Go's strconv.ParseBool

@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,8 @@ struct PolicyConfig {
     std::optional<std::string> maturity_file;
     std::optional<std::string> lock_file;
     std::optional<bool> allow_unsafe_permissions;
+    /// policy.providers: the file chosen for a plugin type that several files declare, by type.
+    std::map<std::string, std::string> providers;
 };
 
 struct PluginConfig {
@@ -110,6 +113,9 @@ Config read_config(const DocumentValue &document, std::string source, std::vecto
 /// line and column of every issue at a path into a YAML config (made after reading, by the
 /// planner or the gate checks).
 void add_config_findings(const Config &config, std::vector<Issue> &errors, std::vector<Issue> &warnings);
+
+/// A name discovery reads as a plugin file ("queue-scorer.so": ends in .so, not hidden, no '/').
+bool is_plugin_file_name(std::string_view s);
 
 /// The config used when none is given: the stable and beta in-tree scorers and max-score-picker.
 const boost::json::value &default_config_document();

@@ -54,6 +54,31 @@ std::vector<std::string> declared_types(const std::vector<Candidate> &candidates
     return {types.begin(), types.end()};
 }
 
+// Each provider the operator chose must be a file of the plugin directory declaring that type:
+// a choice naming nothing would otherwise refuse every file of the type with no visible cause.
+void check_providers(const Policy &policy, const std::vector<Candidate> &candidates, std::vector<Issue> &errors) {
+    for (const auto &[type, choice] : policy.providers) {
+        const Candidate *file = nullptr;
+        for (const Candidate &c : candidates)
+            if (c.file.path.filename() == choice.file) file = &c;
+        const std::string at = choice.source == "policy.providers" ? child("/policy/providers", type) : "";
+        const std::string where =
+            choice.source == "policy.providers" ? "" : "--provider " + type + "=" + choice.file + ": ";
+        const std::string hint = "name the file that provides \"" + type +
+                                 "\" (`plughost list` shows each file's type), or drop this choice";
+        if (!file) {
+            errors.push_back({at, Code::invalid_value,
+                              where + "\"" + choice.file + "\" is not a plugin file in the plugin directory", hint});
+        } else if (const auto declared = file->declared_type(); declared != type) {
+            errors.push_back({at, Code::invalid_value,
+                              where + file->file.path.string() + " declares plugin type " +
+                                  (declared ? "\"" + *declared + "\"" : "none that could be read") + ", not \"" + type +
+                                  "\"",
+                              hint});
+        }
+    }
+}
+
 std::string reasons_text(const Candidate &c) {
     std::string out;
     for (const Reason &r : c.reasons)
@@ -166,9 +191,7 @@ private:
             }
             const auto index = admitted_candidate(p.type);
             if (!index) {
-                error(type_at, Code::plugin_refused,
-                      "plugin type \"" + p.type + "\" is refused by admission: " + reasons_text(*providers.front()),
-                      "each reason above says what to change; `plughost list` shows every file's decision");
+                refused_type(type_at, p.type, providers);
                 continue;
             }
             const Candidate &c = pf_.candidates[*index];
@@ -176,6 +199,38 @@ private:
             for (const Reason &w : c.warnings) pf_.warnings.push_back({type_at, w.code, w.message, ""});
             pf_.instances.push_back({p.name, p.type, c.manifest()->role, p.parameters, p.path, *index, false, {}});
         }
+    }
+
+    // No file of the type was admitted. Several files declaring it, none chosen, is one error
+    // with the one fix; otherwise the reasons of the file that would provide it: the one the
+    // operator chose, else the first.
+    void refused_type(const std::string &type_at, const std::string &type,
+                      const std::vector<const Candidate *> &providers) {
+        std::vector<const Candidate *> colliding;
+        for (const Candidate *c : providers)
+            if (std::any_of(c->reasons.begin(), c->reasons.end(),
+                            [](const Reason &r) { return r.code == Code::duplicate_type; }))
+                colliding.push_back(c);
+        if (!colliding.empty()) {
+            std::string files;
+            for (std::size_t i = 0; i < colliding.size() && i < 3; ++i)
+                files += (files.empty() ? "" : ", ") + colliding[i]->file.path.filename().string();
+            if (colliding.size() > 3) files += " and " + std::to_string(colliding.size() - 3) + " more";
+            const std::string first = colliding.front()->file.path.filename().string();
+            error(type_at, Code::duplicate_type,
+                  "plugin type \"" + type + "\" is declared by " + std::to_string(colliding.size()) +
+                      " files in the plugin directory (" + files + "), and none is chosen, so none of them is admitted",
+                  "choose the file that provides it with policy.providers: {\"" + type + "\": \"" + first +
+                      "\"} (or --provider " + type + "=" + first + "), or remove the others from the plugin directory");
+            return;
+        }
+        const Candidate *shown = providers.front();
+        if (const auto it = pf_.policy->providers.find(type); it != pf_.policy->providers.end())
+            for (const Candidate *c : providers)
+                if (c->file.path.filename() == it->second.file) shown = c;
+        error(type_at, Code::plugin_refused,
+              "plugin type \"" + type + "\" is refused by admission: " + reasons_text(*shown),
+              "each reason above says what to change; `plughost list` shows every file's decision");
     }
 
     // Why no file declares a type: unreadable files, an in-tree plugin of upstream's type that
@@ -565,6 +620,8 @@ std::shared_ptr<Policy> make_policy(const Config &config, const std::filesystem:
     }
     policy->check_owner =
         !(overrides.allow_unsafe_permissions || config.policy.allow_unsafe_permissions.value_or(false));
+    for (const auto &[type, file] : config.policy.providers) policy->providers[type] = {file, "policy.providers"};
+    for (const auto &[type, file] : overrides.providers) policy->providers[type] = {file, "--provider"};
     return policy;
 }
 
@@ -598,8 +655,7 @@ Preflight preflight(const PreflightInputs &in) {
     pf.policy = make_policy(pf.config, config_dir, in.overrides, pf.errors, pf.warnings, pf.io_error);
     if (pf.io_error) return pf;
 
-    auto rules = foundation_rules();
-    for (auto &rule : policy_rules(pf.policy)) rules.push_back(std::move(rule));
+    const auto rules = admission_rules(pf.policy);
     // A lock hashes the admitted files from their open descriptors.
     auto admission =
         admit_directory(in.plugin_dir, rules, in.keep_files_open || pf.policy->lock != nullptr, pf.policy->check_owner);
@@ -608,6 +664,7 @@ Preflight preflight(const PreflightInputs &in) {
         return pf;
     }
     pf.candidates = std::move(admission.candidates);
+    check_providers(*pf.policy, pf.candidates, pf.errors);
     FeatureGates(manifests_of(pf.candidates), pf.policy->gates).check(pf.policy->tombstones, pf.errors, pf.warnings);
     // A config that could not be read has nothing to plan: its one error says why.
     if (in.config_source != ConfigSource::none && config_readable) Planner(pf).run();

@@ -10,6 +10,7 @@
 #include "schedule/cycle.hpp"
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@ struct PolicyOverrides {
     std::optional<std::string> maturity_file;
     std::optional<std::string> lock_file;
     bool allow_unsafe_permissions = false;
+    std::map<std::string, std::string> providers;  ///< --provider TYPE=FILE, over policy.providers
 };
 
 enum class ConfigSource {

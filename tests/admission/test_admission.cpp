@@ -24,6 +24,12 @@ bool has_reason(const Candidate &c, Code code, const std::string &text = "") {
     return false;
 }
 
+bool has_warning(const Candidate &c, Code code, const std::string &text = "") {
+    for (const auto &w : c.warnings)
+        if (w.code == code && contains(w.message, text)) return true;
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("each fixture gets the decision and reason code it was built to show") {
@@ -59,15 +65,47 @@ TEST_CASE("two files of one type are both refused, naming each other") {
     copy_to(paths::plugin_queue_scorer, dir / "queue-scorer.so");
     const auto a = admit_directory(dir.path(), foundation_rules(), true);
     CHECK(has_reason(find(a, "one.so"), Code::duplicate_type,
-                     "declares plugin type \"good-scorer\", also declared by " + (dir / "two.so").string() +
-                         "; all of them are refused"));
+                     "declares plugin type \"good-scorer\", as do " + (dir / "two.so").string() +
+                         "; a type has one provider and none is chosen, so all of them are refused"));
     CHECK(has_reason(find(a, "two.so"), Code::duplicate_type, (dir / "one.so").string()));
     CHECK(find(a, "queue-scorer.so").admitted());  // a good plugin is never held back by bad ones
     CHECK(find(a, "queue-scorer.so").file.fd);
 
     for (int i = 3; i <= 6; ++i) copy_to(paths::good_scorer, dir / ("copy" + std::to_string(i) + ".so"));
     const auto many = admit_directory(dir.path(), foundation_rules(), false);
-    CHECK(has_reason(find(many, "one.so"), Code::duplicate_type, "and 2 other files; all of them are refused"));
+    CHECK(has_reason(find(many, "one.so"), Code::duplicate_type, "and 2 other files; a type has one provider"));
+}
+
+TEST_CASE("the operator's choice of provider: the chosen file alone provides the type, the others name it") {
+    TempDir dir;
+    copy_to(paths::good_scorer, dir / "one.so");
+    copy_to(paths::good_scorer, dir / "two.so");
+    auto choice = std::make_shared<TypeProviders>();
+    choice->chosen["good-scorer"] = {"two.so", "policy.providers"};
+    auto rules = file_rules();
+    rules.push_back(unique_types(choice));
+    const auto a = admit_directory(dir.path(), rules, false);
+    CHECK(find(a, "two.so").admitted());
+    CHECK(has_warning(find(a, "two.so"), Code::provider_chosen, "chosen by policy.providers over"));
+    CHECK(has_reason(find(a, "one.so"), Code::provider_not_chosen,
+                     "which policy.providers gives to " + (dir / "two.so").string()));
+
+    // A choice naming no file of the type refuses every file of it, even a single one.
+    choice->chosen["good-scorer"] = {"three.so", "policy.providers"};
+    std::filesystem::remove(dir / "two.so");
+    const auto none = admit_directory(dir.path(), rules, false);
+    CHECK(has_reason(find(none, "one.so"), Code::provider_not_chosen, "gives to \"three.so\", but no file"));
+
+    // With a lock, only the files it pins under the type take part.
+    copy_to(paths::good_scorer, dir / "two.so");
+    auto locked = std::make_shared<TypeProviders>();
+    locked->locked.emplace();
+    (*locked->locked)["one.so"] = "good-scorer";
+    auto lock_rules = file_rules();
+    lock_rules.push_back(unique_types(locked));
+    const auto pinned = admit_directory(dir.path(), lock_rules, false);
+    CHECK(find(pinned, "one.so").admitted());
+    CHECK(find(pinned, "two.so").reasons.empty());  // refused by the lock rule, not by this one
 }
 
 TEST_CASE("rules are independent: a custom rule adds its reason after the foundation's") {

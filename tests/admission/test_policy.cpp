@@ -124,7 +124,7 @@ TEST_CASE("deprecated plugins are admitted with a warning carrying the message, 
     CHECK(of(warned, "old").admitted());
     const Reason *w = warning(of(warned, "old"), Code::deprecated);
     REQUIRE(w);
-    CHECK(contains(w->message, "is deprecated since 0.9.0 and is removed in 9.0.0: Split in two. "
+    CHECK(contains(w->message, "is deprecated since 0.9.0 and is removed in 9.0.0 of this plugin: Split in two. "
                                "(replace it with \"x-scorer\" and \"y-scorer\")"));
 
     Policy strict;
@@ -135,15 +135,16 @@ TEST_CASE("deprecated plugins are admitted with a warning carrying the message, 
     CHECK(contains(r->message, "refused because policy.rejectDeprecated is true"));
 }
 
-TEST_CASE("past its removedIn release a plugin is refused unless the operator allows it, loudly") {
+TEST_CASE("at or past its own removedIn version a plugin is refused unless the operator allows it, loudly") {
+    // manifest_json's plugins are version 1.0.0: the scale of since and removedIn.
     const std::string dep = ",\"deprecated\":true,\"deprecation\":{\"since\":\"0.5.0\",\"removedIn\":\"1.0.0\","
                             "\"message\":\"Gone.\",\"replacements\":[]}";
     Policy p;
-    p.host_version = *SemVer::parse("1.0.0");
     const auto past = decide({manifest_json("old", "beta", "", "scorer", dep)}, p);
     const Reason *r = reason(of(past, "old"), Code::past_removal);
     REQUIRE(r);
-    CHECK(contains(r->message, "this host is 1.0.0, past that release"));
+    CHECK(contains(r->message, "is removed in 1.0.0 of this plugin"));
+    CHECK(contains(r->message, "this file is version 1.0.0, at or past that removal"));
     CHECK(contains(r->message, "policy.allowPastRemoval: [\"old\"]"));
 
     p.allow_past_removal.insert("old");
@@ -151,9 +152,12 @@ TEST_CASE("past its removedIn release a plugin is refused unless the operator al
     CHECK(of(allowed, "old").admitted());
     CHECK(warning(of(allowed, "old"), Code::past_removal_allowed));
 
-    p.host_version = *SemVer::parse("0.9.9");
-    p.allow_past_removal.clear();
-    CHECK(of(decide({manifest_json("old", "beta", "", "scorer", dep)}, p), "old").admitted());
+    // Before its removedIn it is only deprecated, whatever this host's own version is.
+    const std::string later = ",\"deprecated\":true,\"deprecation\":{\"since\":\"0.5.0\",\"removedIn\":\"1.1.0\","
+                              "\"message\":\"Gone.\",\"replacements\":[]}";
+    const auto warned = decide({manifest_json("old", "beta", "", "scorer", later)}, Policy{});
+    CHECK(of(warned, "old").admitted());
+    CHECK(warning(of(warned, "old"), Code::deprecated));
 }
 
 TEST_CASE("a file declaring a tombstoned type is refused with the migration guidance") {

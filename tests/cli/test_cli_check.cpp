@@ -222,6 +222,170 @@ TEST_CASE(
               .exit_code == 2);
 }
 
+TEST_CASE("deprecation versions are the plugin's own: a 0.x third-party plugin is warned about, not refused") {
+    // This host is 1.0.0; the plugin's removedIn 0.6.0 is on the plugin's own scale.
+    auto listed = [](const std::string &fixture, std::vector<std::string> extra = {}) {
+        Deployment d;
+        d.add(fixture, "acme-legacy-scorer.so");
+        std::vector<std::string> a{"list", "--plugin-dir", d.plugins.path().string(), "-o", "json"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        const auto r = run_plughost(a);
+        const auto doc = parse_json(r.out);
+        return std::pair{r.exit_code, json::value(doc.at("plugins").at(0))};
+    };
+    const auto [ok_exit, deprecated] = listed(paths::own_scale_deprecated);
+    CHECK(ok_exit == 0);
+    CHECK(deprecated.at("decision") == "admitted");
+    const std::string warned = json::serialize(deprecated.at("warnings"));
+    CHECK_MESSAGE(contains(warned, "\"deprecated\""), warned);
+    CHECK_MESSAGE(contains(warned, "0.4.0 is deprecated since 0.3.0 and is removed in 0.6.0 of this plugin: Use "
+                                   "acme-scorer."),
+                  warned);
+
+    const auto [removed_exit, removed] = listed(paths::own_scale_removed);
+    CHECK(removed_exit == 1);
+    const std::string refused = json::serialize(removed.at("reasons"));
+    CHECK_MESSAGE(contains(refused, "\"past-removal\""), refused);
+    CHECK_MESSAGE(contains(refused, "this file is version 0.6.0, at or past that removal"), refused);
+    const auto [allowed_exit, allowed] =
+        listed(paths::own_scale_removed, {"--allow-past-removal", "acme-legacy-scorer"});
+    CHECK(allowed_exit == 0);
+    CHECK(contains(json::serialize(allowed.at("warnings")), "\"past-removal-allowed\""));
+
+    const auto [bad_exit, inconsistent] = listed(paths::own_scale_inconsistent);
+    CHECK(bad_exit == 1);
+    const std::string bad = json::serialize(inconsistent.at("reasons"));
+    CHECK_MESSAGE(contains(bad, "\"bad-manifest\""), bad);
+    CHECK_MESSAGE(contains(bad, "manifest field deprecation.since is a version of this plugin and cannot be later than "
+                                "its own version: expected 0.2.0 or earlier, found 0.3.0"),
+                  bad);
+
+    // check on a config using it: ok, with the deprecation among the warnings.
+    Deployment d;
+    d.add(paths::own_scale_deprecated, "acme-legacy-scorer.so");
+    d.add(paths::plugin_max_score_picker, "max-score-picker.so");
+    auto a =
+        d.args("check", d.config(R"({"plugins": [{"type": "acme-legacy-scorer"}, {"type": "max-score-picker"}]})"));
+    a.insert(a.end(), {"-o", "json"});
+    const auto r = run_plughost(a);
+    CHECK_MESSAGE(r.exit_code == 0, r.out, r.err);
+    CHECK(contains(r.out, "removed in 0.6.0 of this plugin"));
+}
+
+namespace {
+
+// A plugin directory with the in-tree queue-scorer and a second file declaring the same type.
+struct Collision : Deployment {
+    Collision() {
+        add(paths::plugin_queue_scorer, "queue-scorer.so");
+        add(paths::plugin_queue_scorer, "acme-queue.so");  // a third-party build of an in-tree type
+        add(paths::plugin_max_score_picker, "max-score-picker.so");
+    }
+    ProcessResult run(const std::string &command, const std::string &config_text, std::vector<std::string> extra = {}) {
+        auto a = args(command, config(config_text));
+        a.insert(a.end(), {"-o", "json"});
+        a.insert(a.end(), extra.begin(), extra.end());
+        return run_plughost(a);
+    }
+};
+
+// The reasons and warnings of one file in a list or check report, as JSON text.
+std::string decision_of(const json::value &doc, const std::string &file) {
+    for (const auto &p : doc.at("plugins").as_array())
+        if (std::filesystem::path(std::string(p.at("file").as_string())).filename() == file) return json::serialize(p);
+    return "not listed";
+}
+
+}  // namespace
+
+TEST_CASE("a type declared by two files: both refused with one consistent message, check gives one error and the fix") {
+    Collision s;
+    const std::string config = R"({"policy": {"minStability": "beta"}, "plugins": [{"type": "queue-scorer"},
+        {"type": "max-score-picker"}]})";
+    const auto r = s.run("check", config);
+    CHECK(r.exit_code == 1);
+    const auto doc = parse_json(r.out);
+    for (const char *file : {"queue-scorer.so", "acme-queue.so"}) {
+        const std::string d = decision_of(doc, file);
+        CAPTURE(d);
+        CHECK(contains(d, "\"decision\":\"rejected\""));
+        CHECK(contains(d, "\"duplicate-type\""));
+        CHECK(contains(d, "none is chosen, so all of them are refused: choose this file with policy.providers: "
+                          "{\\\"queue-scorer\\\": \\\"" +
+                              std::string(file) + "\\\"}"));
+    }
+    CHECK(contains(decision_of(doc, "acme-queue.so"), "as do " + (s.plugins / "queue-scorer.so").string()));
+    CHECK(contains(decision_of(doc, "queue-scorer.so"), "as do " + (s.plugins / "acme-queue.so").string()));
+    // One error at the configured type, naming both files and the fix; not a refusal quoting one file.
+    REQUIRE(doc.at("errors").as_array().size() == 1);
+    const auto &e = doc.at("errors").at(0);
+    CHECK(e.at("path") == "/plugins/0/type");
+    CHECK(e.at("code") == "duplicate-type");
+    CHECK(contains(std::string(e.at("message").as_string()),
+                   "plugin type \"queue-scorer\" is declared by 2 files in the plugin directory (acme-queue.so, "
+                   "queue-scorer.so), and none is chosen"));
+    CHECK(contains(std::string(e.at("hint").as_string()), "policy.providers: {\"queue-scorer\": \"acme-queue.so\"}"));
+}
+
+TEST_CASE("policy.providers and --provider choose the file of a type, and a choice naming no such file is an error") {
+    Collision s;
+    const auto chosen = s.run("check", R"({"policy": {"minStability": "beta", "providers": {"queue-scorer":
+        "queue-scorer.so"}}, "plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
+    CHECK_MESSAGE(chosen.exit_code == 0, chosen.out);
+    const auto doc = parse_json(chosen.out);
+    const std::string in_tree = decision_of(doc, "queue-scorer.so"), other = decision_of(doc, "acme-queue.so");
+    CHECK_MESSAGE(contains(in_tree, "\"decision\":\"admitted\""), in_tree);
+    CHECK_MESSAGE(contains(in_tree, "\"provider-chosen\""), in_tree);
+    CHECK_MESSAGE(contains(in_tree, "chosen by policy.providers over " + (s.plugins / "acme-queue.so").string()),
+                  in_tree);
+    CHECK_MESSAGE(contains(other, "\"provider-not-chosen\""), other);
+    CHECK_MESSAGE(contains(other, "which policy.providers gives to " + (s.plugins / "queue-scorer.so").string()),
+                  other);
+    CHECK_MESSAGE(!contains(other, "\"duplicate-type\""), other);
+
+    // The flag overrides the config: the third-party file provides the type instead.
+    const auto flag = s.run("list", R"({"policy": {"providers": {"queue-scorer": "queue-scorer.so"}}})",
+                            {"--provider", "queue-scorer=acme-queue.so"});
+    const auto flag_doc = parse_json(flag.out);
+    CHECK(contains(decision_of(flag_doc, "acme-queue.so"), "\"decision\":\"admitted\""));
+    CHECK(contains(decision_of(flag_doc, "queue-scorer.so"), "which --provider gives to"));
+
+    // A choice must name a file of the plugin directory that declares the type.
+    const auto missing = s.run("check", R"({"policy": {"providers": {"queue-scorer": "nope.so"}},
+        "plugins": [{"type": "max-score-picker"}]})");
+    CHECK(missing.exit_code == 1);
+    CHECK_MESSAGE(contains(missing.out, "\"nope.so\\\" is not a plugin file in the plugin directory"), missing.out);
+    CHECK(contains(missing.out, "\"path\":\"/policy/providers/queue-scorer\""));
+    const auto wrong = s.run("check", R"({"policy": {"providers": {"queue-scorer": "max-score-picker.so"}},
+        "plugins": [{"type": "max-score-picker"}]})");
+    CHECK_MESSAGE(contains(wrong.out, "declares plugin type \\\"max-score-picker\\\", not \\\"queue-scorer\\\""),
+                  wrong.out);
+    const auto not_a_file = s.run("check", R"({"policy": {"providers": {"queue-scorer": "../x.so"}}})");
+    CHECK(not_a_file.exit_code == 1);
+    CHECK(contains(not_a_file.out, "a file name in the plugin directory"));
+    const auto bad_flag =
+        run_plughost({"list", "--plugin-dir", s.plugins.path().string(), "--provider", "queue-scorer"});
+    CHECK(bad_flag.exit_code == 2);
+    CHECK(contains(bad_flag.err, "expected TYPE=FILE"));
+}
+
+TEST_CASE("with a lock, a file it does not pin takes no part in a type collision: the pinned provider runs") {
+    Collision s;
+    std::filesystem::remove(s.plugins / "acme-queue.so");
+    const auto locked = run_plughost({"lock", "--plugin-dir", s.plugins.path().string()});
+    REQUIRE_MESSAGE(locked.exit_code == 0, locked.err);
+    write_file(s.dir / "plughost.lock", locked.out);
+    s.add(paths::plugin_queue_scorer, "acme-queue.so");  // dropped in after the lock was made
+    const auto r = s.run("check", R"({"policy": {"minStability": "beta", "lockFile": "plughost.lock"},
+        "plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
+    CHECK_MESSAGE(r.exit_code == 0, r.out);
+    const auto doc = parse_json(r.out);
+    CHECK(contains(decision_of(doc, "queue-scorer.so"), "\"decision\":\"admitted\""));
+    const std::string other = decision_of(doc, "acme-queue.so");
+    CHECK_MESSAGE(contains(other, "\"not-in-lock\""), other);
+    CHECK_MESSAGE(!contains(other, "\"duplicate-type\""), other);
+}
+
 TEST_CASE("a file-size limit below a plugin's size refuses loading it with the reason, and kills nothing") {
     Setup s;
     ProcessOptions o;

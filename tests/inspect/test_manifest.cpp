@@ -195,6 +195,37 @@ TEST_CASE("deprecation: since, removedIn and message mandatory when deprecated, 
     CHECK(has_error(read(bad_replacement).errors, "deprecation.replacements[0]", "expected a plugin type"));
 }
 
+TEST_CASE("deprecation versions are the plugin's own: since <= version < removedIn's order, two releases for beta") {
+    auto deprecated = [](const std::string &version, const std::string &stability, const std::string &since,
+                         const std::string &removed_in) {
+        json::object o = valid_object();
+        o["version"] = version;
+        o["stability"] = stability;
+        o["deprecated"] = true;
+        o["deprecation"] = {{"since", since}, {"removedIn", removed_in}, {"message", "Gone soon."}};
+        return read(o);
+    };
+    // A third-party 0.x plugin: its numbering, not the host's, is the scale.
+    const auto third_party = deprecated("0.4.0", "beta", "0.3.0", "0.6.0");
+    CHECK_MESSAGE(third_party.manifest, dump(third_party.errors));
+
+    // since later than the file's own version: the author used another scale (e.g. the host's).
+    const auto future = deprecated("0.4.0", "beta", "1.0.0", "1.2.0");
+    CHECK(has_error(future.errors, "deprecation.since", "expected 0.4.0 or earlier, found 1.0.0"));
+
+    // At or past removedIn is not a manifest error: admission refuses it as past-removal.
+    CHECK(deprecated("0.6.0", "beta", "0.3.0", "0.6.0").manifest);
+
+    // Beta and stable: at least two minor releases between since and removedIn.
+    CHECK(has_error(deprecated("0.4.0", "beta", "0.4.0", "0.5.0").errors, "deprecation.removedIn",
+                    "expected 0.6.0 or later after since 0.4.0, found 0.5.0"));
+    CHECK(has_error(deprecated("1.3.1", "stable", "1.3.1", "1.4.9").errors, "deprecation.removedIn",
+                    "expected 1.5.0 or later"));
+    CHECK(deprecated("1.3.0", "beta", "1.3.0", "2.0.0").manifest);  // a later major is later
+    // Alpha may go in any release.
+    CHECK(deprecated("0.4.0", "alpha", "0.4.0", "0.4.1").manifest);
+}
+
 TEST_CASE("parameter defaults of every type outlive the parsing") {
     json::object o = valid_object();
     o["parameters"] = json::array{
