@@ -208,9 +208,15 @@ struct Dynamic {
 };
 
 // With a profile handler the host chooses the profile (no profile is forced on the request).
+// The producers are bench-load-producer and, with the prefix cache, the approx-prefix-cache-producer
+// the planner adds for prefix-cache-scorer (as the static side runs it too).
 struct DynamicRoles : Dynamic {
     explicit DynamicRoles(const char *config) : Dynamic(config, roles_plugin_dir()) {
-        if (!scheduler->plan().profile_handler || scheduler->plan().producers.size() != 1) std::abort();
+        const auto &plan = scheduler->plan();
+        const bool load_producer = std::any_of(plan.producers.begin(), plan.producers.end(), [&](std::size_t p) {
+            return scheduler->instances()[p].instance->manifest().type == "bench-load-producer";
+        });
+        if (!plan.profile_handler || !load_producer) std::abort();
     }
     const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
         const auto d = scheduler->schedule(r, eps.data(), eps.size());

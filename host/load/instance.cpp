@@ -51,6 +51,12 @@ std::unique_ptr<Instance> Instance::create(std::shared_ptr<const LoadedPlugin> p
     self->label_ = "instance \"" + sanitize_line(self->name_, 200) + "\" of plugin \"" + self->manifest().type + "\" " +
                    self->manifest().version.str() + " (" + sanitize_line(self->plugin().path().string(), 500) + ")";
     self->attributes_ = std::move(attributes);
+    for (const DeclaredAttribute &a : self->attributes_) {
+        if (a.id < 0) continue;
+        const auto id = static_cast<std::size_t>(a.id);
+        if (self->access_.size() <= id) self->access_.resize(id + 1, 0);
+        self->access_[id] |= a.produces ? kRead | kPublish : kRead;
+    }
     self->resolve_parameters(parameters_json);
     std::array<char, 1024> buffer{};
     plughost_message message{buffer.data(), buffer.size(), 0};
@@ -163,12 +169,6 @@ Cycle *cycle_of(const plughost_request *request) {
 
 }  // namespace
 
-const DeclaredAttribute *Instance::declared(int32_t id) const {
-    for (const auto &a : attributes_)
-        if (a.id == id) return &a;
-    return nullptr;
-}
-
 int32_t Instance::attribute(void *context, plughost_str name) {
     const auto *self = static_cast<const Instance *>(context);
     const std::string_view key = name.size ? std::string_view(name.data, name.size) : std::string_view();
@@ -177,13 +177,14 @@ int32_t Instance::attribute(void *context, plughost_str name) {
     return -1;
 }
 
+// put and get run once per endpoint per producer or consumer on every request: each check is a
+// load or two (the instance's access by id, the cycle from the request), the store O(1).
 plughost_status Instance::put_attribute(void *context, const plughost_request *request,
                                         const plughost_endpoint *endpoint, int32_t id, plughost_value value) {
     const auto *self = static_cast<const Instance *>(context);
     Cycle *cycle = cycle_of(request);
-    const DeclaredAttribute *d = self->declared(id);
-    if (!cycle || !cycle->attributes || cycle->phase != CyclePhase::producing || cycle->producing != self || !d ||
-        !d->produces)
+    if (!cycle || cycle->producing != self || cycle->phase != CyclePhase::producing || !cycle->attributes ||
+        !self->may(id, kPublish))
         return PLUGHOST_INVALID_ARGUMENT;
     return cycle->attributes->put(endpoint, id, value) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
 }
@@ -191,9 +192,12 @@ plughost_status Instance::put_attribute(void *context, const plughost_request *r
 int32_t Instance::get_attribute(void *context, const plughost_request *request, const plughost_endpoint *endpoint,
                                 int32_t id, plughost_value *out) {
     const auto *self = static_cast<const Instance *>(context);
-    if (out) *out = plughost_value{};
-    Cycle *cycle = cycle_of(request);
-    if (!out || !cycle || !cycle->attributes || !self->declared(id)) return 0;
+    if (!out) return 0;
+    const Cycle *cycle = cycle_of(request);
+    if (!cycle || !cycle->attributes || !self->may(id, kRead)) {
+        *out = plughost_value{};
+        return 0;
+    }
     return cycle->attributes->get(endpoint, id, *out) ? 1 : 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <spdlog/logger.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,7 +55,12 @@ private:
     static plughost_status set_header(void *context, const plughost_request *request, int32_t where, plughost_str name,
                                       plughost_str value);
     static int32_t param(void *context, plughost_str name, plughost_value *out);
-    const DeclaredAttribute *declared(int32_t id) const;
+    // What the instance declared about attribute `id`: kRead (consumes or produces it),
+    // kPublish (produces it). One load on every put and get, instead of a search.
+    enum Access : std::uint8_t { kRead = 1, kPublish = 2 };
+    bool may(int32_t id, Access what) const {
+        return static_cast<std::uint32_t>(id) < access_.size() && (access_[static_cast<std::uint32_t>(id)] & what);
+    }
     // The parameters as `param` serves them: the operator's values over the manifest's defaults.
     void resolve_parameters(std::string_view parameters_json);
 
@@ -71,6 +77,7 @@ private:
     std::shared_ptr<spdlog::logger> logger_;
     std::vector<std::pair<std::string, double>> counters_;
     std::vector<DeclaredAttribute> attributes_;
+    std::vector<std::uint8_t> access_;  // Access bits, by attribute id
     std::vector<Parameter> parameters_;
     plughost_host_api api_{};
     plughost_instance *handle_ = nullptr;

@@ -9,6 +9,7 @@
 #include <plughost/plugin.h>
 #include <plughost/vocabulary.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,32 +35,95 @@ struct DeclaredAttribute {
 };
 
 /// The attribute values of one cycle.
+///
+/// put and get run once per endpoint for every producer and consumer on every request, so they
+/// are inline and O(1): the attribute's row is one load by id, the endpoint's slot one hash probe
+/// (the pointer is compared, never read: a plugin may pass any pointer).
 class AttributeStore {
 public:
     explicit AttributeStore(std::vector<AttributeSpec> specs = {});
+    // The rows point into cells_: a move keeps its buffer, a copy would not.
+    AttributeStore(const AttributeStore &) = delete;
+    AttributeStore &operator=(const AttributeStore &) = delete;
+    AttributeStore(AttributeStore &&) = default;
+    AttributeStore &operator=(AttributeStore &&) = default;
 
     /// Starts a cycle over these endpoints: every value is absent.
     void begin(const plughost_endpoint *const *endpoints, std::size_t count);
     /// Sets a value; false (nothing stored) when the endpoint is not one of the cycle's, or the
     /// scope or type do not match the attribute's.
-    bool put(const plughost_endpoint *endpoint, std::int32_t id, const plughost_value &value);
-    /// The value, or false when absent.
-    bool get(const plughost_endpoint *endpoint, std::int32_t id, plughost_value &out) const;
+    bool put(const plughost_endpoint *endpoint, std::int32_t id, const plughost_value &value) {
+        if (static_cast<std::uint32_t>(id) >= rows_.size()) return false;
+        const Row &row = rows_[static_cast<std::uint32_t>(id)];
+        if (row.endpoint != (endpoint != nullptr)) return false;
+        if (row.number ? value.type != PLUGHOST_VALUE_NUMBER || !std::isfinite(value.number)
+                       : value.type != PLUGHOST_VALUE_STRING)
+            return false;
+        Cell *c = cell(row, endpoint);
+        if (!c) return false;
+        c->value = value;
+        if (!row.number) c->value.string = keep(value.string);
+        c->stamp = stamp_;
+        return true;
+    }
+    /// The value, or false (and `out` empty) when absent.
+    bool get(const plughost_endpoint *endpoint, std::int32_t id, plughost_value &out) const {
+        const Cell *c = nullptr;
+        if (static_cast<std::uint32_t>(id) < rows_.size()) {
+            const Row &row = rows_[static_cast<std::uint32_t>(id)];
+            if (row.endpoint == (endpoint != nullptr)) c = cell(row, endpoint);
+        }
+        if (!c || c->stamp != stamp_) {
+            out = plughost_value{};
+            return false;
+        }
+        out = c->value;
+        return true;
+    }
 
     const std::vector<AttributeSpec> &specs() const { return specs_; }
 
 private:
-    std::int64_t slot_of(const plughost_endpoint *endpoint) const;  // -1: not in this cycle
-    std::size_t cell(std::int32_t id, std::size_t slot) const { return static_cast<std::size_t>(id) * stride_ + slot; }
-    std::string_view keep(std::string_view text);  // copied into this cycle's string storage
+    struct Cell {
+        plughost_value value{};
+        std::uint64_t stamp = 0;  // the cycle that set it
+    };
+    struct Row {                // one attribute, by id
+        Cell *cells = nullptr;  // its slots in cells_: the endpoints', then the request's
+        bool endpoint = true;   // scope
+        bool number = true;     // type
+    };
+    struct Key {  // open addressing: endpoint pointer -> slot
+        const plughost_endpoint *endpoint = nullptr;
+        std::size_t slot = 0;
+    };
+
+    // The value's cell for this endpoint (the request's for null); null when the endpoint is
+    // not one of the cycle's.
+    Cell *cell(const Row &row, const plughost_endpoint *endpoint) const {
+        if (!endpoint) return row.cells + request_slot_;
+        for (std::size_t h = home(endpoint);; h = (h + 1) & mask_) {
+            const Key &k = keys_[h];
+            if (k.endpoint == endpoint) return row.cells + k.slot;
+            if (!k.endpoint) return nullptr;
+        }
+    }
+    // Where the endpoint's key is looked for first. Fibonacci hashing: a multiply and a shift
+    // spread the heap's evenly spaced pointers.
+    std::size_t home(const plughost_endpoint *endpoint) const {
+        return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(endpoint) * 0x9E3779B97F4A7C15ULL) >> shift_);
+    }
+    void place_rows();                     // points the rows into cells_
+    plughost_str keep(plughost_str text);  // copied into this cycle's string storage
 
     std::vector<AttributeSpec> specs_;
-    std::size_t stride_ = 1;                       // endpoint slots per attribute, plus one for the request scope
-    std::vector<const plughost_endpoint *> keys_;  // open addressing: endpoint pointer -> slot
-    std::vector<std::uint32_t> key_slots_;
-    std::vector<plughost_value> values_;
-    std::vector<std::uint64_t> stamps_;
-    std::uint64_t stamp_ = 0;
+    std::vector<Row> rows_;         // by id
+    std::vector<Cell> cells_;       // rows of request_slot_ + 1 cells
+    std::size_t request_slot_ = 0;  // the endpoint slots, then the request's
+    std::vector<Key> keys_;         // a power of two, at least twice the endpoints: never full
+    std::size_t mask_ = 0;          // keys_.size() - 1
+    unsigned shift_ = 64;           // 64 - log2(keys_.size())
+    std::uint64_t stamp_ = 1;
     // Strings of this cycle, in blocks that never move (a value's pointer stays valid).
     std::vector<std::unique_ptr<char[]>> blocks_;
     std::vector<std::size_t> block_sizes_;

@@ -1,0 +1,120 @@
+#include "schedule/cycle.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace plughost;
+using namespace plughost::host;
+
+namespace {
+
+plughost_value number(double x) { return {PLUGHOST_VALUE_NUMBER, x, {nullptr, 0}}; }
+plughost_value text(std::string_view s) { return {PLUGHOST_VALUE_STRING, 0, {s.data(), s.size()}}; }
+
+// Endpoints as the host passes them: an array of pointers to separately allocated structs.
+struct Endpoints {
+    std::vector<std::unique_ptr<plughost_endpoint>> owned;
+    std::vector<const plughost_endpoint *> pointers;
+    explicit Endpoints(std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            owned.push_back(std::make_unique<plughost_endpoint>());
+            owned.back()->id = i + 1;
+            pointers.push_back(owned.back().get());
+        }
+    }
+};
+
+constexpr std::int32_t kLoad = 0;    // endpoint scope, number
+constexpr std::int32_t kModel = 1;   // request scope, string
+constexpr std::int32_t kRegion = 2;  // endpoint scope, string
+
+AttributeStore make_store() {
+    return AttributeStore({{"load", AttributeScope::endpoint, AttributeType::number},
+                           {"model", AttributeScope::request, AttributeType::string},
+                           {"region", AttributeScope::endpoint, AttributeType::string}});
+}
+
+}  // namespace
+
+TEST_CASE("attribute store: every endpoint of a cycle holds its own value, across fleets that grow") {
+    AttributeStore store = make_store();
+    // 40 endpoints outgrow the first index (16 keys), 300 the value rows sized for 40.
+    for (std::size_t n : {3, 40, 300, 40}) {
+        CAPTURE(n);
+        Endpoints eps(n);
+        store.begin(eps.pointers.data(), n);
+        plughost_value out{};
+        for (const plughost_endpoint *e : eps.pointers) {
+            CHECK_FALSE(store.get(e, kLoad, out));  // absent until published in this cycle
+            CHECK(out.type == PLUGHOST_VALUE_NONE);
+        }
+        for (std::size_t i = 0; i < n; ++i) REQUIRE(store.put(eps.pointers[i], kLoad, number(double(i))));
+        for (std::size_t i = 0; i < n; ++i) {
+            REQUIRE(store.get(eps.pointers[i], kLoad, out));
+            CHECK(out.type == PLUGHOST_VALUE_NUMBER);
+            CHECK(out.number == double(i));
+        }
+    }
+}
+
+TEST_CASE("attribute store: refuses what the attribute's spec or the cycle does not allow") {
+    AttributeStore store = make_store();
+    Endpoints eps(5), strangers(2);
+    store.begin(eps.pointers.data(), eps.pointers.size());
+    const plughost_endpoint *e = eps.pointers[2];
+    plughost_value out{};
+
+    CHECK_FALSE(store.put(strangers.pointers[0], kLoad, number(1)));  // not one of the cycle's
+    CHECK_FALSE(store.get(strangers.pointers[0], kLoad, out));
+    CHECK_FALSE(store.put(nullptr, kLoad, number(1)));   // an endpoint attribute about the request
+    CHECK_FALSE(store.put(e, kModel, text("m")));        // a request attribute about an endpoint
+    CHECK_FALSE(store.put(e, kLoad, text("1")));         // a string for a number
+    CHECK_FALSE(store.put(nullptr, kModel, number(1)));  // a number for a string
+    CHECK_FALSE(store.put(e, kLoad, number(std::nan(""))));
+    CHECK_FALSE(store.put(e, kLoad, number(INFINITY)));
+    CHECK_FALSE(store.put(e, 3, number(1)));  // no such id
+    CHECK_FALSE(store.put(e, -1, number(1)));
+    CHECK_FALSE(store.get(e, 3, out));
+    CHECK_FALSE(store.get(e, -1, out));
+    CHECK_FALSE(store.get(e, kLoad, out));  // nothing above was stored
+}
+
+TEST_CASE("attribute store: strings are copied, and a new cycle forgets every value") {
+    AttributeStore store = make_store();
+    Endpoints eps(4);
+    store.begin(eps.pointers.data(), eps.pointers.size());
+    std::string region = "eu-west";
+    std::string model = "llama";
+    REQUIRE(store.put(eps.pointers[1], kRegion, text(region)));
+    REQUIRE(store.put(nullptr, kModel, text(model)));
+    REQUIRE(store.put(eps.pointers[1], kLoad, number(0.5)));
+    region.assign("XXXXXXX");  // the plugin's buffer changes after the call
+    model.assign("XXXXX");
+    plughost_value out{};
+    REQUIRE(store.get(eps.pointers[1], kRegion, out));
+    CHECK(std::string_view(out.string.data, out.string.size) == "eu-west");
+    REQUIRE(store.get(nullptr, kModel, out));
+    CHECK(std::string_view(out.string.data, out.string.size) == "llama");
+    CHECK_FALSE(store.get(eps.pointers[0], kRegion, out));  // another endpoint's is absent
+
+    store.begin(eps.pointers.data(), eps.pointers.size());
+    CHECK_FALSE(store.get(eps.pointers[1], kRegion, out));
+    CHECK_FALSE(store.get(eps.pointers[1], kLoad, out));
+    CHECK_FALSE(store.get(nullptr, kModel, out));
+}
+
+TEST_CASE("attribute store: before any cycle began, the request's slot works and no endpoint is known") {
+    AttributeStore store = make_store();
+    Endpoints eps(1);
+    plughost_value out{};
+    CHECK_FALSE(store.put(eps.pointers[0], kLoad, number(1)));
+    CHECK_FALSE(store.get(nullptr, kModel, out));
+    CHECK(store.put(nullptr, kModel, text("m")));
+    REQUIRE(store.get(nullptr, kModel, out));
+    CHECK(std::string_view(out.string.data, out.string.size) == "m");
+}
