@@ -5,10 +5,24 @@
 # docs/performance.md ("plughost serve").
 #
 #   bench/serve_vs_nginx.sh [BUILD_DIR] [SECONDS]
+#
+# Both proxies keep their upstream connections (nginx: `keepalive` with HTTP/1.1 upstream;
+# plughost: its pool, serve.upstreamMaxIdle). UPSTREAM_KEEPALIVE=0 makes both open a connection
+# per request instead (nginx's default HTTP/1.0 upstream; serve.upstreamMaxIdle 0).
 # Needs nginx (Debian package nginx or nginx-light) and a build with bench/serve_load.
 set -eu
 BUILD=${1:-build}
 SECONDS_PER_RUN=${2:-5}
+UPSTREAM_KEEPALIVE=${UPSTREAM_KEEPALIVE:-1}
+if [ "$UPSTREAM_KEEPALIVE" = 0 ]; then
+  MAX_IDLE=0
+  NGINX_KEEPALIVE=""
+  NGINX_HTTP11=""
+else
+  MAX_IDLE=64
+  NGINX_KEEPALIVE="keepalive 64;"
+  NGINX_HTTP11='proxy_http_version 1.1; proxy_set_header Connection "";'
+fi
 FLEET=4
 BASE=19100
 WORK=$(mktemp -d)
@@ -32,7 +46,7 @@ cat > "$WORK/serve.json" <<JSON
 {"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig",
  "plugins":[{"type":"queue-scorer"},{"type":"kv-cache-utilization-scorer"},{"type":"max-score-picker"}],
  "endpoints":[$ENDPOINTS],
- "serve":{"listen":"127.0.0.1:$((BASE + 80))","threads":2}}
+ "serve":{"listen":"127.0.0.1:$((BASE + 80))","threads":2,"upstreamMaxIdle":$MAX_IDLE}}
 JSON
 "$BUILD/host/plughost" serve --config "$WORK/serve.json" --plugin-dir "$BUILD/plugins" --log-level warn >/dev/null &
 PIDS="$PIDS $!"
@@ -46,10 +60,10 @@ daemon off;
 events { worker_connections 4096; }
 http {
   access_log off;
-  upstream fleet { $UPSTREAMS }
+  upstream fleet { $UPSTREAMS $NGINX_KEEPALIVE }
   server {
     listen 127.0.0.1:$((BASE + 81));
-    location / { proxy_pass http://fleet; proxy_buffering off; }
+    location / { proxy_pass http://fleet; proxy_buffering off; $NGINX_HTTP11 }
   }
 }
 CONF

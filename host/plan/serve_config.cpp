@@ -75,7 +75,7 @@ void read_serve_settings(const boost::json::value &v, ServeSettings &out, std::v
     unknown_keys(o, at,
                  {"listen", "threads", "endpointsFile", "scrapeIntervalMs", "scrapeTimeoutMs", "unhealthyAfterMs",
                   "maxBodyBytes", "maxHeaderBytes", "connectTimeoutMs", "firstByteTimeoutMs", "idleTimeoutMs",
-                  "drainTimeoutMs", "maxAttempts", "metrics"},
+                  "drainTimeoutMs", "maxAttempts", "upstreamMaxIdle", "upstreamIdleTimeoutMs", "metrics"},
                  issues);
     if (auto listen = read_string(o, "listen", at, issues)) {
         if (valid_host_port(*listen)) out.listen = *listen;
@@ -97,6 +97,8 @@ void read_serve_settings(const boost::json::value &v, ServeSettings &out, std::v
     read_uint(o, "idleTimeoutMs", at, 1, 3600000, out.idle_timeout_ms, issues);
     read_uint(o, "drainTimeoutMs", at, 0, 3600000, out.drain_timeout_ms, issues);
     read_uint(o, "maxAttempts", at, 1, 100, out.max_attempts, issues);
+    read_uint(o, "upstreamMaxIdle", at, 0, 4096, out.upstream_max_idle, issues);
+    read_uint(o, "upstreamIdleTimeoutMs", at, 1, 3600000, out.upstream_idle_timeout_ms, issues);
     if (const auto *m = o.if_contains("metrics")) {
         const std::string mat = at + "/metrics";
         if (!m->is_object()) {

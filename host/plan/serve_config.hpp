@@ -46,6 +46,11 @@ struct ServeSettings {
     std::uint32_t idle_timeout_ms = 60000;
     std::uint32_t drain_timeout_ms = 10000;
     std::uint32_t max_attempts = 3;  ///< endpoints tried for one request when connecting fails
+    /// Idle keep-alive connections kept per endpoint for forwarded requests (0: a new connection
+    /// per request), and how long one may stay idle (below uvicorn's 5 s keep-alive, so the
+    /// model server rarely closes one first).
+    std::uint32_t upstream_max_idle = 64;
+    std::uint32_t upstream_idle_timeout_ms = 4000;
     MetricNames metrics;
 };
 

@@ -7,7 +7,6 @@
 #include "serve/scrape.hpp"
 
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
 #include <boost/json.hpp>
 #include <fmt/chrono.h>
@@ -20,6 +19,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -34,7 +34,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using asio::awaitable;
 using asio::use_awaitable;
-using namespace asio::experimental::awaitable_operators;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
@@ -240,11 +239,20 @@ struct Server::Impl {
     std::atomic<bool> draining{false};
     std::map<std::string, std::string> quarantined;  // file -> why, from the child-process probe (core)
     std::atomic<long> active{0};
-    std::uint64_t request_counter = 0;
+    std::atomic<std::uint64_t> request_counter{0};
     // Last, so they go first: the coroutines still pending are destroyed while the state they
     // point into is alive.
     asio::io_context io;
     tcp::acceptor acceptor{io};
+    // Idle keep-alive connections to the model servers by address, oldest first: an entry per
+    // live endpoint address (apply_endpoints keeps them in step). After io, so that the sockets
+    // close before their io_context goes.
+    struct IdleConnection {
+        tcp::socket socket;
+        Clock::time_point since;
+    };
+    std::mutex pool_mutex;  // taken after core when both are held, never the other way round
+    std::map<std::string, std::deque<IdleConnection>, std::less<>> pools;
 
     explicit Impl(ServeOptions o) : options(std::move(o)) {}
 
@@ -295,6 +303,74 @@ struct Server::Impl {
             it = endpoints.erase(it);
         }
         refresh_healthy();
+        // A pool per live address; a removed or moved endpoint's idle connections close.
+        std::lock_guard pool_lock(pool_mutex);
+        std::set<std::string, std::less<>> addresses;
+        for (const auto &[name, st] : endpoints) addresses.insert(st->config.address);
+        for (auto it = pools.begin(); it != pools.end();)
+            it = addresses.count(it->first) ? std::next(it) : pools.erase(it);
+        for (const auto &a : addresses) pools.try_emplace(a);
+    }
+
+    // ---- upstream connection pool ------------------------------------------------------------
+    // An idle connection the peer has not closed (nor sent anything on: a stray byte would be
+    // read as the next response).
+    static bool still_open(tcp::socket &socket) {
+        char byte;
+        const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+
+    // The most recently used idle connection to `address` that is still open, if any.
+    std::optional<tcp::socket> take_idle(std::string_view address) {
+        const auto max_age = std::chrono::milliseconds(settings.upstream_idle_timeout_ms);
+        for (;;) {
+            std::optional<tcp::socket> socket;
+            {
+                std::lock_guard lock(pool_mutex);
+                const auto it = pools.find(address);
+                if (it == pools.end()) return std::nullopt;
+                auto &idle = it->second;
+                const auto now = Clock::now();
+                while (!idle.empty() && now - idle.front().since > max_age) idle.pop_front();
+                if (idle.empty()) return std::nullopt;
+                socket.emplace(std::move(idle.back().socket));
+                idle.pop_back();
+            }
+            if (still_open(*socket)) return socket;
+            // Closed by the model server while idle (its keep-alive time-out): try the next.
+        }
+    }
+
+    // Keeps a connection whose response ended cleanly for the next request to `address`; the
+    // oldest idle one closes when serve.upstreamMaxIdle are already kept.
+    void put_idle(std::string_view address, tcp::socket socket) {
+        const std::size_t max_idle = settings.upstream_max_idle;
+        if (max_idle == 0 || draining) return;
+        std::lock_guard lock(pool_mutex);
+        const auto it = pools.find(address);
+        if (it == pools.end()) return;  // the endpoint went away meanwhile
+        auto &idle = it->second;
+        while (idle.size() >= max_idle) idle.pop_front();
+        idle.push_back({std::move(socket), Clock::now()});
+    }
+
+    // Closes `address`'s connections idle longer than serve.upstreamIdleTimeoutMs (called by the
+    // endpoint's scraper, so idle descriptors go without traffic to notice them).
+    void prune_idle(std::string_view address) {
+        const auto max_age = std::chrono::milliseconds(settings.upstream_idle_timeout_ms);
+        std::lock_guard lock(pool_mutex);
+        const auto it = pools.find(address);
+        if (it == pools.end()) return;
+        const auto now = Clock::now();
+        while (!it->second.empty() && now - it->second.front().since > max_age) it->second.pop_front();
+    }
+
+    // All idle connections to `address` (one of them turned out closed: the server restarted or
+    // closed them all).
+    void drop_idle(std::string_view address) {
+        std::lock_guard lock(pool_mutex);
+        if (const auto it = pools.find(address); it != pools.end()) it->second.clear();
     }
 
     std::vector<EndpointConfig> all_endpoints(const Generation &g) const {
@@ -417,6 +493,7 @@ struct Server::Impl {
                 timeout = std::chrono::milliseconds(settings.scrape_timeout_ms);
             }
             const auto started = Clock::now();
+            prune_idle(address);
             std::string error;
             std::string body;
             if (connected && connected_to != address) {
@@ -717,40 +794,67 @@ struct Server::Impl {
         }
     }
 
-    // Completes when the client closed its connection (EOF or error), never when it merely sent
-    // more bytes (a pipelined request).
-    awaitable<void> client_gone(tcp::socket &socket, beast::tcp_stream &upstream) {
-        auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
-        if (ec == asio::error::operation_aborted) co_return;
-        char byte;
-        const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-            // Closing the upstream connection ends whatever the relay waits for there, and
-            // tells the model server to stop generating.
-            beast::error_code ignored;
-            upstream.socket().close(ignored);
-            co_return;
-        }
-        asio::steady_timer forever(socket.get_executor(), Clock::time_point::max());
-        co_await forever.async_wait(nothrow);
-        // Cancelled: the relay finished first. Either way the caller looks at the relay's result.
+    // Watches the client's connection while its request is forwarded. A client that closes it
+    // (EOF or error, not more bytes: a pipelined request) cancels the upstream request: closing
+    // the upstream connection ends whatever the relay waits for there and tells the model server
+    // to stop generating. A plain wait whose handler runs on the session's strand (the client
+    // socket's executor), not a second coroutine raced against the relay: one queued wait per
+    // request, no syscall unless the client's connection becomes readable.
+    struct ClientWatch {
+        tcp::socket *upstream = nullptr;  // null once the relay has ended
+        bool gone = false;
+    };
+
+    static std::shared_ptr<ClientWatch> watch_client(tcp::socket &client, tcp::socket &upstream) {
+        auto watch = std::make_shared<ClientWatch>();
+        watch->upstream = &upstream;
+        const int fd = client.native_handle();
+        client.async_wait(tcp::socket::wait_read, [watch, fd](const beast::error_code &ec) {
+            if (ec || !watch->upstream) return;
+            char byte;
+            const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                watch->gone = true;
+                beast::error_code ignored;
+                watch->upstream->close(ignored);
+            }
+        });
+        return watch;
+    }
+
+    static void end_watch(tcp::socket &client, ClientWatch &watch) {
+        watch.upstream = nullptr;
+        beast::error_code ignored;
+        client.cancel(ignored);  // the wait's handler runs later, sees no upstream, and returns
     }
 
     struct Relay {
+        bool reused = false;  // in: the upstream connection came from the pool
         int outcome = PLUGHOST_RESPONSE_FAILED;
         int status = 0;
         double first_byte = -1;
         bool keep_alive = false;
         bool client_answered = false;  // a response (or part of one) went to the client
+        // A reused connection the model server had closed: nothing of the request was read
+        // and nothing answered, so it is sent again on a fresh connection (not a failure).
+        bool stale = false;
+        bool upstream_reusable = false;  // the response ended cleanly on a keep-alive connection
         std::string error_code, error_message;
         http::status error_status = http::status::bad_gateway;
     };
 
+    // A read or write error that means the peer had closed a kept connection before this request.
+    static bool closed_by_peer(const beast::error_code &ec) {
+        return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+               ec == asio::error::broken_pipe;
+    }
+
     awaitable<void> relay(beast::tcp_stream &client, beast::tcp_stream &upstream, Request &up, const Pick &pick,
-                          const RequestEvent &ev, Clock::time_point t0, Relay &out) {
+                          const RequestEvent &ev, Clock::time_point t0, const ClientWatch &watch, Relay &out) {
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
         auto [wec, wn] = co_await http::async_write(upstream, up, nothrow);
         if (wec) {
+            out.stale = out.reused && closed_by_peer(wec);
             out.error_code = "upstream-failed";
             out.error_message =
                 "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
@@ -761,6 +865,7 @@ struct Server::Impl {
         parser.body_limit(boost::none);
         auto [hec, hn] = co_await http::async_read_header(upstream, ubuf, parser, nothrow);
         if (hec) {
+            out.stale = out.reused && !parser.got_some() && ubuf.size() == 0 && closed_by_peer(hec);
             if (hec == beast::error::timeout) {
                 out.error_status = http::status::gateway_timeout;
                 out.error_code = "first-byte-timeout";
@@ -805,8 +910,9 @@ struct Server::Impl {
             upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
             auto [rec, rn] = co_await http::async_read(upstream, ubuf, parser, nothrow);
             if (rec && rec != http::error::need_buffer) {
-                spdlog::warn("request {}: {} ({}) failed mid-response: {}", ev.id, pick.name, pick.address,
-                             rec.message());
+                if (!watch.gone)
+                    spdlog::warn("request {}: {} ({}) failed mid-response: {}", ev.id, pick.name, pick.address,
+                                 rec.message());
                 out.keep_alive = false;  // the client's response is cut short: its connection ends
                 co_return;
             }
@@ -833,6 +939,7 @@ struct Server::Impl {
             }
         }
         out.outcome = PLUGHOST_RESPONSE_COMPLETE;
+        out.upstream_reusable = parser.keep_alive() && ubuf.size() == 0;
     }
 
     awaitable<bool> gateway(beast::tcp_stream &client, Request &req, const std::string &path, bool chat) {
@@ -841,10 +948,7 @@ struct Server::Impl {
         if (auto problem = read_openai(req.body(), chat, ev))
             co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
         if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
-        else {
-            std::lock_guard lock(core);
-            ev.id = fmt::format("plughost-{}", ++request_counter);
-        }
+        else ev.id = fmt::format("plughost-{}", ++request_counter);
         for (const auto &f : req) {
             std::string name(f.name_string());
             for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -864,24 +968,6 @@ struct Server::Impl {
                 co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
                                               path);
             }
-            // Connect; a failure here sent nothing, so another endpoint can take the request.
-            beast::tcp_stream upstream(ex);
-            const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
-            const beast::error_code cec = co_await connect_to(upstream, pick.address, connect_timeout);
-            if (cec) {
-                last_failure =
-                    fmt::format("cannot connect to {} ({}): {}", pick.name, pick.address,
-                                cec == beast::error::timeout ? "timed out (serve.connectTimeoutMs)" : cec.message());
-                spdlog::warn("request {}: {}; picking again without it", ev.id, last_failure);
-                respond(pick, ev, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
-                {
-                    std::lock_guard lock(core);
-                    ++retries;
-                }
-                excluded.push_back(pick.endpoints.front());
-                continue;
-            }
-            upstream.socket().set_option(tcp::no_delay(true));
             Request up{req.method(), req.target(), 11};
             for (const auto &f : req)
                 if (!hop_by_hop(f.name_string()) && f.name() != http::field::host &&
@@ -892,20 +978,66 @@ struct Server::Impl {
             up.set("x-gateway-destination-endpoint", pick.address);
             for (const auto &[k, v] : pick.headers) up.set(k, v);
             up.body() = req.body();
-            up.keep_alive(false);
+            up.keep_alive(settings.upstream_max_idle > 0);
             up.prepare_payload();
             Relay r;
-            r.keep_alive = req.keep_alive();
-            auto which =
-                co_await (relay(client, upstream, up, pick, ev, t0, r) || client_gone(client.socket(), upstream));
-            if (which.index() == 1 && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
-                r.outcome = PLUGHOST_RESPONSE_CANCELLED;
-                r.keep_alive = false;
-                spdlog::info("request {}: the client went away; the request to {} is cancelled", ev.id, pick.name);
+            bool connect_failed = false;
+            for (bool fresh_only = false;;) {
+                // An idle pooled connection, else a new one; a connect failure sent nothing, so
+                // another endpoint can take the request.
+                beast::tcp_stream upstream(ex);
+                std::optional<tcp::socket> idle;
+                if (!fresh_only) idle = take_idle(pick.address);
+                if (idle) upstream.socket() = std::move(*idle);
+                else {
+                    const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
+                    const beast::error_code cec = co_await connect_to(upstream, pick.address, connect_timeout);
+                    if (cec) {
+                        last_failure = fmt::format("cannot connect to {} ({}): {}", pick.name, pick.address,
+                                                   cec == beast::error::timeout ? "timed out (serve.connectTimeoutMs)"
+                                                                                : cec.message());
+                        connect_failed = true;
+                        break;
+                    }
+                    upstream.socket().set_option(tcp::no_delay(true));
+                }
+                r = Relay{};
+                r.reused = idle.has_value();
+                r.keep_alive = req.keep_alive();
+                const auto watch = watch_client(client.socket(), upstream.socket());
+                co_await relay(client, upstream, up, pick, ev, t0, *watch, r);
+                end_watch(client.socket(), *watch);
+                if (watch->gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
+                    r.outcome = PLUGHOST_RESPONSE_CANCELLED;
+                    r.keep_alive = false;
+                    spdlog::info("request {}: the client went away; the request to {} is cancelled", ev.id, pick.name);
+                } else if (r.stale) {
+                    spdlog::debug("request {}: the kept connection to {} was closed by it; sending on a new one", ev.id,
+                                  pick.name);
+                    drop_idle(pick.address);
+                    fresh_only = true;
+                    continue;
+                }
+                beast::error_code ignored;
+                if (r.upstream_reusable && !watch->gone) {
+                    upstream.expires_never();
+                    put_idle(pick.address, upstream.release_socket());
+                } else {
+                    upstream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                    upstream.socket().close(ignored);
+                }
+                break;
             }
-            beast::error_code ignored;
-            upstream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-            upstream.socket().close(ignored);
+            if (connect_failed) {
+                spdlog::warn("request {}: {}; picking again without it", ev.id, last_failure);
+                respond(pick, ev, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
+                {
+                    std::lock_guard lock(core);
+                    ++retries;
+                }
+                excluded.push_back(pick.endpoints.front());
+                continue;
+            }
             respond(pick, ev, r.outcome, r.status, r.first_byte, seconds_since(t0));
             if (r.outcome == PLUGHOST_RESPONSE_CANCELLED) co_return false;
             if (!r.client_answered)

@@ -1,7 +1,8 @@
 // `plughost serve`: the live host. An HTTP server (Boost.Beast over Asio, worker threads) that
 //  - is an OpenAI-compatible gateway: POST /v1/completions and /v1/chat/completions are
-//    scheduled by the serving generation's plugins and forwarded to the chosen model server,
-//    the response streamed back unchanged (server-sent events included);
+//    scheduled by the serving generation's plugins and forwarded to the chosen model server
+//    (over kept connections, serve.upstreamMaxIdle per endpoint), the response streamed back
+//    unchanged (server-sent events included);
 //  - answers POST /v1/pick for proxies that route themselves;
 //  - scrapes each endpoint's Prometheus /metrics off the request path, and keeps endpoints whose
 //    scrapes fail out of scheduling until they succeed again;

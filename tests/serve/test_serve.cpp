@@ -93,6 +93,19 @@ std::string listening_address(Process &p, const std::string &what) {
 
 std::string sim_path() { return paths::binary_dir + "/tools/plughost-sim"; }
 
+// The value of one series (exact name with labels) in Prometheus text, or -1.
+double series_value(const std::string &text, const std::string &series) {
+    plughost::host::Sample s;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto nl = text.find('\n', pos);
+        const std::string line = text.substr(pos, nl - pos);
+        pos = nl == std::string::npos ? text.size() : nl + 1;
+        if (line.rfind(series + " ", 0) == 0 && plughost::host::parse_sample(line, s)) return s.value;
+    }
+    return -1;
+}
+
 // A model server simulator on a port the OS chose.
 struct Sim {
     std::unique_ptr<Process> process;
@@ -156,18 +169,7 @@ struct Serve {
         return false;
     }
     // The value of one series in /metrics (exact name with labels), or -1.
-    double metric(const std::string &series) const {
-        const std::string text = get(address, "/metrics").body;
-        plughost::host::Sample s;
-        std::size_t pos = 0;
-        while (pos < text.size()) {
-            const auto nl = text.find('\n', pos);
-            const std::string line = text.substr(pos, nl - pos);
-            pos = nl == std::string::npos ? text.size() : nl + 1;
-            if (line.rfind(series + " ", 0) == 0 && plughost::host::parse_sample(line, s)) return s.value;
-        }
-        return -1;
-    }
+    double metric(const std::string &series) const { return series_value(get(address, "/metrics").body, series); }
 };
 
 std::string endpoints_json(const std::vector<std::pair<std::string, std::string>> &list) {
@@ -301,6 +303,38 @@ TEST_CASE("serve: a connect failure before anything was sent picks again without
     CHECK(served_by(r) == "a");
     CHECK(serve.metric("plughost_repicks_total") >= 1);
     CHECK(serve.metric("plughost_responses_total{outcome=\"failed\"}") >= 1);
+}
+
+TEST_CASE("serve: forwarded requests reuse a kept connection to the model server, and one it closed is replaced "
+          "without counting as a failure") {
+    // The simulator closes a kept connection idle for 2 s (as uvicorn does after 5 s).
+    Sim a("a", {"--keep-alive-ms", "2000"});
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    auto connections = [&] {
+        return series_value(get(a.address, "/metrics").body, "sim_completion_connections_total");
+    };
+    for (int i = 0; i < 3; ++i) REQUIRE(post(serve.address, "/v1/completions", completion(false)).status == 200);
+    const Reply streamed = post(serve.address, "/v1/completions", completion(true));
+    REQUIRE(streamed.status == 200);
+    CHECK(streamed.body.find("data: [DONE]") != std::string::npos);
+    CHECK(connections() == 1);  // four requests, one connection
+    // Idle past the server's keep-alive time: it closed the kept connection; a new one is opened.
+    std::this_thread::sleep_for(2500ms);
+    REQUIRE(post(serve.address, "/v1/completions", completion(false)).status == 200);
+    CHECK(connections() == 2);
+    // The server closes the kept connection as the next request arrives on it (its idle timer
+    // fired at that moment): the request goes again on a new connection, to the same endpoint.
+    a.set({{"drop_reused", true}});
+    const Reply r = post(serve.address, "/v1/completions", completion(false));
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(served_by(r) == "a");
+    CHECK(connections() == 3);
+    CHECK(serve.metric("plughost_repicks_total") == 0);
+    CHECK(serve.metric("plughost_responses_total{outcome=\"failed\"}") == -1);  // none failed
+    CHECK(serve.metric("plughost_responses_total{outcome=\"complete\"}") == 6);
+    CHECK(serve.metric("plughost_requests_in_flight") == 0);
 }
 
 TEST_CASE("serve: a client that disconnects cancels the upstream request") {

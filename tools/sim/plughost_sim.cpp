@@ -41,12 +41,15 @@ struct Settings {
     std::string loras, waiting_loras;
     int max_lora = 0;
     bool count_running = true;  ///< add the completions in progress to vllm:num_requests_running
+    int keep_alive_ms = 0;      ///< close a keep-alive connection idle this long (0: never), as uvicorn does
+    bool drop_reused = false;   ///< close a connection, unanswered, when a second completion arrives on it
 };
 
 std::mutex settings_mutex;
 Settings settings;
 std::atomic<long> in_progress{0};
 std::atomic<long> completions{0};
+std::atomic<long> completion_connections{0};  // connections that carried at least one completion
 
 Settings current() {
     std::lock_guard lock(settings_mutex);
@@ -65,6 +68,8 @@ std::string apply(const json::object &o, Settings &s) {
         else if (key == "fail_every" && number() >= 0) s.fail_every = static_cast<int>(number());
         else if (key == "metrics_fail" && value.is_bool()) s.metrics_fail = value.as_bool();
         else if (key == "count_running" && value.is_bool()) s.count_running = value.as_bool();
+        else if (key == "drop_reused" && value.is_bool()) s.drop_reused = value.as_bool();
+        else if (key == "keep_alive_ms" && number() >= 0) s.keep_alive_ms = static_cast<int>(number());
         else if (key == "waiting" && number() >= 0) s.waiting = number();
         else if (key == "running" && number() >= 0) s.running = number();
         else if (key == "kv" && number() >= 0) s.kv = number();
@@ -94,6 +99,8 @@ std::string metrics_text(const Settings &s) {
                s.loras + "\",waiting_lora_adapters=\"" + s.waiting_loras + "\"} 1.7e9\n";
     }
     out += "# TYPE sim_completions_total counter\nsim_completions_total " + std::to_string(completions.load()) + "\n";
+    out += "# TYPE sim_completion_connections_total counter\nsim_completion_connections_total " +
+           std::to_string(completion_connections.load()) + "\n";
     return out;
 }
 
@@ -207,11 +214,21 @@ struct Sim {
     asio::awaitable<void> session(tcp::socket socket) {
         beast::tcp_stream stream(std::move(socket));
         beast::flat_buffer buffer;
+        long served = 0;  // completions on this connection
         try {
             for (;;) {
                 Request req;
+                if (served) {  // a kept-alive connection waits for its next request this long
+                    const int keep_alive_ms = current().keep_alive_ms;
+                    if (keep_alive_ms > 0) stream.expires_after(std::chrono::milliseconds(keep_alive_ms));
+                }
                 co_await http::async_read(stream, buffer, req, asio::use_awaitable);
+                stream.expires_never();
                 const std::string target(req.target());
+                const bool completion = (target == "/v1/completions" || target == "/v1/chat/completions") &&
+                                        req.method() == http::verb::post;
+                if (completion && served++ == 0) ++completion_connections;
+                if (completion && served > 1 && current().drop_reused) break;  // as if its idle timer just fired
                 if (target == "/metrics" && req.method() == http::verb::get) {
                     const Settings s = current();
                     if (s.metrics_fail)
@@ -266,9 +283,11 @@ int usage() {
     std::cerr << "usage: plughost-sim [--listen HOST:PORT] [--threads N] [--name NAME] [--latency-ms N]\n"
                  "                    [--token-ms N] [--tokens N] [--fail-every N] [--metrics-fail]\n"
                  "                    [--waiting N] [--running N] [--kv F] [--loras a,b] [--waiting-loras c]\n"
-                 "                    [--max-lora N]\n"
+                 "                    [--max-lora N] [--keep-alive-ms N]\n"
                  "POST /sim/config with the same keys as JSON (latency_ms, token_ms, tokens, fail_every,\n"
-                 "metrics_fail, waiting, running, kv, loras, waiting_loras, max_lora, count_running) changes them.\n";
+                 "metrics_fail, waiting, running, kv, loras, waiting_loras, max_lora, count_running,\n"
+                 "keep_alive_ms, drop_reused) changes them. /metrics also reports sim_completions_total and\n"
+                 "sim_completion_connections_total (connections that carried a completion).\n";
     return 2;
 }
 
