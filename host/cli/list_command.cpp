@@ -28,7 +28,7 @@ int run_list(const ListOptions &options) {
         doc["minStability"] = host::min_stability_json(*pf->policy);
         report = host::to_json(doc) + '\n';
     } else {
-        report = "plugin directory:  " + plugin_dir(options.flags.plugin_dir).string() + "\n" +
+        report = "plugin directory:  " + pf->plugin_dir.string() + "\n" +
                  "minimum stability: " + host::describe_min_stability(*pf->policy) + "\n\n" +
                  host::list_table(pf->candidates);
     }

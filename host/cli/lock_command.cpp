@@ -43,8 +43,7 @@ int run_lock(const LockOptions &options) {
         }
         for (const auto &r : c.reasons) spdlog::warn("not locked: [{}] {}", host::to_string(r.code), r.message);
     }
-    spdlog::info("locked {} plugin file(s) of {} in {}", pinned, pf->candidates.size(),
-                 plugin_dir(options.flags.plugin_dir).string());
+    spdlog::info("locked {} plugin file(s) of {} in {}", pinned, pf->candidates.size(), pf->plugin_dir.string());
     return emit(lock_text(host::lock_json(pf->candidates)), kExitOk);
 }
 

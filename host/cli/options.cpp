@@ -23,6 +23,11 @@ std::filesystem::path plugin_dir(const std::optional<std::string> &flag) {
     return PLUGHOST_BUILD_PLUGIN_DIR;
 }
 
+bool plugin_dir_given(const std::optional<std::string> &flag) {
+    const char *env = std::getenv("PLUGHOST_PLUGIN_DIR");
+    return flag || (env && *env);
+}
+
 }  // namespace plughost::cli
 
 namespace plughost::cli {

@@ -27,5 +27,8 @@ int emit(std::string_view report, int exit_code);
 /// The plugin directory: --plugin-dir, else $PLUGHOST_PLUGIN_DIR, else the installed
 /// <prefix>/lib/plughost/plugins next to this executable, else the build tree's plugins/.
 std::filesystem::path plugin_dir(const std::optional<std::string> &flag);
+/// True when --plugin-dir or $PLUGHOST_PLUGIN_DIR names the plugin directory: then the config's
+/// "pluginDir" does not apply.
+bool plugin_dir_given(const std::optional<std::string> &flag);
 
 }  // namespace plughost::cli

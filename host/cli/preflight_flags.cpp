@@ -31,6 +31,7 @@ std::optional<host::Preflight> start(const PreflightFlags &flags, host::ConfigSo
                                      bool keep_files_open) {
     host::PreflightInputs in;
     in.plugin_dir = plugin_dir(flags.plugin_dir);
+    in.plugin_dir_given = plugin_dir_given(flags.plugin_dir);
     in.config_source = flags.config ? host::ConfigSource::file : when_no_config;
     if (flags.config) in.config_file = *flags.config;
     in.keep_files_open = keep_files_open;

@@ -115,8 +115,7 @@ int run_run(const RunOptions &options) {
     if (!started) return kExitUsage;
     host::Preflight &pf = *started;
     spdlog::info("plughost {}: config {}, plugin directory {}, minimum stability {}", PLUGHOST_VERSION_STRING,
-                 pf.config.source, plugin_dir(options.flags.plugin_dir).string(),
-                 host::describe_min_stability(*pf.policy));
+                 pf.config.source, pf.plugin_dir.string(), host::describe_min_stability(*pf.policy));
     host::log_decisions(pf.candidates, spdlog::level::info);
     for (const auto &w : pf.warnings)
         if (w.code != host::Code::deprecated)  // already logged with its plugin

@@ -18,7 +18,9 @@ int run_serve(const ServeOptions &options) {
     auto started = start(options.flags, host::ConfigSource::file, true);
     if (!started) return kExitUsage;
     host::ServeOptions so;
-    so.inputs.plugin_dir = plugin_dir(options.flags.plugin_dir);
+    // The directory start() admitted (flag, environment, the config's pluginDir, default) is the
+    // one watched and reloaded; a pluginDir changed later applies at the next start.
+    so.inputs.plugin_dir = started->plugin_dir;
     so.inputs.config_source = host::ConfigSource::file;
     so.inputs.config_file = *options.flags.config;
     so.inputs.keep_files_open = true;

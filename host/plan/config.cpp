@@ -306,13 +306,20 @@ Config read_config(const boost::json::value &document, std::string source, std::
     const auto *root = object_at(document, "", "a JSON object (the config)", issues);
     if (!root) return config;
     std::vector<std::string> keys = {"apiVersion",         "kind",    "policy", "featureGates", "plugins",
-                                     "schedulingProfiles", "runtime", "serve",  "endpoints"};
+                                     "schedulingProfiles", "runtime", "serve",  "endpoints",    "pluginDir"};
     for (auto section : kUpstreamSections) keys.emplace_back(section);
     check_keys(*root, "", keys, issues);
     read_api_version(*root, config, issues);
     if (const auto kind = string_at(*root, "kind", "", false, issues); kind && *kind != kConfigKind)
         issues.push_back({"/kind", Code::invalid_value, "kind \"" + *kind + "\" is not a plughost config",
                           "use \"" + std::string(kConfigKind) + "\""});
+    if (auto dir = string_at(*root, "pluginDir", "", false, issues, "a directory path")) {
+        if (dir->empty())
+            issues.push_back({"/pluginDir", Code::invalid_value, "expected a directory path, found an empty string",
+                              "name the plugin directory (relative paths start at the config's directory), or "
+                              "remove the key"});
+        else config.plugin_dir = std::move(dir);
+    }
     if (const auto *v = root->if_contains("policy")) read_policy(*v, config, issues);
     if (const auto *v = root->if_contains("featureGates")) read_gates(*v, config, issues);
     if (const auto *v = root->if_contains("plugins")) read_plugins(*v, config, issues);

@@ -94,6 +94,9 @@ struct Config {
     std::vector<Issue> warnings;
     /// Where each node of a YAML config is; null for JSON.
     std::shared_ptr<const SourceMap> positions;
+    /// "pluginDir": the plugin directory when neither --plugin-dir nor $PLUGHOST_PLUGIN_DIR is
+    /// given; relative to the config's directory (resolved by preflight()).
+    std::optional<std::string> plugin_dir;
     /// `plughost serve`'s settings and endpoints (other commands ignore them).
     ServeSettings serve;
     std::vector<EndpointConfig> endpoints;

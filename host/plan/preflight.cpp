@@ -655,10 +655,27 @@ Preflight preflight(const PreflightInputs &in) {
     pf.policy = make_policy(pf.config, config_dir, in.overrides, pf.errors, pf.warnings, pf.io_error);
     if (pf.io_error) return pf;
 
+    pf.plugin_dir = in.plugin_dir;
+    if (!in.plugin_dir_given && pf.config.plugin_dir) {
+        pf.plugin_dir = *pf.config.plugin_dir;
+        if (pf.plugin_dir.is_relative()) pf.plugin_dir = config_dir / pf.plugin_dir;
+        std::error_code ec;
+        if (!std::filesystem::is_directory(pf.plugin_dir, ec)) {
+            const bool exists = std::filesystem::exists(pf.plugin_dir, ec);
+            pf.io_error = pf.config.source + ": /pluginDir: expected a directory of plugin files, found " +
+                          (exists ? "\"" + pf.plugin_dir.string() + "\", which is not a directory"
+                                  : "no directory at \"" + pf.plugin_dir.string() + "\"") +
+                          " (\"" + *pf.config.plugin_dir +
+                          "\"; a relative path starts at the config's directory); create it or fix pluginDir "
+                          "(--plugin-dir or $PLUGHOST_PLUGIN_DIR override it)";
+            return pf;
+        }
+    }
+
     const auto rules = admission_rules(pf.policy);
     // A lock hashes the admitted files from their open descriptors.
     auto admission =
-        admit_directory(in.plugin_dir, rules, in.keep_files_open || pf.policy->lock != nullptr, pf.policy->check_owner);
+        admit_directory(pf.plugin_dir, rules, in.keep_files_open || pf.policy->lock != nullptr, pf.policy->check_owner);
     if (admission.error) {
         pf.io_error = *admission.error;
         return pf;

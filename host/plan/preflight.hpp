@@ -39,6 +39,9 @@ enum class ConfigSource {
 
 struct PreflightInputs {
     std::filesystem::path plugin_dir;
+    /// False when `plugin_dir` is only the default (no --plugin-dir, no $PLUGHOST_PLUGIN_DIR): then
+    /// the config's "pluginDir", when it has one, wins over it.
+    bool plugin_dir_given = true;
     ConfigSource config_source = ConfigSource::none;
     std::filesystem::path config_file;
     PolicyOverrides overrides;
@@ -78,6 +81,9 @@ struct Preflight {
     /// by a flag): a usage problem, exit code 2.
     std::optional<std::string> io_error;
     Config config;
+    /// The plugin directory admitted: --plugin-dir, $PLUGHOST_PLUGIN_DIR, the config's
+    /// "pluginDir", the default (in that order).
+    std::filesystem::path plugin_dir;
     std::shared_ptr<Policy> policy;
     std::vector<Candidate> candidates;
     std::vector<PlannedInstance> instances;

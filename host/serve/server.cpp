@@ -216,7 +216,11 @@ struct Server::Impl {
     };
 
     ServeOptions options;
-    ServeSettings settings;
+    // The serve settings in force: an immutable snapshot that a reload swaps whole. Whoever reads
+    // them (a request, a scrape, the drain) pins one snapshot and reads only it, never a struct a
+    // reload is rewriting on another thread.
+    std::atomic<std::shared_ptr<const ServeSettings>> settings_now{std::make_shared<const ServeSettings>()};
+    std::shared_ptr<const ServeSettings> pin_settings() const { return settings_now.load(); }
     std::string bound;
 
     std::mutex core;  // the endpoint table, endpoint states, generations, schedulers and counters
@@ -323,7 +327,7 @@ struct Server::Impl {
 
     // The most recently used idle connection to `address` that is still open, if any.
     std::optional<tcp::socket> take_idle(std::string_view address) {
-        const auto max_age = std::chrono::milliseconds(settings.upstream_idle_timeout_ms);
+        const auto max_age = std::chrono::milliseconds(pin_settings()->upstream_idle_timeout_ms);
         for (;;) {
             std::optional<tcp::socket> socket;
             {
@@ -345,7 +349,7 @@ struct Server::Impl {
     // Keeps a connection whose response ended cleanly for the next request to `address`; the
     // oldest idle one closes when serve.upstreamMaxIdle are already kept.
     void put_idle(std::string_view address, tcp::socket socket) {
-        const std::size_t max_idle = settings.upstream_max_idle;
+        const std::size_t max_idle = pin_settings()->upstream_max_idle;
         if (max_idle == 0 || draining) return;
         std::lock_guard lock(pool_mutex);
         const auto it = pools.find(address);
@@ -358,7 +362,7 @@ struct Server::Impl {
     // Closes `address`'s connections idle longer than serve.upstreamIdleTimeoutMs (called by the
     // endpoint's scraper, so idle descriptors go without traffic to notice them).
     void prune_idle(std::string_view address) {
-        const auto max_age = std::chrono::milliseconds(settings.upstream_idle_timeout_ms);
+        const auto max_age = std::chrono::milliseconds(pin_settings()->upstream_idle_timeout_ms);
         std::lock_guard lock(pool_mutex);
         const auto it = pools.find(address);
         if (it == pools.end()) return;
@@ -380,6 +384,8 @@ struct Server::Impl {
     }
 
     std::filesystem::path endpoints_file_path() const {
+        const auto pinned = pin_settings();
+        const ServeSettings &settings = *pinned;
         if (!settings.endpoints_file) return {};
         std::filesystem::path p = *settings.endpoints_file;
         if (p.is_relative() && options.inputs.config_source == ConfigSource::file)
@@ -434,6 +440,8 @@ struct Server::Impl {
     }
 
     void scrape_failed(EndpointState &st, const std::string &why) {
+        const auto pinned = pin_settings();
+        const ServeSettings &settings = *pinned;
         std::lock_guard lock(core);
         if (st.removed) return;
         ++st.scrapes;
@@ -488,9 +496,10 @@ struct Server::Impl {
                 std::lock_guard lock(core);
                 if (st->removed || draining) break;
                 address = st->config.address;
-                names = settings.metrics;
-                interval = std::chrono::milliseconds(settings.scrape_interval_ms);
-                timeout = std::chrono::milliseconds(settings.scrape_timeout_ms);
+                const auto settings = pin_settings();
+                names = settings->metrics;
+                interval = std::chrono::milliseconds(settings->scrape_interval_ms);
+                timeout = std::chrono::milliseconds(settings->scrape_timeout_ms);
             }
             const auto started = Clock::now();
             prune_idle(address);
@@ -585,13 +594,16 @@ struct Server::Impl {
         }
         last_reload_errors.clear();
         ++generations_applied;
+        if (current && b.generation->pf.config.plugin_dir != current->pf.config.plugin_dir)
+            spdlog::warn("the config's pluginDir changed: plugins are still read from {} until plughost serve restarts",
+                         options.inputs.plugin_dir.string());
         const auto old = current ? current->number : 0;
         // Limits and scraping apply at once; the listener and threads stay as they started.
-        const auto listen = settings.listen;
-        const auto threads = settings.threads;
-        settings = b.generation->pf.config.serve;
-        settings.listen = listen;
-        settings.threads = threads;
+        auto next = std::make_shared<ServeSettings>(b.generation->pf.config.serve);
+        const auto was = pin_settings();
+        next->listen = was->listen;
+        next->threads = was->threads;
+        settings_now.store(std::move(next));
         current = b.generation;
         read_endpoints_file();
         apply_endpoints(all_endpoints(*current));
@@ -765,7 +777,7 @@ struct Server::Impl {
             std::lock_guard lock(core);
             ++requests[{std::string(path), res.result_int()}];
         }
-        client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+        client.expires_after(std::chrono::milliseconds(pin_settings()->idle_timeout_ms));
         auto [ec, n] = co_await http::async_write(client, res, nothrow);
         co_return !ec && res.keep_alive();
     }
@@ -851,6 +863,8 @@ struct Server::Impl {
 
     awaitable<void> relay(beast::tcp_stream &client, beast::tcp_stream &upstream, Request &up, const Pick &pick,
                           const RequestEvent &ev, Clock::time_point t0, const ClientWatch &watch, Relay &out) {
+        const auto pinned = pin_settings();
+        const ServeSettings &settings = *pinned;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
         auto [wec, wn] = co_await http::async_write(upstream, up, nothrow);
         if (wec) {
@@ -943,6 +957,8 @@ struct Server::Impl {
     }
 
     awaitable<bool> gateway(beast::tcp_stream &client, Request &req, const std::string &path, bool chat) {
+        const auto pinned = pin_settings();
+        const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
         RequestEvent ev;
         if (auto problem = read_openai(req.body(), chat, ev))
@@ -1294,6 +1310,8 @@ struct Server::Impl {
         beast::flat_buffer buffer;
         for (;;) {
             http::request_parser<http::string_body> parser;
+            const auto pinned = pin_settings();
+            const ServeSettings &settings = *pinned;
             parser.header_limit(settings.max_header_bytes);
             parser.body_limit(settings.max_body_bytes);
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
@@ -1384,6 +1402,8 @@ struct Server::Impl {
             draining = true;
             beast::error_code ignored;
             acceptor.close(ignored);
+            const auto pinned = pin_settings();
+            const ServeSettings &settings = *pinned;
             const auto deadline = Clock::now() + std::chrono::milliseconds(settings.drain_timeout_ms);
             asio::steady_timer t(io);
             while (active > 0 && Clock::now() < deadline) {
@@ -1407,10 +1427,11 @@ std::vector<Issue> Server::start() {
     Impl &m = *impl_;
     GenerationBuild b = m.build();
     if (!b.generation) return b.errors;
-    m.settings = b.generation->pf.config.serve;
-    if (m.options.listen) m.settings.listen = m.options.listen;
-    if (m.options.threads) m.settings.threads = m.options.threads;
-    const std::string listen = m.settings.listen.value_or("0.0.0.0:8000");
+    auto settings = std::make_shared<ServeSettings>(b.generation->pf.config.serve);
+    if (m.options.listen) settings->listen = m.options.listen;
+    if (m.options.threads) settings->threads = m.options.threads;
+    m.settings_now.store(settings);
+    const std::string listen = settings->listen.value_or("0.0.0.0:8000");
     if (!valid_host_port(listen))
         return {{"--listen", Code::invalid_value, "\"" + listen + "\" is not HOST:PORT", "e.g. 127.0.0.1:8000"}};
     const auto [host, port] = split_host_port(listen);
@@ -1439,7 +1460,7 @@ std::vector<Issue> Server::start() {
 
 void Server::run() {
     Impl &m = *impl_;
-    const unsigned threads = m.settings.threads.value_or(std::max(1u, std::thread::hardware_concurrency()));
+    const unsigned threads = m.pin_settings()->threads.value_or(std::max(1u, std::thread::hardware_concurrency()));
     spdlog::info("serving generation {} on {} with {} thread(s), {} endpoint(s)", m.current->number, m.bound, threads,
                  m.endpoints.size());
     if (m.options.on_listening) m.options.on_listening(m.bound);

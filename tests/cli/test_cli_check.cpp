@@ -759,3 +759,53 @@ TEST_CASE("featureGates in every upstream form admit a gated plugin, a value Go 
     CHECK(find_issue(udoc, "errors", "/featureGates/1", "upstream-feature"));
     CHECK(find_issue(udoc, "warnings", "/featureGates/2", "upstream-ignored"));
 }
+
+TEST_CASE("pluginDir in the config names the plugin directory, relative to the config, --plugin-dir and "
+          "$PLUGHOST_PLUGIN_DIR win over it, a missing directory or a wrong value is an error naming the key") {
+    Setup s;
+    const std::string relative = std::filesystem::relative(s.plugins.path(), s.dir.path()).string();
+    auto config = [&](const std::string &dir_json) {
+        return s.config(R"({"pluginDir": )" + dir_json + R"(, "plugins": [{"type": "queue-scorer"},
+            {"type": "max-score-picker"}]})");
+    };
+    // No flag and no environment: the key applies. (An empty variable counts as unset.)
+    const std::vector<std::pair<std::string, std::string>> no_env{{"PLUGHOST_PLUGIN_DIR", ""}};
+    auto check = [&](const std::string &path, std::vector<std::string> extra,
+                     const std::vector<std::pair<std::string, std::string>> &env) {
+        std::vector<std::string> a{"check", "--config", path, "-o", "json"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return run_plughost(a, "", env);
+    };
+    SUBCASE("found through the key") {
+        const auto r = check(config("\"" + relative + "\""), {}, no_env);
+        CHECK_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(parse_json(r.out).at("plugins").as_array().size() == 6);
+    }
+    SUBCASE("a missing directory") {
+        const auto path = config(R"("no-such-plugins")");
+        const auto r = check(path, {}, no_env);
+        CHECK(r.exit_code == 2);
+        CHECK_MESSAGE(r.err.find("/pluginDir: expected a directory of plugin files, found no directory at \"" +
+                                 (s.dir.path() / "no-such-plugins").string() + "\"") != std::string::npos,
+                      r.err);
+        CHECK(r.err.find("create it or fix pluginDir") != std::string::npos);
+        // The flag and the environment win over the key.
+        CHECK(check(path, {"--plugin-dir", s.plugins.path().string()}, no_env).exit_code == 0);
+        CHECK(check(path, {}, {{"PLUGHOST_PLUGIN_DIR", s.plugins.path().string()}}).exit_code == 0);
+    }
+    SUBCASE("a file, not a directory") {
+        const auto r = check(config("\"" + (s.plugins.path() / "queue-scorer.so").string() + "\""), {}, no_env);
+        CHECK(r.exit_code == 2);
+        CHECK_MESSAGE(r.err.find("which is not a directory") != std::string::npos, r.err);
+    }
+    SUBCASE("not a string, or empty") {
+        for (const char *bad : {"7", "\"\""}) {
+            const auto r = check(config(bad), {}, no_env);
+            CHECK(r.exit_code == 1);
+            const auto doc = parse_json(r.out);
+            CHECK_MESSAGE((find_issue(doc, "errors", "/pluginDir", "wrong-type") ||
+                           find_issue(doc, "errors", "/pluginDir", "invalid-value")),
+                          r.out);
+        }
+    }
+}

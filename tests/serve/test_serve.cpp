@@ -13,9 +13,11 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <functional>
 #include <future>
 #include <map>
+#include <regex>
 #include <thread>
 
 namespace asio = boost::asio;
@@ -139,7 +141,9 @@ struct Serve {
         if (log_fd >= 0) ::close(log_fd);
     }
     std::string log() const { return read_file(deployment.dir / "serve.log"); }
-    void start() {
+    /// `plugin_dir_flag` false: no --plugin-dir (and no $PLUGHOST_PLUGIN_DIR), the config's
+    /// pluginDir or the default applies.
+    void start(bool plugin_dir_flag = true) {
         log_fd = ::open((deployment.dir / "serve.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         ProcessOptions options;
         options.err = StdStream::from(log_fd);
@@ -147,11 +151,12 @@ struct Serve {
         // The probe remembers its results here, not in the user's state directory; the marker
         // file records every plugin's code that ran in this process or a child.
         options.env = {{"PLUGHOST_PROBE_STATE", (deployment.dir / "probe-state.json").string()},
-                       {"PLUGHOST_TEST_MARKER", (deployment.dir / "marker.txt").string()}};
-        process = std::make_unique<Process>(
-            plughost_argv({"serve", "--config", config_path.string(), "--plugin-dir",
-                           deployment.plugins.path().string(), "--listen", "127.0.0.1:0", "--threads", "2"}),
-            options);
+                       {"PLUGHOST_TEST_MARKER", (deployment.dir / "marker.txt").string()},
+                       {"PLUGHOST_PLUGIN_DIR", ""}};
+        std::vector<std::string> args{"serve",     "--config", config_path.string(), "--listen", "127.0.0.1:0",
+                                      "--threads", "2"};
+        if (plugin_dir_flag) args.insert(args.end(), {"--plugin-dir", deployment.plugins.path().string()});
+        process = std::make_unique<Process>(plughost_argv(args), options);
         address = listening_address(*process, "plughost serve (log: " + log() + ")");
     }
     void rewrite_config(const std::string &text) const {
@@ -432,6 +437,51 @@ TEST_CASE("serve: a broken config edit is refused whole and the serving generati
     CHECK(serve.log().find("keeps serving") != std::string::npos);
 }
 
+TEST_CASE("serve: reloads changing the limits while requests run: no request fails, the new limit applies, and "
+          "no data race (a ThreadSanitizer build reports none in the log)") {
+    Sim a("a", {"--latency-ms", "0"});
+    auto config = [&](int max_body) {
+        return queue_config(endpoints_json({{"a", a.address}}),
+                            R"({"maxBodyBytes": )" + std::to_string(max_body) + R"(, "idleTimeoutMs": )" +
+                                std::to_string(5000 + max_body) + R"(, "firstByteTimeoutMs": )" +
+                                std::to_string(10000 + max_body) + "}");
+    };
+    Serve serve(kQueuePlugins, config(4000));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    const std::string body = completion(false, std::string(1000, 'm'));  // ~1050 bytes
+    std::atomic<bool> stop{false};
+    std::atomic<int> ok{0}, failed{0};
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 3; ++i)
+        clients.emplace_back([&] {
+            while (!stop) {
+                try {
+                    (post(serve.address, "/v1/completions", body).status == 200 ? ok : failed)++;
+                } catch (const std::exception &) {
+                    ++failed;
+                }
+            }
+        });
+    std::uint64_t generation = 1;
+    for (int round = 0; round < 6; ++round) {
+        serve.rewrite_config(config(round % 2 ? 4000 : 3000));
+        REQUIRE_MESSAGE(eventually([&] { return serve.generation() > generation; }), serve.log());
+        generation = serve.generation();
+    }
+    stop = true;
+    for (auto &t : clients) t.join();
+    CHECK(ok > 0);
+    CHECK(failed == 0);
+    // The last generation's limit is the one in force.
+    serve.rewrite_config(config(800));
+    REQUIRE(eventually([&] { return serve.generation() > generation; }));
+    const Reply big = post(serve.address, "/v1/completions", body);
+    CHECK(big.status == 413);
+    CHECK(big.json().at("error").at("message").as_string().find("exceeds 800 bytes") != std::string::npos);
+    CHECK_MESSAGE(serve.log().find("ThreadSanitizer") == std::string::npos, serve.log());
+}
+
 TEST_CASE("serve: SIGTERM lets the request in flight finish, then exits 0") {
     Sim a("a", {"--latency-ms", "600"});
     Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
@@ -498,6 +548,38 @@ TEST_CASE("serve: start-up runs the pre-flight and refuses to start on errors, w
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("/endpoints/0/address") != std::string::npos);
     CHECK(r.err.find("/serve/threads") != std::string::npos);
+}
+
+TEST_CASE("serve: the config's pluginDir (relative to the config) names the plugin directory, a missing one is "
+          "an error naming the key and the path") {
+    Sim a("a");
+    Serve probe(kQueuePlugins, "{}");
+    const std::string relative =
+        std::filesystem::relative(probe.deployment.plugins.path(), probe.deployment.dir.path()).string();
+    const std::string config = R"({"apiVersion":"plughost.io/v1","kind":"EndpointPickerConfig","pluginDir":")" +
+                               relative + R"(","plugins":[{"type":"queue-scorer"},{"type":"max-score-picker"}],
+      "endpoints":)" + endpoints_json({{"a", a.address}}) +
+                               "}";
+    SUBCASE("found through the key") {
+        probe.rewrite_config(config);
+        probe.start(false);
+        REQUIRE_MESSAGE(eventually([&] { return probe.ready(); }), probe.log());
+        const Reply r = post(probe.address, "/v1/completions", completion(false));
+        CHECK(r.status == 200);
+        CHECK(served_by(r) == "a");
+        CHECK(probe.status().at("generation").at("instances").as_array().size() == 2);
+    }
+    SUBCASE("a missing directory") {
+        const std::string broken =
+            std::regex_replace(config, std::regex("\"pluginDir\":\"[^\"]*\""), "\"pluginDir\":\"gone\"");
+        probe.rewrite_config(broken);
+        const auto r = run_plughost({"serve", "--config", probe.config_path.string(), "--listen", "127.0.0.1:0"}, "",
+                                    {{"PLUGHOST_PLUGIN_DIR", ""}});
+        CHECK(r.exit_code == 2);
+        CHECK_MESSAGE(r.err.find("/pluginDir: expected a directory of plugin files, found no directory at \"" +
+                                 (probe.deployment.dir.path() / "gone").string() + "\"") != std::string::npos,
+                      r.err);
+    }
 }
 
 TEST_CASE("serve: the endpoints file is watched: endpoints come and go without a new generation, SIGHUP reloads") {
