@@ -5,8 +5,8 @@
 #include "plan/preflight.hpp"
 
 #include <cstdint>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
