@@ -850,7 +850,7 @@ struct Server::Impl {
         // A reused connection the model server had closed: nothing of the request was read
         // and nothing answered, so it is sent again on a fresh connection (not a failure).
         bool stale = false;
-        bool upstream_reusable = false;  // the response ended cleanly on a keep-alive connection
+        bool pooled = false;  // the response was read to its end on a keep-alive connection, now pooled
         std::string error_code, error_message;
         http::status error_status = http::status::bad_gateway;
     };
@@ -918,6 +918,15 @@ struct Server::Impl {
             out.outcome = PLUGHOST_RESPONSE_CANCELLED;
             co_return;
         }
+        // Once the model server's response is read to its end, its connection goes back to the
+        // pool before the last bytes go to the client: the client's next request, sent as soon as
+        // it has them, finds it there.
+        const auto pool_when_read = [&] {
+            if (out.pooled || !parser.is_done() || !parser.keep_alive() || ubuf.size() != 0 || watch.gone) return;
+            upstream.expires_never();
+            put_idle(pick.address, upstream.release_socket());
+            out.pooled = true;
+        };
         while (!parser.is_done()) {
             res.body().data = buf.data();
             res.body().size = buf.size();
@@ -930,6 +939,7 @@ struct Server::Impl {
                 out.keep_alive = false;  // the client's response is cut short: its connection ends
                 co_return;
             }
+            pool_when_read();
             res.body().size = buf.size() - res.body().size;
             res.body().data = buf.data();
             res.body().more = !parser.is_done();
@@ -941,6 +951,7 @@ struct Server::Impl {
                 co_return;
             }
         }
+        pool_when_read();
         if (!sr.is_done()) {
             res.body().data = nullptr;
             res.body().size = 0;
@@ -953,7 +964,6 @@ struct Server::Impl {
             }
         }
         out.outcome = PLUGHOST_RESPONSE_COMPLETE;
-        out.upstream_reusable = parser.keep_alive() && ubuf.size() == 0;
     }
 
     awaitable<bool> gateway(beast::tcp_stream &client, Request &req, const std::string &path, bool chat) {
@@ -1035,10 +1045,7 @@ struct Server::Impl {
                     continue;
                 }
                 beast::error_code ignored;
-                if (r.upstream_reusable && !watch->gone) {
-                    upstream.expires_never();
-                    put_idle(pick.address, upstream.release_socket());
-                } else {
+                if (!r.pooled) {
                     upstream.socket().shutdown(tcp::socket::shutdown_both, ignored);
                     upstream.socket().close(ignored);
                 }
