@@ -11,6 +11,27 @@ std::filesystem::path probe_state_file(const std::optional<std::string> &flag) {
     return flag ? std::filesystem::path(*flag) : host::default_probe_state_file();
 }
 
+namespace {
+
+// The instances the config plans on candidate `i`, as the probe creates them.
+std::vector<host::ProbeInstance> planned_instances(const host::Preflight &pf, std::size_t i) {
+    std::vector<host::ProbeInstance> instances;
+    for (const auto &planned : pf.instances)
+        if (planned.candidate == i) instances.push_back({planned.name, planned.parameters});
+    return instances;
+}
+
+// One error per instance the config plans on quarantined candidate `i`.
+void report_quarantined(host::Preflight &pf, std::size_t i, const host::ProbeResult &result) {
+    for (const auto &planned : pf.instances)
+        if (planned.candidate == i)
+            pf.errors.push_back({planned.path.empty() ? "" : host::child(planned.path, "type"), result.code(),
+                                 "plugin \"" + planned.name + "\" is quarantined: " + result.reason,
+                                 "fix or replace the plugin file; `plughost check --probe --reprobe` retries"});
+}
+
+}  // namespace
+
 bool apply_probe_state(host::Preflight &pf, const std::filesystem::path &state_file) {
     host::ProbeState state;
     if (auto error = state.load(state_file)) {
@@ -25,11 +46,7 @@ bool apply_probe_state(host::Preflight &pf, const std::filesystem::path &state_f
         const host::ProbeRecord *r = state.find(c, nullptr);
         if (!r || r->result.passed()) continue;
         host::quarantine(c, *r, state_file);
-        for (const auto &planned : pf.instances)
-            if (planned.candidate == i)
-                pf.errors.push_back({planned.path.empty() ? "" : host::child(planned.path, "type"), r->result.code(),
-                                     "plugin \"" + planned.name + "\" is quarantined: " + r->result.reason,
-                                     "fix or replace the plugin file; `plughost check --probe --reprobe` retries"});
+        report_quarantined(pf, i, r->result);
     }
     return true;
 }
@@ -45,9 +62,7 @@ bool probe_admitted(host::Preflight &pf, const std::filesystem::path &state_file
     for (std::size_t i = 0; i < pf.candidates.size(); ++i) {
         host::Candidate &c = pf.candidates[i];
         if (!c.admitted()) continue;
-        std::vector<host::ProbeInstance> instances;
-        for (const auto &planned : pf.instances)
-            if (planned.candidate == i) instances.push_back({planned.name, planned.parameters});
+        const auto instances = planned_instances(pf, i);
         const std::string digest = host::instances_digest(instances);
         const host::ProbeRecord *known = reprobe ? nullptr : state.find(c, &digest);
         host::ProbeResult result;
@@ -63,11 +78,7 @@ bool probe_admitted(host::Preflight &pf, const std::filesystem::path &state_file
         if (result.passed()) continue;
         const host::ProbeRecord *record = state.find(c, &digest);
         host::quarantine(c, *record, state_file);
-        for (const auto &planned : pf.instances)
-            if (planned.candidate == i)
-                pf.errors.push_back({planned.path.empty() ? "" : host::child(planned.path, "type"), result.code(),
-                                     "plugin \"" + planned.name + "\" is quarantined: " + result.reason,
-                                     "fix or replace the plugin file; `plughost check --probe --reprobe` retries"});
+        report_quarantined(pf, i, result);
     }
     if (auto error = state.save(state_file)) {
         spdlog::error("{}", *error);
@@ -87,9 +98,7 @@ std::vector<std::pair<std::size_t, std::string>> probe_new_files(host::Preflight
     for (std::size_t i : fresh) {
         host::Candidate &c = pf.candidates[i];
         if (!c.admitted()) continue;
-        std::vector<host::ProbeInstance> instances;
-        for (const auto &planned : pf.instances)
-            if (planned.candidate == i) instances.push_back({planned.name, planned.parameters});
+        const auto instances = planned_instances(pf, i);
         const std::string digest = host::instances_digest(instances);
         host::ProbeResult result;
         if (const host::ProbeRecord *known = state.find(c, &digest)) {

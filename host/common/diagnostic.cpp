@@ -1,5 +1,7 @@
 #include "common/diagnostic.hpp"
 
+#include <algorithm>
+
 namespace plughost::host {
 
 std::string_view to_string(Code code) {
@@ -110,6 +112,27 @@ std::string pointer_token(std::string_view key) {
         if (c == '~') out += "~0";
         else if (c == '/') out += "~1";
         else out += c;
+    }
+    return out;
+}
+
+std::string sanitize_line(std::string_view text, std::size_t limit) {
+    std::string out;
+    out.reserve(std::min(text.size(), limit));
+    for (char c : text) {
+        if (out.size() >= limit) {
+            out += "...";
+            break;
+        }
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 0xf];
+        } else {
+            out += c;
+        }
     }
     return out;
 }

@@ -145,4 +145,8 @@ struct Issue {
 /// Escapes a JSON Pointer reference token ("~" -> "~0", "/" -> "~1").
 std::string pointer_token(std::string_view key);
 
+/// Makes untrusted text safe for one log line: control characters become escapes, and it is
+/// cut at `limit` bytes.
+std::string sanitize_line(std::string_view text, std::size_t limit = 2000);
+
 }  // namespace plughost::host

@@ -62,23 +62,6 @@ bool mentions_origin(std::string_view path) {
     return false;
 }
 
-// A string from the file, quoted for a message: control bytes escaped.
-std::string quote_for_message(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 0xf];
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
-
 const char *file_kind(mode_t mode) {
     if (S_ISDIR(mode)) return "a directory";
     if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
@@ -373,7 +356,7 @@ private:
             if (!read_string(*table_offset, table_size, *offset, tag, path)) return;
             if (!mentions_origin(path)) continue;
             fail(Code::origin_runpath,
-                 std::string("has the run path ") + quote_for_message(path) + " (" + tag +
+                 "has the run path \"" + sanitize_line(path) + "\" (" + tag +
                      "), which uses $ORIGIN to find libraries next to the plugin; that cannot work here: the "
                      "host loads each plugin from a sealed in-memory copy of the file it inspected, named "
                      "/proc/<pid>/fd/N, so the dynamic linker expands $ORIGIN to /proc/<pid>/fd, where no "

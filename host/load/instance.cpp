@@ -10,27 +10,6 @@
 
 namespace plughost::host {
 
-std::string sanitize_line(std::string_view text, std::size_t limit) {
-    std::string out;
-    out.reserve(std::min(text.size(), limit));
-    for (char c : text) {
-        if (out.size() >= limit) {
-            out += "...";
-            break;
-        }
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 0xf];
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 Instance::Instance(std::shared_ptr<const LoadedPlugin> plugin, std::string name)
     : plugin_(std::move(plugin)), name_(std::move(name)), logger_(spdlog::default_logger()->clone(name_)) {
     api_.struct_size = sizeof(plughost_host_api);

@@ -83,8 +83,4 @@ private:
     plughost_instance *handle_ = nullptr;
 };
 
-/// Makes untrusted text safe for one log line: control characters become escapes, and it is
-/// cut at `limit` bytes.
-std::string sanitize_line(std::string_view text, std::size_t limit = 2000);
-
 }  // namespace plughost::host
