@@ -216,16 +216,6 @@ boost::json::parse_options options_for(const JsonLimits &limits) {
     return options;  // strict: no comments, no trailing commas, no invalid UTF-8
 }
 
-// Offset of the first byte of `text` that is not valid UTF-8, if any.
-std::optional<std::size_t> invalid_utf8(std::string_view text) {
-    for (std::size_t i = 0; i < text.size();) {
-        const std::size_t len = plughost::detail::utf8_sequence_length(text.substr(i));
-        if (len == 0) return i;
-        i += len;
-    }
-    return std::nullopt;
-}
-
 JsonError syntax_error(std::string_view text, std::size_t used, const boost::json::error_code &ec,
                        const JsonLimits &limits) {
     if (ec == boost::json::error::too_deep)
@@ -268,6 +258,15 @@ std::string line_column(std::string_view text, std::size_t offset) {
         }
     }
     return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+std::optional<std::size_t> invalid_utf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t len = plughost::detail::utf8_sequence_length(text.substr(i));
+        if (len == 0) return i;
+        i += len;
+    }
+    return std::nullopt;
 }
 
 JsonParse parse_json(std::string_view text, const JsonLimits &limits, boost::json::storage_ptr storage) {

@@ -43,6 +43,9 @@ JsonParse parse_json(std::string_view text, const JsonLimits &limits, boost::jso
 /// "line 3, column 14" (both 1-based) of byte `offset` in `text`.
 std::string line_column(std::string_view text, std::size_t offset);
 
+// Offset of the first byte of `text` that is not valid UTF-8, if any.
+std::optional<std::size_t> invalid_utf8(std::string_view text);
+
 /// Appends `text` as a JSON string literal (the SDK's escaping: plughost/detail/json_text.hpp).
 void put_json(std::string &out, std::string_view text);
 /// Appends a number in its shortest exact form ("0.5", "3", "1e+20"); a non-finite value, which

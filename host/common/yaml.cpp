@@ -1,7 +1,5 @@
 #include "common/yaml.hpp"
 
-#include <plughost/detail/json_text.hpp>
-
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
@@ -330,16 +328,6 @@ private:
     std::size_t aliases_ = 0;
     std::size_t alias_nodes_ = 0;
 };
-
-// Offset of the first byte that is not valid UTF-8.
-std::optional<std::size_t> invalid_utf8(std::string_view text) {
-    for (std::size_t i = 0; i < text.size();) {
-        const std::size_t len = plughost::detail::utf8_sequence_length(text.substr(i));
-        if (len == 0) return i;
-        i += len;
-    }
-    return std::nullopt;
-}
 
 SourcePosition position_at(std::string_view text, std::size_t offset) {
     SourcePosition p{1, 1};

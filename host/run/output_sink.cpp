@@ -157,7 +157,7 @@ struct sigaction g_previous[kFatalCount];
 // The handler's own stack: a plugin that overflows its stack leaves none to run it on.
 alignas(16) char g_alternate_stack[64 * 1024];
 
-const char *signal_name(int signal) noexcept {
+const char *fatal_signal_name(int signal) noexcept {
     switch (signal) {
     case SIGSEGV: return "SIGSEGV";
     case SIGBUS: return "SIGBUS";
@@ -201,7 +201,7 @@ extern "C" void on_fatal_signal(int signal, siginfo_t *, void *) {
     }
     FixedText text;
     text.add("plughost: fatal signal ");
-    text.add(signal_name(signal));
+    text.add(fatal_signal_name(signal));
     if (OutputSink *sink = g_sink.load()) {
         const std::uint64_t lines = sink->emergency_flush();
         text.add("; wrote the ");
