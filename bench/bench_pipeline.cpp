@@ -14,7 +14,8 @@
 // The same comparison with the ABI 1.1 roles in the cycle (dynamic-roles vs static-roles): a
 // producer publishing one attribute per endpoint, a fifth scorer consuming it, and a profile
 // handler choosing the profile in rounds and naming the primary (bench/roles/roles.hpp). The
-// static side keeps the attributes in the host's own AttributeStore and makes the same checks.
+// static side keeps every attribute (the prefix producer's too) in the host's own AttributeStore
+// and makes the host's checks (Framework below).
 #include "load/instantiation.hpp"
 #include "plan/preflight.hpp"
 #include "roles/roles.hpp"
@@ -33,10 +34,13 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <new>
@@ -226,11 +230,10 @@ struct DynamicRoles : Dynamic {
 
 // ---- The compiled-in pipelines: the same classes, in this binary ----------------------------
 
-// Counters kept as the host keeps them (Instance::count), so the compiled-in plugins pay the
-// same for their metrics as the loaded ones. Attributes too, for the prefix producer and its
-// scorer: one store shared by the compiled-in plugins, values indexed by endpoint id (the
-// table numbers them from 1) and stamped with the request they belong to, so nothing is
-// cleared or allocated per request once warm.
+// The inlined floor's host API: counters kept as the host keeps them (Instance::count), and the
+// prefix producer's attributes in a bare array indexed by endpoint id (the table numbers them
+// from 1), stamped with the request they belong to, without any check: the floor, not a
+// framework (the compiled-in framework, Static, uses the host's store: Framework below).
 struct Counters {
     static constexpr std::string_view kNames[] = {
         plugins::prefix_attributes::kMatchBlocks, plugins::prefix_attributes::kTotalBlocks,
@@ -286,7 +289,27 @@ struct Counters {
                               return 1;
                           },
                           nullptr,
-                          nullptr};
+                          nullptr,
+                          [](void *self, const plughost_request *r, const plughost_endpoint *const *e, std::size_t n,
+                             int32_t attribute, const double *given) -> plughost_status {
+                              for (std::size_t i = 0; i < n; ++i) {
+                                  Slot *s = static_cast<Counters *>(self)->slot(r, e[i], attribute);
+                                  if (!s) return PLUGHOST_INVALID_ARGUMENT;
+                                  *s = {r, given[i]};
+                              }
+                              return PLUGHOST_OK;
+                          },
+                          [](void *self, const plughost_request *r, const plughost_endpoint *const *e, std::size_t n,
+                             int32_t attribute, double *out) -> std::size_t {
+                              std::size_t present = 0;
+                              for (std::size_t i = 0; i < n; ++i) {
+                                  Slot *s = static_cast<Counters *>(self)->slot(r, e[i], attribute);
+                                  const bool here = s && s->request == r;
+                                  out[i] = here ? s->value : std::numeric_limits<double>::quiet_NaN();
+                                  present += here;
+                              }
+                              return present;
+                          }};
 };
 
 // The decision as pre_request sees it: the one endpoint picked, no extras.
@@ -310,32 +333,100 @@ template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters
     return make_with<T>(m, counters ? &counters->api : nullptr);
 }
 
-// Attributes as a compiled-in framework would keep them: the host's own store, reached through
-// the same host API callbacks, with the same rule that only a producer publishes.
-struct Attributes {
-    host::AttributeStore store{{{"bench.load", AttributeScope::endpoint, AttributeType::number}}};
-    bool producing = false;
-    plughost_host_api api{sizeof(plughost_host_api),
-                          this,
-                          [](void *, int32_t, plughost_str) {},
-                          [](void *, plughost_str, double) {},
-                          [](void *, plughost_str name) -> int32_t {
-                              return std::string_view(name.data, name.size) == "bench.load" ? 0 : -1;
-                          },
-                          [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
-                             plughost_value value) -> plughost_status {
-                              auto *a = static_cast<Attributes *>(self);
-                              return a->producing && a->store.put(endpoint, id, value) ? PLUGHOST_OK
+// Attributes as a compiled-in framework keeps them: the host's own store (one per pipeline, begun
+// at every decision as the scheduler begins it), reached by each plugin through the same host-API
+// callbacks (single and batch) with the host's checks: the ids the plugin declared (a table by
+// id, as Instance keeps it), only the producer whose turn it is publishes, and the store's own
+// (scope, type, a finite number, an endpoint of the cycle). What the host does and this does not:
+// find the cycle through the request (plughost_request.host_cycle) and its phase.
+struct Framework {
+    enum Access : std::uint8_t { kRead = 1, kPublish = 2 };
+    static constexpr std::string_view kNames[] = {
+        plugins::prefix_attributes::kMatchBlocks, plugins::prefix_attributes::kTotalBlocks,
+        plugins::prefix_attributes::kBlockSizeTokens, plugins::prefix_attributes::kPromptTokens, "bench.load"};
+    host::AttributeStore store{{{std::string(kNames[0]), AttributeScope::endpoint, AttributeType::number},
+                                {std::string(kNames[1]), AttributeScope::request, AttributeType::number},
+                                {std::string(kNames[2]), AttributeScope::request, AttributeType::number},
+                                {std::string(kNames[3]), AttributeScope::request, AttributeType::number},
+                                {std::string(kNames[4]), AttributeScope::endpoint, AttributeType::number}}};
+    const void *producing = nullptr;  // the plugin whose produce runs
+    std::vector<std::pair<std::string, double>> counters;
+
+    // One plugin's view: its host API, whose context it is.
+    struct Plugin {
+        Framework *framework = nullptr;
+        std::uint8_t access[std::size(kNames)] = {};
+        plughost_host_api api{};
+
+        bool may(int32_t id, Access what) const {
+            return static_cast<std::uint32_t>(id) < std::size(access) && (access[id] & what);
+        }
+        bool publishing(int32_t id) const { return framework->producing == this && may(id, kPublish); }
+        static Plugin &of(void *context) { return *static_cast<Plugin *>(context); }
+
+        Plugin(Framework &f, std::initializer_list<std::pair<std::string_view, Access>> declared) : framework(&f) {
+            for (const auto &[name, what] : declared)
+                for (std::size_t i = 0; i < std::size(kNames); ++i)
+                    if (kNames[i] == name) access[i] = what == kPublish ? kRead | kPublish : kRead;
+            api.struct_size = sizeof api;
+            api.context = this;
+            api.log = [](void *, int32_t, plughost_str) {};
+            api.count = [](void *self, plughost_str name, double delta) {
+                auto &all = of(self).framework->counters;
+                const std::string_view key(name.data, name.size);
+                for (auto &[k, v] : all)
+                    if (k == key) {
+                        v += delta;
+                        return;
+                    }
+                all.emplace_back(std::string(key), delta);
+            };
+            api.attribute = [](void *self, plughost_str name) -> int32_t {
+                for (std::size_t i = 0; i < std::size(kNames); ++i)
+                    if (kNames[i] == std::string_view(name.data, name.size) && of(self).access[i])
+                        return static_cast<int32_t>(i);
+                return -1;
+            };
+            api.put_attribute = [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
+                                   plughost_value value) -> plughost_status {
+                const Plugin &p = of(self);
+                return p.publishing(id) && p.framework->store.put(endpoint, id, value) ? PLUGHOST_OK
                                                                                        : PLUGHOST_INVALID_ARGUMENT;
-                          },
-                          [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
-                             plughost_value *out) -> int32_t {
-                              if (static_cast<Attributes *>(self)->store.get(endpoint, id, *out)) return 1;
-                              out->type = PLUGHOST_VALUE_NONE;
-                              return 0;
-                          },
-                          nullptr,
-                          nullptr};
+            };
+            api.get_attribute = [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
+                                   plughost_value *out) -> int32_t {
+                const Plugin &p = of(self);
+                if (p.may(id, kRead) && p.framework->store.get(endpoint, id, *out)) return 1;
+                *out = plughost_value{};
+                return 0;
+            };
+            api.put_numbers = [](void *self, const plughost_request *, const plughost_endpoint *const *endpoints,
+                                 std::size_t count, int32_t id, const double *values) -> plughost_status {
+                const Plugin &p = of(self);
+                return p.publishing(id) && (!count || (endpoints && values)) &&
+                               p.framework->store.put_numbers(endpoints, count, id, values)
+                           ? PLUGHOST_OK
+                           : PLUGHOST_INVALID_ARGUMENT;
+            };
+            api.get_numbers = [](void *self, const plughost_request *, const plughost_endpoint *const *endpoints,
+                                 std::size_t count, int32_t id, double *out) -> std::size_t {
+                const Plugin &p = of(self);
+                if (!out) return 0;
+                if (!endpoints || !p.may(id, kRead)) {
+                    std::fill(out, out + count, std::numeric_limits<double>::quiet_NaN());
+                    return 0;
+                }
+                return p.framework->store.get_numbers(endpoints, count, id, out);
+            };
+        }
+        Plugin(const Plugin &) = delete;  // the API's context is its address
+        Plugin &operator=(const Plugin &) = delete;
+    };
+    std::deque<Plugin> plugins;  // a deque: addresses stay put
+
+    Plugin &plugin(std::initializer_list<std::pair<std::string_view, Access>> declared = {}) {
+        return plugins.emplace_back(*this, declared);
+    }
 };
 
 struct Inlined {
@@ -440,24 +531,46 @@ struct Static {
             make<plugins::KvHeadroomFilter>(plugins::kKvHeadroomFilterManifest);
         add_scorer<plugins::QueueScorer>(plugins::kQueueScorerManifest, 1);
         add_scorer<plugins::KvCacheUtilizationScorer>(plugins::kKvCacheUtilizationScorerManifest, 1);
-        producer = make<plugins::ApproxPrefixCacheProducer>(plugins::kApproxPrefixCacheProducerManifest, &counters);
-        add_scorer<plugins::PrefixCacheScorer>(plugins::kPrefixCacheScorerManifest, 2);
+        using F = Framework;
+        producer_api = &fw.plugin({{F::kNames[0], F::kPublish},
+                                   {F::kNames[1], F::kPublish},
+                                   {F::kNames[2], F::kPublish},
+                                   {F::kNames[3], F::kPublish}});
+        producer = make_with<plugins::ApproxPrefixCacheProducer>(plugins::kApproxPrefixCacheProducerManifest,
+                                                                 &producer_api->api);
+        add_scorer<plugins::PrefixCacheScorer>(
+            plugins::kPrefixCacheScorerManifest, 2,
+            &fw.plugin({{F::kNames[0], F::kRead}, {F::kNames[1], F::kRead}, {F::kNames[2], F::kRead}}));
         add_scorer<plugins::LoraAffinityScorer>(plugins::kLoraAffinityScorerManifest, 1);
         auto p = std::make_unique<AsPicker<plugins::MaxScorePicker>>();
         p->p = make<plugins::MaxScorePicker>(plugins::kMaxScorePickerManifest);
         picker = std::move(p);
     }
-    Counters counters;
+    Framework fw;
+    Framework::Plugin *producer_api = nullptr;
     std::unique_ptr<plugins::ApproxPrefixCacheProducer> producer;
     OnePick one;
 
-    template <class T> void add_scorer(const Manifest &m, double weight, const plughost_host_api *api = nullptr) {
+    template <class T> void add_scorer(const Manifest &m, double weight, Framework::Plugin *api = nullptr) {
         auto s = std::make_unique<AsScorer<T>>();
-        s->p = make_with<T>(m, api ? api : &counters.api);
+        s->p = make_with<T>(m, &(api ? api : &fw.plugin())->api);
         scorers.emplace_back(std::move(s), weight);
     }
 
+    // A new cycle of attributes, as the scheduler begins one per decision.
+    void begin(const host::EndpointTable &eps) { fw.store.begin(eps.data(), eps.size()); }
+    // Runs `produce` in the producer's turn.
+    template <class P> void produce(P &plugin, const Framework::Plugin &api, const Request &request, Endpoints e) {
+        fw.producing = &api;
+        plugin.produce(request, e);
+        fw.producing = nullptr;
+    }
+
     const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
+        begin(eps);
+        return profile(r, eps);
+    }
+    const plughost_endpoint *profile(const plughost_request &r, const host::EndpointTable &eps) {
         std::size_t n = eps.size();
         if (a.size() < n) {
             for (auto *v : {&a, &b}) v->resize(n);
@@ -465,8 +578,8 @@ struct Static {
             indexes.resize(n);
         }
         const Request request(&r);
-        producer->produce(request, Endpoints(eps.data(), n));  // producers see every live endpoint
-        const plughost_endpoint *const *cand = eps.data();     // as the host: no copy until a filter passes
+        produce(*producer, *producer_api, request, Endpoints(eps.data(), n));  // producers see every live endpoint
+        const plughost_endpoint *const *cand = eps.data();  // as the host: no copy until a filter passes
         const plughost_endpoint **next = a.data();
         for (auto &f : filters) {
             Selection passed(indexes.data(), n);
@@ -497,24 +610,25 @@ struct Static {
 // the handler chooses the profile in rounds (checked: in range, not run yet) and names the
 // primary (checked: it picked), as the host does.
 struct StaticRoles {
-    Attributes attributes;
     Static profile;
+    Framework::Plugin &producer_api = profile.fw.plugin({{"bench.load", Framework::kPublish}});
     std::unique_ptr<bench::LoadProducer> producer =
-        make_with<bench::LoadProducer>(bench::kLoadProducerManifest, &attributes.api);
+        make_with<bench::LoadProducer>(bench::kLoadProducerManifest, &producer_api.api);
     std::unique_ptr<bench::SingleHandler> handler = make<bench::SingleHandler>(bench::kSingleHandlerManifest);
     plughost_profile_run run{sizeof(plughost_profile_run), {"bench", 5}, PLUGHOST_PROFILE_NOT_RUN, nullptr, 0};
     const plughost_profile_run *runs[1] = {&run};
     std::size_t chosen[1] = {0};
     const plughost_endpoint *picked = nullptr;
 
-    StaticRoles() { profile.add_scorer<bench::LoadScorer>(bench::kLoadScorerManifest, 1, &attributes.api); }
+    StaticRoles() {
+        profile.add_scorer<bench::LoadScorer>(bench::kLoadScorerManifest, 1,
+                                              &profile.fw.plugin({{"bench.load", Framework::kRead}}));
+    }
 
     const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
         const Request request(&r);
-        attributes.store.begin(eps.data(), eps.size());
-        attributes.producing = true;
-        producer->produce(request, Endpoints(eps.data(), eps.size()));
-        attributes.producing = false;
+        profile.begin(eps);
+        profile.produce(*producer, producer_api, request, Endpoints(eps.data(), eps.size()));
         run.state = PLUGHOST_PROFILE_NOT_RUN;
         run.picked_count = 0;
         for (std::size_t round = 0; round <= 1; ++round) {
@@ -522,7 +636,7 @@ struct StaticRoles {
             handler->pick_profiles(request, ProfileRuns(runs, 1), next);
             if (next.size() == 0) break;
             if (chosen[0] >= 1 || run.state != PLUGHOST_PROFILE_NOT_RUN) return nullptr;
-            picked = profile.decide(r, eps);
+            picked = profile.profile(r, eps);
             run.state = picked ? PLUGHOST_PROFILE_PICKED : PLUGHOST_PROFILE_FAILED;
             run.picked = &picked;
             run.picked_count = picked ? 1 : 0;

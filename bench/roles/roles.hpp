@@ -10,19 +10,25 @@
 
 #include <plughost/plugin.hpp>
 
+#include <cmath>
+#include <vector>
+
 namespace plughost::bench {
 
 class LoadProducer {
 public:
     LoadProducer(const Params &, Host host) : host_(std::move(host)), load_(host_.attribute("bench.load")) {}
     void produce(const Request &request, Endpoints endpoints) {
-        for (const Endpoint e : endpoints)
-            host_.put(request, e, load_, static_cast<double>(e.waiting_queue_size() + e.running_requests()));
+        loads_.resize(endpoints.size());
+        for (std::size_t i = 0; i < endpoints.size(); ++i)
+            loads_[i] = static_cast<double>(endpoints[i].waiting_queue_size() + endpoints[i].running_requests());
+        host_.put(request, endpoints, load_, loads_);
     }
 
 private:
     Host host_;
     Attribute load_;
+    std::vector<double> loads_;  // grows to the most endpoints seen, then reused
 };
 
 inline constexpr Produces kLoadProduces[] = {
@@ -41,8 +47,8 @@ class LoadScorer {
 public:
     LoadScorer(const Params &, Host host) : host_(std::move(host)), load_(host_.attribute("bench.load")) {}
     void score(const Request &request, Endpoints endpoints, std::span<double> scores) const {
-        for (std::size_t i = 0; i < endpoints.size(); ++i)
-            scores[i] = 1.0 / (1.0 + host_.number(request, endpoints[i], load_).value_or(0.0));
+        host_.numbers(request, endpoints, load_, scores);  // the loads, NaN where absent
+        for (double &s : scores) s = 1.0 / (1.0 + (std::isnan(s) ? 0.0 : s));
     }
 
 private:

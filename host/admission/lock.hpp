@@ -5,7 +5,7 @@
 // Format (JSON; documented in docs/operations.md):
 //   {"lockVersion": 1,
 //    "plugins": {"queue-scorer.so": {"type": "queue-scorer", "version": "1.2.0", "stability": "stable",
-//                                    "abiVersion": "1.1.0", "sha256": "<64 lowercase hex digits>"}}}
+//                                    "abiVersion": "1.2.0", "sha256": "<64 lowercase hex digits>"}}}
 #pragma once
 
 #include "admission/admission.hpp"

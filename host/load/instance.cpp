@@ -5,8 +5,10 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 namespace plughost::host {
 
@@ -21,6 +23,8 @@ Instance::Instance(std::shared_ptr<const LoadedPlugin> plugin, std::string name)
     api_.get_attribute = &Instance::get_attribute;
     api_.set_header = &Instance::set_header;
     api_.param = &Instance::param;
+    api_.put_numbers = &Instance::put_numbers;
+    api_.get_numbers = &Instance::get_numbers;
 }
 
 std::unique_ptr<Instance> Instance::create(std::shared_ptr<const LoadedPlugin> plugin, std::string name,
@@ -178,6 +182,32 @@ int32_t Instance::get_attribute(void *context, const plughost_request *request, 
         return 0;
     }
     return cycle->attributes->get(endpoint, id, *out) ? 1 : 0;
+}
+
+// The batches check the call once (as put_attribute and get_attribute check each call), then
+// leave the store only what differs per endpoint: the endpoint's slot and the value.
+plughost_status Instance::put_numbers(void *context, const plughost_request *request,
+                                      const plughost_endpoint *const *endpoints, std::size_t count, int32_t id,
+                                      const double *values) {
+    const auto *self = static_cast<const Instance *>(context);
+    Cycle *cycle = cycle_of(request);
+    if (!cycle || cycle->producing != self || cycle->phase != CyclePhase::producing || !cycle->attributes ||
+        !self->may(id, kPublish) || (count && (!endpoints || !values)))
+        return PLUGHOST_INVALID_ARGUMENT;
+    return cycle->attributes->put_numbers(endpoints, count, id, values) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
+}
+
+std::size_t Instance::get_numbers(void *context, const plughost_request *request,
+                                  const plughost_endpoint *const *endpoints, std::size_t count, int32_t id,
+                                  double *out) {
+    const auto *self = static_cast<const Instance *>(context);
+    if (!out) return 0;
+    const Cycle *cycle = cycle_of(request);
+    if (!endpoints || !cycle || !cycle->attributes || !self->may(id, kRead)) {
+        std::fill(out, out + count, std::numeric_limits<double>::quiet_NaN());
+        return 0;
+    }
+    return cycle->attributes->get_numbers(endpoints, count, id, out);
 }
 
 plughost_status Instance::set_header(void *context, const plughost_request *request, int32_t where, plughost_str name,

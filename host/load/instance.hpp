@@ -52,6 +52,12 @@ private:
                                          const plughost_endpoint *endpoint, int32_t id, plughost_value value);
     static int32_t get_attribute(void *context, const plughost_request *request, const plughost_endpoint *endpoint,
                                  int32_t id, plughost_value *out);
+    static plughost_status put_numbers(void *context, const plughost_request *request,
+                                       const plughost_endpoint *const *endpoints, std::size_t count, int32_t id,
+                                       const double *values);
+    static std::size_t get_numbers(void *context, const plughost_request *request,
+                                   const plughost_endpoint *const *endpoints, std::size_t count, int32_t id,
+                                   double *out);
     static plughost_status set_header(void *context, const plughost_request *request, int32_t where, plughost_str name,
                                       plughost_str value);
     static int32_t param(void *context, plughost_str name, plughost_value *out);

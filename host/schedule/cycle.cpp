@@ -35,6 +35,8 @@ void AttributeStore::place_rows() {
 void AttributeStore::begin(const plughost_endpoint *const *endpoints, std::size_t count) {
     ++stamp_;
     block_ = used_ = 0;
+    cycle_endpoints_ = endpoints;
+    cycle_count_ = count;
     if (keys_.size() < 2 * count) {
         unsigned bits = 64 - shift_;
         while ((std::size_t{1} << bits) < 2 * count) ++bits;

@@ -7,11 +7,14 @@
 #pragma once
 
 #include <plughost/plugin.h>
+#include <plughost/rules.hpp>
 #include <plughost/vocabulary.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,7 +59,7 @@ public:
         if (static_cast<std::uint32_t>(id) >= rows_.size()) return false;
         const Row &row = rows_[static_cast<std::uint32_t>(id)];
         if (row.endpoint != (endpoint != nullptr)) return false;
-        if (row.number ? value.type != PLUGHOST_VALUE_NUMBER || !std::isfinite(value.number)
+        if (row.number ? value.type != PLUGHOST_VALUE_NUMBER || !rules::valid_attribute_number(value.number)
                        : value.type != PLUGHOST_VALUE_STRING)
             return false;
         Cell *c = cell(row, endpoint);
@@ -81,6 +84,44 @@ public:
         return true;
     }
 
+    /// Sets a number attribute of scope endpoint for many endpoints (put_numbers): the
+    /// attribute's checks once, then per endpoint only its slot and the value's finiteness.
+    /// Stops at the first endpoint that is not the cycle's or value that is not finite, having
+    /// stored the values before it (as a loop of put would); false then, or when the attribute
+    /// is not a number of scope endpoint.
+    bool put_numbers(const plughost_endpoint *const *endpoints, std::size_t count, std::int32_t id,
+                     const double *values) {
+        const Row *row = number_row(id);
+        if (!row) return false;
+        Cursor at;
+        for (std::size_t i = 0; i < count; ++i) {
+            Cell *c = slot(*row, endpoints[i], at);
+            if (!c || !rules::valid_attribute_number(values[i])) return false;
+            c->value = {PLUGHOST_VALUE_NUMBER, values[i], {nullptr, 0}};
+            c->stamp = stamp_;
+        }
+        return true;
+    }
+    /// Reads a number attribute of scope endpoint for many endpoints (get_numbers): out[i] is the
+    /// value or NaN when absent; returns how many are present.
+    std::size_t get_numbers(const plughost_endpoint *const *endpoints, std::size_t count, std::int32_t id,
+                            double *out) const {
+        const Row *row = number_row(id);
+        if (!row) {
+            std::fill(out, out + count, std::numeric_limits<double>::quiet_NaN());
+            return 0;
+        }
+        std::size_t present = 0;
+        Cursor at;
+        for (std::size_t i = 0; i < count; ++i) {
+            const Cell *c = slot(*row, endpoints[i], at);
+            const bool here = c && c->stamp == stamp_;
+            out[i] = here ? c->value.number : std::numeric_limits<double>::quiet_NaN();
+            present += here;
+        }
+        return present;
+    }
+
     const std::vector<AttributeSpec> &specs() const { return specs_; }
 
 private:
@@ -98,6 +139,31 @@ private:
         std::size_t slot = 0;
     };
 
+    // The row of a number attribute of scope endpoint, or null.
+    const Row *number_row(std::int32_t id) const {
+        if (static_cast<std::uint32_t>(id) >= rows_.size()) return nullptr;
+        const Row &row = rows_[static_cast<std::uint32_t>(id)];
+        return row.endpoint && row.number ? &row : nullptr;
+    }
+    // Where a batch expects its next endpoint among the cycle's: a hook's endpoints are the
+    // cycle's, or a part of them in the same order (what the filters let through), so the slot
+    // after the last one found is right almost always: one compare instead of a hash probe.
+    struct Cursor {
+        std::size_t next = 0;
+    };
+    // The cell of one endpoint of a batch (null when it is not the cycle's): the cursor's guess,
+    // else the hash table. The guess compares pointers only, as the hash probe does.
+    Cell *slot(const Row &row, const plughost_endpoint *endpoint, Cursor &at) const {
+        std::size_t s = at.next;
+        if (!(s < cycle_count_ && cycle_endpoints_[s] == endpoint)) {
+            if (!endpoint) return nullptr;
+            const Cell *c = cell(row, endpoint);
+            if (!c) return nullptr;
+            s = static_cast<std::size_t>(c - row.cells);
+        }
+        at.next = s + 1;
+        return row.cells + s;
+    }
     // The value's cell for this endpoint (the request's for null); null when the endpoint is
     // not one of the cycle's.
     Cell *cell(const Row &row, const plughost_endpoint *endpoint) const {
@@ -124,6 +190,10 @@ private:
     std::size_t mask_ = 0;          // keys_.size() - 1
     unsigned shift_ = 64;           // 64 - log2(keys_.size())
     std::uint64_t stamp_ = 1;
+    // The cycle's endpoints as begin() was given them (the caller keeps the array for the
+    // cycle): slot i is endpoint i, which batches check first.
+    const plughost_endpoint *const *cycle_endpoints_ = nullptr;
+    std::size_t cycle_count_ = 0;
     // Strings of this cycle, in blocks that never move (a value's pointer stays valid).
     std::vector<std::unique_ptr<char[]>> blocks_;
     std::vector<std::size_t> block_sizes_;

@@ -287,8 +287,7 @@ public:
                 }
             if (!held) break;
         }
-        for (std::size_t i = 0; i < endpoints.size(); ++i)
-            host_.put(request, endpoints[i], match_blocks_, static_cast<double>(matches_[i]));
+        host_.put(request, endpoints, match_blocks_, matches_);  // one call for all endpoints
         host_.put(request, std::nullopt, total_blocks_, static_cast<double>(blocks));
         host_.put(request, std::nullopt, block_size_attr_, static_cast<double>(block_size));
         host_.put(request, std::nullopt, prompt_tokens_, static_cast<double>((request.prompt().size() + 3) / 4));
@@ -430,7 +429,7 @@ private:
     prefix_cache::OpenIndex endpoint_index_;
     std::uint64_t stamp_ = 0;
     std::vector<std::pair<std::size_t, std::uint32_t>> present_;  // (position offered, tracked)
-    std::vector<std::uint32_t> matches_;
+    std::vector<double> matches_;  // leading blocks held, by position offered (published as is)
 };
 
 inline constexpr Param kApproxPrefixCacheProducerParams[] = {

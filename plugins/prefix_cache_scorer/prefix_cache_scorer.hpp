@@ -9,6 +9,7 @@
 #include <plughost/plugin.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -49,20 +50,18 @@ public:
     void score(const Request &request, Endpoints endpoints, std::span<double> scores) {
         const double total = host_.number(request, std::nullopt, total_blocks_).value_or(0);
         const double block_size = host_.number(request, std::nullopt, block_size_).value_or(0);
-        std::size_t missing = 0;
+        // One call reads every endpoint's match into `scores` (NaN where absent), then each is
+        // replaced by its score.
+        const std::size_t missing = endpoints.size() - host_.numbers(request, endpoints, match_blocks_, scores);
         const double shortest = spread_depth_ > 0 ? shortest_queue(endpoints) : 0;
         for (std::size_t i = 0; i < endpoints.size(); ++i) {
+            const double matched = scores[i];
             scores[i] = 0.0;
-            const auto matched = host_.number(request, endpoints[i], match_blocks_);
-            if (!matched) {
-                ++missing;
-                continue;
-            }
-            if (!(total > 0)) continue;
-            const double ratio = *matched / total;
+            if (std::isnan(matched) || !(total > 0)) continue;
+            const double ratio = matched / total;
             double score = ratio;
             if (weight_ > 0 && block_size > 0) {
-                const double length = std::min(1.0, *matched * block_size / static_cast<double>(scale_tokens_));
+                const double length = std::min(1.0, matched * block_size / static_cast<double>(scale_tokens_));
                 score = weight_ * length * length + (1 - weight_) * ratio;
             }
             scores[i] = std::clamp(score, 0.0, 1.0) * spread_factor(endpoints[i], shortest);

@@ -86,3 +86,10 @@ check("a malformed digests line is named with its line number" "${original}" ${W
   "bad-digests\\.txt:3: expected \"<major\\.minor\\.patch> <sha256")
 file(WRITE ${WORK_DIR}/twice.txt "${recorded}${recorded}")
 check("a version recorded twice is refused" "${original}" ${WORK_DIR}/twice.txt "ABI ${V_re} is recorded twice")
+# The frozen copies of released headers (tests/abi/plugin_<major>_<minor>/, which the fixtures of
+# older plugins are built against) are those releases: each still hashes to its version's line.
+foreach(copy 1_0 1_1)
+  string(REPLACE "_" "." released "${copy}.0")
+  file(READ ${SOURCE_DIR}/tests/abi/plugin_${copy}/plughost/plugin.h frozen)
+  check("the frozen ${released} header is still ABI ${released}" "${frozen}" ${digests} "")
+endforeach()

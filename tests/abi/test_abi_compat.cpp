@@ -1,6 +1,7 @@
-// ABI 1.0 plugins on this (1.1) host: built from the released 1.0 header, they are admitted by
-// the CLI, loaded, and run in a profile through `plughost run`; the host reads their entry only
-// as far as its 1.0 struct_size and fills the fields 1.0 knows with 1.0's meaning.
+// Plugins of older minors on this (1.2) host. ABI 1.0 plugins, built from the released 1.0
+// header, are admitted by the CLI, loaded, and run in a profile through `plughost run`; the host
+// reads their entry only as far as its 1.0 struct_size and fills the fields 1.0 knows with 1.0's
+// meaning. ABI 1.1 plugins, built from the released 1.1 header, publish and read attributes.
 #include "admission/admission.hpp"
 #include "load/plugin_loader.hpp"
 #include "test_support.hpp"
@@ -152,4 +153,55 @@ TEST_CASE("an ABI 1.0 plugin reads kv_cache_usage_percent in percent from a stre
     CHECK((loaded.plugin->entry().pre_request == nullptr));
     CHECK((loaded.plugin->entry().response_complete == nullptr));
     ::dlclose(library);
+}
+
+TEST_CASE("ABI 1.1 plugins (a producer and its consumer) are admitted, loaded and run on this 1.2 host") {
+    // attribute_producer.c and attribute_consumer.c built against the released 1.1 header: they
+    // publish and read with the 1.1 calls, and their entries and manifests say 1.1.0.
+    TempDir dir, plugins;
+    copy_to(paths::abi_1_1_attribute_producer, plugins / "attribute-producer.so");
+    copy_to(paths::abi_1_1_attribute_consumer, plugins / "attribute-consumer.so");
+    copy_to(paths::plugin_max_score_picker, plugins / "max-score-picker.so");
+    write_file(dir / "c.json", R"({"plugins": [{"type": "attribute-consumer"}, {"type": "attribute-producer"},
+        {"type": "max-score-picker"}]})");
+    const std::vector<std::string> where{"--config", (dir / "c.json").string(), "--plugin-dir",
+                                         plugins.path().string()};
+    for (const char *file : {"attribute-producer.so", "attribute-consumer.so"}) {
+        const auto inspect = run_plughost({"inspect", (plugins / file).string()});
+        CHECK(inspect.exit_code == 0);
+        bool abi_line = false;
+        for (const auto &l : lines(inspect.out)) abi_line |= l.rfind("abiVersion:", 0) == 0 && contains(l, " 1.1.0");
+        CHECK_MESSAGE(abi_line, inspect.out);
+    }
+    std::vector<std::string> check{"check", "--instantiate"};
+    check.insert(check.end(), where.begin(), where.end());
+    const auto checked = run_plughost(check);
+    CHECK_MESSAGE(checked.exit_code == 0, checked.out << checked.err);
+
+    // Loaded for real: the entry is the 1.1 size, its 1.1 hook there.
+    TempDir one;
+    copy_to(paths::abi_1_1_attribute_producer, one / "attribute-producer.so");
+    const Admission admission = admit_directory(one.path(), foundation_rules(), true);
+    REQUIRE(admission.candidates.size() == 1);
+    REQUIRE(admission.candidates[0].admitted());
+    const LoadResult loaded = load_plugin(admission.candidates[0]);
+    REQUIRE_MESSAGE(!loaded.error, loaded.error->message);
+    CHECK(loaded.plugin->entry().abi_minor == 1);
+    CHECK((loaded.plugin->entry().produce != nullptr));
+
+    // Run: the producer publishes with put_attribute, the consumer scores by it.
+    std::vector<std::string> run{"run", "--explain"};
+    run.insert(run.end(), where.begin(), where.end());
+    const auto r = run_plughost(run, R"({"endpoint": {"name": "a"}}
+{"endpoint": {"name": "b"}}
+{"request": {"id": "r1", "headers": {"x-target": "b"}}}
+{"request": {"id": "r2", "headers": {"x-target": "a"}}}
+)");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto out = lines(r.out);
+    REQUIRE(out.size() == 2);
+    CHECK(parse_json(out[0]).at("picked").at(0) == "b");
+    CHECK(parse_json(out[1]).at("picked").at(0) == "a");
+    CHECK(contains(r.err, "consistent = 2"));  // the consumer read what the producer published
+    CHECK_MESSAGE(!contains(r.err, "fault ["), r.err);
 }

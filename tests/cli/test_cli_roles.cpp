@@ -471,3 +471,55 @@ TEST_CASE("a fault in each ABI 1.1 hook is counted, contained, and disables the 
         }
     }
 }
+
+TEST_CASE("ABI 1.2 put_numbers and get_numbers: values reach the consumer, and each refusal is made") {
+    // batch-producer publishes the waiting queues with put_numbers (through an array in reverse
+    // order) after making every call the host must refuse; batch-peer tries to publish with
+    // batch-producer's host API in its own turn; batch-consumer reads with get_numbers (both
+    // orders), probes what reads nothing, and tries to publish. Each counts what the host did.
+    Deployment d({{"batch-producer", paths::batch_producer},
+                  {"batch-peer", paths::batch_peer},
+                  {"batch-consumer", paths::batch_consumer},
+                  {"max-score-picker", paths::plugin_max_score_picker}},
+                 R"({"plugins": [{"type": "batch-consumer"}, {"type": "batch-peer"}, {"type": "batch-producer"},
+                     {"type": "max-score-picker"}]})");
+    const std::string input = R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 3}}}
+{"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 1}}}
+{"endpoint": {"name": "c", "metrics": {"waitingQueueSize": 5}}}
+)" + request("r1") + request("r2");
+    const auto r = d.run(input, {"--explain"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto out = lines(r.out);
+    REQUIRE(out.size() == 2);
+    for (const auto &l : out) {
+        const auto v = parse_json(l);
+        CHECK(v.at("picked").at(0) == "b");  // the shortest queue: 1 / (1 + 1)
+        const auto &scores = v.at("explain").at("scorers").at(0).at("scores");
+        CHECK(scores.at("a").to_number<double>() == doctest::Approx(0.25));
+        CHECK(scores.at("c").to_number<double>() == doctest::Approx(1.0 / 6));
+    }
+    for (const char *name : {"published",
+                             "refused-undeclared",
+                             "refused-scope",
+                             "refused-type",
+                             "refused-foreign",
+                             "refused-null-endpoints",
+                             "refused-null-values",
+                             "empty-ok",
+                             "refused-not-finite",
+                             "refused-infinite",
+                             "kept-before-bad",
+                             "refused-outside-produce",
+                             "refused-other-turn",
+                             "read-ok",
+                             "peer-ok",
+                             "absent-scope",
+                             "absent-type",
+                             "absent-undeclared",
+                             "absent-foreign",
+                             "absent-null-endpoints",
+                             "absent-null-out",
+                             "refused-consumer-publishing"})
+        CHECK_MESSAGE(contains(r.err, counter(name, "2")), name << "\n" << r.err);
+    CHECK_MESSAGE(!contains(r.err, "fault ["), r.err);
+}

@@ -118,3 +118,70 @@ TEST_CASE("attribute store: before any cycle began, the request's slot works and
     REQUIRE(store.get(nullptr, kModel, out));
     CHECK(std::string_view(out.string.data, out.string.size) == "m");
 }
+
+TEST_CASE("attribute store: batches find each endpoint in the cycle's order, a subset of it, or any other order") {
+    AttributeStore store = make_store();
+    for (std::size_t n : {3, 40, 300}) {
+        CAPTURE(n);
+        Endpoints eps(n);
+        store.begin(eps.pointers.data(), n);
+        // Published through the cycle's own array: endpoint i holds i.
+        std::vector<double> values(n), read(n);
+        for (std::size_t i = 0; i < n; ++i) values[i] = double(i);
+        REQUIRE(store.put_numbers(eps.pointers.data(), n, kLoad, values.data()));
+        CHECK(store.get_numbers(eps.pointers.data(), n, kLoad, read.data()) == n);
+        CHECK(read == values);
+        // Every other endpoint (what a filter lets through), in reverse order, and a copy of the
+        // array: the same values, whether the slot is guessed or hashed.
+        std::vector<const plughost_endpoint *> odd, reversed(eps.pointers.rbegin(), eps.pointers.rend()),
+            copy = eps.pointers;
+        for (std::size_t i = 1; i < n; i += 2) odd.push_back(eps.pointers[i]);
+        std::vector<double> got(n);
+        CHECK(store.get_numbers(odd.data(), odd.size(), kLoad, got.data()) == odd.size());
+        for (std::size_t k = 0; k < odd.size(); ++k) CHECK(got[k] == double(2 * k + 1));
+        CHECK(store.get_numbers(reversed.data(), n, kLoad, got.data()) == n);
+        for (std::size_t k = 0; k < n; ++k) CHECK(got[k] == double(n - 1 - k));
+        // Republished in reverse order through a copy: endpoint i now holds 1000 + i.
+        for (std::size_t k = 0; k < n; ++k) values[k] = 1000.0 + double(n - 1 - k);
+        REQUIRE(store.put_numbers(reversed.data(), n, kLoad, values.data()));
+        CHECK(store.get_numbers(copy.data(), n, kLoad, got.data()) == n);
+        for (std::size_t i = 0; i < n; ++i) CHECK(got[i] == 1000.0 + double(i));
+    }
+}
+
+TEST_CASE("attribute store: a batch refuses what a single put refuses, keeping the values before a bad element") {
+    AttributeStore store = make_store();
+    Endpoints eps(4), others(1);
+    store.begin(eps.pointers.data(), 4);
+    const double values[] = {1, 2, 3, 4};
+    double read[4];
+    // The attribute's rules: scope endpoint, type number, an id that exists.
+    CHECK_FALSE(store.put_numbers(eps.pointers.data(), 4, kModel, values));
+    CHECK_FALSE(store.put_numbers(eps.pointers.data(), 4, kRegion, values));
+    CHECK_FALSE(store.put_numbers(eps.pointers.data(), 4, 7, values));
+    CHECK_FALSE(store.put_numbers(eps.pointers.data(), 4, -1, values));
+    CHECK(store.get_numbers(eps.pointers.data(), 4, kLoad, read) == 0);  // nothing was published
+    for (double v : read) CHECK(std::isnan(v));
+    CHECK(store.get_numbers(eps.pointers.data(), 4, kRegion, read) == 0);
+    CHECK(store.get_numbers(eps.pointers.data(), 4, kModel, read) == 0);
+    // A value that is not finite stops the batch there: endpoint 0 holds 1, the others nothing.
+    const double bad[] = {1, std::nan(""), 3, 4};
+    CHECK_FALSE(store.put_numbers(eps.pointers.data(), 4, kLoad, bad));
+    CHECK(store.get_numbers(eps.pointers.data(), 4, kLoad, read) == 1);
+    CHECK(read[0] == 1);
+    CHECK(std::isnan(read[1]));
+    CHECK(std::isnan(read[2]));
+    // An endpoint that is not the cycle's (and a null one) stops it too, and reads as absent.
+    const plughost_endpoint *mixed[] = {eps.pointers[1], others.pointers[0], eps.pointers[2]};
+    CHECK_FALSE(store.put_numbers(mixed, 3, kLoad, values));
+    CHECK(store.get_numbers(mixed, 3, kLoad, read) == 1);
+    CHECK(read[0] == 1);
+    CHECK(std::isnan(read[1]));
+    CHECK(std::isnan(read[2]));
+    const plughost_endpoint *none[] = {nullptr};
+    CHECK_FALSE(store.put_numbers(none, 1, kLoad, values));
+    CHECK(store.get_numbers(none, 1, kLoad, read) == 0);
+    // A new cycle forgets what the batches published.
+    store.begin(eps.pointers.data(), 4);
+    CHECK(store.get_numbers(eps.pointers.data(), 4, kLoad, read) == 0);
+}

@@ -297,3 +297,33 @@ TEST_CASE("testing::admission says why when the tool cannot be run or refuses th
     }
     ::unsetenv("PLUGHOST_TOOL");
 }
+
+TEST_CASE("testing.hpp's put_numbers and get_numbers check what the host checks") {
+    // batch-producer (a C fixture) makes every call the host refuses, then publishes the waiting
+    // queues through an array in reverse order; the harness must refuse the same calls.
+    namespace t = sdk::testing;
+    t::PluginLibrary lib(paths::batch_producer);
+    auto made = lib.create("p");
+    REQUIRE_MESSAGE(made.ok(), made.message);
+    t::EndpointSet endpoints{{.name = "a", .waiting_queue_size = 3},
+                             {.name = "b", .waiting_queue_size = 1},
+                             {.name = "c", .waiting_queue_size = 5}};
+    const t::RequestData request;
+    const auto produced = made.value->produce(request, endpoints);
+    REQUIRE_MESSAGE(produced.ok(), produced.message);
+    for (std::size_t i = 0; i < endpoints.size(); ++i)
+        CHECK(made.value->attribute_number("batch.load", endpoints.at(i)) ==
+              double(endpoints.at(i)->waiting_queue_size));
+    CHECK(made.value->attribute_number("batch.total", nullptr) == 3.0);
+    const auto &counters = made.value->counters();
+    for (const char *name : {"published", "refused-undeclared", "refused-scope", "refused-type", "refused-foreign",
+                             "refused-null-endpoints", "refused-null-values", "empty-ok", "refused-not-finite",
+                             "refused-infinite", "kept-before-bad"}) {
+        CAPTURE(name);
+        CHECK(counters.count(name) == 1);
+    }
+    // Outside produce (pre_request) a put is refused too.
+    const t::DecisionData decision("default", endpoints, {1});
+    REQUIRE(made.value->pre_request(request, decision).ok());
+    CHECK(made.value->counters().count("refused-outside-produce") == 1);
+}

@@ -36,10 +36,10 @@
  *  - Frozen structs (plughost_str, plughost_message, plughost_header, plughost_metric, and since
  *    1.1 plughost_value, plughost_chat_message, plughost_extra) have no `struct_size` and never
  *    change, so arrays of them are indexed directly.
- *  - Each field and hook added after 1.0 says "Since 1.1". A plugin built against 1.0 keeps
- *    loading and running unchanged on a 1.1 host: the host fills every struct it passes with
- *    the fields of its own (newer) minor, and reads the plugin's entry only as far as the
- *    plugin's struct_size goes.
+ *  - Each field and hook added after 1.0 says "Since 1.1" or "Since 1.2". A plugin built
+ *    against an older minor keeps loading and running unchanged on a newer host: the host fills
+ *    every struct it passes with the fields of its own (newer) minor, and reads the plugin's
+ *    entry only as far as the plugin's struct_size goes.
  *  - A deprecated entry stays where it is, documented with its replacement and the release that
  *    removes it.
  *  - The layout of each released version is frozen by tests/abi/abi_<major>_<minor>_layout.c, and
@@ -105,9 +105,9 @@
 /* The ABI this header declares. A plugin records it twice: in its manifest ("abiVersion", the
  * string) and in its entry (abi_major, abi_minor, abi_patch); the two must be equal. */
 #define PLUGHOST_ABI_VERSION_MAJOR 1
-#define PLUGHOST_ABI_VERSION_MINOR 1
+#define PLUGHOST_ABI_VERSION_MINOR 2
 #define PLUGHOST_ABI_VERSION_PATCH 0
-#define PLUGHOST_ABI_VERSION_STRING "1.1.0"
+#define PLUGHOST_ABI_VERSION_STRING "1.2.0"
 
 /* ---- Where the manifest lives ----------------------------------------------------------- */
 
@@ -417,6 +417,72 @@ typedef struct plughost_host_api {
      * ON FAILURE: 0, as above.
      */
     int32_t (*param)(void *context, plughost_str name, plughost_value *out);
+
+    /**
+     * put_numbers: publishes a number attribute of scope "endpoint" for many endpoints in one
+     * call (Since 1.2): what `count` calls of put_attribute would do, checked once. A producer
+     * publishing one number per endpoint uses it instead of a loop of put_attribute.
+     *
+     * Required:   yes; the host always provides it (a plugin built against 1.2 may call it
+     *             without a PLUGHOST_HAS_FIELD test: the host is never older than the plugin).
+     * Called:     by a plugin of role "producer", from inside its `produce` hook only.
+     *
+     * @param context    this struct's `context`.
+     * @param request    the request `produce` was given.
+     * @param endpoints  `count` endpoints, each one of those `produce` was given, in any order
+     *                   (best: the very array `produce` was given, or a part of it in the same
+     *                   order, which the host indexes without hashing). NULL only when count is 0.
+     * @param count      how many endpoints and values; 0 publishes nothing and succeeds.
+     * @param attribute  the attribute's id (from `attribute`); it must be in the manifest's
+     *                   "produces", of scope "endpoint" and type "number".
+     * @param values     `count` numbers, values[i] for endpoints[i], each finite. NULL only when
+     *                   count is 0.
+     * @return           PLUGHOST_OK when every value was published; PLUGHOST_INVALID_ARGUMENT
+     *                   when the call breaks a rule above. A rule of the whole call (the hook,
+     *                   the id, the scope or type, NULL arrays) publishes nothing. A bad element
+     *                   (a value not finite, an endpoint not the cycle's) stops the call there:
+     *                   the values before it are published, it and those after it are not,
+     *                   exactly as a loop of put_attribute that stops at its first refusal.
+     *
+     * OWNERSHIP:  `endpoints` and `values` are borrowed for the call. The values live as
+     *             put_attribute's do (until the request's scheduling cycle ends).
+     * THREADS:    as `log`.
+     * ON FAILURE: PLUGHOST_INVALID_ARGUMENT, as above; not a fault by itself.
+     */
+    plughost_status (*put_numbers)(void *context, const struct plughost_request *request,
+                                   const struct plughost_endpoint *const *endpoints, size_t count, int32_t attribute,
+                                   const double *values);
+
+    /**
+     * get_numbers: reads a number attribute of scope "endpoint" for many endpoints in one call
+     * (Since 1.2): what `count` calls of get_attribute would read, checked once.
+     *
+     * Required:   yes; the host always provides it (as put_numbers).
+     * Called:     by any plugin, from inside a hook the host called with this request (the
+     *             scheduling hooks, `pre_request`).
+     *
+     * @param context    this struct's `context`.
+     * @param request    the request the hook was given.
+     * @param endpoints  `count` endpoints, each one the hook was given (best: the very array the
+     *                   hook was given, or a part of it in the same order). NULL only when count
+     *                   is 0.
+     * @param count      how many endpoints and values.
+     * @param attribute  the attribute's id (from `attribute`); it must be in the manifest's
+     *                   "consumes" (or "produces"), of scope "endpoint" and type "number".
+     * @param out        `count` doubles: out[i] is the value for endpoints[i], or NaN when it is
+     *                   absent (published numbers are finite, so NaN always means absent). NULL
+     *                   only when count is 0.
+     * @return           how many of the `count` values are present (0 to count): 0 when the call
+     *                   breaks a rule above (every out[i] is then NaN, `out` permitting), and an
+     *                   endpoint that is not the cycle's reads as absent.
+     *
+     * OWNERSHIP:  `endpoints` is borrowed for the call; `out` is the plugin's, written only.
+     * THREADS:    as `log`.
+     * ON FAILURE: absent values, as above. A consumer must handle them, as with get_attribute.
+     */
+    size_t (*get_numbers)(void *context, const struct plughost_request *request,
+                          const struct plughost_endpoint *const *endpoints, size_t count, int32_t attribute,
+                          double *out);
 } plughost_host_api;
 #define PLUGHOST_HEADER_UPSTREAM 0
 #define PLUGHOST_HEADER_CLIENT 1

@@ -196,6 +196,13 @@ public:
     Endpoint operator[](std::size_t i) const noexcept { return Endpoint(data_[i]); }
     iterator begin() const noexcept { return iterator(data_); }
     iterator end() const noexcept { return iterator(data_ + size_); }
+    /// The host's array, to pass back to the host (Host::put and Host::numbers over endpoints).
+    const plughost_endpoint *const *data() const noexcept { return data_; }
+    /// The endpoints from `offset`, at most `count` of them (clamped to the size).
+    Endpoints subspan(std::size_t offset, std::size_t count = SIZE_MAX) const noexcept {
+        offset = std::min(offset, size_);
+        return Endpoints(data_ + offset, std::min(count, size_ - offset));
+    }
 
 private:
     const plughost_endpoint *const *data_;
@@ -377,6 +384,40 @@ public:
         plughost_value v{};
         if (!get_value(request, endpoint, attribute, v) || v.type != PLUGHOST_VALUE_STRING) return std::nullopt;
         return view(v.string);
+    }
+    /// Publishes one number per endpoint (from produce()): values[i] about endpoints[i], for an
+    /// attribute of scope endpoint. On a 1.2 host one call (put_numbers), checked once; on an
+    /// older one a loop of single puts. False when `values` is not one per endpoint or the host
+    /// refuses; as with put_numbers, the values before a refused one (not finite, an endpoint
+    /// not the cycle's) are published. Pass the Endpoints the hook was given (or a subspan):
+    /// the host then finds each endpoint without hashing.
+    bool put(const Request &request, Endpoints endpoints, Attribute attribute,
+             std::span<const double> values) const noexcept {
+        if (!api_ || !attribute.valid() || values.size() != endpoints.size()) return false;
+        if (PLUGHOST_HAS_FIELD(api_, plughost_host_api, put_numbers) && api_->put_numbers)
+            return api_->put_numbers(api_->context, &request.raw(), endpoints.data(), endpoints.size(), attribute.id(),
+                                     values.data()) == PLUGHOST_OK;
+        for (std::size_t i = 0; i < endpoints.size(); ++i)
+            if (!put(request, endpoints[i], attribute, values[i])) return false;
+        return true;
+    }
+    /// Reads a number attribute of scope endpoint for every endpoint: out[i] the value for
+    /// endpoints[i], NaN when absent (published numbers are finite). Returns how many are
+    /// present; 0 (and nothing written) when `out` is not one per endpoint. One call on a 1.2
+    /// host (get_numbers), a loop of single reads on an older one.
+    std::size_t numbers(const Request &request, Endpoints endpoints, Attribute attribute,
+                        std::span<double> out) const noexcept {
+        if (out.size() != endpoints.size()) return 0;
+        if (api_ && attribute.valid() && PLUGHOST_HAS_FIELD(api_, plughost_host_api, get_numbers) && api_->get_numbers)
+            return api_->get_numbers(api_->context, &request.raw(), endpoints.data(), endpoints.size(), attribute.id(),
+                                     out.data());
+        std::size_t present = 0;
+        for (std::size_t i = 0; i < endpoints.size(); ++i) {
+            const auto v = number(request, endpoints[i], attribute);
+            out[i] = v.value_or(std::numeric_limits<double>::quiet_NaN());
+            present += v.has_value();
+        }
+        return present;
     }
     /// Sets a header on the request sent to the endpoint (from pre_request only); false when the
     /// host refuses it (another hook, a name not of 1-64 [A-Za-z0-9-], a value with control

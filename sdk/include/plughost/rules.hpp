@@ -9,6 +9,7 @@
 #define PLUGHOST_RULES_HPP
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -31,6 +32,15 @@ inline constexpr const char *kPrimaryRule =
     "a profile handler's process_results names a profile (an index below the number of profiles) that ran: one "
     "that picked serves the request, one that failed fails it with that profile's error; naming a profile that "
     "did not run is a bad-index fault and the request is not decided";
+
+inline constexpr const char *kAttributeRule =
+    "a producer publishes, from its produce hook only, attributes its manifest produces, each number finite, each "
+    "about one of the endpoints produce was given; otherwise put_attribute and put_numbers return "
+    "PLUGHOST_INVALID_ARGUMENT (put_numbers stops at the first bad element, keeping those before it)";
+
+/// A number the host publishes as an attribute's value: finite (so NaN can mean "absent" when
+/// get_numbers reads).
+inline bool valid_attribute_number(double value) noexcept { return std::isfinite(value); }
 
 /// A score the host accepts: in [0, 1], not NaN (-0.0 counts as 0).
 constexpr bool valid_score(double score) noexcept { return score >= 0.0 && score <= 1.0; }

@@ -45,11 +45,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -375,8 +377,10 @@ public:
         require(entry_->produce != nullptr, "produce");
         Outcome<bool> out;
         producing_ = true;
+        offered_.assign(endpoints.data(), endpoints.data() + endpoints.size());
         out.status = entry_->produce(handle_, request.get(), endpoints.data(), endpoints.size(), message());
         producing_ = false;
+        offered_.clear();
         out.message = last_message();
         out.value = out.ok();
         return out;
@@ -492,6 +496,23 @@ private:
         return std::nullopt;
     }
 
+    // What the manifest's "produces" says of an attribute.
+    struct Produced {
+        bool endpoint = true;  // scope
+        bool number = true;    // type
+    };
+    // What a put may publish as the host allows it: from produce, an attribute the manifest
+    // produces (its declared scope and type, for the caller to check); null otherwise.
+    const Produced *publishable(std::int32_t id) const {
+        if (!producing_ || id < 0 || static_cast<std::size_t>(id) >= attribute_names_.size()) return nullptr;
+        const auto it = produces_.find(attribute_names_[static_cast<std::size_t>(id)]);
+        return it == produces_.end() ? nullptr : &it->second;
+    }
+    // An endpoint produce was given (the host refuses any other).
+    bool offered(const plughost_endpoint *endpoint) const {
+        return std::find(offered_.begin(), offered_.end(), endpoint) != offered_.end();
+    }
+
     friend class PluginLibrary;
     explicit PluginInstance(const plughost_plugin *entry) : entry_(entry) {
         api_.struct_size = sizeof api_;
@@ -503,8 +524,10 @@ private:
         api_.count = [](void *self, plughost_str name, double delta) {
             static_cast<PluginInstance *>(self)->counters_[std::string(name.data ? name.data : "", name.size)] += delta;
         };
-        // Attributes: this harness does not check them against the manifest (the host does:
-        // `plughost check`); any name gets an id, and values are kept per endpoint id.
+        // Attributes: any name gets an id (`plughost check` checks the manifest's consumes against
+        // the producers), and values are kept per endpoint id. A put is checked as the host checks
+        // it: from produce, an attribute the manifest produces, its scope and type, a finite
+        // number, an endpoint produce was given.
         api_.attribute = [](void *self, plughost_str name) -> int32_t {
             return static_cast<PluginInstance *>(self)->attribute_id(
                 std::string_view(name.data ? name.data : "", name.size));
@@ -512,12 +535,45 @@ private:
         api_.put_attribute = [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
                                 plughost_value value) -> plughost_status {
             auto *me = static_cast<PluginInstance *>(self);
-            if (!me->producing_ || id < 0 || static_cast<std::size_t>(id) >= me->attribute_names_.size())
+            const Produced *declared = me->publishable(id);
+            const bool number = value.type == PLUGHOST_VALUE_NUMBER;
+            if (!declared || declared->endpoint != (endpoint != nullptr) || declared->number != number ||
+                (!number && value.type != PLUGHOST_VALUE_STRING) || (endpoint && !me->offered(endpoint)) ||
+                (number && !rules::valid_attribute_number(value.number)))
                 return PLUGHOST_INVALID_ARGUMENT;
             me->values_[{endpoint ? endpoint->id : 0, id}] =
                 Value{value.type == PLUGHOST_VALUE_NUMBER, value.number,
                       std::string(value.string.data ? value.string.data : "", value.string.size)};
             return PLUGHOST_OK;
+        };
+        // The batches (ABI 1.2): the checks of the single calls, once per call, then per endpoint
+        // (rules::kAttributeRule); a bad element stops the call, keeping what came before it.
+        api_.put_numbers = [](void *self, const plughost_request *, const plughost_endpoint *const *endpoints,
+                              std::size_t count, int32_t id, const double *values) -> plughost_status {
+            auto *me = static_cast<PluginInstance *>(self);
+            const Produced *declared = me->publishable(id);
+            if (!declared || !declared->endpoint || !declared->number || (count && (!endpoints || !values)))
+                return PLUGHOST_INVALID_ARGUMENT;
+            for (std::size_t i = 0; i < count; ++i) {
+                if (!endpoints[i] || !me->offered(endpoints[i]) || !rules::valid_attribute_number(values[i]))
+                    return PLUGHOST_INVALID_ARGUMENT;
+                me->values_[{endpoints[i]->id, id}] = Value{true, values[i], {}};
+            }
+            return PLUGHOST_OK;
+        };
+        api_.get_numbers = [](void *self, const plughost_request *, const plughost_endpoint *const *endpoints,
+                              std::size_t count, int32_t id, double *out) -> std::size_t {
+            auto *me = static_cast<PluginInstance *>(self);
+            if (!out) return 0;
+            std::size_t present = 0;
+            for (std::size_t i = 0; i < count; ++i) {
+                const auto it =
+                    endpoints && endpoints[i] ? me->values_.find({endpoints[i]->id, id}) : me->values_.end();
+                const bool here = it != me->values_.end() && it->second.number;
+                out[i] = here ? it->second.value : std::numeric_limits<double>::quiet_NaN();
+                present += here;
+            }
+            return present;
         };
         api_.get_attribute = [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
                                 plughost_value *out) -> int32_t {
@@ -600,6 +656,8 @@ private:
     std::vector<std::string> attribute_names_;
     std::map<std::pair<std::uint64_t, std::int32_t>, Value> values_;
     bool producing_ = false;
+    std::vector<const plughost_endpoint *> offered_;         // produce's endpoints, while it runs
+    std::map<std::string, Produced, std::less<>> produces_;  // the manifest's, by name
     Phase phase_ = Phase::other;
     rules::DistinctIndexes distinct_;
     std::vector<std::pair<std::string, std::string>> upstream_headers_, client_headers_;
@@ -634,6 +692,7 @@ public:
         const boost::json::value given = boost::json::parse(parameters_json, error);
         const auto declared = declared_parameters();
         std::unique_ptr<PluginInstance> instance(new PluginInstance(entry_));
+        instance->produces_ = declared_produces();
         std::string parameters = parameters_json;
         if (!error && given.is_object()) {
             const boost::json::object filled = rules::with_parameter_defaults(given.as_object(), declared);
@@ -675,6 +734,26 @@ private:
             if (const auto *d = spec->if_contains("default")) p.default_value = *d;
             if (const auto *t = spec->if_contains("type"); t && t->is_string()) p.type = std::string(t->as_string());
             out.push_back(std::move(p));
+        }
+        return out;
+    }
+
+    // The attributes the manifest produces, with their scope and type, as the host checks puts.
+    std::map<std::string, PluginInstance::Produced, std::less<>> declared_produces() const {
+        std::map<std::string, PluginInstance::Produced, std::less<>> out;
+        boost::system::error_code error;
+        const boost::json::value manifest = boost::json::parse(manifest_json(), error);
+        const boost::json::array *list = nullptr;
+        if (!error && manifest.is_object())
+            if (const auto *p = manifest.as_object().if_contains("produces")) list = p->if_array();
+        if (!list) return out;
+        for (const auto &item : *list) {
+            const auto *spec = item.if_object();
+            const auto *name = spec ? spec->if_contains("name") : nullptr;
+            if (!name || !name->is_string()) continue;
+            const auto *scope = spec->if_contains("scope");
+            const auto *type = spec->if_contains("type");
+            out[std::string(name->as_string())] = {!scope || *scope != "request", !type || *type != "string"};
         }
         return out;
     }
