@@ -370,7 +370,10 @@ struct Server::Impl {
         while (!idle.empty()) {
             std::unique_ptr<Upstream> conn = std::move(idle.back());
             idle.pop_back();
-            if (still_open(conn->stream.socket())) return conn;
+            // One idle for a moment is taken without the check (a syscall per request): a server
+            // that closed it meanwhile sends no byte back, and the request goes again on a new
+            // connection (Relay::stale), as for one it closes just as the request arrives.
+            if (now - conn->since < std::chrono::milliseconds(250) || still_open(conn->stream.socket())) return conn;
             // Closed by the model server while idle (its keep-alive time-out): try the next.
         }
         return nullptr;
@@ -955,16 +958,8 @@ struct Server::Impl {
             ~GiveBack() { w.spare.push_back(std::move(b)); }
         } held{w, take_buffer(w)};
         RelayBuffer &buf = *held.b;
-        res.body().data = nullptr;
-        res.body().more = !parser.is_done();
         http::response_serializer<http::buffer_body> sr{res};
-        client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
         out.client_answered = true;
-        auto [cec, cn] = co_await http::async_write_header(client, sr, nothrow);
-        if (cec) {
-            out.outcome = PLUGHOST_RESPONSE_CANCELLED;
-            co_return;
-        }
         // Once the model server's response is read to its end, its connection goes back to the
         // pool before the last bytes go to the client: the client's next request, sent as soon as
         // it has them, finds it there.
@@ -975,22 +970,48 @@ struct Server::Impl {
             out.pooled = true;
             put_idle(w, pick.address, std::move(conn));  // `upstream` and `ubuf` are not used after this
         };
-        while (!parser.is_done()) {
+        // The header goes with the first part of the body: one write (one wake-up of the client)
+        // for a response that came whole. It goes alone only before waiting for the model server
+        // (a streamed response: the client hears at once).
+        parser.eager(true);
+        for (;;) {
             res.body().data = buf.data();
             res.body().size = buf.size();
-            upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            auto [rec, rn] = co_await http::async_read(upstream, ubuf, parser, nothrow);
-            if (rec && rec != http::error::need_buffer) {
+            beast::error_code rec;
+            if (!parser.is_done() && ubuf.size() != 0) {  // received already: parsed without I/O
+                ubuf.consume(parser.put(ubuf.data(), rec));
+                if (rec == http::error::need_more || rec == http::error::need_buffer) rec = {};
+            }
+            if (!rec && !parser.is_done() && res.body().size == buf.size()) {
+                if (!sr.is_header_done()) {
+                    client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+                    auto [cec, cn] = co_await http::async_write_header(client, sr, nothrow);
+                    if (cec) {
+                        out.outcome = PLUGHOST_RESPONSE_CANCELLED;
+                        out.keep_alive = false;
+                        co_return;
+                    }
+                }
+                upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+                std::tie(rec, std::ignore) = co_await http::async_read_some(upstream, ubuf, parser, nothrow);
+                if (rec == http::error::need_buffer) rec = {};
+            }
+            if (rec) {
                 if (!watch.gone)
                     spdlog::warn("request {}: {} ({}) failed mid-response: {}", ev.id, pick.name, pick.address,
                                  rec.message());
-                out.keep_alive = false;  // the client's response is cut short: its connection ends
+                out.keep_alive = false;      // the client's response is cut short: its connection ends
+                if (!sr.is_header_done()) {  // as when the header had gone first: the client gets it
+                    client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+                    co_await http::async_write_header(client, sr, nothrow);
+                }
                 co_return;
             }
             pool_when_read();
             res.body().size = buf.size() - res.body().size;
             res.body().data = buf.data();
             res.body().more = !parser.is_done();
+            if (res.body().size == 0 && res.body().more) continue;  // nothing to send yet
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
             auto [xec, xn] = co_await http::async_write(client, sr, nothrow);
             if (xec && xec != http::error::need_buffer) {
@@ -998,18 +1019,7 @@ struct Server::Impl {
                 out.keep_alive = false;
                 co_return;
             }
-        }
-        pool_when_read();
-        if (!sr.is_done()) {
-            res.body().data = nullptr;
-            res.body().size = 0;
-            res.body().more = false;
-            auto [xec, xn] = co_await http::async_write(client, sr, nothrow);
-            if (xec && xec != http::error::need_buffer) {
-                out.outcome = PLUGHOST_RESPONSE_CANCELLED;
-                out.keep_alive = false;
-                co_return;
-            }
+            if (parser.is_done()) break;
         }
         out.outcome = PLUGHOST_RESPONSE_COMPLETE;
     }
@@ -1373,6 +1383,11 @@ struct Server::Impl {
             if (!ec && parser.get()[http::field::expect] == "100-continue") {
                 http::response<http::empty_body> cont{http::status::continue_, 11};
                 std::tie(ec, std::ignore) = co_await http::async_write(client, cont, nothrow);
+            }
+            if (!ec && !parser.is_done() && buffer.size() != 0) {  // the body came with the header: no I/O
+                parser.eager(true);
+                buffer.consume(parser.put(buffer.data(), ec));
+                if (ec == http::error::need_more) ec = {};
             }
             if (!ec && !parser.is_done())
                 std::tie(ec, std::ignore) = co_await http::async_read(client, buffer, parser, nothrow);
