@@ -263,7 +263,12 @@ struct Server::Impl {
         Clock::time_point since{};  // idle since (while pooled)
         explicit Upstream(const Executor &ex) : stream(ex) {}
     };
-    using RelayBuffer = std::array<char, 16384>;
+    // A forwarded request's scratch space, reused (each worker keeps the ones not in use): the
+    // relay buffer and the heads written to the model server and to the client.
+    struct Scratch {
+        std::array<char, 16384> body;
+        std::string request_head, response_head;
+    };
     // One worker per thread: its own io_context, run by that thread only, so its sessions, their
     // upstream connections and its pool need neither strands nor locks; the scheduler runs with
     // concurrency hint 1 (one thread: handlers stay in the thread's private queue). A client
@@ -275,8 +280,8 @@ struct Server::Impl {
         // live endpoint address (apply_endpoints keeps them in step, by a task posted here). Only
         // this worker's thread touches it. After io, so the sockets close before their io_context.
         std::map<std::string, std::deque<std::unique_ptr<Upstream>>, std::less<>> pools;
-        // Relay buffers not in use (one per response being relayed at most; reused, never freed).
-        std::vector<std::unique_ptr<RelayBuffer>> spare;
+        // Scratch spaces not in use (one per request being forwarded at most; reused, never freed).
+        std::vector<std::unique_ptr<Scratch>> spare;
         std::atomic<std::size_t> sessions{0};  // client connections open here (picked at accept)
         std::thread thread;                    // none for worker 0: run() runs it
     };
@@ -413,13 +418,21 @@ struct Server::Impl {
         if (const auto it = w.pools.find(address); it != w.pools.end()) it->second.clear();
     }
 
-    // A relay buffer for the worker's thread, given back when the relay ends.
-    static std::unique_ptr<RelayBuffer> take_buffer(Worker &w) {
-        if (w.spare.empty()) return std::make_unique<RelayBuffer>();
-        auto b = std::move(w.spare.back());
-        w.spare.pop_back();
-        return b;
-    }
+    // A scratch space on the worker's thread, given back (by its destructor) when the request ends.
+    struct ScratchLease {
+        Worker &w;
+        std::unique_ptr<Scratch> s;
+        explicit ScratchLease(Worker &worker) : w(worker) {
+            if (w.spare.empty()) s = std::make_unique<Scratch>();
+            else {
+                s = std::move(w.spare.back());
+                w.spare.pop_back();
+            }
+        }
+        ~ScratchLease() { w.spare.push_back(std::move(s)); }
+        ScratchLease(const ScratchLease &) = delete;
+        ScratchLease &operator=(const ScratchLease &) = delete;
+    };
 
     std::vector<EndpointConfig> all_endpoints(const Generation &g) const {
         std::vector<EndpointConfig> all = g.pf.config.endpoints;
@@ -883,6 +896,68 @@ struct Server::Impl {
         client.cancel(ignored);  // the wait's handler runs later, sees no upstream, and returns
     }
 
+    static bool set_by(std::string_view name, const std::vector<std::pair<std::string, std::string>> &headers) {
+        for (const auto &[k, v] : headers)
+            if (beast::iequals(k, name)) return true;
+        return false;
+    }
+
+    static void append_field(std::string &out, std::string_view name, std::string_view value) {
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+
+    // The head of the request to the model server: the client's, without the hop-by-hop fields
+    // and the ones this proxy sets (Host, the framing, x-request-id,
+    // x-gateway-destination-endpoint); the plugins' fields replace any of the same name, except
+    // hop-by-hop and framing ones (this proxy's own). Written into reused storage, not a Beast
+    // message: no allocation per field.
+    static void write_request_head(std::string &out, const Request &req, const Pick &pick, std::string_view id,
+                                   bool keep_alive) {
+        out.clear();
+        out.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
+        for (const auto &f : req) {
+            const auto name = f.name_string();
+            if (hop_by_hop(name) || f.name() == http::field::host || f.name() == http::field::content_length ||
+                f.name() == http::field::expect || beast::iequals(name, "x-request-id") ||
+                beast::iequals(name, "x-gateway-destination-endpoint") || set_by(name, pick.headers))
+                continue;
+            append_field(out, name, f.value());
+        }
+        if (!set_by("host", pick.headers)) append_field(out, "Host", pick.address);
+        if (!set_by("x-request-id", pick.headers)) append_field(out, "x-request-id", id);
+        if (!set_by("x-gateway-destination-endpoint", pick.headers))
+            append_field(out, "x-gateway-destination-endpoint", pick.address);
+        for (const auto &[k, v] : pick.headers)
+            if (!hop_by_hop(k) && !beast::iequals(k, "content-length")) append_field(out, k, v);
+        fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", req.body().size());
+        if (!keep_alive) out.append("Connection: close\r\n");
+        out.append("\r\n");
+    }
+
+    // The head of the response to the client: the model server's, without its hop-by-hop fields,
+    // with the plugins' fields (replacing any of the same name), x-gateway-destination-endpoint,
+    // and this connection's framing.
+    static void write_response_head(std::string &out, const http::response<http::buffer_body> &res,
+                                    const std::vector<std::pair<std::string, std::string>> &plugin_headers,
+                                    std::string_view address, bool chunked, bool keep_alive) {
+        out.clear();
+        fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} ", res.result_int());
+        out.append(res.reason()).append("\r\n");
+        for (const auto &f : res) {
+            const auto name = f.name_string();
+            if (hop_by_hop(name) || (chunked && f.name() == http::field::content_length) ||
+                beast::iequals(name, "x-gateway-destination-endpoint") || set_by(name, plugin_headers))
+                continue;
+            append_field(out, name, f.value());
+        }
+        for (const auto &[k, v] : plugin_headers)
+            if (!beast::iequals(k, "x-gateway-destination-endpoint")) append_field(out, k, v);
+        append_field(out, "x-gateway-destination-endpoint", address);
+        if (chunked) out.append("Transfer-Encoding: chunked\r\n");
+        if (!keep_alive) out.append("Connection: close\r\n");
+        out.append("\r\n");
+    }
+
     struct Relay {
         bool reused = false;  // in: the upstream connection came from the pool
         int outcome = PLUGHOST_RESPONSE_FAILED;
@@ -904,14 +979,16 @@ struct Server::Impl {
                ec == asio::error::broken_pipe;
     }
 
-    awaitable<void> relay(Worker &w, Stream &client, std::unique_ptr<Upstream> &conn, Request &up, const Pick &pick,
-                          const RequestEvent &ev, Clock::time_point t0, ClientWatch &watch, Relay &out) {
+    awaitable<void> relay(Worker &w, Stream &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
+                          const std::string &body, const Pick &pick, const RequestEvent &ev, Clock::time_point t0,
+                          ClientWatch &watch, Relay &out) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         Stream &upstream = conn->stream;
         beast::flat_buffer &ubuf = conn->buffer;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
-        auto [wec, wn] = co_await http::async_write(upstream, up, nothrow);
+        const std::array<asio::const_buffer, 2> request{asio::buffer(scratch.request_head), asio::buffer(body)};
+        auto [wec, wn] = co_await asio::async_write(upstream, request, nothrow);
         if (wec) {
             out.stale = out.reused && closed_by_peer(wec);
             out.error_code = "upstream-failed";
@@ -940,25 +1017,11 @@ struct Server::Impl {
         auto &res = parser.get();
         out.status = res.result_int();
         const auto client_headers = respond(pick, ev, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
-        const bool chunked = res.chunked();
-        const bool has_length = res.has_content_length();
-        for (auto it = res.begin(); it != res.end();) {
-            if (hop_by_hop(it->name_string())) it = res.erase(it);
-            else ++it;
-        }
-        for (const auto &[k, v] : client_headers) res.set(k, v);
-        res.set("x-gateway-destination-endpoint", pick.address);
-        if (chunked || !has_length) res.chunked(true);
-        res.keep_alive(out.keep_alive && !draining);
-        out.keep_alive = res.keep_alive();
-        // The relay buffer goes back to the worker when this coroutine ends, however it ends.
-        struct GiveBack {
-            Worker &w;
-            std::unique_ptr<RelayBuffer> b;
-            ~GiveBack() { w.spare.push_back(std::move(b)); }
-        } held{w, take_buffer(w)};
-        RelayBuffer &buf = *held.b;
-        http::response_serializer<http::buffer_body> sr{res};
+        const bool chunked = res.chunked() || !res.has_content_length();  // to the client
+        out.keep_alive = out.keep_alive && !draining;
+        write_response_head(scratch.response_head, res, client_headers, pick.address, chunked, out.keep_alive);
+        auto &buf = scratch.body;
+        bool head_sent = false;
         out.client_answered = true;
         // Once the model server's response is read to its end, its connection goes back to the
         // pool before the last bytes go to the client: the client's next request, sent as soon as
@@ -970,10 +1033,11 @@ struct Server::Impl {
             out.pooled = true;
             put_idle(w, pick.address, std::move(conn));  // `upstream` and `ubuf` are not used after this
         };
-        // The header goes with the first part of the body: one write (one wake-up of the client)
+        // The head goes with the first part of the body: one write (one wake-up of the client)
         // for a response that came whole. It goes alone only before waiting for the model server
         // (a streamed response: the client hears at once).
         parser.eager(true);
+        std::array<char, 24> chunk_size{};
         for (;;) {
             res.body().data = buf.data();
             res.body().size = buf.size();
@@ -983,14 +1047,15 @@ struct Server::Impl {
                 if (rec == http::error::need_more || rec == http::error::need_buffer) rec = {};
             }
             if (!rec && !parser.is_done() && res.body().size == buf.size()) {
-                if (!sr.is_header_done()) {
+                if (!head_sent) {
                     client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-                    auto [cec, cn] = co_await http::async_write_header(client, sr, nothrow);
+                    auto [cec, cn] = co_await asio::async_write(client, asio::buffer(scratch.response_head), nothrow);
                     if (cec) {
                         out.outcome = PLUGHOST_RESPONSE_CANCELLED;
                         out.keep_alive = false;
                         co_return;
                     }
+                    head_sent = true;
                 }
                 upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
                 std::tie(rec, std::ignore) = co_await http::async_read_some(upstream, ubuf, parser, nothrow);
@@ -1000,26 +1065,39 @@ struct Server::Impl {
                 if (!watch.gone)
                     spdlog::warn("request {}: {} ({}) failed mid-response: {}", ev.id, pick.name, pick.address,
                                  rec.message());
-                out.keep_alive = false;      // the client's response is cut short: its connection ends
-                if (!sr.is_header_done()) {  // as when the header had gone first: the client gets it
+                out.keep_alive = false;  // the client's response is cut short: its connection ends
+                if (!head_sent) {        // as when the head had gone first: the client gets it
                     client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-                    co_await http::async_write_header(client, sr, nothrow);
+                    co_await asio::async_write(client, asio::buffer(scratch.response_head), nothrow);
                 }
                 co_return;
             }
             pool_when_read();
-            res.body().size = buf.size() - res.body().size;
-            res.body().data = buf.data();
-            res.body().more = !parser.is_done();
-            if (res.body().size == 0 && res.body().more) continue;  // nothing to send yet
+            const std::size_t got = buf.size() - res.body().size;
+            const bool done = parser.is_done();
+            if (got == 0 && !done) continue;  // nothing to send yet
+            // head (once), [chunk size, data, CRLF] or data, [last chunk]
+            std::array<asio::const_buffer, 5> parts{};
+            std::size_t n = 0;
+            if (!head_sent) parts[n++] = asio::buffer(scratch.response_head);
+            if (got != 0 && chunked) {
+                const auto end = fmt::format_to_n(chunk_size.data(), chunk_size.size(), "{:x}\r\n", got).out;
+                parts[n++] = asio::buffer(chunk_size.data(), static_cast<std::size_t>(end - chunk_size.data()));
+                parts[n++] = asio::buffer(buf.data(), got);
+                parts[n++] = asio::buffer("\r\n", 2);
+            } else if (got != 0) {
+                parts[n++] = asio::buffer(buf.data(), got);
+            }
+            if (done && chunked) parts[n++] = asio::buffer("0\r\n\r\n", 5);
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            auto [xec, xn] = co_await http::async_write(client, sr, nothrow);
-            if (xec && xec != http::error::need_buffer) {
+            auto [xec, xn] = co_await asio::async_write(client, parts, nothrow);
+            if (xec) {
                 out.outcome = PLUGHOST_RESPONSE_CANCELLED;
                 out.keep_alive = false;
                 co_return;
             }
-            if (parser.is_done()) break;
+            head_sent = true;
+            if (done) break;
         }
         out.outcome = PLUGHOST_RESPONSE_COMPLETE;
     }
@@ -1051,18 +1129,8 @@ struct Server::Impl {
                 co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
                                               path);
             }
-            Request up{req.method(), req.target(), 11};
-            for (const auto &f : req)
-                if (!hop_by_hop(f.name_string()) && f.name() != http::field::host &&
-                    f.name() != http::field::content_length && f.name() != http::field::expect)
-                    up.insert(f.name_string(), f.value());
-            up.set(http::field::host, pick.address);
-            up.set("x-request-id", ev.id);
-            up.set("x-gateway-destination-endpoint", pick.address);
-            for (const auto &[k, v] : pick.headers) up.set(k, v);
-            up.body() = req.body();
-            up.keep_alive(settings.upstream_max_idle > 0);
-            up.prepare_payload();
+            ScratchLease scratch(w);
+            write_request_head(scratch.s->request_head, req, pick, ev.id, settings.upstream_max_idle > 0);
             Relay r;
             bool connect_failed = false;
             for (bool fresh_only = false;;) {
@@ -1088,7 +1156,7 @@ struct Server::Impl {
                 r.reused = reused;
                 r.keep_alive = req.keep_alive();
                 const auto watch = watch_client(client.socket(), conn->stream.socket());
-                co_await relay(w, client, conn, up, pick, ev, t0, *watch, r);
+                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, t0, *watch, r);
                 end_watch(client.socket(), *watch);
                 if (watch->gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
                     r.outcome = PLUGHOST_RESPONSE_CANCELLED;
