@@ -102,6 +102,8 @@ struct AbiRequest {
     std::vector<plughost_chat_message> messages;
     plughost_request req{};
     explicit AbiRequest(const RequestEvent &r) {
+        headers.reserve(r.headers.size());
+        messages.reserve(r.messages.size());
         for (const auto &[k, v] : r.headers) headers.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
         for (const auto &[role, content] : r.messages)
             messages.push_back({{role.data(), role.size()}, {content.data(), content.size()}});
@@ -138,8 +140,11 @@ std::pair<std::string, std::string> split_host_port(const std::string &address) 
 // A gateway request's OpenAI body, in the terms of the event stream's request: the model (also
 // the LoRA adapter, as upstream maps it), the prompt or messages, stream.
 std::optional<std::string> read_openai(std::string_view body, bool chat, RequestEvent &r) {
+    // Parsed into stack storage (heap only past it): the values are copied out below.
+    std::array<unsigned char, 4096> storage;
+    boost::json::monotonic_resource arena(storage.data(), storage.size());
     boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(body, ec);
+    boost::json::value v = boost::json::parse(body, ec, &arena);
     if (ec) return "the body is not JSON: " + ec.message();
     if (!v.is_object()) return "the body must be a JSON object";
     const auto &o = v.get_object();
@@ -737,10 +742,10 @@ struct Server::Impl {
     }
 
     // ---- scheduling --------------------------------------------------------------------------
-    Pick decide(const RequestEvent &r, const std::vector<std::uint64_t> &excluded) {
+    // `abi` is `r` as plugins see it (built once per request, for the decision and the responses).
+    Pick decide(const RequestEvent &r, const AbiRequest &abi, const std::vector<std::uint64_t> &excluded) {
         const auto t0 = Clock::now();
         Pick p;
-        AbiRequest abi(r);
         std::lock_guard lock(core);
         p.generation = current;
         Scheduler &s = *current->scheduler;
@@ -794,9 +799,8 @@ struct Server::Impl {
 
     // Tells the deciding generation's plugins how the response went; ends the request's
     // in-flight count unless it only started. Returns the headers plugins set for the client.
-    std::vector<std::pair<std::string, std::string>> respond(const Pick &p, const RequestEvent &r, int outcome,
+    std::vector<std::pair<std::string, std::string>> respond(const Pick &p, const AbiRequest &abi, int outcome,
                                                              int status, double first_byte, double total) {
-        AbiRequest abi(r);
         std::lock_guard lock(core);
         plughost_response res{};
         res.struct_size = sizeof res;
@@ -980,8 +984,8 @@ struct Server::Impl {
     }
 
     awaitable<void> relay(Worker &w, Stream &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
-                          const std::string &body, const Pick &pick, const RequestEvent &ev, Clock::time_point t0,
-                          ClientWatch &watch, Relay &out) {
+                          const std::string &body, const Pick &pick, const RequestEvent &ev, const AbiRequest &abi,
+                          Clock::time_point t0, ClientWatch &watch, Relay &out) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         Stream &upstream = conn->stream;
@@ -1016,7 +1020,7 @@ struct Server::Impl {
         out.first_byte = seconds_since(t0);
         auto &res = parser.get();
         out.status = res.result_int();
-        const auto client_headers = respond(pick, ev, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
+        const auto client_headers = respond(pick, abi, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
         const bool chunked = res.chunked() || !res.has_content_length();  // to the client
         out.keep_alive = out.keep_alive && !draining;
         write_response_head(scratch.response_head, res, client_headers, pick.address, chunked, out.keep_alive);
@@ -1111,15 +1115,17 @@ struct Server::Impl {
             co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
         if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
         else ev.id = fmt::format("plughost-{}", ++request_counter);
+        ev.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
         for (const auto &f : req) {
             std::string name(f.name_string());
             for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             ev.headers.emplace_back(std::move(name), std::string(f.value()));
         }
+        const AbiRequest abi(ev);  // views into ev, which stays as it is from here on
         std::vector<std::uint64_t> excluded;
         std::string last_failure;
         for (std::uint32_t attempt = 0; attempt < settings.max_attempts; ++attempt) {
-            Pick pick = decide(ev, excluded);
+            Pick pick = decide(ev, abi, excluded);
             if (pick.error) {
                 if (!excluded.empty()) {
                     const std::string message = last_failure + "; no other endpoint is left to try";
@@ -1156,7 +1162,7 @@ struct Server::Impl {
                 r.reused = reused;
                 r.keep_alive = req.keep_alive();
                 const auto watch = watch_client(client.socket(), conn->stream.socket());
-                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, t0, *watch, r);
+                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, abi, t0, *watch, r);
                 end_watch(client.socket(), *watch);
                 if (watch->gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
                     r.outcome = PLUGHOST_RESPONSE_CANCELLED;
@@ -1178,7 +1184,7 @@ struct Server::Impl {
             }
             if (connect_failed) {
                 spdlog::warn("request {}: {}; picking again without it", ev.id, last_failure);
-                respond(pick, ev, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
+                respond(pick, abi, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
                 {
                     std::lock_guard lock(core);
                     ++retries;
@@ -1186,7 +1192,7 @@ struct Server::Impl {
                 excluded.push_back(pick.endpoints.front());
                 continue;
             }
-            respond(pick, ev, r.outcome, r.status, r.first_byte, seconds_since(t0));
+            respond(pick, abi, r.outcome, r.status, r.first_byte, seconds_since(t0));
             if (r.outcome == PLUGHOST_RESPONSE_CANCELLED) co_return false;
             if (!r.client_answered)
                 co_return co_await send_error(client, r.error_status, r.error_code, r.error_message, path, false);
@@ -1216,7 +1222,8 @@ struct Server::Impl {
             const std::string message = err ? err->message : std::string("expected a request object");
             co_return co_await send_error(client, http::status::bad_request, code, message, path);
         }
-        Pick p = decide(*r, {});
+        const AbiRequest abi(*r);
+        Pick p = decide(*r, abi, {});
         if (p.error) co_return co_await send_error(client, status_for(*p.error), to_string(*p.error), p.message, path);
         {
             // The proxy sends it; plughost never hears how it ends: the pick counts until the
