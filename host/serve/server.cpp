@@ -279,14 +279,15 @@ struct Server::Impl {
     // concurrency hint 1 (one thread: handlers stay in the thread's private queue). A client
     // connection stays on the worker that accepted it for its whole life.
     struct Worker {
+        // Scratch spaces not in use (one per request being forwarded at most; reused, never freed).
+        // Before io: a request's coroutine destroyed with the io_context gives its scratch back.
+        std::vector<std::unique_ptr<Scratch>> spare;
         asio::io_context io{1};
         asio::executor_work_guard<Executor> busy{io.get_executor()};
         // Idle keep-alive connections to the model servers by address, oldest first: an entry per
         // live endpoint address (apply_endpoints keeps them in step, by a task posted here). Only
         // this worker's thread touches it. After io, so the sockets close before their io_context.
         std::map<std::string, std::deque<std::unique_ptr<Upstream>>, std::less<>> pools;
-        // Scratch spaces not in use (one per request being forwarded at most; reused, never freed).
-        std::vector<std::unique_ptr<Scratch>> spare;
         std::atomic<std::size_t> sessions{0};  // client connections open here (picked at accept)
         std::thread thread;                    // none for worker 0: run() runs it
     };
