@@ -291,6 +291,13 @@ struct Server::Impl {
         std::atomic<std::size_t> sessions{0};  // client connections open here (picked at accept)
         std::thread thread;                    // none for worker 0: run() runs it
     };
+    // Reloads (pre-flight, the probe's child processes, loading, instantiation) run on their own
+    // thread, one at a time in the order asked: a worker never stalls while a generation is built;
+    // the swap at the end is a pointer exchange under `core`. Only tasks are queued here (no I/O
+    // objects); run() stops and joins the thread after the workers.
+    asio::io_context reloads{1};
+    asio::executor_work_guard<asio::io_context::executor_type> reloads_busy{reloads.get_executor()};
+    std::thread reload_thread;
     // Last, so they go first: the coroutines still pending are destroyed while the state they
     // point into is alive. The acceptor (on worker 0) goes before the workers.
     std::vector<std::unique_ptr<Worker>> workers;
@@ -673,6 +680,12 @@ struct Server::Impl {
                      current->live.instances.size());
     }
 
+    void request_reload(std::string why) {
+        asio::post(reloads, [this, why = std::move(why)] {
+            if (!draining) reload(why);
+        });
+    }
+
     void reload_endpoints() {
         std::lock_guard lock(core);
         if (read_endpoints_file()) apply_endpoints(all_endpoints(*current));
@@ -736,7 +749,7 @@ struct Server::Impl {
                 }
             }
             if (draining) co_return;
-            if (full) reload("a file changed in the plugin directory or the config");
+            if (full) request_reload("a file changed in the plugin directory or the config");
             else if (eps) reload_endpoints();
             full = eps = false;
         }
@@ -1558,7 +1571,7 @@ struct Server::Impl {
             auto [ec, sig] = co_await set.async_wait(nothrow);
             if (ec) co_return;
             if (sig == SIGHUP) {
-                reload("SIGHUP");
+                request_reload("SIGHUP");
                 continue;
             }
             spdlog::info("{}: draining {} request(s) in flight, then stopping", signal_name(sig), active.load());
@@ -1638,8 +1651,13 @@ void Server::run() {
         Impl::Worker &w = *m.workers[i];
         w.thread = std::thread([&w] { w.io.run(); });
     }
+    m.reload_thread = std::thread([&m] { m.reloads.run(); });
     home.io.run();
     for (std::size_t i = 1; i < m.workers.size(); ++i) m.workers[i]->thread.join();
+    // A reload under way finishes (its generation is dropped with the server); queued ones do not run.
+    m.reloads_busy.reset();
+    m.reloads.stop();
+    m.reload_thread.join();
 }
 
 }  // namespace plughost::host
