@@ -32,9 +32,20 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-using asio::awaitable;
-using asio::use_awaitable;
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+// Every I/O object and coroutine is bound to its worker's io_context by type, not through the
+// type-erased any_io_executor: no executor copies through `prefer`, no shared-pointer counting
+// on each operation.
+using Executor = asio::io_context::executor_type;
+template <class T> using awaitable = asio::awaitable<T, Executor>;
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable_t<Executor>{});
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using Timer =
+    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>;
+using Resolver = asio::ip::basic_resolver<tcp, Executor>;
+using SignalSet = asio::basic_signal_set<Executor>;
+using Descriptor = asio::posix::basic_stream_descriptor<Executor>;
 
 namespace {
 
@@ -91,6 +102,8 @@ struct AbiRequest {
     std::vector<plughost_chat_message> messages;
     plughost_request req{};
     explicit AbiRequest(const RequestEvent &r) {
+        headers.reserve(r.headers.size());
+        messages.reserve(r.messages.size());
         for (const auto &[k, v] : r.headers) headers.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
         for (const auto &[role, content] : r.messages)
             messages.push_back({{role.data(), role.size()}, {content.data(), content.size()}});
@@ -127,8 +140,11 @@ std::pair<std::string, std::string> split_host_port(const std::string &address) 
 // A gateway request's OpenAI body, in the terms of the event stream's request: the model (also
 // the LoRA adapter, as upstream maps it), the prompt or messages, stream.
 std::optional<std::string> read_openai(std::string_view body, bool chat, RequestEvent &r) {
+    // Parsed into stack storage (heap only past it): the values are copied out below.
+    std::array<unsigned char, 4096> storage;
+    boost::json::monotonic_resource arena(storage.data(), storage.size());
     boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(body, ec);
+    boost::json::value v = boost::json::parse(body, ec, &arena);
     if (ec) return "the body is not JSON: " + ec.message();
     if (!v.is_object()) return "the body must be a JSON object";
     const auto &o = v.get_object();
@@ -244,19 +260,49 @@ struct Server::Impl {
     std::map<std::string, std::string> quarantined;  // file -> why, from the child-process probe (core)
     std::atomic<long> active{0};
     std::atomic<std::uint64_t> request_counter{0};
-    // Last, so they go first: the coroutines still pending are destroyed while the state they
-    // point into is alive.
-    asio::io_context io;
-    tcp::acceptor acceptor{io};
-    // Idle keep-alive connections to the model servers by address, oldest first: an entry per
-    // live endpoint address (apply_endpoints keeps them in step). After io, so that the sockets
-    // close before their io_context goes.
-    struct IdleConnection {
-        tcp::socket socket;
-        Clock::time_point since;
+    // A connection to a model server with its read buffer, pooled whole: a reused connection
+    // costs no allocation (Beast's stream state and timers, the buffer's storage).
+    struct Upstream {
+        Stream stream;
+        beast::flat_buffer buffer;
+        Clock::time_point since{};  // idle since (while pooled)
+        explicit Upstream(const Executor &ex) : stream(ex) {}
     };
-    std::mutex pool_mutex;  // taken after core when both are held, never the other way round
-    std::map<std::string, std::deque<IdleConnection>, std::less<>> pools;
+    // A forwarded request's scratch space, reused (each worker keeps the ones not in use): the
+    // relay buffer and the heads written to the model server and to the client.
+    struct Scratch {
+        std::array<char, 16384> body;
+        std::string request_head, response_head;
+    };
+    // One worker per thread: its own io_context, run by that thread only, so its sessions, their
+    // upstream connections and its pool need neither strands nor locks; the scheduler runs with
+    // concurrency hint 1 (one thread: handlers stay in the thread's private queue). A client
+    // connection stays on the worker that accepted it for its whole life.
+    struct Worker {
+        // Scratch spaces not in use (one per request being forwarded at most; reused, never freed).
+        // Before io: a request's coroutine destroyed with the io_context gives its scratch back.
+        std::vector<std::unique_ptr<Scratch>> spare;
+        asio::io_context io{1};
+        asio::executor_work_guard<Executor> busy{io.get_executor()};
+        // Idle keep-alive connections to the model servers by address, oldest first: an entry per
+        // live endpoint address (apply_endpoints keeps them in step, by a task posted here). Only
+        // this worker's thread touches it. After io, so the sockets close before their io_context.
+        std::map<std::string, std::deque<std::unique_ptr<Upstream>>, std::less<>> pools;
+        std::atomic<std::size_t> sessions{0};  // client connections open here (picked at accept)
+        std::thread thread;                    // none for worker 0: run() runs it
+    };
+    // Reloads (pre-flight, the probe's child processes, loading, instantiation) run on their own
+    // thread, one at a time in the order asked: a worker never stalls while a generation is built;
+    // the swap at the end is a pointer exchange under `core`. Only tasks are queued here (no I/O
+    // objects); run() stops and joins the thread after the workers.
+    asio::io_context reloads{1};
+    asio::executor_work_guard<asio::io_context::executor_type> reloads_busy{reloads.get_executor()};
+    std::thread reload_thread;
+    // Last, so they go first: the coroutines still pending are destroyed while the state they
+    // point into is alive. The acceptor (on worker 0) goes before the workers.
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::optional<Acceptor> acceptor;
+    std::atomic<std::size_t> next_scraper{0};
 
     explicit Impl(ServeOptions o) : options(std::move(o)) {}
 
@@ -289,9 +335,11 @@ struct Server::Impl {
                 st->config = w;
                 endpoints.emplace(w.name, st);
                 spdlog::info("endpoint {} at {} added", w.name, w.address);
-                // Posted, never dispatched: called under `core`, and a scrape started inline on this
-                // thread would take `core` again (a deadlock).
-                asio::post(io, [this, st] { asio::co_spawn(asio::make_strand(io), scrape_loop(st), asio::detached); });
+                // Scrapers spread over the workers. Posted, never dispatched: called under `core`,
+                // and a scrape started inline on this thread would take `core` again (a deadlock).
+                Worker &worker = *workers[next_scraper++ % workers.size()];
+                asio::post(worker.io,
+                           [this, st, &worker] { asio::co_spawn(worker.io, scrape_loop(st), asio::detached); });
             } else {
                 it->second->config = w;
             }
@@ -307,75 +355,97 @@ struct Server::Impl {
             it = endpoints.erase(it);
         }
         refresh_healthy();
-        // A pool per live address; a removed or moved endpoint's idle connections close.
-        std::lock_guard pool_lock(pool_mutex);
-        std::set<std::string, std::less<>> addresses;
-        for (const auto &[name, st] : endpoints) addresses.insert(st->config.address);
-        for (auto it = pools.begin(); it != pools.end();)
-            it = addresses.count(it->first) ? std::next(it) : pools.erase(it);
-        for (const auto &a : addresses) pools.try_emplace(a);
+        // A pool per live address in every worker; a removed or moved endpoint's idle connections
+        // close. Each worker updates its own pools (nobody else touches them).
+        auto addresses = std::make_shared<std::set<std::string, std::less<>>>();
+        for (const auto &[name, st] : endpoints) addresses->insert(st->config.address);
+        for (auto &w : workers)
+            asio::post(w->io, [addresses, &pools = w->pools] {
+                for (auto it = pools.begin(); it != pools.end();)
+                    it = addresses->count(it->first) ? std::next(it) : pools.erase(it);
+                for (const auto &a : *addresses) pools.try_emplace(a);
+            });
     }
 
     // ---- upstream connection pool ------------------------------------------------------------
     // An idle connection the peer has not closed (nor sent anything on: a stray byte would be
     // read as the next response).
-    static bool still_open(tcp::socket &socket) {
+    static bool still_open(Socket &socket) {
         char byte;
         const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
 
-    // The most recently used idle connection to `address` that is still open, if any.
-    std::optional<tcp::socket> take_idle(std::string_view address) {
+    // The most recently used idle connection to `address` that is still open, if any. On the
+    // worker's own thread.
+    std::unique_ptr<Upstream> take_idle(Worker &w, std::string_view address) {
+        const auto it = w.pools.find(address);
+        if (it == w.pools.end()) return nullptr;
+        auto &idle = it->second;
         const auto max_age = std::chrono::milliseconds(pin_settings()->upstream_idle_timeout_ms);
-        for (;;) {
-            std::optional<tcp::socket> socket;
-            {
-                std::lock_guard lock(pool_mutex);
-                const auto it = pools.find(address);
-                if (it == pools.end()) return std::nullopt;
-                auto &idle = it->second;
-                const auto now = Clock::now();
-                while (!idle.empty() && now - idle.front().since > max_age) idle.pop_front();
-                if (idle.empty()) return std::nullopt;
-                socket.emplace(std::move(idle.back().socket));
-                idle.pop_back();
-            }
-            if (still_open(*socket)) return socket;
+        const auto now = Clock::now();
+        while (!idle.empty() && now - idle.front()->since > max_age) idle.pop_front();
+        while (!idle.empty()) {
+            std::unique_ptr<Upstream> conn = std::move(idle.back());
+            idle.pop_back();
+            // One idle for a moment is taken without the check (a syscall per request): a server
+            // that closed it meanwhile sends no byte back, and the request goes again on a new
+            // connection (Relay::stale), as for one it closes just as the request arrives.
+            if (now - conn->since < std::chrono::milliseconds(250) || still_open(conn->stream.socket())) return conn;
             // Closed by the model server while idle (its keep-alive time-out): try the next.
         }
+        return nullptr;
     }
 
     // Keeps a connection whose response ended cleanly for the next request to `address`; the
-    // oldest idle one closes when serve.upstreamMaxIdle are already kept.
-    void put_idle(std::string_view address, tcp::socket socket) {
+    // oldest idle one closes when serve.upstreamMaxIdle are already kept (per worker).
+    void put_idle(Worker &w, std::string_view address, std::unique_ptr<Upstream> conn) {
         const std::size_t max_idle = pin_settings()->upstream_max_idle;
         if (max_idle == 0 || draining) return;
-        std::lock_guard lock(pool_mutex);
-        const auto it = pools.find(address);
-        if (it == pools.end()) return;  // the endpoint went away meanwhile
+        const auto it = w.pools.find(address);
+        if (it == w.pools.end()) return;  // the endpoint went away meanwhile
         auto &idle = it->second;
         while (idle.size() >= max_idle) idle.pop_front();
-        idle.push_back({std::move(socket), Clock::now()});
+        conn->since = Clock::now();
+        idle.push_back(std::move(conn));
     }
 
-    // Closes `address`'s connections idle longer than serve.upstreamIdleTimeoutMs (called by the
-    // endpoint's scraper, so idle descriptors go without traffic to notice them).
-    void prune_idle(std::string_view address) {
-        const auto max_age = std::chrono::milliseconds(pin_settings()->upstream_idle_timeout_ms);
-        std::lock_guard lock(pool_mutex);
-        const auto it = pools.find(address);
-        if (it == pools.end()) return;
-        const auto now = Clock::now();
-        while (!it->second.empty() && now - it->second.front().since > max_age) it->second.pop_front();
+    // Closes the worker's connections idle longer than serve.upstreamIdleTimeoutMs, every scrape
+    // interval, so idle descriptors go without traffic to notice them.
+    awaitable<void> prune_idle(Worker &w) {
+        Timer timer(w.io);
+        while (!draining) {
+            const auto pinned = pin_settings();
+            const auto max_age = std::chrono::milliseconds(pinned->upstream_idle_timeout_ms);
+            const auto now = Clock::now();
+            for (auto &[address, idle] : w.pools)
+                while (!idle.empty() && now - idle.front()->since > max_age) idle.pop_front();
+            timer.expires_after(std::chrono::milliseconds(pinned->scrape_interval_ms));
+            co_await timer.async_wait(nothrow);
+        }
     }
 
-    // All idle connections to `address` (one of them turned out closed: the server restarted or
-    // closed them all).
-    void drop_idle(std::string_view address) {
-        std::lock_guard lock(pool_mutex);
-        if (const auto it = pools.find(address); it != pools.end()) it->second.clear();
+    // All of the worker's idle connections to `address` (one of them turned out closed: the
+    // server restarted or closed them all).
+    static void drop_idle(Worker &w, std::string_view address) {
+        if (const auto it = w.pools.find(address); it != w.pools.end()) it->second.clear();
     }
+
+    // A scratch space on the worker's thread, given back (by its destructor) when the request ends.
+    struct ScratchLease {
+        Worker &w;
+        std::unique_ptr<Scratch> s;
+        explicit ScratchLease(Worker &worker) : w(worker) {
+            if (w.spare.empty()) s = std::make_unique<Scratch>();
+            else {
+                s = std::move(w.spare.back());
+                w.spare.pop_back();
+            }
+        }
+        ~ScratchLease() { w.spare.push_back(std::move(s)); }
+        ScratchLease(const ScratchLease &) = delete;
+        ScratchLease &operator=(const ScratchLease &) = delete;
+    };
 
     std::vector<EndpointConfig> all_endpoints(const Generation &g) const {
         std::vector<EndpointConfig> all = g.pf.config.endpoints;
@@ -462,7 +532,7 @@ struct Server::Impl {
 
     // Connects to "HOST:PORT"; an IP address is used as it is (no resolver: its thread hop costs
     // tens of microseconds on every request), a name is resolved.
-    static awaitable<beast::error_code> connect_to(beast::tcp_stream &stream, const std::string &address,
+    static awaitable<beast::error_code> connect_to(Stream &stream, const std::string &address,
                                                    std::chrono::milliseconds timeout) {
         const auto [host, port] = split_host_port(address);
         boost::system::error_code ec;
@@ -473,7 +543,7 @@ struct Server::Impl {
             auto [cec] = co_await stream.async_connect(where, nothrow);
             co_return cec;
         }
-        tcp::resolver resolver(stream.get_executor());
+        Resolver resolver(stream.get_executor());
         auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
         if (rec) co_return rec;
         stream.expires_after(timeout);
@@ -483,9 +553,9 @@ struct Server::Impl {
 
     awaitable<void> scrape_loop(std::shared_ptr<EndpointState> st) {
         auto ex = co_await asio::this_coro::executor;
-        beast::tcp_stream stream(ex);
+        Stream stream(ex);
         beast::flat_buffer buffer;
-        asio::steady_timer timer(ex);
+        Timer timer(ex);
         bool connected = false;
         std::string connected_to;
         for (;;) {
@@ -502,7 +572,6 @@ struct Server::Impl {
                 timeout = std::chrono::milliseconds(settings->scrape_timeout_ms);
             }
             const auto started = Clock::now();
-            prune_idle(address);
             std::string error;
             std::string body;
             if (connected && connected_to != address) {
@@ -611,6 +680,12 @@ struct Server::Impl {
                      current->live.instances.size());
     }
 
+    void request_reload(std::string why) {
+        asio::post(reloads, [this, why = std::move(why)] {
+            if (!draining) reload(why);
+        });
+    }
+
     void reload_endpoints() {
         std::lock_guard lock(core);
         if (read_endpoints_file()) apply_endpoints(all_endpoints(*current));
@@ -623,7 +698,7 @@ struct Server::Impl {
             spdlog::warn("cannot watch for changes (inotify: {}); send SIGHUP to reload", std::strerror(errno));
             co_return;
         }
-        asio::posix::stream_descriptor in(co_await asio::this_coro::executor, fd);
+        Descriptor in(co_await asio::this_coro::executor, fd);
         constexpr std::uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB;
         std::map<int, std::filesystem::path> dirs;
         auto add = [&](const std::filesystem::path &dir) {
@@ -641,7 +716,7 @@ struct Server::Impl {
             endpoints_file = endpoints_file_path();
         }
         if (!endpoints_file.empty()) add(endpoints_file.parent_path());
-        asio::steady_timer settle(in.get_executor());
+        Timer settle(in.get_executor());
         alignas(inotify_event) std::array<char, 8192> buf;
         bool full = false, eps = false;
         for (;;) {
@@ -674,17 +749,17 @@ struct Server::Impl {
                 }
             }
             if (draining) co_return;
-            if (full) reload("a file changed in the plugin directory or the config");
+            if (full) request_reload("a file changed in the plugin directory or the config");
             else if (eps) reload_endpoints();
             full = eps = false;
         }
     }
 
     // ---- scheduling --------------------------------------------------------------------------
-    Pick decide(const RequestEvent &r, const std::vector<std::uint64_t> &excluded) {
+    // `abi` is `r` as plugins see it (built once per request, for the decision and the responses).
+    Pick decide(const RequestEvent &r, const AbiRequest &abi, const std::vector<std::uint64_t> &excluded) {
         const auto t0 = Clock::now();
         Pick p;
-        AbiRequest abi(r);
         std::lock_guard lock(core);
         p.generation = current;
         Scheduler &s = *current->scheduler;
@@ -738,9 +813,8 @@ struct Server::Impl {
 
     // Tells the deciding generation's plugins how the response went; ends the request's
     // in-flight count unless it only started. Returns the headers plugins set for the client.
-    std::vector<std::pair<std::string, std::string>> respond(const Pick &p, const RequestEvent &r, int outcome,
+    std::vector<std::pair<std::string, std::string>> respond(const Pick &p, const AbiRequest &abi, int outcome,
                                                              int status, double first_byte, double total) {
-        AbiRequest abi(r);
         std::lock_guard lock(core);
         plughost_response res{};
         res.struct_size = sizeof res;
@@ -770,7 +844,7 @@ struct Server::Impl {
     // GCC 12 destroys some temporaries of a co_await expression twice (a double free): every
     // argument of a co_await here is a named object or a trivially destructible value.
     template <class Body>
-    awaitable<bool> send(beast::tcp_stream &client, http::response<Body> &res, std::string_view path, bool keep_alive) {
+    awaitable<bool> send(Stream &client, http::response<Body> &res, std::string_view path, bool keep_alive) {
         res.keep_alive(keep_alive && !draining);
         res.prepare_payload();
         {
@@ -782,7 +856,7 @@ struct Server::Impl {
         co_return !ec && res.keep_alive();
     }
 
-    awaitable<bool> send_json(beast::tcp_stream &client, http::status status, const boost::json::value &body,
+    awaitable<bool> send_json(Stream &client, http::status status, const boost::json::value &body,
                               std::string_view path, bool keep_alive = true) {
         http::response<http::string_body> res{status, 11};
         res.set(http::field::content_type, "application/json");
@@ -791,8 +865,8 @@ struct Server::Impl {
     }
 
     // {"error": {"code", "message", "type"}}: OpenAI's error shape with plughost's code.
-    awaitable<bool> send_error(beast::tcp_stream &client, http::status status, std::string_view code,
-                               std::string_view message, std::string_view path, bool keep_alive = true) {
+    awaitable<bool> send_error(Stream &client, http::status status, std::string_view code, std::string_view message,
+                               std::string_view path, bool keep_alive = true) {
         const boost::json::value body = error_body(code, message);
         co_return co_await send_json(client, status, body, path, keep_alive);
     }
@@ -813,15 +887,15 @@ struct Server::Impl {
     // socket's executor), not a second coroutine raced against the relay: one queued wait per
     // request, no syscall unless the client's connection becomes readable.
     struct ClientWatch {
-        tcp::socket *upstream = nullptr;  // null once the relay has ended
+        Socket *upstream = nullptr;  // null once the relay has ended or its connection is pooled
         bool gone = false;
     };
 
-    static std::shared_ptr<ClientWatch> watch_client(tcp::socket &client, tcp::socket &upstream) {
+    static std::shared_ptr<ClientWatch> watch_client(Socket &client, Socket &upstream) {
         auto watch = std::make_shared<ClientWatch>();
         watch->upstream = &upstream;
         const int fd = client.native_handle();
-        client.async_wait(tcp::socket::wait_read, [watch, fd](const beast::error_code &ec) {
+        client.async_wait(Socket::wait_read, [watch, fd](const beast::error_code &ec) {
             if (ec || !watch->upstream) return;
             char byte;
             const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -834,10 +908,72 @@ struct Server::Impl {
         return watch;
     }
 
-    static void end_watch(tcp::socket &client, ClientWatch &watch) {
+    static void end_watch(Socket &client, ClientWatch &watch) {
         watch.upstream = nullptr;
         beast::error_code ignored;
         client.cancel(ignored);  // the wait's handler runs later, sees no upstream, and returns
+    }
+
+    static bool set_by(std::string_view name, const std::vector<std::pair<std::string, std::string>> &headers) {
+        for (const auto &[k, v] : headers)
+            if (beast::iequals(k, name)) return true;
+        return false;
+    }
+
+    static void append_field(std::string &out, std::string_view name, std::string_view value) {
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+
+    // The head of the request to the model server: the client's, without the hop-by-hop fields
+    // and the ones this proxy sets (Host, the framing, x-request-id,
+    // x-gateway-destination-endpoint); the plugins' fields replace any of the same name, except
+    // hop-by-hop and framing ones (this proxy's own). Written into reused storage, not a Beast
+    // message: no allocation per field.
+    static void write_request_head(std::string &out, const Request &req, const Pick &pick, std::string_view id,
+                                   bool keep_alive) {
+        out.clear();
+        out.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
+        for (const auto &f : req) {
+            const auto name = f.name_string();
+            if (hop_by_hop(name) || f.name() == http::field::host || f.name() == http::field::content_length ||
+                f.name() == http::field::expect || beast::iequals(name, "x-request-id") ||
+                beast::iequals(name, "x-gateway-destination-endpoint") || set_by(name, pick.headers))
+                continue;
+            append_field(out, name, f.value());
+        }
+        if (!set_by("host", pick.headers)) append_field(out, "Host", pick.address);
+        if (!set_by("x-request-id", pick.headers)) append_field(out, "x-request-id", id);
+        if (!set_by("x-gateway-destination-endpoint", pick.headers))
+            append_field(out, "x-gateway-destination-endpoint", pick.address);
+        for (const auto &[k, v] : pick.headers)
+            if (!hop_by_hop(k) && !beast::iequals(k, "content-length")) append_field(out, k, v);
+        fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", req.body().size());
+        if (!keep_alive) out.append("Connection: close\r\n");
+        out.append("\r\n");
+    }
+
+    // The head of the response to the client: the model server's, without its hop-by-hop fields,
+    // with the plugins' fields (replacing any of the same name), x-gateway-destination-endpoint,
+    // and this connection's framing.
+    static void write_response_head(std::string &out, const http::response<http::buffer_body> &res,
+                                    const std::vector<std::pair<std::string, std::string>> &plugin_headers,
+                                    std::string_view address, bool chunked, bool keep_alive) {
+        out.clear();
+        fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} ", res.result_int());
+        out.append(res.reason()).append("\r\n");
+        for (const auto &f : res) {
+            const auto name = f.name_string();
+            if (hop_by_hop(name) || (chunked && f.name() == http::field::content_length) ||
+                beast::iequals(name, "x-gateway-destination-endpoint") || set_by(name, plugin_headers))
+                continue;
+            append_field(out, name, f.value());
+        }
+        for (const auto &[k, v] : plugin_headers)
+            if (!beast::iequals(k, "x-gateway-destination-endpoint")) append_field(out, k, v);
+        append_field(out, "x-gateway-destination-endpoint", address);
+        if (chunked) out.append("Transfer-Encoding: chunked\r\n");
+        if (!keep_alive) out.append("Connection: close\r\n");
+        out.append("\r\n");
     }
 
     struct Relay {
@@ -861,12 +997,16 @@ struct Server::Impl {
                ec == asio::error::broken_pipe;
     }
 
-    awaitable<void> relay(beast::tcp_stream &client, beast::tcp_stream &upstream, Request &up, const Pick &pick,
-                          const RequestEvent &ev, Clock::time_point t0, const ClientWatch &watch, Relay &out) {
+    awaitable<void> relay(Worker &w, Stream &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
+                          const std::string &body, const Pick &pick, const RequestEvent &ev, const AbiRequest &abi,
+                          Clock::time_point t0, ClientWatch &watch, Relay &out) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
+        Stream &upstream = conn->stream;
+        beast::flat_buffer &ubuf = conn->buffer;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
-        auto [wec, wn] = co_await http::async_write(upstream, up, nothrow);
+        const std::array<asio::const_buffer, 2> request{asio::buffer(scratch.request_head), asio::buffer(body)};
+        auto [wec, wn] = co_await asio::async_write(upstream, request, nothrow);
         if (wec) {
             out.stale = out.reused && closed_by_peer(wec);
             out.error_code = "upstream-failed";
@@ -874,7 +1014,6 @@ struct Server::Impl {
                 "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
             co_return;
         }
-        beast::flat_buffer ubuf;
         http::response_parser<http::buffer_body> parser;
         parser.body_limit(boost::none);
         auto [hec, hn] = co_await http::async_read_header(upstream, ubuf, parser, nothrow);
@@ -895,78 +1034,93 @@ struct Server::Impl {
         out.first_byte = seconds_since(t0);
         auto &res = parser.get();
         out.status = res.result_int();
-        const auto client_headers = respond(pick, ev, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
-        const bool chunked = res.chunked();
-        const bool has_length = res.has_content_length();
-        for (auto it = res.begin(); it != res.end();) {
-            if (hop_by_hop(it->name_string())) it = res.erase(it);
-            else ++it;
-        }
-        for (const auto &[k, v] : client_headers) res.set(k, v);
-        res.set("x-gateway-destination-endpoint", pick.address);
-        if (chunked || !has_length) res.chunked(true);
-        res.keep_alive(out.keep_alive && !draining);
-        out.keep_alive = res.keep_alive();
-        std::array<char, 16384> buf;
-        res.body().data = nullptr;
-        res.body().more = !parser.is_done();
-        http::response_serializer<http::buffer_body> sr{res};
-        client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+        const auto client_headers = respond(pick, abi, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
+        const bool chunked = res.chunked() || !res.has_content_length();  // to the client
+        out.keep_alive = out.keep_alive && !draining;
+        write_response_head(scratch.response_head, res, client_headers, pick.address, chunked, out.keep_alive);
+        auto &buf = scratch.body;
+        bool head_sent = false;
         out.client_answered = true;
-        auto [cec, cn] = co_await http::async_write_header(client, sr, nothrow);
-        if (cec) {
-            out.outcome = PLUGHOST_RESPONSE_CANCELLED;
-            co_return;
-        }
         // Once the model server's response is read to its end, its connection goes back to the
         // pool before the last bytes go to the client: the client's next request, sent as soon as
         // it has them, finds it there.
         const auto pool_when_read = [&] {
             if (out.pooled || !parser.is_done() || !parser.keep_alive() || ubuf.size() != 0 || watch.gone) return;
             upstream.expires_never();
-            put_idle(pick.address, upstream.release_socket());
+            watch.upstream = nullptr;  // the connection is no longer this request's to close
             out.pooled = true;
+            put_idle(w, pick.address, std::move(conn));  // `upstream` and `ubuf` are not used after this
         };
-        while (!parser.is_done()) {
+        // The head goes with the first part of the body: one write (one wake-up of the client)
+        // for a response that came whole. It goes alone only before waiting for the model server
+        // (a streamed response: the client hears at once).
+        parser.eager(true);
+        std::array<char, 24> chunk_size{};
+        for (;;) {
             res.body().data = buf.data();
             res.body().size = buf.size();
-            upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            auto [rec, rn] = co_await http::async_read(upstream, ubuf, parser, nothrow);
-            if (rec && rec != http::error::need_buffer) {
+            beast::error_code rec;
+            if (!parser.is_done() && ubuf.size() != 0) {  // received already: parsed without I/O
+                ubuf.consume(parser.put(ubuf.data(), rec));
+                if (rec == http::error::need_more || rec == http::error::need_buffer) rec = {};
+            }
+            if (!rec && !parser.is_done() && res.body().size == buf.size()) {
+                if (!head_sent) {
+                    client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+                    auto [cec, cn] = co_await asio::async_write(client, asio::buffer(scratch.response_head), nothrow);
+                    if (cec) {
+                        out.outcome = PLUGHOST_RESPONSE_CANCELLED;
+                        out.keep_alive = false;
+                        co_return;
+                    }
+                    head_sent = true;
+                }
+                upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+                std::tie(rec, std::ignore) = co_await http::async_read_some(upstream, ubuf, parser, nothrow);
+                if (rec == http::error::need_buffer) rec = {};
+            }
+            if (rec) {
                 if (!watch.gone)
                     spdlog::warn("request {}: {} ({}) failed mid-response: {}", ev.id, pick.name, pick.address,
                                  rec.message());
                 out.keep_alive = false;  // the client's response is cut short: its connection ends
+                if (!head_sent) {        // as when the head had gone first: the client gets it
+                    client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
+                    co_await asio::async_write(client, asio::buffer(scratch.response_head), nothrow);
+                }
                 co_return;
             }
             pool_when_read();
-            res.body().size = buf.size() - res.body().size;
-            res.body().data = buf.data();
-            res.body().more = !parser.is_done();
+            const std::size_t got = buf.size() - res.body().size;
+            const bool done = parser.is_done();
+            if (got == 0 && !done) continue;  // nothing to send yet
+            // head (once), [chunk size, data, CRLF] or data, [last chunk]
+            std::array<asio::const_buffer, 5> parts{};
+            std::size_t n = 0;
+            if (!head_sent) parts[n++] = asio::buffer(scratch.response_head);
+            if (got != 0 && chunked) {
+                const auto end = fmt::format_to_n(chunk_size.data(), chunk_size.size(), "{:x}\r\n", got).out;
+                parts[n++] = asio::buffer(chunk_size.data(), static_cast<std::size_t>(end - chunk_size.data()));
+                parts[n++] = asio::buffer(buf.data(), got);
+                parts[n++] = asio::buffer("\r\n", 2);
+            } else if (got != 0) {
+                parts[n++] = asio::buffer(buf.data(), got);
+            }
+            if (done && chunked) parts[n++] = asio::buffer("0\r\n\r\n", 5);
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            auto [xec, xn] = co_await http::async_write(client, sr, nothrow);
-            if (xec && xec != http::error::need_buffer) {
+            auto [xec, xn] = co_await asio::async_write(client, parts, nothrow);
+            if (xec) {
                 out.outcome = PLUGHOST_RESPONSE_CANCELLED;
                 out.keep_alive = false;
                 co_return;
             }
-        }
-        pool_when_read();
-        if (!sr.is_done()) {
-            res.body().data = nullptr;
-            res.body().size = 0;
-            res.body().more = false;
-            auto [xec, xn] = co_await http::async_write(client, sr, nothrow);
-            if (xec && xec != http::error::need_buffer) {
-                out.outcome = PLUGHOST_RESPONSE_CANCELLED;
-                out.keep_alive = false;
-                co_return;
-            }
+            head_sent = true;
+            if (done) break;
         }
         out.outcome = PLUGHOST_RESPONSE_COMPLETE;
     }
 
-    awaitable<bool> gateway(beast::tcp_stream &client, Request &req, const std::string &path, bool chat) {
+    awaitable<bool> gateway(Worker &w, Stream &client, Request &req, const std::string &path, bool chat) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
@@ -975,16 +1129,17 @@ struct Server::Impl {
             co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
         if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
         else ev.id = fmt::format("plughost-{}", ++request_counter);
+        ev.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
         for (const auto &f : req) {
             std::string name(f.name_string());
             for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             ev.headers.emplace_back(std::move(name), std::string(f.value()));
         }
+        const AbiRequest abi(ev);  // views into ev, which stays as it is from here on
         std::vector<std::uint64_t> excluded;
         std::string last_failure;
-        auto ex = co_await asio::this_coro::executor;
         for (std::uint32_t attempt = 0; attempt < settings.max_attempts; ++attempt) {
-            Pick pick = decide(ev, excluded);
+            Pick pick = decide(ev, abi, excluded);
             if (pick.error) {
                 if (!excluded.empty()) {
                     const std::string message = last_failure + "; no other endpoint is left to try";
@@ -994,30 +1149,20 @@ struct Server::Impl {
                 co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
                                               path);
             }
-            Request up{req.method(), req.target(), 11};
-            for (const auto &f : req)
-                if (!hop_by_hop(f.name_string()) && f.name() != http::field::host &&
-                    f.name() != http::field::content_length && f.name() != http::field::expect)
-                    up.insert(f.name_string(), f.value());
-            up.set(http::field::host, pick.address);
-            up.set("x-request-id", ev.id);
-            up.set("x-gateway-destination-endpoint", pick.address);
-            for (const auto &[k, v] : pick.headers) up.set(k, v);
-            up.body() = req.body();
-            up.keep_alive(settings.upstream_max_idle > 0);
-            up.prepare_payload();
+            ScratchLease scratch(w);
+            write_request_head(scratch.s->request_head, req, pick, ev.id, settings.upstream_max_idle > 0);
             Relay r;
             bool connect_failed = false;
             for (bool fresh_only = false;;) {
                 // An idle pooled connection, else a new one; a connect failure sent nothing, so
                 // another endpoint can take the request.
-                beast::tcp_stream upstream(ex);
-                std::optional<tcp::socket> idle;
-                if (!fresh_only) idle = take_idle(pick.address);
-                if (idle) upstream.socket() = std::move(*idle);
-                else {
+                std::unique_ptr<Upstream> conn;
+                if (!fresh_only) conn = take_idle(w, pick.address);
+                const bool reused = conn != nullptr;
+                if (!conn) {
+                    conn = std::make_unique<Upstream>(w.io.get_executor());
                     const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
-                    const beast::error_code cec = co_await connect_to(upstream, pick.address, connect_timeout);
+                    const beast::error_code cec = co_await connect_to(conn->stream, pick.address, connect_timeout);
                     if (cec) {
                         last_failure = fmt::format("cannot connect to {} ({}): {}", pick.name, pick.address,
                                                    cec == beast::error::timeout ? "timed out (serve.connectTimeoutMs)"
@@ -1025,13 +1170,13 @@ struct Server::Impl {
                         connect_failed = true;
                         break;
                     }
-                    upstream.socket().set_option(tcp::no_delay(true));
+                    conn->stream.socket().set_option(tcp::no_delay(true));
                 }
                 r = Relay{};
-                r.reused = idle.has_value();
+                r.reused = reused;
                 r.keep_alive = req.keep_alive();
-                const auto watch = watch_client(client.socket(), upstream.socket());
-                co_await relay(client, upstream, up, pick, ev, t0, *watch, r);
+                const auto watch = watch_client(client.socket(), conn->stream.socket());
+                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, abi, t0, *watch, r);
                 end_watch(client.socket(), *watch);
                 if (watch->gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
                     r.outcome = PLUGHOST_RESPONSE_CANCELLED;
@@ -1040,20 +1185,20 @@ struct Server::Impl {
                 } else if (r.stale) {
                     spdlog::debug("request {}: the kept connection to {} was closed by it; sending on a new one", ev.id,
                                   pick.name);
-                    drop_idle(pick.address);
+                    drop_idle(w, pick.address);
                     fresh_only = true;
                     continue;
                 }
                 beast::error_code ignored;
                 if (!r.pooled) {
-                    upstream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-                    upstream.socket().close(ignored);
+                    conn->stream.socket().shutdown(Socket::shutdown_both, ignored);
+                    conn->stream.socket().close(ignored);
                 }
                 break;
             }
             if (connect_failed) {
                 spdlog::warn("request {}: {}; picking again without it", ev.id, last_failure);
-                respond(pick, ev, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
+                respond(pick, abi, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
                 {
                     std::lock_guard lock(core);
                     ++retries;
@@ -1061,7 +1206,7 @@ struct Server::Impl {
                 excluded.push_back(pick.endpoints.front());
                 continue;
             }
-            respond(pick, ev, r.outcome, r.status, r.first_byte, seconds_since(t0));
+            respond(pick, abi, r.outcome, r.status, r.first_byte, seconds_since(t0));
             if (r.outcome == PLUGHOST_RESPONSE_CANCELLED) co_return false;
             if (!r.client_answered)
                 co_return co_await send_error(client, r.error_status, r.error_code, r.error_message, path, false);
@@ -1076,7 +1221,7 @@ struct Server::Impl {
         co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path);
     }
 
-    awaitable<bool> pick_api(beast::tcp_stream &client, Request &req, const std::string &path) {
+    awaitable<bool> pick_api(Stream &client, Request &req, const std::string &path) {
         // A request as in the event stream: {"request": {...}} or the request object itself.
         std::string body = req.body();
         boost::system::error_code ec;
@@ -1091,7 +1236,8 @@ struct Server::Impl {
             const std::string message = err ? err->message : std::string("expected a request object");
             co_return co_await send_error(client, http::status::bad_request, code, message, path);
         }
-        Pick p = decide(*r, {});
+        const AbiRequest abi(*r);
+        Pick p = decide(*r, abi, {});
         if (p.error) co_return co_await send_error(client, status_for(*p.error), to_string(*p.error), p.message, path);
         {
             // The proxy sends it; plughost never hears how it ends: the pick counts until the
@@ -1264,7 +1410,7 @@ struct Server::Impl {
         return out;
     }
 
-    awaitable<bool> handle(beast::tcp_stream &client, Request &req) {
+    awaitable<bool> handle(Worker &w, Stream &client, Request &req) {
         const std::string target(req.target());
         const std::string path = target.substr(0, target.find('?'));
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
@@ -1298,7 +1444,7 @@ struct Server::Impl {
         }
         if (path == "/v1/pick" && post) co_return co_await pick_api(client, req, path);
         if ((path == "/v1/completions" || path == "/v1/chat/completions") && post) {
-            co_return co_await gateway(client, req, path, path == "/v1/chat/completions");
+            co_return co_await gateway(w, client, req, path, path == "/v1/chat/completions");
         }
         if (known_path(path)) {
             const std::string message = std::string(req.method_string()) + " is not allowed on " + path;
@@ -1311,8 +1457,8 @@ struct Server::Impl {
         co_return co_await send_error(client, http::status::not_found, "not-found", message, "other", keep);
     }
 
-    awaitable<void> session(tcp::socket socket) {
-        beast::tcp_stream client(std::move(socket));
+    awaitable<void> session(Worker &w, Socket socket) {
+        Stream client(std::move(socket));
         client.socket().set_option(tcp::no_delay(true));
         beast::flat_buffer buffer;
         for (;;) {
@@ -1326,6 +1472,11 @@ struct Server::Impl {
             if (!ec && parser.get()[http::field::expect] == "100-continue") {
                 http::response<http::empty_body> cont{http::status::continue_, 11};
                 std::tie(ec, std::ignore) = co_await http::async_write(client, cont, nothrow);
+            }
+            if (!ec && !parser.is_done() && buffer.size() != 0) {  // the body came with the header: no I/O
+                parser.eager(true);
+                buffer.consume(parser.put(buffer.data(), ec));
+                if (ec == http::error::need_more) ec = {};
             }
             if (!ec && !parser.is_done())
                 std::tie(ec, std::ignore) = co_await http::async_read(client, buffer, parser, nothrow);
@@ -1360,7 +1511,7 @@ struct Server::Impl {
             ++active;
             bool again = false;
             try {
-                again = co_await handle(client, req);
+                again = co_await handle(w, client, req);
             } catch (const std::exception &e) {
                 spdlog::error("internal error answering {}: {}", std::string(req.target()), e.what());
             }
@@ -1371,7 +1522,7 @@ struct Server::Impl {
         // closing with unread bytes would reset the connection, destroying the answer before the
         // client reads it. Stop sending, read what comes (bounded), then close.
         beast::error_code ignored;
-        client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        client.socket().shutdown(Socket::shutdown_send, ignored);
         std::array<char, 4096> sink;
         for (std::size_t drained = 0; drained < 1024 * 1024;) {
             client.expires_after(std::chrono::milliseconds(200));
@@ -1380,39 +1531,57 @@ struct Server::Impl {
             drained += n;
         }
         client.socket().close(ignored);
+        --w.sessions;
+    }
+
+    // One acceptor (on worker 0) hands each client connection to the worker with the fewest open
+    // connections: the connection's socket is created on that worker's io_context and its session
+    // runs there. Not one SO_REUSEPORT listener per thread: the kernel would spread connections by
+    // a hash of their addresses (uneven for a handful of clients), and a second process could
+    // then bind the same port silently instead of failing with "address in use". An accept is
+    // rare next to the requests on a kept connection, so its cross-thread hand-off costs nothing
+    // that matters.
+    Worker &least_busy() {
+        Worker *best = workers.front().get();
+        for (auto &w : workers)
+            if (w->sessions < best->sessions) best = w.get();
+        return *best;
     }
 
     awaitable<void> accept_loop() {
         for (;;) {
-            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), nothrow);
+            Worker &w = least_busy();
+            auto [ec, socket] = co_await acceptor->async_accept(w.io, nothrow);
             if (ec) {
-                if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+                if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
                 spdlog::warn("accept failed: {}", ec.message());
                 continue;
             }
-            asio::co_spawn(socket.get_executor(), session(std::move(socket)), asio::detached);
+            ++w.sessions;
+            asio::co_spawn(w.io, session(w, std::move(socket)), asio::detached);
         }
     }
 
     // SIGTERM/SIGINT: stop accepting, let requests in flight finish (up to the drain time), stop.
     // SIGHUP: reload.
     awaitable<void> signals() {
-        asio::signal_set set(io, SIGTERM, SIGINT, SIGHUP);
+        Worker &home = *workers.front();
+        SignalSet set(home.io, SIGTERM, SIGINT, SIGHUP);
         for (;;) {
             auto [ec, sig] = co_await set.async_wait(nothrow);
             if (ec) co_return;
             if (sig == SIGHUP) {
-                reload("SIGHUP");
+                request_reload("SIGHUP");
                 continue;
             }
             spdlog::info("{}: draining {} request(s) in flight, then stopping", signal_name(sig), active.load());
             draining = true;
             beast::error_code ignored;
-            acceptor.close(ignored);
+            acceptor->close(ignored);
             const auto pinned = pin_settings();
             const ServeSettings &settings = *pinned;
             const auto deadline = Clock::now() + std::chrono::milliseconds(settings.drain_timeout_ms);
-            asio::steady_timer t(io);
+            Timer t(home.io);
             while (active > 0 && Clock::now() < deadline) {
                 t.expires_after(std::chrono::milliseconds(5));
                 co_await t.async_wait(nothrow);
@@ -1421,7 +1590,7 @@ struct Server::Impl {
                 spdlog::warn("{} request(s) still in flight after {} ms (serve.drainTimeoutMs): stopping anyway",
                              active.load(), settings.drain_timeout_ms);
             else spdlog::info("drained; stopping");
-            io.stop();
+            for (auto &w : workers) w->io.stop();  // io_context::stop is thread-safe
             co_return;
         }
     }
@@ -1442,13 +1611,16 @@ std::vector<Issue> Server::start() {
     if (!valid_host_port(listen))
         return {{"--listen", Code::invalid_value, "\"" + listen + "\" is not HOST:PORT", "e.g. 127.0.0.1:8000"}};
     const auto [host, port] = split_host_port(listen);
+    const unsigned threads = settings->threads.value_or(std::max(1u, std::thread::hardware_concurrency()));
+    for (unsigned i = 0; i < std::max(1u, threads); ++i) m.workers.push_back(std::make_unique<Impl::Worker>());
+    m.acceptor.emplace(m.workers.front()->io);
     try {
         const tcp::endpoint where(asio::ip::make_address(host), static_cast<unsigned short>(std::stoul(port)));
-        m.acceptor.open(where.protocol());
-        m.acceptor.set_option(tcp::acceptor::reuse_address(true));
-        m.acceptor.bind(where);
-        m.acceptor.listen(asio::socket_base::max_listen_connections);
-        const auto local = m.acceptor.local_endpoint();
+        m.acceptor->open(where.protocol());
+        m.acceptor->set_option(tcp::acceptor::reuse_address(true));
+        m.acceptor->bind(where);
+        m.acceptor->listen(asio::socket_base::max_listen_connections);
+        const auto local = m.acceptor->local_endpoint();
         m.bound = fmt::format("{}:{}", local.address().to_string(), local.port());
     } catch (const std::exception &e) {
         return {{"serve.listen", Code::io_error, "cannot listen on " + listen + ": " + e.what(),
@@ -1467,17 +1639,25 @@ std::vector<Issue> Server::start() {
 
 void Server::run() {
     Impl &m = *impl_;
-    const unsigned threads = m.pin_settings()->threads.value_or(std::max(1u, std::thread::hardware_concurrency()));
-    spdlog::info("serving generation {} on {} with {} thread(s), {} endpoint(s)", m.current->number, m.bound, threads,
-                 m.endpoints.size());
+    spdlog::info("serving generation {} on {} with {} thread(s), {} endpoint(s)", m.current->number, m.bound,
+                 m.workers.size(), m.endpoints.size());
     if (m.options.on_listening) m.options.on_listening(m.bound);
-    asio::co_spawn(m.io, m.accept_loop(), asio::detached);
-    asio::co_spawn(m.io, m.signals(), asio::detached);
-    asio::co_spawn(asio::make_strand(m.io), m.watch(), asio::detached);
-    std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { m.io.run(); });
-    m.io.run();
-    for (auto &t : pool) t.join();
+    Impl::Worker &home = *m.workers.front();
+    asio::co_spawn(home.io, m.accept_loop(), asio::detached);
+    asio::co_spawn(home.io, m.signals(), asio::detached);
+    asio::co_spawn(home.io, m.watch(), asio::detached);
+    for (auto &w : m.workers) asio::co_spawn(w->io, m.prune_idle(*w), asio::detached);
+    for (std::size_t i = 1; i < m.workers.size(); ++i) {
+        Impl::Worker &w = *m.workers[i];
+        w.thread = std::thread([&w] { w.io.run(); });
+    }
+    m.reload_thread = std::thread([&m] { m.reloads.run(); });
+    home.io.run();
+    for (std::size_t i = 1; i < m.workers.size(); ++i) m.workers[i]->thread.join();
+    // A reload under way finishes (its generation is dropped with the server); queued ones do not run.
+    m.reloads_busy.reset();
+    m.reloads.stop();
+    m.reload_thread.join();
 }
 
 }  // namespace plughost::host

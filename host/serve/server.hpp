@@ -10,10 +10,12 @@
 //    whole or not at all;
 //  - reports itself: /healthz, /readyz, /v1/status, /metrics (Prometheus text).
 //
-// Threads: sockets, parsing, forwarding and scraping run on every worker thread; scheduling and
-// the response hooks run under one lock (per process), so every plugin instance, threadSafe or
-// not, is called by one thread at a time. The scheduler's part of a request is allocation-free
-// once warm; the lock is held for the decision only, never across I/O.
+// Threads: one io_context per worker thread, run by that thread only; a client connection is
+// handed at accept to the worker with the fewest connections and stays there, with its upstream
+// connections (a pool per worker, no lock) and its scrapers' share. Scheduling and the response
+// hooks run under one lock (per process), so every plugin instance, threadSafe or not, is called
+// by one thread at a time. The scheduler's part of a request is allocation-free once warm; the
+// lock is held for the decision only, never across I/O.
 #pragma once
 
 #include "plan/preflight.hpp"

@@ -132,6 +132,7 @@ struct Serve {
     std::unique_ptr<Process> process;
     std::string address;
     int log_fd = -1;
+    std::string threads = "2";  ///< --threads
 
     Serve(const std::vector<std::string> &plugin_files, const std::string &config_text) : deployment(plugin_files) {
         config_path = deployment.config(config_text);
@@ -154,7 +155,7 @@ struct Serve {
                        {"PLUGHOST_TEST_MARKER", (deployment.dir / "marker.txt").string()},
                        {"PLUGHOST_PLUGIN_DIR", ""}};
         std::vector<std::string> args{"serve",     "--config", config_path.string(), "--listen", "127.0.0.1:0",
-                                      "--threads", "2"};
+                                      "--threads", threads};
         if (plugin_dir_flag) args.insert(args.end(), {"--plugin-dir", deployment.plugins.path().string()});
         process = std::make_unique<Process>(plughost_argv(args), options);
         address = listening_address(*process, "plughost serve (log: " + log() + ")");
@@ -315,6 +316,10 @@ TEST_CASE("serve: forwarded requests reuse a kept connection to the model server
     // The simulator closes a kept connection idle for 2 s (as uvicorn does after 5 s).
     Sim a("a", {"--keep-alive-ms", "2000"});
     Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    // Each worker thread keeps its own pool (as each nginx worker process does), and each of
+    // these requests comes on a new client connection, which may land on either thread: one
+    // thread, so that the connections counted are the pool's doing, not the spread's.
+    serve.threads = "1";
     serve.start();
     REQUIRE(eventually([&] { return serve.ready(); }));
     auto connections = [&] {
