@@ -8,6 +8,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <boost/intrusive/list.hpp>
 #include <boost/json.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -46,6 +47,77 @@ using Timer =
 using Resolver = asio::ip::basic_resolver<tcp, Executor>;
 using SignalSet = asio::basic_signal_set<Executor>;
 using Descriptor = asio::posix::basic_stream_descriptor<Executor>;
+
+// How often each worker checks its connections' deadlines: a time-out fires between its
+// setting and that plus this period.
+constexpr std::chrono::milliseconds deadline_sweep_period(100);
+
+// A TCP socket whose reads, writes and connects end with beast::error::timeout once the deadline
+// set by expires_after has passed while one of them was under way: the socket is closed then, as
+// beast::tcp_stream does. Not a timer armed and cancelled around each operation (a timer queue
+// update, often a timerfd_settime, per read and write): the worker's sweep looks at every
+// connection's deadline once per deadline_sweep_period. The socket links itself into its
+// worker's list and out again when destroyed; only that worker's thread touches either.
+class TimedSocket
+    : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+public:
+    using List = boost::intrusive::list<TimedSocket, boost::intrusive::constant_time_size<false>>;
+    using executor_type = Executor;
+
+    TimedSocket(List &list, Socket socket) : socket_(std::move(socket)) { list.push_back(*this); }
+    TimedSocket(List &list, const Executor &ex) : socket_(ex) { list.push_back(*this); }
+    TimedSocket(const TimedSocket &) = delete;
+    TimedSocket &operator=(const TimedSocket &) = delete;
+
+    Socket &socket() { return socket_; }
+    executor_type get_executor() { return socket_.get_executor(); }
+
+    void expires_after(std::chrono::milliseconds timeout) {
+        expiry_ = Clock::now() + timeout;
+        expired_ = false;
+    }
+    void expires_never() { expiry_ = Clock::time_point::max(); }
+
+    // From the sweep: closes the socket if an operation is under way past the deadline.
+    void check(Clock::time_point now) {
+        if (pending_ == 0 || expired_ || now < expiry_) return;
+        expired_ = true;
+        beast::error_code ignored;
+        socket_.close(ignored);
+    }
+
+    template <class Buffers, class Token> auto async_read_some(const Buffers &buffers, Token &&token) {
+        return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+            [this](auto handler, const Buffers &b) { socket_.async_read_some(b, complete(std::move(handler))); }, token,
+            buffers);
+    }
+    template <class Buffers, class Token> auto async_write_some(const Buffers &buffers, Token &&token) {
+        return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+            [this](auto handler, const Buffers &b) { socket_.async_write_some(b, complete(std::move(handler))); },
+            token, buffers);
+    }
+    template <class Token> auto async_connect(const tcp::endpoint &where, Token &&token) {
+        return asio::async_initiate<Token, void(beast::error_code)>(
+            [this](auto handler, const tcp::endpoint &w) { socket_.async_connect(w, complete(std::move(handler))); },
+            token, where);
+    }
+
+private:
+    // Counts the operation under way; its completion reports a time-out as beast::error::timeout.
+    template <class Handler> auto complete(Handler handler) {
+        ++pending_;
+        return [this, h = std::move(handler)](beast::error_code ec, auto... n) mutable {
+            --pending_;
+            if (ec && expired_) ec = beast::error::timeout;
+            std::move(h)(ec, n...);
+        };
+    }
+
+    Socket socket_;
+    Clock::time_point expiry_ = Clock::time_point::max();
+    int pending_ = 0;
+    bool expired_ = false;
+};
 
 namespace {
 
@@ -263,10 +335,10 @@ struct Server::Impl {
     // A connection to a model server with its read buffer, pooled whole: a reused connection
     // costs no allocation (Beast's stream state and timers, the buffer's storage).
     struct Upstream {
-        Stream stream;
+        TimedSocket stream;
         beast::flat_buffer buffer;
         Clock::time_point since{};  // idle since (while pooled)
-        explicit Upstream(const Executor &ex) : stream(ex) {}
+        Upstream(TimedSocket::List &deadlines, const Executor &ex) : stream(deadlines, ex) {}
     };
     // A forwarded request's scratch space, reused (each worker keeps the ones not in use): the
     // relay buffer and the heads written to the model server and to the client.
@@ -279,6 +351,8 @@ struct Server::Impl {
     // concurrency hint 1 (one thread: handlers stay in the thread's private queue). A client
     // connection stays on the worker that accepted it for its whole life.
     struct Worker {
+        // The connections whose deadlines this worker's sweep checks. First: it outlives them all.
+        TimedSocket::List deadlines;
         // Scratch spaces not in use (one per request being forwarded at most; reused, never freed).
         // Before io: a request's coroutine destroyed with the io_context gives its scratch back.
         std::vector<std::unique_ptr<Scratch>> spare;
@@ -425,6 +499,17 @@ struct Server::Impl {
         }
     }
 
+    // Closes the worker's connections whose read, write or connect has run past its deadline.
+    awaitable<void> sweep_deadlines(Worker &w) {
+        Timer timer(w.io);
+        for (;;) {
+            timer.expires_after(deadline_sweep_period);
+            co_await timer.async_wait(nothrow);
+            const auto now = Clock::now();
+            for (auto &socket : w.deadlines) socket.check(now);
+        }
+    }
+
     // All of the worker's idle connections to `address` (one of them turned out closed: the
     // server restarted or closed them all).
     static void drop_idle(Worker &w, std::string_view address) {
@@ -548,6 +633,33 @@ struct Server::Impl {
         if (rec) co_return rec;
         stream.expires_after(timeout);
         auto [cec, where] = co_await stream.async_connect(results, nothrow);
+        co_return cec;
+    }
+
+    // The same for a connection to a model server (deadline swept by its worker).
+    static awaitable<beast::error_code> connect_to(TimedSocket &socket, const std::string &address,
+                                                   std::chrono::milliseconds timeout) {
+        const auto [host, port] = split_host_port(address);
+        boost::system::error_code ec;
+        const auto ip = asio::ip::make_address(host, ec);
+        socket.expires_after(timeout);
+        if (!ec) {
+            const tcp::endpoint where(ip, static_cast<unsigned short>(std::stoul(port)));
+            auto [cec] = co_await socket.async_connect(where, nothrow);
+            co_return cec;
+        }
+        Resolver resolver(socket.get_executor());
+        auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
+        if (rec) co_return rec;
+        socket.expires_after(timeout);
+        beast::error_code cec = asio::error::host_not_found;
+        for (const auto &entry : results) {  // each address in turn, as asio::async_connect does
+            beast::error_code ignored;
+            socket.socket().close(ignored);
+            const tcp::endpoint where = entry.endpoint();
+            std::tie(cec) = co_await socket.async_connect(where, nothrow);
+            if (!cec || cec == beast::error::timeout) break;
+        }
         co_return cec;
     }
 
@@ -844,7 +956,7 @@ struct Server::Impl {
     // GCC 12 destroys some temporaries of a co_await expression twice (a double free): every
     // argument of a co_await here is a named object or a trivially destructible value.
     template <class Body>
-    awaitable<bool> send(Stream &client, http::response<Body> &res, std::string_view path, bool keep_alive) {
+    awaitable<bool> send(TimedSocket &client, http::response<Body> &res, std::string_view path, bool keep_alive) {
         res.keep_alive(keep_alive && !draining);
         res.prepare_payload();
         {
@@ -856,7 +968,7 @@ struct Server::Impl {
         co_return !ec && res.keep_alive();
     }
 
-    awaitable<bool> send_json(Stream &client, http::status status, const boost::json::value &body,
+    awaitable<bool> send_json(TimedSocket &client, http::status status, const boost::json::value &body,
                               std::string_view path, bool keep_alive = true) {
         http::response<http::string_body> res{status, 11};
         res.set(http::field::content_type, "application/json");
@@ -865,8 +977,8 @@ struct Server::Impl {
     }
 
     // {"error": {"code", "message", "type"}}: OpenAI's error shape with plughost's code.
-    awaitable<bool> send_error(Stream &client, http::status status, std::string_view code, std::string_view message,
-                               std::string_view path, bool keep_alive = true) {
+    awaitable<bool> send_error(TimedSocket &client, http::status status, std::string_view code,
+                               std::string_view message, std::string_view path, bool keep_alive = true) {
         const boost::json::value body = error_body(code, message);
         co_return co_await send_json(client, status, body, path, keep_alive);
     }
@@ -997,12 +1109,12 @@ struct Server::Impl {
                ec == asio::error::broken_pipe;
     }
 
-    awaitable<void> relay(Worker &w, Stream &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
+    awaitable<void> relay(Worker &w, TimedSocket &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
                           const std::string &body, const Pick &pick, const RequestEvent &ev, const AbiRequest &abi,
                           Clock::time_point t0, ClientWatch &watch, Relay &out) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
-        Stream &upstream = conn->stream;
+        TimedSocket &upstream = conn->stream;
         beast::flat_buffer &ubuf = conn->buffer;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
         const std::array<asio::const_buffer, 2> request{asio::buffer(scratch.request_head), asio::buffer(body)};
@@ -1120,7 +1232,7 @@ struct Server::Impl {
         out.outcome = PLUGHOST_RESPONSE_COMPLETE;
     }
 
-    awaitable<bool> gateway(Worker &w, Stream &client, Request &req, const std::string &path, bool chat) {
+    awaitable<bool> gateway(Worker &w, TimedSocket &client, Request &req, const std::string &path, bool chat) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
@@ -1160,7 +1272,7 @@ struct Server::Impl {
                 if (!fresh_only) conn = take_idle(w, pick.address);
                 const bool reused = conn != nullptr;
                 if (!conn) {
-                    conn = std::make_unique<Upstream>(w.io.get_executor());
+                    conn = std::make_unique<Upstream>(w.deadlines, w.io.get_executor());
                     const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
                     const beast::error_code cec = co_await connect_to(conn->stream, pick.address, connect_timeout);
                     if (cec) {
@@ -1221,7 +1333,7 @@ struct Server::Impl {
         co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path);
     }
 
-    awaitable<bool> pick_api(Stream &client, Request &req, const std::string &path) {
+    awaitable<bool> pick_api(TimedSocket &client, Request &req, const std::string &path) {
         // A request as in the event stream: {"request": {...}} or the request object itself.
         std::string body = req.body();
         boost::system::error_code ec;
@@ -1410,7 +1522,7 @@ struct Server::Impl {
         return out;
     }
 
-    awaitable<bool> handle(Worker &w, Stream &client, Request &req) {
+    awaitable<bool> handle(Worker &w, TimedSocket &client, Request &req) {
         const std::string target(req.target());
         const std::string path = target.substr(0, target.find('?'));
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
@@ -1458,7 +1570,7 @@ struct Server::Impl {
     }
 
     awaitable<void> session(Worker &w, Socket socket) {
-        Stream client(std::move(socket));
+        TimedSocket client(w.deadlines, std::move(socket));
         client.socket().set_option(tcp::no_delay(true));
         beast::flat_buffer buffer;
         for (;;) {
@@ -1646,7 +1758,10 @@ void Server::run() {
     asio::co_spawn(home.io, m.accept_loop(), asio::detached);
     asio::co_spawn(home.io, m.signals(), asio::detached);
     asio::co_spawn(home.io, m.watch(), asio::detached);
-    for (auto &w : m.workers) asio::co_spawn(w->io, m.prune_idle(*w), asio::detached);
+    for (auto &w : m.workers) {
+        asio::co_spawn(w->io, m.prune_idle(*w), asio::detached);
+        asio::co_spawn(w->io, m.sweep_deadlines(*w), asio::detached);
+    }
     for (std::size_t i = 1; i < m.workers.size(); ++i) {
         Impl::Worker &w = *m.workers[i];
         w.thread = std::thread([&w] { w.io.run(); });
