@@ -78,6 +78,12 @@ public:
     }
     void expires_never() { expiry_ = Clock::time_point::max(); }
 
+    // For an operation not started through this class (the session's kept read) while it is
+    // waited for: the deadline applies, and the error it ends with reads as here.
+    void hold() { ++pending_; }
+    void release() { --pending_; }
+    beast::error_code result(beast::error_code ec) const { return ec && expired_ ? beast::error::timeout : ec; }
+
     // From the sweep: closes the socket if an operation is under way past the deadline.
     void check(Clock::time_point now) {
         if (pending_ == 0 || expired_ || now < expiry_) return;
@@ -995,35 +1001,77 @@ struct Server::Impl {
     // Watches the client's connection while its request is forwarded. A client that closes it
     // (EOF or error, not more bytes: a pipelined request) cancels the upstream request: closing
     // the upstream connection ends whatever the relay waits for there and tells the model server
-    // to stop generating. A plain wait whose handler runs on the session's strand (the client
-    // socket's executor), not a second coroutine raced against the relay: one queued wait per
-    // request, no syscall unless the client's connection becomes readable.
+    // to stop generating.
     struct ClientWatch {
         Socket *upstream = nullptr;  // null once the relay has ended or its connection is pooled
         bool gone = false;
     };
 
-    static std::shared_ptr<ClientWatch> watch_client(Socket &client, Socket &upstream) {
-        auto watch = std::make_shared<ClientWatch>();
-        watch->upstream = &upstream;
-        const int fd = client.native_handle();
-        client.async_wait(Socket::wait_read, [watch, fd](const beast::error_code &ec) {
-            if (ec || !watch->upstream) return;
-            char byte;
-            const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-                watch->gone = true;
+    // The watch is a read of the client's next bytes started when a request is forwarded and
+    // left pending after it: it is also the read of the client's next request on that
+    // connection. Not a wait for readability per request: Asio registers each such wait with
+    // epoll anew (an epoll_ctl per request), and the session's next read would then start with
+    // a receive that finds nothing; a read kept pending costs neither. Its bytes (a pipelined or
+    // the next request) go into the session's buffer when the session takes them (take_read).
+    struct ClientRead {
+        beast::flat_buffer &buffer;  // the session's: untouched while the read is pending
+        Timer wake;                  // cancelled when the read ends, if the session waits for it
+        bool pending = false, done = false, waiting = false;
+        beast::error_code ec;
+        std::size_t n = 0;
+        ClientWatch watch;
+        ClientRead(beast::flat_buffer &b, const Executor &ex) : buffer(b), wake(ex) {}
+    };
+
+    // The client has closed or reset its connection (not: this proxy cancelled the read).
+    static bool client_gone(const beast::error_code &ec) { return ec && ec != asio::error::operation_aborted; }
+
+    static void watch_client(TimedSocket &client, ClientRead &read, Socket &upstream) {
+        read.watch = ClientWatch{&upstream, false};
+        if (read.done) {  // ended before this attempt: a client already gone cancels it at once
+            if (client_gone(read.ec)) {
+                read.watch.gone = true;
                 beast::error_code ignored;
-                watch->upstream->close(ignored);
+                upstream.close(ignored);
+            }
+            return;
+        }
+        if (read.pending) return;
+        read.pending = true;
+        const auto space = read.buffer.prepare(beast::read_size(read.buffer, 65536));
+        client.socket().async_read_some(space, [&read](const beast::error_code &ec, std::size_t n) {
+            read.pending = false;
+            read.done = true;
+            read.ec = ec;
+            read.n = n;
+            if (read.waiting) read.wake.cancel();
+            if (client_gone(ec) && read.watch.upstream) {
+                read.watch.gone = true;
+                beast::error_code ignored;
+                read.watch.upstream->close(ignored);
             }
         });
-        return watch;
     }
 
-    static void end_watch(Socket &client, ClientWatch &watch) {
-        watch.upstream = nullptr;
-        beast::error_code ignored;
-        client.cancel(ignored);  // the wait's handler runs later, sees no upstream, and returns
+    static void end_watch(ClientRead &read) { read.watch.upstream = nullptr; }
+
+    // Waits for the kept read, if one was started, under the connection's deadline; its bytes
+    // join the session's buffer. Its error, if any, as a read of the session's would end.
+    static awaitable<beast::error_code> take_read(TimedSocket &client, ClientRead &read) {
+        if (read.pending) {
+            client.hold();
+            read.waiting = true;
+            while (read.pending) {
+                read.wake.expires_at(Clock::time_point::max());
+                co_await read.wake.async_wait(nothrow);
+            }
+            read.waiting = false;
+            client.release();
+        }
+        if (!read.done) co_return beast::error_code{};
+        read.done = false;
+        read.buffer.commit(read.n);
+        co_return client.result(read.ec);
     }
 
     static bool set_by(std::string_view name, const std::vector<std::pair<std::string, std::string>> &headers) {
@@ -1232,7 +1280,8 @@ struct Server::Impl {
         out.outcome = PLUGHOST_RESPONSE_COMPLETE;
     }
 
-    awaitable<bool> gateway(Worker &w, TimedSocket &client, Request &req, const std::string &path, bool chat) {
+    awaitable<bool> gateway(Worker &w, TimedSocket &client, ClientRead &read, Request &req, const std::string &path,
+                            bool chat) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
@@ -1287,10 +1336,10 @@ struct Server::Impl {
                 r = Relay{};
                 r.reused = reused;
                 r.keep_alive = req.keep_alive();
-                const auto watch = watch_client(client.socket(), conn->stream.socket());
-                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, abi, t0, *watch, r);
-                end_watch(client.socket(), *watch);
-                if (watch->gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
+                watch_client(client, read, conn->stream.socket());
+                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, abi, t0, read.watch, r);
+                end_watch(read);
+                if (read.watch.gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
                     r.outcome = PLUGHOST_RESPONSE_CANCELLED;
                     r.keep_alive = false;
                     spdlog::info("request {}: the client went away; the request to {} is cancelled", ev.id, pick.name);
@@ -1522,7 +1571,7 @@ struct Server::Impl {
         return out;
     }
 
-    awaitable<bool> handle(Worker &w, TimedSocket &client, Request &req) {
+    awaitable<bool> handle(Worker &w, TimedSocket &client, ClientRead &read, Request &req) {
         const std::string target(req.target());
         const std::string path = target.substr(0, target.find('?'));
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
@@ -1556,7 +1605,7 @@ struct Server::Impl {
         }
         if (path == "/v1/pick" && post) co_return co_await pick_api(client, req, path);
         if ((path == "/v1/completions" || path == "/v1/chat/completions") && post) {
-            co_return co_await gateway(w, client, req, path, path == "/v1/chat/completions");
+            co_return co_await gateway(w, client, read, req, path, path == "/v1/chat/completions");
         }
         if (known_path(path)) {
             const std::string message = std::string(req.method_string()) + " is not allowed on " + path;
@@ -1573,6 +1622,7 @@ struct Server::Impl {
         TimedSocket client(w.deadlines, std::move(socket));
         client.socket().set_option(tcp::no_delay(true));
         beast::flat_buffer buffer;
+        ClientRead read(buffer, w.io.get_executor());
         for (;;) {
             http::request_parser<http::string_body> parser;
             const auto pinned = pin_settings();
@@ -1580,7 +1630,11 @@ struct Server::Impl {
             parser.header_limit(settings.max_header_bytes);
             parser.body_limit(settings.max_body_bytes);
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            auto [ec, n] = co_await http::async_read_header(client, buffer, parser, nothrow);
+            // The read kept pending since the last forwarded request, if any, first. Bytes it
+            // buffered before its error are parsed still (a pipelined request), as Beast would.
+            beast::error_code ec = co_await take_read(client, read);
+            if (!ec || buffer.size() != 0)
+                std::tie(ec, std::ignore) = co_await http::async_read_header(client, buffer, parser, nothrow);
             if (!ec && parser.get()[http::field::expect] == "100-continue") {
                 http::response<http::empty_body> cont{http::status::continue_, 11};
                 std::tie(ec, std::ignore) = co_await http::async_write(client, cont, nothrow);
@@ -1623,7 +1677,7 @@ struct Server::Impl {
             ++active;
             bool again = false;
             try {
-                again = co_await handle(w, client, req);
+                again = co_await handle(w, client, read, req);
             } catch (const std::exception &e) {
                 spdlog::error("internal error answering {}: {}", std::string(req.target()), e.what());
             }
@@ -1643,6 +1697,7 @@ struct Server::Impl {
             drained += n;
         }
         client.socket().close(ignored);
+        co_await take_read(client, read);  // a kept read, cancelled by the close, ends before its buffer goes
         --w.sessions;
     }
 
