@@ -22,6 +22,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <memory_resource>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -267,7 +268,12 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     return std::nullopt;
 }
 
-using Request = http::request<http::string_body>;
+// Header fields are allocated from their worker's pool (see Worker::fields_pool), not one
+// malloc each.
+using FieldAllocator = std::pmr::polymorphic_allocator<char>;
+using Fields = http::basic_fields<FieldAllocator>;
+using Request = http::request<http::string_body, Fields>;
+using UpstreamResponse = http::response<http::buffer_body, Fields>;
 
 // JSON bodies are built outside the coroutines: GCC 12 miscompiles braced initializers holding
 // string literals inside a coroutine ("array used as initializer").
@@ -359,6 +365,10 @@ struct Server::Impl {
     struct Worker {
         // The connections whose deadlines this worker's sweep checks. First: it outlives them all.
         TimedSocket::List deadlines;
+        // The header fields of the requests and model server responses parsed here: freed fields
+        // are reused by the next (Beast allocates each field on its own). Only this worker's
+        // thread uses it; before io, so it outlives every message.
+        std::pmr::unsynchronized_pool_resource fields_pool;
         // Scratch spaces not in use (one per request being forwarded at most; reused, never freed).
         // Before io: a request's coroutine destroyed with the io_context gives its scratch back.
         std::vector<std::unique_ptr<Scratch>> spare;
@@ -1115,7 +1125,7 @@ struct Server::Impl {
     // The head of the response to the client: the model server's, without its hop-by-hop fields,
     // with the plugins' fields (replacing any of the same name), x-gateway-destination-endpoint,
     // and this connection's framing.
-    static void write_response_head(std::string &out, const http::response<http::buffer_body> &res,
+    static void write_response_head(std::string &out, const UpstreamResponse &res,
                                     const std::vector<std::pair<std::string, std::string>> &plugin_headers,
                                     std::string_view address, bool chunked, bool keep_alive) {
         out.clear();
@@ -1174,7 +1184,8 @@ struct Server::Impl {
                 "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
             co_return;
         }
-        http::response_parser<http::buffer_body> parser;
+        http::response_parser<http::buffer_body, FieldAllocator> parser(
+            std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
         parser.body_limit(boost::none);
         auto [hec, hn] = co_await http::async_read_header(upstream, ubuf, parser, nothrow);
         if (hec) {
@@ -1624,7 +1635,8 @@ struct Server::Impl {
         beast::flat_buffer buffer;
         ClientRead read(buffer, w.io.get_executor());
         for (;;) {
-            http::request_parser<http::string_body> parser;
+            http::request_parser<http::string_body, FieldAllocator> parser(
+                std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
             const auto pinned = pin_settings();
             const ServeSettings &settings = *pinned;
             parser.header_limit(settings.max_header_bytes);
