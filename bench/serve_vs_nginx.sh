@@ -49,6 +49,7 @@ cat > "$WORK/serve.json" <<JSON
  "serve":{"listen":"127.0.0.1:$((BASE + 80))","threads":2,"upstreamMaxIdle":$MAX_IDLE}}
 JSON
 "$BUILD/host/plughost" serve --config "$WORK/serve.json" --plugin-dir "$BUILD/plugins" --log-level warn >/dev/null &
+PLUGHOST_PID=$!
 PIDS="$PIDS $!"
 
 mkdir -p "$WORK/nginx"
@@ -68,13 +69,36 @@ http {
 }
 CONF
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+NGINX_PID=$!
 PIDS="$PIDS $!"
 sleep 1
+
+# CPU time (user + system, clock ticks) of the given processes and their children threads;
+# nginx's master and workers summed.
+ticks() {
+  t=0
+  for p in "$@"; do
+    set -- $(cut -d' ' -f14,15 "/proc/$p/stat")
+    t=$((t + $1 + $2))
+  done
+  echo $t
+}
+HZ=$(getconf CLK_TCK)
 
 for c in 1 16 64; do
   for target in "direct $DIRECT" "nginx 127.0.0.1:$((BASE + 81))" "plughost 127.0.0.1:$((BASE + 80))"; do
     set -- $target
     printf '%s ' "$1"
-    "$BUILD/bench/serve_load" "$2" "$c" "$SECONDS_PER_RUN"
+    case $1 in
+      nginx) procs="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
+      plughost) procs=$PLUGHOST_PID ;;
+      *) procs="" ;;
+    esac
+    before=$(ticks $procs)
+    out=$("$BUILD/bench/serve_load" "$2" "$c" "$SECONDS_PER_RUN")
+    after=$(ticks $procs)
+    requests=$(echo "$out" | sed 's/.*"requests":\([0-9]*\).*/\1/')
+    # the proxy's CPU time per request in microseconds (none for the direct runs)
+    echo "$out" | sed "s/}\$/,\"cpu_us_per_request\":$(((after - before) * 1000000 / HZ / (requests > 0 ? requests : 1)))}/"
   done
 done

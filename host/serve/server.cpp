@@ -8,6 +8,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <boost/intrusive/list.hpp>
 #include <boost/json.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <memory_resource>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -46,6 +48,83 @@ using Timer =
 using Resolver = asio::ip::basic_resolver<tcp, Executor>;
 using SignalSet = asio::basic_signal_set<Executor>;
 using Descriptor = asio::posix::basic_stream_descriptor<Executor>;
+
+// How often each worker checks its connections' deadlines: a time-out fires between its
+// setting and that plus this period.
+constexpr std::chrono::milliseconds deadline_sweep_period(100);
+
+// A TCP socket whose reads, writes and connects end with beast::error::timeout once the deadline
+// set by expires_after has passed while one of them was under way: the socket is closed then, as
+// beast::tcp_stream does. Not a timer armed and cancelled around each operation (a timer queue
+// update, often a timerfd_settime, per read and write): the worker's sweep looks at every
+// connection's deadline once per deadline_sweep_period. The socket links itself into its
+// worker's list and out again when destroyed; only that worker's thread touches either.
+class TimedSocket
+    : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+public:
+    using List = boost::intrusive::list<TimedSocket, boost::intrusive::constant_time_size<false>>;
+    using executor_type = Executor;
+
+    TimedSocket(List &list, Socket socket) : socket_(std::move(socket)) { list.push_back(*this); }
+    TimedSocket(List &list, const Executor &ex) : socket_(ex) { list.push_back(*this); }
+    TimedSocket(const TimedSocket &) = delete;
+    TimedSocket &operator=(const TimedSocket &) = delete;
+
+    Socket &socket() { return socket_; }
+    executor_type get_executor() { return socket_.get_executor(); }
+
+    void expires_after(std::chrono::milliseconds timeout) {
+        expiry_ = Clock::now() + timeout;
+        expired_ = false;
+    }
+    void expires_never() { expiry_ = Clock::time_point::max(); }
+
+    // For an operation not started through this class (the session's kept read) while it is
+    // waited for: the deadline applies, and the error it ends with reads as here.
+    void hold() { ++pending_; }
+    void release() { --pending_; }
+    beast::error_code result(beast::error_code ec) const { return ec && expired_ ? beast::error::timeout : ec; }
+
+    // From the sweep: closes the socket if an operation is under way past the deadline.
+    void check(Clock::time_point now) {
+        if (pending_ == 0 || expired_ || now < expiry_) return;
+        expired_ = true;
+        beast::error_code ignored;
+        socket_.close(ignored);
+    }
+
+    template <class Buffers, class Token> auto async_read_some(const Buffers &buffers, Token &&token) {
+        return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+            [this](auto handler, const Buffers &b) { socket_.async_read_some(b, complete(std::move(handler))); }, token,
+            buffers);
+    }
+    template <class Buffers, class Token> auto async_write_some(const Buffers &buffers, Token &&token) {
+        return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+            [this](auto handler, const Buffers &b) { socket_.async_write_some(b, complete(std::move(handler))); },
+            token, buffers);
+    }
+    template <class Token> auto async_connect(const tcp::endpoint &where, Token &&token) {
+        return asio::async_initiate<Token, void(beast::error_code)>(
+            [this](auto handler, const tcp::endpoint &w) { socket_.async_connect(w, complete(std::move(handler))); },
+            token, where);
+    }
+
+private:
+    // Counts the operation under way; its completion reports a time-out as beast::error::timeout.
+    template <class Handler> auto complete(Handler handler) {
+        ++pending_;
+        return [this, h = std::move(handler)](beast::error_code ec, auto... n) mutable {
+            --pending_;
+            if (ec && expired_) ec = beast::error::timeout;
+            std::move(h)(ec, n...);
+        };
+    }
+
+    Socket socket_;
+    Clock::time_point expiry_ = Clock::time_point::max();
+    int pending_ = 0;
+    bool expired_ = false;
+};
 
 namespace {
 
@@ -189,7 +268,12 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     return std::nullopt;
 }
 
-using Request = http::request<http::string_body>;
+// Header fields are allocated from their worker's pool (see Worker::fields_pool), not one
+// malloc each.
+using FieldAllocator = std::pmr::polymorphic_allocator<char>;
+using Fields = http::basic_fields<FieldAllocator>;
+using Request = http::request<http::string_body, Fields>;
+using UpstreamResponse = http::response<http::buffer_body, Fields>;
 
 // JSON bodies are built outside the coroutines: GCC 12 miscompiles braced initializers holding
 // string literals inside a coroutine ("array used as initializer").
@@ -263,10 +347,10 @@ struct Server::Impl {
     // A connection to a model server with its read buffer, pooled whole: a reused connection
     // costs no allocation (Beast's stream state and timers, the buffer's storage).
     struct Upstream {
-        Stream stream;
+        TimedSocket stream;
         beast::flat_buffer buffer;
         Clock::time_point since{};  // idle since (while pooled)
-        explicit Upstream(const Executor &ex) : stream(ex) {}
+        Upstream(TimedSocket::List &deadlines, const Executor &ex) : stream(deadlines, ex) {}
     };
     // A forwarded request's scratch space, reused (each worker keeps the ones not in use): the
     // relay buffer and the heads written to the model server and to the client.
@@ -279,6 +363,12 @@ struct Server::Impl {
     // concurrency hint 1 (one thread: handlers stay in the thread's private queue). A client
     // connection stays on the worker that accepted it for its whole life.
     struct Worker {
+        // The connections whose deadlines this worker's sweep checks. First: it outlives them all.
+        TimedSocket::List deadlines;
+        // The header fields of the requests and model server responses parsed here: freed fields
+        // are reused by the next (Beast allocates each field on its own). Only this worker's
+        // thread uses it; before io, so it outlives every message.
+        std::pmr::unsynchronized_pool_resource fields_pool;
         // Scratch spaces not in use (one per request being forwarded at most; reused, never freed).
         // Before io: a request's coroutine destroyed with the io_context gives its scratch back.
         std::vector<std::unique_ptr<Scratch>> spare;
@@ -425,6 +515,17 @@ struct Server::Impl {
         }
     }
 
+    // Closes the worker's connections whose read, write or connect has run past its deadline.
+    awaitable<void> sweep_deadlines(Worker &w) {
+        Timer timer(w.io);
+        for (;;) {
+            timer.expires_after(deadline_sweep_period);
+            co_await timer.async_wait(nothrow);
+            const auto now = Clock::now();
+            for (auto &socket : w.deadlines) socket.check(now);
+        }
+    }
+
     // All of the worker's idle connections to `address` (one of them turned out closed: the
     // server restarted or closed them all).
     static void drop_idle(Worker &w, std::string_view address) {
@@ -548,6 +649,33 @@ struct Server::Impl {
         if (rec) co_return rec;
         stream.expires_after(timeout);
         auto [cec, where] = co_await stream.async_connect(results, nothrow);
+        co_return cec;
+    }
+
+    // The same for a connection to a model server (deadline swept by its worker).
+    static awaitable<beast::error_code> connect_to(TimedSocket &socket, const std::string &address,
+                                                   std::chrono::milliseconds timeout) {
+        const auto [host, port] = split_host_port(address);
+        boost::system::error_code ec;
+        const auto ip = asio::ip::make_address(host, ec);
+        socket.expires_after(timeout);
+        if (!ec) {
+            const tcp::endpoint where(ip, static_cast<unsigned short>(std::stoul(port)));
+            auto [cec] = co_await socket.async_connect(where, nothrow);
+            co_return cec;
+        }
+        Resolver resolver(socket.get_executor());
+        auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
+        if (rec) co_return rec;
+        socket.expires_after(timeout);
+        beast::error_code cec = asio::error::host_not_found;
+        for (const auto &entry : results) {  // each address in turn, as asio::async_connect does
+            beast::error_code ignored;
+            socket.socket().close(ignored);
+            const tcp::endpoint where = entry.endpoint();
+            std::tie(cec) = co_await socket.async_connect(where, nothrow);
+            if (!cec || cec == beast::error::timeout) break;
+        }
         co_return cec;
     }
 
@@ -844,7 +972,7 @@ struct Server::Impl {
     // GCC 12 destroys some temporaries of a co_await expression twice (a double free): every
     // argument of a co_await here is a named object or a trivially destructible value.
     template <class Body>
-    awaitable<bool> send(Stream &client, http::response<Body> &res, std::string_view path, bool keep_alive) {
+    awaitable<bool> send(TimedSocket &client, http::response<Body> &res, std::string_view path, bool keep_alive) {
         res.keep_alive(keep_alive && !draining);
         res.prepare_payload();
         {
@@ -856,7 +984,7 @@ struct Server::Impl {
         co_return !ec && res.keep_alive();
     }
 
-    awaitable<bool> send_json(Stream &client, http::status status, const boost::json::value &body,
+    awaitable<bool> send_json(TimedSocket &client, http::status status, const boost::json::value &body,
                               std::string_view path, bool keep_alive = true) {
         http::response<http::string_body> res{status, 11};
         res.set(http::field::content_type, "application/json");
@@ -865,8 +993,8 @@ struct Server::Impl {
     }
 
     // {"error": {"code", "message", "type"}}: OpenAI's error shape with plughost's code.
-    awaitable<bool> send_error(Stream &client, http::status status, std::string_view code, std::string_view message,
-                               std::string_view path, bool keep_alive = true) {
+    awaitable<bool> send_error(TimedSocket &client, http::status status, std::string_view code,
+                               std::string_view message, std::string_view path, bool keep_alive = true) {
         const boost::json::value body = error_body(code, message);
         co_return co_await send_json(client, status, body, path, keep_alive);
     }
@@ -883,35 +1011,77 @@ struct Server::Impl {
     // Watches the client's connection while its request is forwarded. A client that closes it
     // (EOF or error, not more bytes: a pipelined request) cancels the upstream request: closing
     // the upstream connection ends whatever the relay waits for there and tells the model server
-    // to stop generating. A plain wait whose handler runs on the session's strand (the client
-    // socket's executor), not a second coroutine raced against the relay: one queued wait per
-    // request, no syscall unless the client's connection becomes readable.
+    // to stop generating.
     struct ClientWatch {
         Socket *upstream = nullptr;  // null once the relay has ended or its connection is pooled
         bool gone = false;
     };
 
-    static std::shared_ptr<ClientWatch> watch_client(Socket &client, Socket &upstream) {
-        auto watch = std::make_shared<ClientWatch>();
-        watch->upstream = &upstream;
-        const int fd = client.native_handle();
-        client.async_wait(Socket::wait_read, [watch, fd](const beast::error_code &ec) {
-            if (ec || !watch->upstream) return;
-            char byte;
-            const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-                watch->gone = true;
+    // The watch is a read of the client's next bytes started when a request is forwarded and
+    // left pending after it: it is also the read of the client's next request on that
+    // connection. Not a wait for readability per request: Asio registers each such wait with
+    // epoll anew (an epoll_ctl per request), and the session's next read would then start with
+    // a receive that finds nothing; a read kept pending costs neither. Its bytes (a pipelined or
+    // the next request) go into the session's buffer when the session takes them (take_read).
+    struct ClientRead {
+        beast::flat_buffer &buffer;  // the session's: untouched while the read is pending
+        Timer wake;                  // cancelled when the read ends, if the session waits for it
+        bool pending = false, done = false, waiting = false;
+        beast::error_code ec;
+        std::size_t n = 0;
+        ClientWatch watch;
+        ClientRead(beast::flat_buffer &b, const Executor &ex) : buffer(b), wake(ex) {}
+    };
+
+    // The client has closed or reset its connection (not: this proxy cancelled the read).
+    static bool client_gone(const beast::error_code &ec) { return ec && ec != asio::error::operation_aborted; }
+
+    static void watch_client(TimedSocket &client, ClientRead &read, Socket &upstream) {
+        read.watch = ClientWatch{&upstream, false};
+        if (read.done) {  // ended before this attempt: a client already gone cancels it at once
+            if (client_gone(read.ec)) {
+                read.watch.gone = true;
                 beast::error_code ignored;
-                watch->upstream->close(ignored);
+                upstream.close(ignored);
+            }
+            return;
+        }
+        if (read.pending) return;
+        read.pending = true;
+        const auto space = read.buffer.prepare(beast::read_size(read.buffer, 65536));
+        client.socket().async_read_some(space, [&read](const beast::error_code &ec, std::size_t n) {
+            read.pending = false;
+            read.done = true;
+            read.ec = ec;
+            read.n = n;
+            if (read.waiting) read.wake.cancel();
+            if (client_gone(ec) && read.watch.upstream) {
+                read.watch.gone = true;
+                beast::error_code ignored;
+                read.watch.upstream->close(ignored);
             }
         });
-        return watch;
     }
 
-    static void end_watch(Socket &client, ClientWatch &watch) {
-        watch.upstream = nullptr;
-        beast::error_code ignored;
-        client.cancel(ignored);  // the wait's handler runs later, sees no upstream, and returns
+    static void end_watch(ClientRead &read) { read.watch.upstream = nullptr; }
+
+    // Waits for the kept read, if one was started, under the connection's deadline; its bytes
+    // join the session's buffer. Its error, if any, as a read of the session's would end.
+    static awaitable<beast::error_code> take_read(TimedSocket &client, ClientRead &read) {
+        if (read.pending) {
+            client.hold();
+            read.waiting = true;
+            while (read.pending) {
+                read.wake.expires_at(Clock::time_point::max());
+                co_await read.wake.async_wait(nothrow);
+            }
+            read.waiting = false;
+            client.release();
+        }
+        if (!read.done) co_return beast::error_code{};
+        read.done = false;
+        read.buffer.commit(read.n);
+        co_return client.result(read.ec);
     }
 
     static bool set_by(std::string_view name, const std::vector<std::pair<std::string, std::string>> &headers) {
@@ -955,7 +1125,7 @@ struct Server::Impl {
     // The head of the response to the client: the model server's, without its hop-by-hop fields,
     // with the plugins' fields (replacing any of the same name), x-gateway-destination-endpoint,
     // and this connection's framing.
-    static void write_response_head(std::string &out, const http::response<http::buffer_body> &res,
+    static void write_response_head(std::string &out, const UpstreamResponse &res,
                                     const std::vector<std::pair<std::string, std::string>> &plugin_headers,
                                     std::string_view address, bool chunked, bool keep_alive) {
         out.clear();
@@ -991,22 +1161,37 @@ struct Server::Impl {
         http::status error_status = http::status::bad_gateway;
     };
 
+    // Sends what the socket takes at once (client and upstream sockets are non-blocking) and the
+    // rest, if any, through the event loop. A write that fits, as nearly all do, makes no trip
+    // through the scheduler: an asynchronous write that completes at once is queued still, and
+    // the loop polls epoll (a system call) before running it.
+    template <class Buffers> static awaitable<beast::error_code> write_now(TimedSocket &s, const Buffers &buffers) {
+        beast::error_code ec;
+        const std::size_t n = s.socket().write_some(buffers, ec);
+        if (!ec && n == beast::buffer_bytes(buffers)) co_return ec;
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+        beast::buffers_suffix<Buffers> rest(buffers);
+        rest.consume(ec ? 0 : n);
+        auto [wec, wn] = co_await asio::async_write(s, rest, nothrow);
+        co_return wec;
+    }
+
     // A read or write error that means the peer had closed a kept connection before this request.
     static bool closed_by_peer(const beast::error_code &ec) {
         return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
                ec == asio::error::broken_pipe;
     }
 
-    awaitable<void> relay(Worker &w, Stream &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
+    awaitable<void> relay(Worker &w, TimedSocket &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
                           const std::string &body, const Pick &pick, const RequestEvent &ev, const AbiRequest &abi,
                           Clock::time_point t0, ClientWatch &watch, Relay &out) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
-        Stream &upstream = conn->stream;
+        TimedSocket &upstream = conn->stream;
         beast::flat_buffer &ubuf = conn->buffer;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
         const std::array<asio::const_buffer, 2> request{asio::buffer(scratch.request_head), asio::buffer(body)};
-        auto [wec, wn] = co_await asio::async_write(upstream, request, nothrow);
+        const beast::error_code wec = co_await write_now(upstream, request);
         if (wec) {
             out.stale = out.reused && closed_by_peer(wec);
             out.error_code = "upstream-failed";
@@ -1014,7 +1199,8 @@ struct Server::Impl {
                 "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
             co_return;
         }
-        http::response_parser<http::buffer_body> parser;
+        http::response_parser<http::buffer_body, FieldAllocator> parser(
+            std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
         parser.body_limit(boost::none);
         auto [hec, hn] = co_await http::async_read_header(upstream, ubuf, parser, nothrow);
         if (hec) {
@@ -1108,7 +1294,7 @@ struct Server::Impl {
             }
             if (done && chunked) parts[n++] = asio::buffer("0\r\n\r\n", 5);
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            auto [xec, xn] = co_await asio::async_write(client, parts, nothrow);
+            const beast::error_code xec = co_await write_now(client, parts);
             if (xec) {
                 out.outcome = PLUGHOST_RESPONSE_CANCELLED;
                 out.keep_alive = false;
@@ -1120,7 +1306,8 @@ struct Server::Impl {
         out.outcome = PLUGHOST_RESPONSE_COMPLETE;
     }
 
-    awaitable<bool> gateway(Worker &w, Stream &client, Request &req, const std::string &path, bool chat) {
+    awaitable<bool> gateway(Worker &w, TimedSocket &client, ClientRead &read, Request &req, const std::string &path,
+                            bool chat) {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
@@ -1160,7 +1347,7 @@ struct Server::Impl {
                 if (!fresh_only) conn = take_idle(w, pick.address);
                 const bool reused = conn != nullptr;
                 if (!conn) {
-                    conn = std::make_unique<Upstream>(w.io.get_executor());
+                    conn = std::make_unique<Upstream>(w.deadlines, w.io.get_executor());
                     const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
                     const beast::error_code cec = co_await connect_to(conn->stream, pick.address, connect_timeout);
                     if (cec) {
@@ -1171,14 +1358,15 @@ struct Server::Impl {
                         break;
                     }
                     conn->stream.socket().set_option(tcp::no_delay(true));
+                    conn->stream.socket().non_blocking(true);  // for write_now
                 }
                 r = Relay{};
                 r.reused = reused;
                 r.keep_alive = req.keep_alive();
-                const auto watch = watch_client(client.socket(), conn->stream.socket());
-                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, abi, t0, *watch, r);
-                end_watch(client.socket(), *watch);
-                if (watch->gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
+                watch_client(client, read, conn->stream.socket());
+                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, abi, t0, read.watch, r);
+                end_watch(read);
+                if (read.watch.gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
                     r.outcome = PLUGHOST_RESPONSE_CANCELLED;
                     r.keep_alive = false;
                     spdlog::info("request {}: the client went away; the request to {} is cancelled", ev.id, pick.name);
@@ -1221,7 +1409,7 @@ struct Server::Impl {
         co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path);
     }
 
-    awaitable<bool> pick_api(Stream &client, Request &req, const std::string &path) {
+    awaitable<bool> pick_api(TimedSocket &client, Request &req, const std::string &path) {
         // A request as in the event stream: {"request": {...}} or the request object itself.
         std::string body = req.body();
         boost::system::error_code ec;
@@ -1410,7 +1598,7 @@ struct Server::Impl {
         return out;
     }
 
-    awaitable<bool> handle(Worker &w, Stream &client, Request &req) {
+    awaitable<bool> handle(Worker &w, TimedSocket &client, ClientRead &read, Request &req) {
         const std::string target(req.target());
         const std::string path = target.substr(0, target.find('?'));
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
@@ -1444,7 +1632,7 @@ struct Server::Impl {
         }
         if (path == "/v1/pick" && post) co_return co_await pick_api(client, req, path);
         if ((path == "/v1/completions" || path == "/v1/chat/completions") && post) {
-            co_return co_await gateway(w, client, req, path, path == "/v1/chat/completions");
+            co_return co_await gateway(w, client, read, req, path, path == "/v1/chat/completions");
         }
         if (known_path(path)) {
             const std::string message = std::string(req.method_string()) + " is not allowed on " + path;
@@ -1458,17 +1646,24 @@ struct Server::Impl {
     }
 
     awaitable<void> session(Worker &w, Socket socket) {
-        Stream client(std::move(socket));
+        TimedSocket client(w.deadlines, std::move(socket));
         client.socket().set_option(tcp::no_delay(true));
+        client.socket().non_blocking(true);  // for write_now
         beast::flat_buffer buffer;
+        ClientRead read(buffer, w.io.get_executor());
         for (;;) {
-            http::request_parser<http::string_body> parser;
+            http::request_parser<http::string_body, FieldAllocator> parser(
+                std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
             const auto pinned = pin_settings();
             const ServeSettings &settings = *pinned;
             parser.header_limit(settings.max_header_bytes);
             parser.body_limit(settings.max_body_bytes);
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            auto [ec, n] = co_await http::async_read_header(client, buffer, parser, nothrow);
+            // The read kept pending since the last forwarded request, if any, first. Bytes it
+            // buffered before its error are parsed still (a pipelined request), as Beast would.
+            beast::error_code ec = co_await take_read(client, read);
+            if (!ec || buffer.size() != 0)
+                std::tie(ec, std::ignore) = co_await http::async_read_header(client, buffer, parser, nothrow);
             if (!ec && parser.get()[http::field::expect] == "100-continue") {
                 http::response<http::empty_body> cont{http::status::continue_, 11};
                 std::tie(ec, std::ignore) = co_await http::async_write(client, cont, nothrow);
@@ -1511,7 +1706,7 @@ struct Server::Impl {
             ++active;
             bool again = false;
             try {
-                again = co_await handle(w, client, req);
+                again = co_await handle(w, client, read, req);
             } catch (const std::exception &e) {
                 spdlog::error("internal error answering {}: {}", std::string(req.target()), e.what());
             }
@@ -1531,6 +1726,7 @@ struct Server::Impl {
             drained += n;
         }
         client.socket().close(ignored);
+        co_await take_read(client, read);  // a kept read, cancelled by the close, ends before its buffer goes
         --w.sessions;
     }
 
@@ -1646,7 +1842,10 @@ void Server::run() {
     asio::co_spawn(home.io, m.accept_loop(), asio::detached);
     asio::co_spawn(home.io, m.signals(), asio::detached);
     asio::co_spawn(home.io, m.watch(), asio::detached);
-    for (auto &w : m.workers) asio::co_spawn(w->io, m.prune_idle(*w), asio::detached);
+    for (auto &w : m.workers) {
+        asio::co_spawn(w->io, m.prune_idle(*w), asio::detached);
+        asio::co_spawn(w->io, m.sweep_deadlines(*w), asio::detached);
+    }
     for (std::size_t i = 1; i < m.workers.size(); ++i) {
         Impl::Worker &w = *m.workers[i];
         w.thread = std::thread([&w] { w.io.run(); });

@@ -347,6 +347,36 @@ TEST_CASE("serve: forwarded requests reuse a kept connection to the model server
     CHECK(serve.metric("plughost_requests_in_flight") == 0);
 }
 
+// Before any byte of the response: only the watch on the client's connection can notice (no
+// write to the client fails). The response would come after 40 s, far past `eventually`'s 15 s.
+TEST_CASE("serve: a client that disconnects while waiting for a whole response cancels the upstream request") {
+    Sim a("a", {"--latency-ms", "40000"});
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    const auto running = [&](int n) {
+        return get(a.address, "/metrics")
+                   .body.find("vllm:num_requests_running{model_name=\"sim\"} " + std::to_string(n) + ".000000") !=
+               std::string::npos;
+    };
+    {
+        asio::io_context io;
+        tcp::resolver resolver(io);
+        beast::tcp_stream stream(io);
+        const auto [host, port] = host_port(serve.address);
+        stream.connect(resolver.resolve(host, port));
+        http::request<http::string_body> req{http::verb::post, "/v1/completions", 11};
+        req.set(http::field::host, serve.address);
+        req.body() = completion(false);
+        req.prepare_payload();
+        http::write(stream, req);
+        REQUIRE(eventually([&] { return running(1); }));  // forwarded: the model server is generating
+        stream.socket().close();
+    }
+    CHECK(eventually([&] { return serve.metric("plughost_responses_total{outcome=\"cancelled\"}") == 1; }));
+    CHECK(serve.metric("plughost_requests_in_flight") == 0);
+}
+
 TEST_CASE("serve: a client that disconnects cancels the upstream request") {
     Sim a("a", {"--tokens", "200", "--token-ms", "20"});
     Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
