@@ -631,49 +631,32 @@ struct Server::Impl {
         }
     }
 
-    // Connects to "HOST:PORT"; an IP address is used as it is (no resolver: its thread hop costs
-    // tens of microseconds on every request), a name is resolved.
-    static awaitable<beast::error_code> connect_to(Stream &stream, const std::string &address,
-                                                   std::chrono::milliseconds timeout) {
+    // Connects to "HOST:PORT" within `timeout`: an IP address is used as it is (no resolver: its
+    // thread hop costs tens of microseconds on every request), a name is resolved and each of its
+    // addresses tried in turn, as asio::async_connect does. `Connection` is a scrape's Stream
+    // (Beast's own timer) or a model server's TimedSocket (deadline swept by its worker): both
+    // end an operation past the deadline with beast::error::timeout.
+    template <class Connection> static awaitable<beast::error_code>
+    connect_to(Connection &connection, const std::string &address, std::chrono::milliseconds timeout) {
         const auto [host, port] = split_host_port(address);
         boost::system::error_code ec;
         const auto ip = asio::ip::make_address(host, ec);
-        stream.expires_after(timeout);
+        connection.expires_after(timeout);
         if (!ec) {
             const tcp::endpoint where(ip, static_cast<unsigned short>(std::stoul(port)));
-            auto [cec] = co_await stream.async_connect(where, nothrow);
+            auto [cec] = co_await connection.async_connect(where, nothrow);
             co_return cec;
         }
-        Resolver resolver(stream.get_executor());
+        Resolver resolver(connection.get_executor());
         auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
         if (rec) co_return rec;
-        stream.expires_after(timeout);
-        auto [cec, where] = co_await stream.async_connect(results, nothrow);
-        co_return cec;
-    }
-
-    // The same for a connection to a model server (deadline swept by its worker).
-    static awaitable<beast::error_code> connect_to(TimedSocket &socket, const std::string &address,
-                                                   std::chrono::milliseconds timeout) {
-        const auto [host, port] = split_host_port(address);
-        boost::system::error_code ec;
-        const auto ip = asio::ip::make_address(host, ec);
-        socket.expires_after(timeout);
-        if (!ec) {
-            const tcp::endpoint where(ip, static_cast<unsigned short>(std::stoul(port)));
-            auto [cec] = co_await socket.async_connect(where, nothrow);
-            co_return cec;
-        }
-        Resolver resolver(socket.get_executor());
-        auto [rec, results] = co_await resolver.async_resolve(host, port, nothrow);
-        if (rec) co_return rec;
-        socket.expires_after(timeout);
+        connection.expires_after(timeout);
         beast::error_code cec = asio::error::host_not_found;
-        for (const auto &entry : results) {  // each address in turn, as asio::async_connect does
+        for (const auto &entry : results) {
             beast::error_code ignored;
-            socket.socket().close(ignored);
+            connection.socket().close(ignored);
             const tcp::endpoint where = entry.endpoint();
-            std::tie(cec) = co_await socket.async_connect(where, nothrow);
+            std::tie(cec) = co_await connection.async_connect(where, nothrow);
             if (!cec || cec == beast::error::timeout) break;
         }
         co_return cec;
