@@ -42,11 +42,10 @@ std::pair<std::string, std::string> host_port(const std::string &address) {
     return {address.substr(0, colon), address.substr(colon + 1)};
 }
 
-Reply call(const std::string &address, http::verb method, const std::string &target, const std::string &body = {},
-           const std::vector<std::pair<std::string, std::string>> &headers = {}) {
-    asio::io_context io;
-    tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
+// Connects `stream` to `address` and writes one request on it, leaving the response to read.
+void send(beast::tcp_stream &stream, const std::string &address, http::verb method, const std::string &target,
+          const std::string &body = {}, const std::vector<std::pair<std::string, std::string>> &headers = {}) {
+    tcp::resolver resolver(stream.get_executor());
     const auto [host, port] = host_port(address);
     stream.connect(resolver.resolve(host, port));
     http::request<http::string_body> req{method, target, 11};
@@ -56,6 +55,13 @@ Reply call(const std::string &address, http::verb method, const std::string &tar
     req.body() = body;
     req.prepare_payload();
     http::write(stream, req);
+}
+
+Reply call(const std::string &address, http::verb method, const std::string &target, const std::string &body = {},
+           const std::vector<std::pair<std::string, std::string>> &headers = {}) {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    send(stream, address, method, target, body, headers);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
@@ -72,6 +78,13 @@ Reply call(const std::string &address, http::verb method, const std::string &tar
 Reply get(const std::string &address, const std::string &target) { return call(address, http::verb::get, target); }
 Reply post(const std::string &address, const std::string &target, const std::string &body) {
     return call(address, http::verb::post, target, body);
+}
+
+// Whether the simulator at `address` reports `n` requests running (generating) now.
+bool sim_running(const std::string &address, int n) {
+    return get(address, "/metrics")
+               .body.find("vllm:num_requests_running{model_name=\"sim\"} " + std::to_string(n) + ".000000") !=
+           std::string::npos;
 }
 
 // Polls `condition` until it holds (true) or 15 s pass (false).
@@ -354,23 +367,11 @@ TEST_CASE("serve: a client that disconnects while waiting for a whole response c
     Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
     serve.start();
     REQUIRE(eventually([&] { return serve.ready(); }));
-    const auto running = [&](int n) {
-        return get(a.address, "/metrics")
-                   .body.find("vllm:num_requests_running{model_name=\"sim\"} " + std::to_string(n) + ".000000") !=
-               std::string::npos;
-    };
     {
         asio::io_context io;
-        tcp::resolver resolver(io);
         beast::tcp_stream stream(io);
-        const auto [host, port] = host_port(serve.address);
-        stream.connect(resolver.resolve(host, port));
-        http::request<http::string_body> req{http::verb::post, "/v1/completions", 11};
-        req.set(http::field::host, serve.address);
-        req.body() = completion(false);
-        req.prepare_payload();
-        http::write(stream, req);
-        REQUIRE(eventually([&] { return running(1); }));  // forwarded: the model server is generating
+        send(stream, serve.address, http::verb::post, "/v1/completions", completion(false));
+        REQUIRE(eventually([&] { return sim_running(a.address, 1); }));  // forwarded: the model server is generating
         stream.socket().close();
     }
     CHECK(eventually([&] { return serve.metric("plughost_responses_total{outcome=\"cancelled\"}") == 1; }));
@@ -384,15 +385,8 @@ TEST_CASE("serve: a client that disconnects cancels the upstream request") {
     REQUIRE(eventually([&] { return serve.ready(); }));
     {
         asio::io_context io;
-        tcp::resolver resolver(io);
         beast::tcp_stream stream(io);
-        const auto [host, port] = host_port(serve.address);
-        stream.connect(resolver.resolve(host, port));
-        http::request<http::string_body> req{http::verb::post, "/v1/completions", 11};
-        req.set(http::field::host, serve.address);
-        req.body() = completion(true);
-        req.prepare_payload();
-        http::write(stream, req);
+        send(stream, serve.address, http::verb::post, "/v1/completions", completion(true));
         beast::flat_buffer buffer;
         http::response_parser<http::buffer_body> parser;
         http::read_header(stream, buffer, parser);
@@ -402,10 +396,7 @@ TEST_CASE("serve: a client that disconnects cancels the upstream request") {
     CHECK(eventually([&] { return serve.metric("plughost_responses_total{outcome=\"cancelled\"}") == 1; }));
     CHECK(serve.metric("plughost_requests_in_flight") == 0);
     // The model server's request ended too: its running count is back to 0 long before 4 s.
-    CHECK(eventually([&] {
-        return get(a.address, "/metrics").body.find("vllm:num_requests_running{model_name=\"sim\"} 0.000000") !=
-               std::string::npos;
-    }));
+    CHECK(eventually([&] { return sim_running(a.address, 0); }));
 }
 
 TEST_CASE("serve: limits and time-outs answer with their status and a JSON error, and the server goes on") {
