@@ -386,38 +386,29 @@ public:
         return view(v.string);
     }
     /// Publishes one number per endpoint (from produce()): values[i] about endpoints[i], for an
-    /// attribute of scope endpoint. On a 1.2 host one call (put_numbers), checked once; on an
-    /// older one a loop of single puts. False when `values` is not one per endpoint or the host
-    /// refuses; as with put_numbers, the values before a refused one (not finite, an endpoint
-    /// not the cycle's) are published. Pass the Endpoints the hook was given (or a subspan):
-    /// the host then finds each endpoint without hashing.
+    /// attribute of scope endpoint, in one call (put_numbers), checked once. False when `values`
+    /// is not one per endpoint or the host refuses; the values before a refused one (not
+    /// finite, an endpoint not the cycle's) are published. Pass the Endpoints the hook was given
+    /// (or a subspan): the host then finds each endpoint without hashing. (No older host runs
+    /// this plugin: a host refuses a manifest of a newer ABI minor, abi-minor-newer.)
     bool put(const Request &request, Endpoints endpoints, Attribute attribute,
              std::span<const double> values) const noexcept {
-        if (!api_ || !attribute.valid() || values.size() != endpoints.size()) return false;
-        if (PLUGHOST_HAS_FIELD(api_, plughost_host_api, put_numbers) && api_->put_numbers)
-            return api_->put_numbers(api_->context, &request.raw(), endpoints.data(), endpoints.size(), attribute.id(),
-                                     values.data()) == PLUGHOST_OK;
-        for (std::size_t i = 0; i < endpoints.size(); ++i)
-            if (!put(request, endpoints[i], attribute, values[i])) return false;
-        return true;
+        return api_ && api_->put_numbers && attribute.valid() && values.size() == endpoints.size() &&
+               api_->put_numbers(api_->context, &request.raw(), endpoints.data(), endpoints.size(), attribute.id(),
+                                 values.data()) == PLUGHOST_OK;
     }
-    /// Reads a number attribute of scope endpoint for every endpoint: out[i] the value for
-    /// endpoints[i], NaN when absent (published numbers are finite). Returns how many are
-    /// present; 0 (and nothing written) when `out` is not one per endpoint. One call on a 1.2
-    /// host (get_numbers), a loop of single reads on an older one.
+    /// Reads a number attribute of scope endpoint for every endpoint, in one call (get_numbers):
+    /// out[i] the value for endpoints[i], NaN when absent (published numbers are finite).
+    /// Returns how many are present; 0 (and nothing written) when `out` is not one per endpoint.
     std::size_t numbers(const Request &request, Endpoints endpoints, Attribute attribute,
                         std::span<double> out) const noexcept {
         if (out.size() != endpoints.size()) return 0;
-        if (api_ && attribute.valid() && PLUGHOST_HAS_FIELD(api_, plughost_host_api, get_numbers) && api_->get_numbers)
-            return api_->get_numbers(api_->context, &request.raw(), endpoints.data(), endpoints.size(), attribute.id(),
-                                     out.data());
-        std::size_t present = 0;
-        for (std::size_t i = 0; i < endpoints.size(); ++i) {
-            const auto v = number(request, endpoints[i], attribute);
-            out[i] = v.value_or(std::numeric_limits<double>::quiet_NaN());
-            present += v.has_value();
+        if (!api_ || !api_->get_numbers || !attribute.valid()) {
+            std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
+            return 0;
         }
-        return present;
+        return api_->get_numbers(api_->context, &request.raw(), endpoints.data(), endpoints.size(), attribute.id(),
+                                 out.data());
     }
     /// Sets a header on the request sent to the endpoint (from pre_request only); false when the
     /// host refuses it (another hook, a name not of 1-64 [A-Za-z0-9-], a value with control

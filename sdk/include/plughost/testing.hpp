@@ -546,18 +546,21 @@ private:
                       std::string(value.string.data ? value.string.data : "", value.string.size)};
             return PLUGHOST_OK;
         };
-        // The batches (ABI 1.2): the checks of the single calls, once per call, then per endpoint
-        // (rules::kAttributeRule); a bad element stops the call, keeping what came before it.
-        api_.put_numbers = [](void *self, const plughost_request *, const plughost_endpoint *const *endpoints,
+        // The batches (ABI 1.2): the whole call's checks, then a single put per endpoint, which
+        // checks the element (rules::kAttributeRule); a bad element stops the call, keeping what
+        // came before it.
+        api_.put_numbers = [](void *self, const plughost_request *request, const plughost_endpoint *const *endpoints,
                               std::size_t count, int32_t id, const double *values) -> plughost_status {
             auto *me = static_cast<PluginInstance *>(self);
             const Produced *declared = me->publishable(id);
             if (!declared || !declared->endpoint || !declared->number || (count && (!endpoints || !values)))
                 return PLUGHOST_INVALID_ARGUMENT;
             for (std::size_t i = 0; i < count; ++i) {
-                if (!endpoints[i] || !me->offered(endpoints[i]) || !rules::valid_attribute_number(values[i]))
-                    return PLUGHOST_INVALID_ARGUMENT;
-                me->values_[{endpoints[i]->id, id}] = Value{true, values[i], {}};
+                if (!endpoints[i]) return PLUGHOST_INVALID_ARGUMENT;  // a null would mean request scope
+                const plughost_value value{PLUGHOST_VALUE_NUMBER, values[i], {nullptr, 0}};
+                if (const auto status = me->api_.put_attribute(self, request, endpoints[i], id, value);
+                    status != PLUGHOST_OK)
+                    return status;
             }
             return PLUGHOST_OK;
         };
