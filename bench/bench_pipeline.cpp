@@ -230,6 +230,17 @@ struct DynamicRoles : Dynamic {
 
 // ---- The compiled-in pipelines: the same classes, in this binary ----------------------------
 
+// host_api.count as the host keeps counters (Instance::count): a short list searched by name.
+void add_count(std::vector<std::pair<std::string, double>> &counters, plughost_str name, double delta) {
+    const std::string_view key(name.data, name.size);
+    for (auto &[k, v] : counters)
+        if (k == key) {
+            v += delta;
+            return;
+        }
+    counters.emplace_back(std::string(key), delta);
+}
+
 // The inlined floor's host API: counters kept as the host keeps them (Instance::count), and the
 // prefix producer's attributes in a bare array indexed by endpoint id (the table numbers them
 // from 1), stamped with the request they belong to, without any check: the floor, not a
@@ -257,14 +268,7 @@ struct Counters {
                           this,
                           [](void *, int32_t, plughost_str) {},
                           [](void *self, plughost_str name, double delta) {
-                              auto &all = static_cast<Counters *>(self)->values;
-                              const std::string_view key(name.data, name.size);
-                              for (auto &[k, v] : all)
-                                  if (k == key) {
-                                      v += delta;
-                                      return;
-                                  }
-                              all.emplace_back(std::string(key), delta);
+                              add_count(static_cast<Counters *>(self)->values, name, delta);
                           },
                           [](void *, plughost_str name) -> int32_t {
                               for (std::size_t i = 0; i < std::size(kNames); ++i)
@@ -372,14 +376,7 @@ struct Framework {
             api.context = this;
             api.log = [](void *, int32_t, plughost_str) {};
             api.count = [](void *self, plughost_str name, double delta) {
-                auto &all = of(self).framework->counters;
-                const std::string_view key(name.data, name.size);
-                for (auto &[k, v] : all)
-                    if (k == key) {
-                        v += delta;
-                        return;
-                    }
-                all.emplace_back(std::string(key), delta);
+                add_count(of(self).framework->counters, name, delta);
             };
             api.attribute = [](void *self, plughost_str name) -> int32_t {
                 for (std::size_t i = 0; i < std::size(kNames); ++i)
