@@ -1030,6 +1030,11 @@ struct Server::Impl {
             return;
         }
         if (read.pending) return;
+        // A pipelined request already buffered: the session parses it next, with no read. A read
+        // kept pending would wait for bytes this client will not send before its answers (and the
+        // buffer must stay untouched while one is pending); without it, this request has no
+        // disconnect watch, and the next request's read notices a client that left.
+        if (read.buffer.size() != 0) return;
         read.pending = true;
         const auto space = read.buffer.prepare(beast::read_size(read.buffer, 65536));
         client.socket().async_read_some(space, [&read](const beast::error_code &ec, std::size_t n) {

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -397,6 +398,55 @@ TEST_CASE("serve: a client that disconnects cancels the upstream request") {
     CHECK(serve.metric("plughost_requests_in_flight") == 0);
     // The model server's request ended too: its running count is back to 0 long before 4 s.
     CHECK(eventually([&] { return sim_running(a.address, 0); }));
+}
+
+// HTTP/1.1 lets a client send its next requests before the answers (pipelining): they arrive in
+// one segment with the first, and are answered in order. The wait for each answer is bounded
+// (poll, 10 s) far below serve's idle time-out (60 s here), which a request parsed late would
+// only be answered after.
+TEST_CASE("serve: pipelined requests on one connection are all answered, in order") {
+    Sim a("a");
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}}), R"({"idleTimeoutMs": 60000})"));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    const std::vector<std::pair<std::string, std::string>> requests{
+        {"/v1/completions", completion(false)},
+        {"/v1/pick", R"({"id":"p1","model":"m","prompt":"hi"})"},
+        {"/v1/chat/completions", R"({"model":"m","messages":[{"role":"user","content":"hi"}]})"},
+        {"/v1/completions", completion(true)}};
+    std::string wire;
+    for (const auto &[target, body] : requests)
+        wire += "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body;
+    asio::io_context io;
+    tcp::socket socket(io);
+    const auto [host, port] = host_port(serve.address);
+    asio::connect(socket, tcp::resolver(io).resolve(host, port));
+    asio::write(socket, asio::buffer(wire));  // one write: the requests reach serve together
+    beast::flat_buffer buffer;
+    for (const auto &[target, body] : requests) {
+        http::response_parser<http::string_body> parser;
+        parser.eager(true);  // put() parses the body too, not only the header
+        beast::error_code ec;
+        while (!parser.is_done()) {
+            if (buffer.size() != 0) {
+                buffer.consume(parser.put(buffer.data(), ec));
+                if (ec == http::error::need_more) ec = {};
+                REQUIRE_MESSAGE(!ec, target << ": " << ec.message());
+                if (parser.is_done()) break;
+            }
+            pollfd pfd{socket.native_handle(), POLLIN, 0};
+            REQUIRE_MESSAGE(::poll(&pfd, 1, 10000) == 1, "no answer to the pipelined " << target << " within 10 s");
+            const auto n = socket.read_some(buffer.prepare(65536), ec);
+            REQUIRE_MESSAGE(!ec, target << ": " << ec.message());
+            buffer.commit(n);
+        }
+        INFO(target);
+        CHECK(parser.get().result_int() == 200);
+        if (target == "/v1/pick") CHECK(json::parse(parser.get().body()).at("endpoint").at("name") == "a");
+        else CHECK(parser.get().body().find("tok0") != std::string::npos);
+    }
+    CHECK(serve.metric("plughost_responses_total{outcome=\"complete\"}") == 3);
 }
 
 TEST_CASE("serve: limits and time-outs answer with their status and a JSON error, and the server goes on") {
