@@ -1586,8 +1586,23 @@ struct Server::Impl {
         return out;
     }
 
+    // The request target in origin form ("/v1/pick?x"). A client that takes this server for its
+    // HTTP proxy sends the absolute form ("http://host/v1/pick"), which a server must accept
+    // (RFC 9112, 3.2.2): it is routed, and forwarded, by its path and query.
+    static std::string origin_form(std::string_view target) {
+        for (const std::string_view scheme : {"http://", "https://"}) {
+            if (target.size() < scheme.size() || !beast::iequals(target.substr(0, scheme.size()), scheme)) continue;
+            const std::string_view rest = target.substr(scheme.size());
+            const auto path = rest.find_first_of("/?");
+            if (path == std::string_view::npos) return "/";
+            return (rest[path] == '?' ? "/" : "") + std::string(rest.substr(path));
+        }
+        return std::string(target);
+    }
+
     awaitable<bool> handle(Worker &w, TimedSocket &client, ClientRead &read, Request &req) {
-        const std::string target(req.target());
+        const std::string target = origin_form(req.target());
+        if (target.size() != req.target().size()) req.target(target);
         const std::string path = target.substr(0, target.find('?'));
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
         const bool keep = req.keep_alive();

@@ -232,6 +232,14 @@ TEST_CASE("serve: the gateway forwards completions and chat completions to the e
     REQUIRE_MESSAGE(chat.status == 200, chat.body);
     CHECK(chat.json().at("object").as_string() == "chat.completion");
     CHECK(served_by(chat) == "a");
+    // The absolute form of the target (a client that takes serve for its HTTP proxy) is routed
+    // and forwarded by its path.
+    const Reply absolute =
+        call(serve.address, http::verb::post, "http://" + serve.address + "/v1/completions", completion(false));
+    CHECK_MESSAGE(absolute.status == 200, absolute.body);
+    CHECK(served_by(absolute) == "a");
+    CHECK(call(serve.address, http::verb::get, "HTTP://example.com?probe=1").status == 404);
+    CHECK(call(serve.address, http::verb::get, "http://example.com/healthz").status == 200);
     // A body that is not a completion request: 400 with a JSON error, and the server goes on.
     const Reply bad = post(serve.address, "/v1/completions", R"({"model":"m"})");
     CHECK(bad.status == 400);
