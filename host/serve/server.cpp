@@ -337,6 +337,7 @@ struct Server::Impl {
     std::map<std::pair<std::string, int>, std::uint64_t> requests;           // path, status
     std::map<std::string, std::uint64_t> outcomes;
     std::uint64_t retries = 0, endpoints_file_errors = 0;
+    std::atomic<std::uint64_t> accept_errors{0};
     Histogram decide_seconds, first_byte_seconds, total_seconds;
     std::uint64_t in_flight = 0;
 
@@ -1529,6 +1530,9 @@ struct Server::Impl {
             fmt::format_to(std::back_inserter(out), "plughost_responses_total{{outcome=\"{}\"}} {}\n", k, n);
         put("plughost_repicks_total", "counter", "Connect failures that sent a request to another endpoint.");
         fmt::format_to(std::back_inserter(out), "plughost_repicks_total {}\n", retries);
+        put("plughost_accept_errors_total", "counter",
+            "Client connections that could not be accepted at once (out of descriptors or memory).");
+        fmt::format_to(std::back_inserter(out), "plughost_accept_errors_total {}\n", accept_errors.load());
         put("plughost_requests_in_flight", "gauge", "Forwarded requests not yet ended.");
         fmt::format_to(std::back_inserter(out), "plughost_requests_in_flight {}\n", in_flight);
         put("plughost_plugin_calls_total", "counter", "Calls per plugin instance (serving generation).");
@@ -1747,15 +1751,33 @@ struct Server::Impl {
         return *best;
     }
 
+    // A failed accept (out of descriptors or memory) leaves the connection in the listen backlog
+    // and the listening socket readable: retried at once it would fail again, spinning a core
+    // and flooding the log. Accepting pauses 100 ms instead (nginx pauses 500 ms), the failure is
+    // logged once until an accept succeeds, and counted.
     awaitable<void> accept_loop() {
+        Timer pause(workers.front()->io);
+        bool failing = false;
         for (;;) {
             Worker &w = least_busy();
             auto [ec, socket] = co_await acceptor->async_accept(w.io, nothrow);
             if (ec) {
                 if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-                spdlog::warn("accept failed: {}", ec.message());
+                ++accept_errors;
+                if (!failing)
+                    spdlog::warn("accepting a connection failed: {}; new connections wait in the listen backlog, "
+                                 "accepting again every 100 ms{}",
+                                 ec.message(),
+                                 ec == asio::error::no_descriptors
+                                     ? " (raise the open-file limit: ulimit -n, or LimitNOFILE= under systemd)"
+                                     : "");
+                failing = true;
+                pause.expires_after(std::chrono::milliseconds(100));
+                co_await pause.async_wait(nothrow);
                 continue;
             }
+            if (failing) spdlog::info("accepting connections again");
+            failing = false;
             ++w.sessions;
             asio::co_spawn(w.io, session(w, std::move(socket)), asio::detached);
         }

@@ -146,7 +146,8 @@ struct Serve {
     std::unique_ptr<Process> process;
     std::string address;
     int log_fd = -1;
-    std::string threads = "2";  ///< --threads
+    std::string threads = "2";                          ///< --threads
+    std::vector<std::pair<int, std::uint64_t>> limits;  ///< setrlimit in serve's process
 
     Serve(const std::vector<std::string> &plugin_files, const std::string &config_text) : deployment(plugin_files) {
         config_path = deployment.config(config_text);
@@ -163,6 +164,7 @@ struct Serve {
         ProcessOptions options;
         options.err = StdStream::from(log_fd);
         options.timeout = 120s;
+        options.limits = limits;
         // The probe remembers its results here, not in the user's state directory; the marker
         // file records every plugin's code that ran in this process or a child.
         options.env = {{"PLUGHOST_PROBE_STATE", (deployment.dir / "probe-state.json").string()},
@@ -455,6 +457,38 @@ TEST_CASE("serve: pipelined requests on one connection are all answered, in orde
         else CHECK(parser.get().body().find("tok0") != std::string::npos);
     }
     CHECK(serve.metric("plughost_responses_total{outcome=\"complete\"}") == 3);
+}
+
+// Out of descriptors, the listening socket stays readable while every accept fails: serve pauses
+// accepting (100 ms at a time) instead of retrying at once, says so once, counts the failures,
+// and accepts again once descriptors are free.
+TEST_CASE("serve: out of file descriptors, accepting pauses instead of spinning, and resumes") {
+    Sim a("a");
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
+    serve.limits = {{RLIMIT_NOFILE, 64}};
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    asio::io_context io;
+    const auto [host, port] = host_port(serve.address);
+    const auto where = tcp::resolver(io).resolve(host, port);
+    std::vector<tcp::socket> clients;
+    for (int i = 0; i < 80; ++i) {  // more than serve has descriptors left: the rest wait in its backlog
+        clients.emplace_back(io);
+        asio::connect(clients.back(), where);
+    }
+    REQUIRE(eventually([&] { return contains(serve.log(), "Too many open files"); }));
+    std::this_thread::sleep_for(1s);  // a busy loop would fail (and log) hundreds of thousands of times here
+    clients.clear();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    const std::string log = serve.log();
+    CHECK(std::count_if(log.begin(), log.end(), [](char c) { return c == '\n'; }) < 200);
+    CHECK(log.find("accepting a connection failed") == log.rfind("accepting a connection failed"));  // once
+    CHECK(contains(log, "ulimit -n"));
+    CHECK(contains(log, "accepting connections again"));
+    const double errors = serve.metric("plughost_accept_errors_total");
+    CHECK(errors >= 1);
+    CHECK(errors < 200);  // one per pause: about 10 a second
+    CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);
 }
 
 TEST_CASE("serve: limits and time-outs answer with their status and a JSON error, and the server goes on") {
