@@ -1753,31 +1753,39 @@ struct Server::Impl {
 
     // A failed accept (out of descriptors or memory) leaves the connection in the listen backlog
     // and the listening socket readable: retried at once it would fail again, spinning a core
-    // and flooding the log. Accepting pauses 100 ms instead (nginx pauses 500 ms), the failure is
-    // logged once until an accept succeeds, and counted.
+    // and flooding the log. Accepting pauses 100 ms instead (nginx pauses 500 ms); failures are
+    // counted, and logged at most once per 10 s (descriptors freed and taken again make short
+    // episodes), with the end of the trouble once after each such warning.
     awaitable<void> accept_loop() {
         Timer pause(workers.front()->io);
-        bool failing = false;
+        std::optional<Clock::time_point> warned;  // the last warning
+        bool told = false;                        // a warning since the last "again"
+        std::uint64_t unreported = 0;
         for (;;) {
             Worker &w = least_busy();
             auto [ec, socket] = co_await acceptor->async_accept(w.io, nothrow);
             if (ec) {
                 if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
                 ++accept_errors;
-                if (!failing)
-                    spdlog::warn("accepting a connection failed: {}; new connections wait in the listen backlog, "
-                                 "accepting again every 100 ms{}",
-                                 ec.message(),
+                ++unreported;
+                const auto now = Clock::now();
+                if (!warned || now - *warned >= std::chrono::seconds(10)) {
+                    spdlog::warn("accepting a connection failed ({} time(s) since the last warning; last: {}); new "
+                                 "connections wait in the listen backlog, accepting again every 100 ms{}",
+                                 unreported, ec.message(),
                                  ec == asio::error::no_descriptors
                                      ? " (raise the open-file limit: ulimit -n, or LimitNOFILE= under systemd)"
                                      : "");
-                failing = true;
+                    warned = now;
+                    told = true;
+                    unreported = 0;
+                }
                 pause.expires_after(std::chrono::milliseconds(100));
                 co_await pause.async_wait(nothrow);
                 continue;
             }
-            if (failing) spdlog::info("accepting connections again");
-            failing = false;
+            if (told) spdlog::info("accepting connections again");
+            told = false;
             ++w.sessions;
             asio::co_spawn(w.io, session(w, std::move(socket)), asio::detached);
         }
