@@ -1606,7 +1606,7 @@ struct Server::Impl {
 
     awaitable<bool> handle(Worker &w, TimedSocket &client, ClientRead &read, Request &req) {
         const std::string target = origin_form(req.target());
-        if (target.size() != req.target().size()) req.target(target);
+        if (target != req.target()) req.target(target);
         const std::string path = target.substr(0, target.find('?'));
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
         const bool keep = req.keep_alive();
