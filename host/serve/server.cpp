@@ -1006,14 +1006,24 @@ struct Server::Impl {
     // epoll anew (an epoll_ctl per request), and the session's next read would then start with
     // a receive that finds nothing; a read kept pending costs neither. Its bytes (a pipelined or
     // the next request) go into the session's buffer when the session takes them (take_read).
+    //
+    // A session waiting for the read (take_read) is resumed by the read's handler itself, not
+    // through a timer or a post: either would queue one more handler, and the worker polls epoll
+    // (a system call) before running each such handler.
+    using Resume = asio::async_result<asio::use_awaitable_t<Executor>, void()>::handler_type;
+    // Where a waiting session's resumption is kept: owned by the pending read's handler (never by
+    // the session's frame, which the resumption owns in turn: destroyed with a pending read at
+    // shutdown, the handler takes the session with it), and lent back to the session after it.
+    using Waiter = std::unique_ptr<std::optional<Resume>>;
     struct ClientRead {
         beast::flat_buffer &buffer;  // the session's: untouched while the read is pending
-        Timer wake;                  // cancelled when the read ends, if the session waits for it
-        bool pending = false, done = false, waiting = false;
+        bool pending = false, done = false;
         beast::error_code ec;
         std::size_t n = 0;
         ClientWatch watch;
-        ClientRead(beast::flat_buffer &b, const Executor &ex) : buffer(b), wake(ex) {}
+        Waiter spare = std::make_unique<std::optional<Resume>>();  // while no read is pending
+        std::optional<Resume> *waiter = nullptr;                   // while one is (the handler's)
+        explicit ClientRead(beast::flat_buffer &b) : buffer(b) {}
     };
 
     // The client has closed or reset its connection (not: this proxy cancelled the read).
@@ -1031,19 +1041,25 @@ struct Server::Impl {
         }
         if (read.pending) return;
         read.pending = true;
+        read.waiter = read.spare.get();
         const auto space = read.buffer.prepare(beast::read_size(read.buffer, 65536));
-        client.socket().async_read_some(space, [&read](const beast::error_code &ec, std::size_t n) {
-            read.pending = false;
-            read.done = true;
-            read.ec = ec;
-            read.n = n;
-            if (read.waiting) read.wake.cancel();
-            if (client_gone(ec) && read.watch.upstream) {
-                read.watch.gone = true;
-                beast::error_code ignored;
-                read.watch.upstream->close(ignored);
-            }
-        });
+        client.socket().async_read_some(
+            space, [&read, waiter = std::move(read.spare)](const beast::error_code &ec, std::size_t n) mutable {
+                read.pending = false;
+                read.done = true;
+                read.ec = ec;
+                read.n = n;
+                if (client_gone(ec) && read.watch.upstream) {
+                    read.watch.gone = true;
+                    beast::error_code ignored;
+                    read.watch.upstream->close(ignored);
+                }
+                std::optional<Resume> resume = std::move(*waiter);
+                waiter->reset();
+                read.waiter = nullptr;
+                read.spare = std::move(waiter);
+                if (resume) (*resume)();  // the session goes on here; `read` may be gone after it
+            });
     }
 
     static void end_watch(ClientRead &read) { read.watch.upstream = nullptr; }
@@ -1053,12 +1069,8 @@ struct Server::Impl {
     static awaitable<beast::error_code> take_read(TimedSocket &client, ClientRead &read) {
         if (read.pending) {
             client.hold();
-            read.waiting = true;
-            while (read.pending) {
-                read.wake.expires_at(Clock::time_point::max());
-                co_await read.wake.async_wait(nothrow);
-            }
-            read.waiting = false;
+            co_await asio::async_initiate<const asio::use_awaitable_t<Executor>, void()>(
+                [&read](Resume resume) { read.waiter->emplace(std::move(resume)); }, asio::use_awaitable_t<Executor>{});
             client.release();
         }
         if (!read.done) co_return beast::error_code{};
@@ -1633,7 +1645,7 @@ struct Server::Impl {
         client.socket().set_option(tcp::no_delay(true));
         client.socket().non_blocking(true);  // for write_now
         beast::flat_buffer buffer;
-        ClientRead read(buffer, w.io.get_executor());
+        ClientRead read(buffer);
         for (;;) {
             http::request_parser<http::string_body, FieldAllocator> parser(
                 std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
@@ -1645,7 +1657,18 @@ struct Server::Impl {
             // The read kept pending since the last forwarded request, if any, first. Bytes it
             // buffered before its error are parsed still (a pipelined request), as Beast would.
             beast::error_code ec = co_await take_read(client, read);
-            if (!ec || buffer.size() != 0)
+            // A head received whole already (nearly always) is parsed here, as Beast's read
+            // would parse it first: its read, with nothing left to read, would still complete
+            // through the event loop (one more handler queued, one more epoll poll).
+            bool refused = false;
+            if (buffer.size() != 0) {
+                beast::error_code pec;
+                buffer.consume(parser.put(buffer.data(), pec));
+                refused = pec && pec != http::error::need_more;
+                if (refused) ec = pec;
+                else if (parser.is_header_done()) ec = {};
+            }
+            if (!refused && !parser.is_header_done() && (!ec || buffer.size() != 0))
                 std::tie(ec, std::ignore) = co_await http::async_read_header(client, buffer, parser, nothrow);
             if (!ec && parser.get()[http::field::expect] == "100-continue") {
                 http::response<http::empty_body> cont{http::status::continue_, 11};
