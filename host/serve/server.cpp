@@ -10,6 +10,7 @@
 #include <boost/beast.hpp>
 #include <boost/intrusive/list.hpp>
 #include <boost/json.hpp>
+#include <boost/version.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -25,6 +26,7 @@
 #include <memory_resource>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 namespace plughost::host {
@@ -52,6 +54,63 @@ using Descriptor = asio::posix::basic_stream_descriptor<Executor>;
 // How often each worker checks its connections' deadlines: a time-out fires between its
 // setting and that plus this period.
 constexpr std::chrono::milliseconds deadline_sweep_period(100);
+
+// Reads that skip the receive Asio tries at once. When a read starts, Asio's epoll reactor
+// receives at once unless the descriptor's "try speculative" flag is off; the flag is turned on
+// by every readiness event (epoll, edge-triggered) and off only at end of file. A connection's
+// next bytes (the model server's response right after its request is written, the client's next
+// request) are nearly never there yet, so that receive fails (EAGAIN): a system call per read.
+// nginx's rule avoids it: a read that came back short emptied the socket, so the next one waits
+// for the next readiness event. Here: after a short read that the reactor performed on a
+// readiness event (its completion runs right after the receive, with no epoll poll in between,
+// so no event can have been lost), the flag is turned off; the next read is queued without a
+// receive, and the next readiness event (new bytes, end of file, an error) turns the flag on
+// and performs it. A read whose immediate receive succeeded leaves the flag as it is (its
+// completion is queued, and an event may come before it), and so does one during which a write
+// waited in the reactor on the same socket (both may complete on one event: the read's completion
+// is queued then). Asio 1.81 offers no public way to do
+// this: the flag and the queue are reached through their members (explicit instantiation may
+// name private members); with another Boost or reactor both functions do nothing.
+#if BOOST_VERSION == 108100 && defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+namespace reactor_access {
+using Reactor = asio::detail::epoll_reactor;
+static_assert(std::is_same_v<asio::detail::reactor, Reactor>);
+using State = Reactor::descriptor_state;
+using Flags = bool (State::*)[Reactor::max_ops];
+using Queues = asio::detail::op_queue<asio::detail::reactor_op> (State::*)[Reactor::max_ops];
+Flags speculative();
+Queues queues();
+template <Flags F> struct ExposeFlags {
+    friend Flags speculative() { return F; }
+};
+template <Queues Q> struct ExposeQueues {
+    friend Queues queues() { return Q; }
+};
+template struct ExposeFlags<&State::try_speculative_>;
+template struct ExposeQueues<&State::op_queue_>;
+// basic_socket's implementation is protected: a derived class may name it.
+struct Implementation : Socket {
+    static auto member() { return &Implementation::impl_; }
+};
+inline State *state(Socket &s) { return (s.*Implementation::member()).get_implementation().reactor_data_; }
+}  // namespace reactor_access
+
+// Just after a read was started on `s`: whether it waits in the reactor for a readiness event
+// (its completion will come from one) rather than having completed at once.
+inline bool read_queued(Socket &s) {
+    using namespace reactor_access;
+    State *d = state(s);
+    return d && !(d->*queues())[Reactor::read_op].empty();
+}
+// After a queued read came back short: the socket is empty, the next read waits for an event.
+inline void read_drained(Socket &s) {
+    using namespace reactor_access;
+    if (State *d = state(s)) (d->*speculative())[Reactor::read_op] = false;
+}
+#else
+inline bool read_queued(Socket &) { return false; }
+inline void read_drained(Socket &) {}
+#endif
 
 // A TCP socket whose reads, writes and connects end with beast::error::timeout once the deadline
 // set by expires_after has passed while one of them was under way: the socket is closed then, as
@@ -93,14 +152,30 @@ public:
         socket_.close(ignored);
     }
 
+    // A short read that waited for readiness leaves the next read waiting for it (read_drained).
     template <class Buffers, class Token> auto async_read_some(const Buffers &buffers, Token &&token) {
         return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
-            [this](auto handler, const Buffers &b) { socket_.async_read_some(b, complete(std::move(handler))); }, token,
-            buffers);
+            [this](auto handler, const Buffers &b) {
+                const std::size_t size = beast::buffer_bytes(b);
+                const std::uint64_t writes = writes_;
+                socket_.async_read_some(b, complete([this, size, writes, h = std::move(handler)](
+                                                        beast::error_code ec, std::size_t n) mutable {
+                                            if (!ec && n < size && read_queued_ && writes == writes_)
+                                                read_drained(socket_);
+                                            std::move(h)(ec, n);
+                                        }));
+                read_queued_ = read_queued(socket_);
+            },
+            token, buffers);
     }
+    // Writes started through the reactor so far (see read_drained).
+    std::uint64_t writes() const { return writes_; }
     template <class Buffers, class Token> auto async_write_some(const Buffers &buffers, Token &&token) {
         return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
-            [this](auto handler, const Buffers &b) { socket_.async_write_some(b, complete(std::move(handler))); },
+            [this](auto handler, const Buffers &b) {
+                ++writes_;
+                socket_.async_write_some(b, complete(std::move(handler)));
+            },
             token, buffers);
     }
     template <class Token> auto async_connect(const tcp::endpoint &where, Token &&token) {
@@ -124,6 +199,8 @@ private:
     Clock::time_point expiry_ = Clock::time_point::max();
     int pending_ = 0;
     bool expired_ = false;
+    bool read_queued_ = false;  // the read under way waits for readiness (read_queued)
+    std::uint64_t writes_ = 0;
 };
 
 namespace {
@@ -1018,6 +1095,7 @@ struct Server::Impl {
     struct ClientRead {
         beast::flat_buffer &buffer;  // the session's: untouched while the read is pending
         bool pending = false, done = false;
+        bool queued = false;  // the pending read waits for readiness (read_queued)
         beast::error_code ec;
         std::size_t n = 0;
         ClientWatch watch;
@@ -1043,23 +1121,28 @@ struct Server::Impl {
         read.pending = true;
         read.waiter = read.spare.get();
         const auto space = read.buffer.prepare(beast::read_size(read.buffer, 65536));
-        client.socket().async_read_some(
-            space, [&read, waiter = std::move(read.spare)](const beast::error_code &ec, std::size_t n) mutable {
-                read.pending = false;
-                read.done = true;
-                read.ec = ec;
-                read.n = n;
-                if (client_gone(ec) && read.watch.upstream) {
-                    read.watch.gone = true;
-                    beast::error_code ignored;
-                    read.watch.upstream->close(ignored);
-                }
-                std::optional<Resume> resume = std::move(*waiter);
-                waiter->reset();
-                read.waiter = nullptr;
-                read.spare = std::move(waiter);
-                if (resume) (*resume)();  // the session goes on here; `read` may be gone after it
-            });
+        Socket &socket = client.socket();
+        socket.async_read_some(space,
+                               [&read, &client, size = space.size(), writes = client.writes(),
+                                waiter = std::move(read.spare)](const beast::error_code &ec, std::size_t n) mutable {
+                                   if (!ec && n < size && read.queued && writes == client.writes())
+                                       read_drained(client.socket());
+                                   read.pending = false;
+                                   read.done = true;
+                                   read.ec = ec;
+                                   read.n = n;
+                                   if (client_gone(ec) && read.watch.upstream) {
+                                       read.watch.gone = true;
+                                       beast::error_code ignored;
+                                       read.watch.upstream->close(ignored);
+                                   }
+                                   std::optional<Resume> resume = std::move(*waiter);
+                                   waiter->reset();
+                                   read.waiter = nullptr;
+                                   read.spare = std::move(waiter);
+                                   if (resume) (*resume)();  // the session goes on here; `read` may be gone after it
+                               });
+        read.queued = read_queued(socket);
     }
 
     static void end_watch(ClientRead &read) { read.watch.upstream = nullptr; }
