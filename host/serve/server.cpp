@@ -20,6 +20,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -1168,6 +1169,13 @@ struct Server::Impl {
         return false;
     }
 
+    // A decimal or hexadecimal number, without fmt's format-string parsing (several per request).
+    static void append_number(std::string &out, std::uint64_t n, int base = 10) {
+        std::array<char, 24> digits;
+        const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n, base).ptr;
+        out.append(digits.data(), end);
+    }
+
     static void append_field(std::string &out, std::string_view name, std::string_view value) {
         out.append(name).append(": ").append(value).append("\r\n");
     }
@@ -1195,7 +1203,9 @@ struct Server::Impl {
             append_field(out, "x-gateway-destination-endpoint", pick.address);
         for (const auto &[k, v] : pick.headers)
             if (!hop_by_hop(k) && !beast::iequals(k, "content-length")) append_field(out, k, v);
-        fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", req.body().size());
+        out.append("Content-Length: ");
+        append_number(out, req.body().size());
+        out.append("\r\n");
         if (!keep_alive) out.append("Connection: close\r\n");
         out.append("\r\n");
     }
@@ -1207,8 +1217,9 @@ struct Server::Impl {
                                     const std::vector<std::pair<std::string, std::string>> &plugin_headers,
                                     std::string_view address, bool chunked, bool keep_alive) {
         out.clear();
-        fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} ", res.result_int());
-        out.append(res.reason()).append("\r\n");
+        out.append("HTTP/1.1 ");
+        append_number(out, res.result_int());
+        out.append(" ").append(res.reason()).append("\r\n");
         for (const auto &f : res) {
             const auto name = f.name_string();
             if (hop_by_hop(name) || (chunked && f.name() == http::field::content_length) ||
@@ -1363,7 +1374,9 @@ struct Server::Impl {
             std::size_t n = 0;
             if (!head_sent) parts[n++] = asio::buffer(scratch.response_head);
             if (got != 0 && chunked) {
-                const auto end = fmt::format_to_n(chunk_size.data(), chunk_size.size(), "{:x}\r\n", got).out;
+                auto end = std::to_chars(chunk_size.data(), chunk_size.data() + chunk_size.size() - 2, got, 16).ptr;
+                *end++ = '\r';
+                *end++ = '\n';
                 parts[n++] = asio::buffer(chunk_size.data(), static_cast<std::size_t>(end - chunk_size.data()));
                 parts[n++] = asio::buffer(buf.data(), got);
                 parts[n++] = asio::buffer("\r\n", 2);
@@ -1393,7 +1406,10 @@ struct Server::Impl {
         if (auto problem = read_openai(req.body(), chat, ev))
             co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
         if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
-        else ev.id = fmt::format("plughost-{}", ++request_counter);
+        else {
+            ev.id = "plughost-";
+            append_number(ev.id, ++request_counter);
+        }
         ev.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
         for (const auto &f : req) {
             std::string name(f.name_string());
