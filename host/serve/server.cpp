@@ -1148,19 +1148,21 @@ struct Server::Impl {
 
     static void end_watch(ClientRead &read) { read.watch.upstream = nullptr; }
 
-    // Waits for the kept read, if one was started, under the connection's deadline; its bytes
-    // join the session's buffer. Its error, if any, as a read of the session's would end.
-    static awaitable<beast::error_code> take_read(TimedSocket &client, ClientRead &read) {
-        if (read.pending) {
-            client.hold();
-            co_await asio::async_initiate<const asio::use_awaitable_t<Executor>, void()>(
-                [&read](Resume resume) { read.waiter->emplace(std::move(resume)); }, asio::use_awaitable_t<Executor>{});
-            client.release();
-        }
-        if (!read.done) co_return beast::error_code{};
+    // Waits for the pending kept read to end (the caller holds the connection's deadline). Not a
+    // coroutine of its own: a coroutine frame is allocated per call, and the session waits here
+    // per request.
+    static awaitable<void> wait_read(ClientRead &read) {
+        return asio::async_initiate<const asio::use_awaitable_t<Executor>, void()>(
+            [&read](Resume resume) { read.waiter->emplace(std::move(resume)); }, asio::use_awaitable_t<Executor>{});
+    }
+
+    // After the kept read, if one was started, has ended: its bytes join the session's buffer.
+    // Its error, if any, as a read of the session's would end.
+    static beast::error_code take_read(TimedSocket &client, ClientRead &read) {
+        if (!read.done) return {};
         read.done = false;
         read.buffer.commit(read.n);
-        co_return client.result(read.ec);
+        return client.result(read.ec);
     }
 
     static bool set_by(std::string_view name, const std::vector<std::pair<std::string, std::string>> &headers) {
@@ -1250,17 +1252,23 @@ struct Server::Impl {
         http::status error_status = http::status::bad_gateway;
     };
 
-    // Sends what the socket takes at once (client and upstream sockets are non-blocking) and the
-    // rest, if any, through the event loop. A write that fits, as nearly all do, makes no trip
-    // through the scheduler: an asynchronous write that completes at once is queued still, and
-    // the loop polls epoll (a system call) before running it.
-    template <class Buffers> static awaitable<beast::error_code> write_now(TimedSocket &s, const Buffers &buffers) {
-        beast::error_code ec;
+    // Sends what the socket takes at once (client and upstream sockets are non-blocking); the
+    // caller sends the rest, if any, with write_rest. A write that fits, as nearly all do, makes
+    // no trip through the scheduler (an asynchronous write that completes at once is queued
+    // still, and the loop polls epoll, a system call, before running it) and allocates no
+    // coroutine frame. Returns the bytes sent; `ec` is set on an error other than a full socket.
+    template <class Buffers>
+    static std::size_t write_now(TimedSocket &s, const Buffers &buffers, beast::error_code &ec) {
         const std::size_t n = s.socket().write_some(buffers, ec);
-        if (!ec && n == beast::buffer_bytes(buffers)) co_return ec;
-        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        return ec ? 0 : n;
+    }
+
+    // The part of `buffers` after the first `sent` bytes, through the event loop.
+    template <class Buffers>
+    static awaitable<beast::error_code> write_rest(TimedSocket &s, const Buffers &buffers, std::size_t sent) {
         beast::buffers_suffix<Buffers> rest(buffers);
-        rest.consume(ec ? 0 : n);
+        rest.consume(sent);
         auto [wec, wn] = co_await asio::async_write(s, rest, nothrow);
         co_return wec;
     }
@@ -1280,7 +1288,9 @@ struct Server::Impl {
         beast::flat_buffer &ubuf = conn->buffer;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
         const std::array<asio::const_buffer, 2> request{asio::buffer(scratch.request_head), asio::buffer(body)};
-        const beast::error_code wec = co_await write_now(upstream, request);
+        beast::error_code wec;
+        const std::size_t sent = write_now(upstream, request, wec);
+        if (!wec && sent < beast::buffer_bytes(request)) wec = co_await write_rest(upstream, request, sent);
         if (wec) {
             out.stale = out.reused && closed_by_peer(wec);
             out.error_code = "upstream-failed";
@@ -1385,7 +1395,9 @@ struct Server::Impl {
             }
             if (done && chunked) parts[n++] = asio::buffer("0\r\n\r\n", 5);
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            const beast::error_code xec = co_await write_now(client, parts);
+            beast::error_code xec;
+            const std::size_t xsent = write_now(client, parts, xec);
+            if (!xec && xsent < beast::buffer_bytes(parts)) xec = co_await write_rest(client, parts, xsent);
             if (xec) {
                 out.outcome = PLUGHOST_RESPONSE_CANCELLED;
                 out.keep_alive = false;
@@ -1692,9 +1704,19 @@ struct Server::Impl {
         return out;
     }
 
-    awaitable<bool> handle(Worker &w, TimedSocket &client, ClientRead &read, Request &req) {
-        const std::string target(req.target());
-        const std::string path = target.substr(0, target.find('?'));
+    // The request's path, without the query.
+    static std::string request_path(const Request &req) {
+        const std::string_view target = req.target();
+        return std::string(target.substr(0, target.find('?')));
+    }
+
+    static bool gateway_request(const Request &req, const std::string &path) {
+        return req.method() == http::verb::post && (path == "/v1/completions" || path == "/v1/chat/completions");
+    }
+
+    // Every request but the gateway's (the session calls gateway itself: one coroutine frame
+    // fewer per forwarded request).
+    awaitable<bool> handle(TimedSocket &client, Request &req, const std::string &path) {
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
         const bool keep = req.keep_alive();
         if (path == "/healthz" && get) {
@@ -1725,9 +1747,6 @@ struct Server::Impl {
             co_return co_await send(client, res, path, keep);
         }
         if (path == "/v1/pick" && post) co_return co_await pick_api(client, req, path);
-        if ((path == "/v1/completions" || path == "/v1/chat/completions") && post) {
-            co_return co_await gateway(w, client, read, req, path, path == "/v1/chat/completions");
-        }
         if (known_path(path)) {
             const std::string message = std::string(req.method_string()) + " is not allowed on " + path;
             co_return co_await send_error(client, http::status::method_not_allowed, "method-not-allowed", message, path,
@@ -1755,7 +1774,12 @@ struct Server::Impl {
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
             // The read kept pending since the last forwarded request, if any, first. Bytes it
             // buffered before its error are parsed still (a pipelined request), as Beast would.
-            beast::error_code ec = co_await take_read(client, read);
+            if (read.pending) {
+                client.hold();
+                co_await wait_read(read);
+                client.release();
+            }
+            beast::error_code ec = take_read(client, read);
             // A head received whole already (nearly always) is parsed here, as Beast's read
             // would parse it first: its read, with nothing left to read, would still complete
             // through the event loop (one more handler queued, one more epoll poll).
@@ -1811,7 +1835,10 @@ struct Server::Impl {
             ++active;
             bool again = false;
             try {
-                again = co_await handle(w, client, read, req);
+                const std::string path = request_path(req);
+                if (gateway_request(req, path))
+                    again = co_await gateway(w, client, read, req, path, path == "/v1/chat/completions");
+                else again = co_await handle(client, req, path);
             } catch (const std::exception &e) {
                 spdlog::error("internal error answering {}: {}", std::string(req.target()), e.what());
             }
@@ -1831,7 +1858,7 @@ struct Server::Impl {
             drained += n;
         }
         client.socket().close(ignored);
-        co_await take_read(client, read);  // a kept read, cancelled by the close, ends before its buffer goes
+        if (read.pending) co_await wait_read(read);  // a kept read, cancelled by the close, ends before its buffer goes
         --w.sessions;
     }
 
