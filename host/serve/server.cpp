@@ -1273,6 +1273,30 @@ struct Server::Impl {
         co_return wec;
     }
 
+    // Reads what the model server has sent into the connection's buffer (the caller parses it).
+    // Not Beast's read of a message: its composed operations (a layer each, and a coroutine
+    // frame for the read of the head) cost more than the read. End of file as Beast reports it:
+    // before any byte of the response, end_of_stream; after some, the parser decides (the end of
+    // a body delimited by the close, or partial_message).
+    template <class Parser> static awaitable<std::tuple<beast::error_code>>
+    read_upstream(TimedSocket &upstream, beast::flat_buffer &ubuf, Parser &parser) {
+        const auto space = ubuf.prepare(beast::read_size(ubuf, 65536));
+        return asio::async_initiate<decltype(nothrow), void(beast::error_code)>(
+            [&upstream, &ubuf, &parser, space](auto handler) {
+                upstream.async_read_some(
+                    space, [&ubuf, &parser, h = std::move(handler)](beast::error_code ec, std::size_t n) mutable {
+                        ubuf.commit(n);
+                        if (ec == asio::error::eof) {
+                            ec = {};
+                            if (parser.got_some()) parser.put_eof(ec);
+                            else ec = http::error::end_of_stream;
+                        }
+                        std::move(h)(ec);
+                    });
+            },
+            nothrow);
+    }
+
     // A read or write error that means the peer had closed a kept connection before this request.
     static bool closed_by_peer(const beast::error_code &ec) {
         return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -1301,7 +1325,18 @@ struct Server::Impl {
         http::response_parser<http::buffer_body, FieldAllocator> parser(
             std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
         parser.body_limit(boost::none);
-        auto [hec, hn] = co_await http::async_read_header(upstream, ubuf, parser, nothrow);
+        // The head: parsed from what the connection has buffered, read while it is incomplete.
+        beast::error_code hec;
+        while (!parser.is_header_done()) {
+            if (ubuf.size() != 0) {
+                ubuf.consume(parser.put(ubuf.data(), hec));
+                if (hec && hec != http::error::need_more) break;
+                hec = {};
+                if (parser.is_header_done()) break;
+            }
+            std::tie(hec) = co_await read_upstream(upstream, ubuf, parser);
+            if (hec) break;
+        }
         if (hec) {
             out.stale = out.reused && !parser.got_some() && ubuf.size() == 0 && closed_by_peer(hec);
             if (hec == beast::error::timeout) {
@@ -1361,8 +1396,8 @@ struct Server::Impl {
                     head_sent = true;
                 }
                 upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-                std::tie(rec, std::ignore) = co_await http::async_read_some(upstream, ubuf, parser, nothrow);
-                if (rec == http::error::need_buffer) rec = {};
+                std::tie(rec) = co_await read_upstream(upstream, ubuf, parser);
+                if (!rec) continue;  // parsed at the top
             }
             if (rec) {
                 if (!watch.gone)
