@@ -1002,9 +1002,13 @@ struct Server::Impl {
 
     // Tells the deciding generation's plugins how the response went; ends the request's
     // in-flight count unless it only started. Returns the headers plugins set for the client.
+    // `answered`: the path of the request whose response (status `status`) went to the client, to
+    // count in the requests by path and status.
     std::vector<std::pair<std::string, std::string>> respond(const Pick &p, const AbiRequest &abi, int outcome,
-                                                             int status, double first_byte, double total) {
+                                                             int status, double first_byte, double total,
+                                                             const std::string *answered = nullptr) {
         std::lock_guard lock(core);
+        if (answered) ++requests[{*answered, status}];
         plughost_response res{};
         res.struct_size = sizeof res;
         res.endpoint_id = p.endpoints.front();
@@ -1460,7 +1464,8 @@ struct Server::Impl {
         ev.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
         for (const auto &f : req) {
             std::string name(f.name_string());
-            for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (auto &c : name)  // ASCII (a field name is a token): no locale call per character
+                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
             ev.headers.emplace_back(std::move(name), std::string(f.value()));
         }
         const AbiRequest abi(ev);  // views into ev, which stays as it is from here on
@@ -1535,14 +1540,12 @@ struct Server::Impl {
                 excluded.push_back(pick.endpoints.front());
                 continue;
             }
-            respond(pick, abi, r.outcome, r.status, r.first_byte, seconds_since(t0));
+            // The model server's answer went to the client: counted with the outcome (one lock).
+            const bool relayed = r.outcome != PLUGHOST_RESPONSE_CANCELLED && r.client_answered;
+            respond(pick, abi, r.outcome, r.status, r.first_byte, seconds_since(t0), relayed ? &path : nullptr);
             if (r.outcome == PLUGHOST_RESPONSE_CANCELLED) co_return false;
             if (!r.client_answered)
                 co_return co_await send_error(client, r.error_status, r.error_code, r.error_message, path, false);
-            {
-                std::lock_guard lock(core);
-                ++requests[{path, r.status}];
-            }
             co_return r.keep_alive &&r.outcome == PLUGHOST_RESPONSE_COMPLETE;
         }
         const std::string message =
