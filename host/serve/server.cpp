@@ -10,6 +10,7 @@
 #include <boost/beast.hpp>
 #include <boost/intrusive/list.hpp>
 #include <boost/json.hpp>
+#include <boost/version.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -19,12 +20,14 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <deque>
 #include <map>
 #include <memory_resource>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 namespace plughost::host {
@@ -52,6 +55,63 @@ using Descriptor = asio::posix::basic_stream_descriptor<Executor>;
 // How often each worker checks its connections' deadlines: a time-out fires between its
 // setting and that plus this period.
 constexpr std::chrono::milliseconds deadline_sweep_period(100);
+
+// Reads that skip the receive Asio tries at once. When a read starts, Asio's epoll reactor
+// receives at once unless the descriptor's "try speculative" flag is off; the flag is turned on
+// by every readiness event (epoll, edge-triggered) and off only at end of file. A connection's
+// next bytes (the model server's response right after its request is written, the client's next
+// request) are nearly never there yet, so that receive fails (EAGAIN): a system call per read.
+// nginx's rule avoids it: a read that came back short emptied the socket, so the next one waits
+// for the next readiness event. Here: after a short read that the reactor performed on a
+// readiness event (its completion runs right after the receive, with no epoll poll in between,
+// so no event can have been lost), the flag is turned off; the next read is queued without a
+// receive, and the next readiness event (new bytes, end of file, an error) turns the flag on
+// and performs it. A read whose immediate receive succeeded leaves the flag as it is (its
+// completion is queued, and an event may come before it), and so does one during which a write
+// waited in the reactor on the same socket (both may complete on one event: the read's completion
+// is queued then). Asio 1.81 offers no public way to do
+// this: the flag and the queue are reached through their members (explicit instantiation may
+// name private members); with another Boost or reactor both functions do nothing.
+#if BOOST_VERSION == 108100 && defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+namespace reactor_access {
+using Reactor = asio::detail::epoll_reactor;
+static_assert(std::is_same_v<asio::detail::reactor, Reactor>);
+using State = Reactor::descriptor_state;
+using Flags = bool (State::*)[Reactor::max_ops];
+using Queues = asio::detail::op_queue<asio::detail::reactor_op> (State::*)[Reactor::max_ops];
+Flags speculative();
+Queues queues();
+template <Flags F> struct ExposeFlags {
+    friend Flags speculative() { return F; }
+};
+template <Queues Q> struct ExposeQueues {
+    friend Queues queues() { return Q; }
+};
+template struct ExposeFlags<&State::try_speculative_>;
+template struct ExposeQueues<&State::op_queue_>;
+// basic_socket's implementation is protected: a derived class may name it.
+struct Implementation : Socket {
+    static auto member() { return &Implementation::impl_; }
+};
+inline State *state(Socket &s) { return (s.*Implementation::member()).get_implementation().reactor_data_; }
+}  // namespace reactor_access
+
+// Just after a read was started on `s`: whether it waits in the reactor for a readiness event
+// (its completion will come from one) rather than having completed at once.
+inline bool read_queued(Socket &s) {
+    using namespace reactor_access;
+    State *d = state(s);
+    return d && !(d->*queues())[Reactor::read_op].empty();
+}
+// After a queued read came back short: the socket is empty, the next read waits for an event.
+inline void read_drained(Socket &s) {
+    using namespace reactor_access;
+    if (State *d = state(s)) (d->*speculative())[Reactor::read_op] = false;
+}
+#else
+inline bool read_queued(Socket &) { return false; }
+inline void read_drained(Socket &) {}
+#endif
 
 // A TCP socket whose reads, writes and connects end with beast::error::timeout once the deadline
 // set by expires_after has passed while one of them was under way: the socket is closed then, as
@@ -93,14 +153,30 @@ public:
         socket_.close(ignored);
     }
 
+    // A short read that waited for readiness leaves the next read waiting for it (read_drained).
     template <class Buffers, class Token> auto async_read_some(const Buffers &buffers, Token &&token) {
         return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
-            [this](auto handler, const Buffers &b) { socket_.async_read_some(b, complete(std::move(handler))); }, token,
-            buffers);
+            [this](auto handler, const Buffers &b) {
+                const std::size_t size = beast::buffer_bytes(b);
+                const std::uint64_t writes = writes_;
+                socket_.async_read_some(b, complete([this, size, writes, h = std::move(handler)](
+                                                        beast::error_code ec, std::size_t n) mutable {
+                                            if (!ec && n < size && read_queued_ && writes == writes_)
+                                                read_drained(socket_);
+                                            std::move(h)(ec, n);
+                                        }));
+                read_queued_ = read_queued(socket_);
+            },
+            token, buffers);
     }
+    // Writes started through the reactor so far (see read_drained).
+    std::uint64_t writes() const { return writes_; }
     template <class Buffers, class Token> auto async_write_some(const Buffers &buffers, Token &&token) {
         return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
-            [this](auto handler, const Buffers &b) { socket_.async_write_some(b, complete(std::move(handler))); },
+            [this](auto handler, const Buffers &b) {
+                ++writes_;
+                socket_.async_write_some(b, complete(std::move(handler)));
+            },
             token, buffers);
     }
     template <class Token> auto async_connect(const tcp::endpoint &where, Token &&token) {
@@ -124,6 +200,8 @@ private:
     Clock::time_point expiry_ = Clock::time_point::max();
     int pending_ = 0;
     bool expired_ = false;
+    bool read_queued_ = false;  // the read under way waits for readiness (read_queued)
+    std::uint64_t writes_ = 0;
 };
 
 namespace {
@@ -925,9 +1003,13 @@ struct Server::Impl {
 
     // Tells the deciding generation's plugins how the response went; ends the request's
     // in-flight count unless it only started. Returns the headers plugins set for the client.
+    // `answered`: the path of the request whose response (status `status`) went to the client, to
+    // count in the requests by path and status.
     std::vector<std::pair<std::string, std::string>> respond(const Pick &p, const AbiRequest &abi, int outcome,
-                                                             int status, double first_byte, double total) {
+                                                             int status, double first_byte, double total,
+                                                             const std::string *answered = nullptr) {
         std::lock_guard lock(core);
+        if (answered) ++requests[{*answered, status}];
         plughost_response res{};
         res.struct_size = sizeof res;
         res.endpoint_id = p.endpoints.front();
@@ -1007,14 +1089,25 @@ struct Server::Impl {
     // epoll anew (an epoll_ctl per request), and the session's next read would then start with
     // a receive that finds nothing; a read kept pending costs neither. Its bytes (a pipelined or
     // the next request) go into the session's buffer when the session takes them (take_read).
+    //
+    // A session waiting for the read (take_read) is resumed by the read's handler itself, not
+    // through a timer or a post: either would queue one more handler, and the worker polls epoll
+    // (a system call) before running each such handler.
+    using Resume = asio::async_result<asio::use_awaitable_t<Executor>, void()>::handler_type;
+    // Where a waiting session's resumption is kept: owned by the pending read's handler (never by
+    // the session's frame, which the resumption owns in turn: destroyed with a pending read at
+    // shutdown, the handler takes the session with it), and lent back to the session after it.
+    using Waiter = std::unique_ptr<std::optional<Resume>>;
     struct ClientRead {
         beast::flat_buffer &buffer;  // the session's: untouched while the read is pending
-        Timer wake;                  // cancelled when the read ends, if the session waits for it
-        bool pending = false, done = false, waiting = false;
+        bool pending = false, done = false;
+        bool queued = false;  // the pending read waits for readiness (read_queued)
         beast::error_code ec;
         std::size_t n = 0;
         ClientWatch watch;
-        ClientRead(beast::flat_buffer &b, const Executor &ex) : buffer(b), wake(ex) {}
+        Waiter spare = std::make_unique<std::optional<Resume>>();  // while no read is pending
+        std::optional<Resume> *waiter = nullptr;                   // while one is (the handler's)
+        explicit ClientRead(beast::flat_buffer &b) : buffer(b) {}
     };
 
     // The client has closed or reset its connection (not: this proxy cancelled the read).
@@ -1037,46 +1130,62 @@ struct Server::Impl {
         // disconnect watch, and the next request's read notices a client that left.
         if (read.buffer.size() != 0) return;
         read.pending = true;
+        read.waiter = read.spare.get();
         const auto space = read.buffer.prepare(beast::read_size(read.buffer, 65536));
-        client.socket().async_read_some(space, [&read](const beast::error_code &ec, std::size_t n) {
-            read.pending = false;
-            read.done = true;
-            read.ec = ec;
-            read.n = n;
-            if (read.waiting) read.wake.cancel();
-            if (client_gone(ec) && read.watch.upstream) {
-                read.watch.gone = true;
-                beast::error_code ignored;
-                read.watch.upstream->close(ignored);
-            }
-        });
+        Socket &socket = client.socket();
+        socket.async_read_some(space,
+                               [&read, &client, size = space.size(), writes = client.writes(),
+                                waiter = std::move(read.spare)](const beast::error_code &ec, std::size_t n) mutable {
+                                   if (!ec && n < size && read.queued && writes == client.writes())
+                                       read_drained(client.socket());
+                                   read.pending = false;
+                                   read.done = true;
+                                   read.ec = ec;
+                                   read.n = n;
+                                   if (client_gone(ec) && read.watch.upstream) {
+                                       read.watch.gone = true;
+                                       beast::error_code ignored;
+                                       read.watch.upstream->close(ignored);
+                                   }
+                                   std::optional<Resume> resume = std::move(*waiter);
+                                   waiter->reset();
+                                   read.waiter = nullptr;
+                                   read.spare = std::move(waiter);
+                                   if (resume) (*resume)();  // the session goes on here; `read` may be gone after it
+                               });
+        read.queued = read_queued(socket);
     }
 
     static void end_watch(ClientRead &read) { read.watch.upstream = nullptr; }
 
-    // Waits for the kept read, if one was started, under the connection's deadline; its bytes
-    // join the session's buffer. Its error, if any, as a read of the session's would end.
-    static awaitable<beast::error_code> take_read(TimedSocket &client, ClientRead &read) {
-        if (read.pending) {
-            client.hold();
-            read.waiting = true;
-            while (read.pending) {
-                read.wake.expires_at(Clock::time_point::max());
-                co_await read.wake.async_wait(nothrow);
-            }
-            read.waiting = false;
-            client.release();
-        }
-        if (!read.done) co_return beast::error_code{};
+    // Waits for the pending kept read to end (the caller holds the connection's deadline). Not a
+    // coroutine of its own: a coroutine frame is allocated per call, and the session waits here
+    // per request.
+    static awaitable<void> wait_read(ClientRead &read) {
+        return asio::async_initiate<const asio::use_awaitable_t<Executor>, void()>(
+            [&read](Resume resume) { read.waiter->emplace(std::move(resume)); }, asio::use_awaitable_t<Executor>{});
+    }
+
+    // After the kept read, if one was started, has ended: its bytes join the session's buffer.
+    // Its error, if any, as a read of the session's would end.
+    static beast::error_code take_read(TimedSocket &client, ClientRead &read) {
+        if (!read.done) return {};
         read.done = false;
         read.buffer.commit(read.n);
-        co_return client.result(read.ec);
+        return client.result(read.ec);
     }
 
     static bool set_by(std::string_view name, const std::vector<std::pair<std::string, std::string>> &headers) {
         for (const auto &[k, v] : headers)
             if (beast::iequals(k, name)) return true;
         return false;
+    }
+
+    // A decimal or hexadecimal number, without fmt's format-string parsing (several per request).
+    static void append_number(std::string &out, std::uint64_t n, int base = 10) {
+        std::array<char, 24> digits;
+        const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n, base).ptr;
+        out.append(digits.data(), end);
     }
 
     static void append_field(std::string &out, std::string_view name, std::string_view value) {
@@ -1106,7 +1215,9 @@ struct Server::Impl {
             append_field(out, "x-gateway-destination-endpoint", pick.address);
         for (const auto &[k, v] : pick.headers)
             if (!hop_by_hop(k) && !beast::iequals(k, "content-length")) append_field(out, k, v);
-        fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", req.body().size());
+        out.append("Content-Length: ");
+        append_number(out, req.body().size());
+        out.append("\r\n");
         if (!keep_alive) out.append("Connection: close\r\n");
         out.append("\r\n");
     }
@@ -1118,8 +1229,9 @@ struct Server::Impl {
                                     const std::vector<std::pair<std::string, std::string>> &plugin_headers,
                                     std::string_view address, bool chunked, bool keep_alive) {
         out.clear();
-        fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} ", res.result_int());
-        out.append(res.reason()).append("\r\n");
+        out.append("HTTP/1.1 ");
+        append_number(out, res.result_int());
+        out.append(" ").append(res.reason()).append("\r\n");
         for (const auto &f : res) {
             const auto name = f.name_string();
             if (hop_by_hop(name) || (chunked && f.name() == http::field::content_length) ||
@@ -1150,19 +1262,49 @@ struct Server::Impl {
         http::status error_status = http::status::bad_gateway;
     };
 
-    // Sends what the socket takes at once (client and upstream sockets are non-blocking) and the
-    // rest, if any, through the event loop. A write that fits, as nearly all do, makes no trip
-    // through the scheduler: an asynchronous write that completes at once is queued still, and
-    // the loop polls epoll (a system call) before running it.
-    template <class Buffers> static awaitable<beast::error_code> write_now(TimedSocket &s, const Buffers &buffers) {
-        beast::error_code ec;
+    // Sends what the socket takes at once (client and upstream sockets are non-blocking); the
+    // caller sends the rest, if any, with write_rest. A write that fits, as nearly all do, makes
+    // no trip through the scheduler (an asynchronous write that completes at once is queued
+    // still, and the loop polls epoll, a system call, before running it) and allocates no
+    // coroutine frame. Returns the bytes sent; `ec` is set on an error other than a full socket.
+    template <class Buffers>
+    static std::size_t write_now(TimedSocket &s, const Buffers &buffers, beast::error_code &ec) {
         const std::size_t n = s.socket().write_some(buffers, ec);
-        if (!ec && n == beast::buffer_bytes(buffers)) co_return ec;
-        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        return ec ? 0 : n;
+    }
+
+    // The part of `buffers` after the first `sent` bytes, through the event loop.
+    template <class Buffers>
+    static awaitable<beast::error_code> write_rest(TimedSocket &s, const Buffers &buffers, std::size_t sent) {
         beast::buffers_suffix<Buffers> rest(buffers);
-        rest.consume(ec ? 0 : n);
+        rest.consume(sent);
         auto [wec, wn] = co_await asio::async_write(s, rest, nothrow);
         co_return wec;
+    }
+
+    // Reads what the model server has sent into the connection's buffer (the caller parses it).
+    // Not Beast's read of a message: its composed operations (a layer each, and a coroutine
+    // frame for the read of the head) cost more than the read. End of file as Beast reports it:
+    // before any byte of the response, end_of_stream; after some, the parser decides (the end of
+    // a body delimited by the close, or partial_message).
+    template <class Parser> static awaitable<std::tuple<beast::error_code>>
+    read_upstream(TimedSocket &upstream, beast::flat_buffer &ubuf, Parser &parser) {
+        const auto space = ubuf.prepare(beast::read_size(ubuf, 65536));
+        return asio::async_initiate<decltype(nothrow), void(beast::error_code)>(
+            [&upstream, &ubuf, &parser, space](auto handler) {
+                upstream.async_read_some(
+                    space, [&ubuf, &parser, h = std::move(handler)](beast::error_code ec, std::size_t n) mutable {
+                        ubuf.commit(n);
+                        if (ec == asio::error::eof) {
+                            ec = {};
+                            if (parser.got_some()) parser.put_eof(ec);
+                            else ec = http::error::end_of_stream;
+                        }
+                        std::move(h)(ec);
+                    });
+            },
+            nothrow);
     }
 
     // A read or write error that means the peer had closed a kept connection before this request.
@@ -1180,7 +1322,9 @@ struct Server::Impl {
         beast::flat_buffer &ubuf = conn->buffer;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
         const std::array<asio::const_buffer, 2> request{asio::buffer(scratch.request_head), asio::buffer(body)};
-        const beast::error_code wec = co_await write_now(upstream, request);
+        beast::error_code wec;
+        const std::size_t sent = write_now(upstream, request, wec);
+        if (!wec && sent < beast::buffer_bytes(request)) wec = co_await write_rest(upstream, request, sent);
         if (wec) {
             out.stale = out.reused && closed_by_peer(wec);
             out.error_code = "upstream-failed";
@@ -1191,7 +1335,18 @@ struct Server::Impl {
         http::response_parser<http::buffer_body, FieldAllocator> parser(
             std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
         parser.body_limit(boost::none);
-        auto [hec, hn] = co_await http::async_read_header(upstream, ubuf, parser, nothrow);
+        // The head: parsed from what the connection has buffered, read while it is incomplete.
+        beast::error_code hec;
+        while (!parser.is_header_done()) {
+            if (ubuf.size() != 0) {
+                ubuf.consume(parser.put(ubuf.data(), hec));
+                if (hec && hec != http::error::need_more) break;
+                hec = {};
+                if (parser.is_header_done()) break;
+            }
+            std::tie(hec) = co_await read_upstream(upstream, ubuf, parser);
+            if (hec) break;
+        }
         if (hec) {
             out.stale = out.reused && !parser.got_some() && ubuf.size() == 0 && closed_by_peer(hec);
             if (hec == beast::error::timeout) {
@@ -1251,8 +1406,8 @@ struct Server::Impl {
                     head_sent = true;
                 }
                 upstream.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-                std::tie(rec, std::ignore) = co_await http::async_read_some(upstream, ubuf, parser, nothrow);
-                if (rec == http::error::need_buffer) rec = {};
+                std::tie(rec) = co_await read_upstream(upstream, ubuf, parser);
+                if (!rec) continue;  // parsed at the top
             }
             if (rec) {
                 if (!watch.gone)
@@ -1274,7 +1429,9 @@ struct Server::Impl {
             std::size_t n = 0;
             if (!head_sent) parts[n++] = asio::buffer(scratch.response_head);
             if (got != 0 && chunked) {
-                const auto end = fmt::format_to_n(chunk_size.data(), chunk_size.size(), "{:x}\r\n", got).out;
+                auto end = std::to_chars(chunk_size.data(), chunk_size.data() + chunk_size.size() - 2, got, 16).ptr;
+                *end++ = '\r';
+                *end++ = '\n';
                 parts[n++] = asio::buffer(chunk_size.data(), static_cast<std::size_t>(end - chunk_size.data()));
                 parts[n++] = asio::buffer(buf.data(), got);
                 parts[n++] = asio::buffer("\r\n", 2);
@@ -1283,7 +1440,9 @@ struct Server::Impl {
             }
             if (done && chunked) parts[n++] = asio::buffer("0\r\n\r\n", 5);
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-            const beast::error_code xec = co_await write_now(client, parts);
+            beast::error_code xec;
+            const std::size_t xsent = write_now(client, parts, xec);
+            if (!xec && xsent < beast::buffer_bytes(parts)) xec = co_await write_rest(client, parts, xsent);
             if (xec) {
                 out.outcome = PLUGHOST_RESPONSE_CANCELLED;
                 out.keep_alive = false;
@@ -1304,11 +1463,15 @@ struct Server::Impl {
         if (auto problem = read_openai(req.body(), chat, ev))
             co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
         if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
-        else ev.id = fmt::format("plughost-{}", ++request_counter);
+        else {
+            ev.id = "plughost-";
+            append_number(ev.id, ++request_counter);
+        }
         ev.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
         for (const auto &f : req) {
             std::string name(f.name_string());
-            for (auto &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (auto &c : name)  // ASCII (a field name is a token): no locale call per character
+                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
             ev.headers.emplace_back(std::move(name), std::string(f.value()));
         }
         const AbiRequest abi(ev);  // views into ev, which stays as it is from here on
@@ -1383,14 +1546,12 @@ struct Server::Impl {
                 excluded.push_back(pick.endpoints.front());
                 continue;
             }
-            respond(pick, abi, r.outcome, r.status, r.first_byte, seconds_since(t0));
+            // The model server's answer went to the client: counted with the outcome (one lock).
+            const bool relayed = r.outcome != PLUGHOST_RESPONSE_CANCELLED && r.client_answered;
+            respond(pick, abi, r.outcome, r.status, r.first_byte, seconds_since(t0), relayed ? &path : nullptr);
             if (r.outcome == PLUGHOST_RESPONSE_CANCELLED) co_return false;
             if (!r.client_answered)
                 co_return co_await send_error(client, r.error_status, r.error_code, r.error_message, path, false);
-            {
-                std::lock_guard lock(core);
-                ++requests[{path, r.status}];
-            }
             co_return r.keep_alive &&r.outcome == PLUGHOST_RESPONSE_COMPLETE;
         }
         const std::string message =
@@ -1590,10 +1751,10 @@ struct Server::Impl {
         return out;
     }
 
-    // The request target in origin form ("/v1/pick?x"). A client that takes this server for its
-    // HTTP proxy sends the absolute form ("http://host/v1/pick"), which a server must accept
-    // (RFC 9112, 3.2.2): it is routed, and forwarded, by its path and query.
-    static std::string origin_form(std::string_view target) {
+    // The request target in origin form ("/v1/pick?x") when it came in absolute form
+    // ("http://host/v1/pick": what a client that takes this server for its HTTP proxy sends, and
+    // a server must accept, RFC 9112 3.2.2); nothing for a target already in origin form.
+    static std::optional<std::string> origin_form(std::string_view target) {
         for (const std::string_view scheme : {"http://", "https://"}) {
             if (target.size() < scheme.size() || !beast::iequals(target.substr(0, scheme.size()), scheme)) continue;
             const std::string_view rest = target.substr(scheme.size());
@@ -1601,13 +1762,24 @@ struct Server::Impl {
             if (path == std::string_view::npos) return "/";
             return (rest[path] == '?' ? "/" : "") + std::string(rest.substr(path));
         }
-        return std::string(target);
+        return std::nullopt;
     }
 
-    awaitable<bool> handle(Worker &w, TimedSocket &client, ClientRead &read, Request &req) {
-        const std::string target = origin_form(req.target());
-        if (target != req.target()) req.target(target);
-        const std::string path = target.substr(0, target.find('?'));
+    // The request's path, without the query. A target in absolute form becomes the origin form
+    // first: the request is routed, and forwarded, by its path and query.
+    static std::string request_path(Request &req) {
+        if (const auto origin = origin_form(req.target())) req.target(*origin);
+        const std::string_view target = req.target();
+        return std::string(target.substr(0, target.find('?')));
+    }
+
+    static bool gateway_request(const Request &req, const std::string &path) {
+        return req.method() == http::verb::post && (path == "/v1/completions" || path == "/v1/chat/completions");
+    }
+
+    // Every request but the gateway's (the session calls gateway itself: one coroutine frame
+    // fewer per forwarded request).
+    awaitable<bool> handle(TimedSocket &client, Request &req, const std::string &path) {
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
         const bool keep = req.keep_alive();
         if (path == "/healthz" && get) {
@@ -1638,9 +1810,6 @@ struct Server::Impl {
             co_return co_await send(client, res, path, keep);
         }
         if (path == "/v1/pick" && post) co_return co_await pick_api(client, req, path);
-        if ((path == "/v1/completions" || path == "/v1/chat/completions") && post) {
-            co_return co_await gateway(w, client, read, req, path, path == "/v1/chat/completions");
-        }
         if (known_path(path)) {
             const std::string message = std::string(req.method_string()) + " is not allowed on " + path;
             co_return co_await send_error(client, http::status::method_not_allowed, "method-not-allowed", message, path,
@@ -1657,7 +1826,7 @@ struct Server::Impl {
         client.socket().set_option(tcp::no_delay(true));
         client.socket().non_blocking(true);  // for write_now
         beast::flat_buffer buffer;
-        ClientRead read(buffer, w.io.get_executor());
+        ClientRead read(buffer);
         for (;;) {
             http::request_parser<http::string_body, FieldAllocator> parser(
                 std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
@@ -1668,8 +1837,24 @@ struct Server::Impl {
             client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
             // The read kept pending since the last forwarded request, if any, first. Bytes it
             // buffered before its error are parsed still (a pipelined request), as Beast would.
-            beast::error_code ec = co_await take_read(client, read);
-            if (!ec || buffer.size() != 0)
+            if (read.pending) {
+                client.hold();
+                co_await wait_read(read);
+                client.release();
+            }
+            beast::error_code ec = take_read(client, read);
+            // A head received whole already (nearly always) is parsed here, as Beast's read
+            // would parse it first: its read, with nothing left to read, would still complete
+            // through the event loop (one more handler queued, one more epoll poll).
+            bool refused = false;
+            if (buffer.size() != 0) {
+                beast::error_code pec;
+                buffer.consume(parser.put(buffer.data(), pec));
+                refused = pec && pec != http::error::need_more;
+                if (refused) ec = pec;
+                else if (parser.is_header_done()) ec = {};
+            }
+            if (!refused && !parser.is_header_done() && (!ec || buffer.size() != 0))
                 std::tie(ec, std::ignore) = co_await http::async_read_header(client, buffer, parser, nothrow);
             if (!ec && parser.get()[http::field::expect] == "100-continue") {
                 http::response<http::empty_body> cont{http::status::continue_, 11};
@@ -1713,7 +1898,10 @@ struct Server::Impl {
             ++active;
             bool again = false;
             try {
-                again = co_await handle(w, client, read, req);
+                const std::string path = request_path(req);
+                if (gateway_request(req, path))
+                    again = co_await gateway(w, client, read, req, path, path == "/v1/chat/completions");
+                else again = co_await handle(client, req, path);
             } catch (const std::exception &e) {
                 spdlog::error("internal error answering {}: {}", std::string(req.target()), e.what());
             }
@@ -1733,7 +1921,7 @@ struct Server::Impl {
             drained += n;
         }
         client.socket().close(ignored);
-        co_await take_read(client, read);  // a kept read, cancelled by the close, ends before its buffer goes
+        if (read.pending) co_await wait_read(read);  // a kept read, cancelled by the close, ends before its buffer goes
         --w.sessions;
     }
 
