@@ -13,7 +13,7 @@ BUILD=${1:-build}
 N=${2:-100}
 M=${3:-1000}
 K=${4:-1000}
-BASE=19300
+BASE=${BASE:-19300}  # ports BASE+1.. (the fleet) and BASE+80.. (the proxies); BASE=... to move them
 SIM=127.0.0.1:$((BASE + 1))
 LISTEN=127.0.0.1:$((BASE + 80))
 WORK=$(mktemp -d)

@@ -14,7 +14,7 @@ SWAPS=${3:-8}
 CONCURRENCY=${4:-16}
 WINDOW=${5:-1000}
 FLEET=4
-BASE=19200
+BASE=${BASE:-19200}  # ports BASE+1.. (the fleet) and BASE+80.. (the proxies); BASE=... to move them
 WORK=$(mktemp -d)
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }

@@ -24,7 +24,7 @@ else
   NGINX_HTTP11='proxy_http_version 1.1; proxy_set_header Connection "";'
 fi
 FLEET=4
-BASE=19100
+BASE=${BASE:-19100}  # ports BASE+1.. (the fleet) and BASE+80.. (the proxies); BASE=... to move them
 WORK=$(mktemp -d)
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
