@@ -655,8 +655,10 @@ struct Server::Impl {
         auto doc = load_json_document(path, io_error);
         std::vector<Issue> issues;
         std::vector<EndpointConfig> list;
-        if (!doc) issues.push_back({path.string(), Code::io_error, io_error, ""});
-        else if (doc->problem) issues.push_back({path.string(), Code::not_json, doc->problem->message, ""});
+        // A problem with the whole file (its message names the file) has no path; the others' are
+        // JSON Pointers into it.
+        if (!doc) issues.push_back({"", Code::io_error, io_error, ""});
+        else if (doc->problem) issues.push_back({"", Code::not_json, doc->problem->message, ""});
         else {
             const auto &v = doc->value;
             if (v.is_object() && v.get_object().contains("endpoints"))
@@ -666,8 +668,10 @@ struct Server::Impl {
         if (!issues.empty()) {
             ++endpoints_file_errors;
             for (const auto &i : issues)
-                spdlog::error("endpoints file {}: {}{} (the endpoints stay as they were)", path.string(),
-                              i.path.empty() ? "" : i.path + ": ", i.message);
+                if (i.path.empty()) spdlog::error("endpoints file: {} (the endpoints stay as they were)", i.message);
+                else
+                    spdlog::error("endpoints file {}: {}: {} (the endpoints stay as they were)", path.string(), i.path,
+                                  i.message);
             return false;
         }
         file_endpoints = std::move(list);

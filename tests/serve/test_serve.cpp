@@ -715,6 +715,14 @@ TEST_CASE("serve: the endpoints file is watched: endpoints come and go without a
     write_file(tmp, "{not json");
     std::filesystem::rename(tmp, serve.deployment.dir / "endpoints.json");
     REQUIRE(eventually([&] { return serve.metric("plughost_endpoints_file_errors_total") == 1; }));
+    // The log line names the file once, then what is wrong with it.
+    const std::string log = serve.log();
+    const auto end = log.find("(the endpoints stay as they were)");
+    REQUIRE(end != std::string::npos);
+    const std::string line = log.substr(log.rfind('\n', end) + 1, end - log.rfind('\n', end) - 1);
+    const auto named = line.find("endpoints.json");
+    CHECK_MESSAGE(named != std::string::npos, line);
+    CHECK_MESSAGE(line.find("endpoints.json", named + 1) == std::string::npos, line);
     CHECK(serve.healthy("a"));
     CHECK(serve.healthy("b"));
     serve.process->send(SIGHUP);
