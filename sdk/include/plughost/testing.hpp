@@ -720,44 +720,42 @@ private:
         std::optional<boost::json::value> default_value;
         std::string type;  ///< as the manifest writes it: "number", "string"...
     };
-    // The parameters the manifest declares, with their defaults.
-    std::vector<DeclaredParameter> declared_parameters() const {
-        std::vector<DeclaredParameter> out;
+    // Calls visit(spec, name) for each entry of the manifest's list `key` ("parameters",
+    // "produces") that is an object with a string "name".
+    template <class Visit> void for_each_declared(std::string_view key, Visit visit) const {
         boost::system::error_code error;
         const boost::json::value manifest = boost::json::parse(manifest_json(), error);
         const boost::json::array *list = nullptr;
         if (!error && manifest.is_object())
-            if (const auto *p = manifest.as_object().if_contains("parameters")) list = p->if_array();
-        if (!list) return out;
+            if (const auto *p = manifest.as_object().if_contains(key)) list = p->if_array();
+        if (!list) return;
         for (const auto &item : *list) {
             const auto *spec = item.if_object();
             const auto *name = spec ? spec->if_contains("name") : nullptr;
-            if (!name || !name->is_string()) continue;
-            DeclaredParameter p{std::string(name->as_string()), std::nullopt, {}};
-            if (const auto *d = spec->if_contains("default")) p.default_value = *d;
-            if (const auto *t = spec->if_contains("type"); t && t->is_string()) p.type = std::string(t->as_string());
-            out.push_back(std::move(p));
+            if (name && name->is_string()) visit(*spec, std::string(name->as_string()));
         }
+    }
+
+    // The parameters the manifest declares, with their defaults.
+    std::vector<DeclaredParameter> declared_parameters() const {
+        std::vector<DeclaredParameter> out;
+        for_each_declared("parameters", [&](const boost::json::object &spec, std::string name) {
+            DeclaredParameter p{std::move(name), std::nullopt, {}};
+            if (const auto *d = spec.if_contains("default")) p.default_value = *d;
+            if (const auto *t = spec.if_contains("type"); t && t->is_string()) p.type = std::string(t->as_string());
+            out.push_back(std::move(p));
+        });
         return out;
     }
 
     // The attributes the manifest produces, with their scope and type, as the host checks puts.
     std::map<std::string, PluginInstance::Produced, std::less<>> declared_produces() const {
         std::map<std::string, PluginInstance::Produced, std::less<>> out;
-        boost::system::error_code error;
-        const boost::json::value manifest = boost::json::parse(manifest_json(), error);
-        const boost::json::array *list = nullptr;
-        if (!error && manifest.is_object())
-            if (const auto *p = manifest.as_object().if_contains("produces")) list = p->if_array();
-        if (!list) return out;
-        for (const auto &item : *list) {
-            const auto *spec = item.if_object();
-            const auto *name = spec ? spec->if_contains("name") : nullptr;
-            if (!name || !name->is_string()) continue;
-            const auto *scope = spec->if_contains("scope");
-            const auto *type = spec->if_contains("type");
-            out[std::string(name->as_string())] = {!scope || *scope != "request", !type || *type != "string"};
-        }
+        for_each_declared("produces", [&](const boost::json::object &spec, std::string name) {
+            const auto *scope = spec.if_contains("scope");
+            const auto *type = spec.if_contains("type");
+            out[std::move(name)] = {!scope || *scope != "request", !type || *type != "string"};
+        });
         return out;
     }
 
