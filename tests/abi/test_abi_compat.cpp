@@ -41,6 +41,27 @@ struct Deployment {
     }
 };
 
+// Whether `plughost inspect FILE` reports the ABI version `version` ("1.0.0").
+bool inspected_abi(const std::filesystem::path &file, const std::string &version) {
+    const auto inspect = run_plughost({"inspect", file.string()});
+    bool abi_line = false;
+    for (const auto &l : lines(inspect.out)) abi_line |= l.rfind("abiVersion:", 0) == 0 && contains(l, " " + version);
+    INFO(inspect.out);
+    CHECK(inspect.exit_code == 0);
+    return abi_line;
+}
+
+// `fixture` admitted and loaded for real, alone in `dir` (as `name`).
+LoadResult load_alone(const std::string &fixture, TempDir &dir, const std::string &name) {
+    copy_to(fixture, dir / name);
+    const Admission admission = admit_directory(dir.path(), foundation_rules(), true);
+    REQUIRE(admission.candidates.size() == 1);
+    REQUIRE(admission.candidates[0].admitted());
+    LoadResult loaded = load_plugin(admission.candidates[0]);
+    REQUIRE_MESSAGE(!loaded.error, loaded.error->message);
+    return loaded;
+}
+
 }  // namespace
 
 TEST_CASE("an ABI 1.0 plugin is admitted by list and check, its entry is the 1.0 size and its 1.1 hooks absent") {
@@ -55,22 +76,13 @@ TEST_CASE("an ABI 1.0 plugin is admitted by list and check, its entry is the 1.0
         CHECK(p.at("decision") == "admitted");
     }
     CHECK_MESSAGE(seen, list.out);
-    const auto inspect = run_plughost({"inspect", (d.plugins / "abi-1-0-scorer.so").string()});
-    CHECK(inspect.exit_code == 0);
-    bool abi_line = false;
-    for (const auto &l : lines(inspect.out)) abi_line |= l.rfind("abiVersion:", 0) == 0 && contains(l, " 1.0.0");
-    CHECK_MESSAGE(abi_line, inspect.out);
+    CHECK(inspected_abi(d.plugins / "abi-1-0-scorer.so", "1.0.0"));
     const auto check = run_plughost(d.args({"check", "--instantiate"}));
     CHECK_MESSAGE(check.exit_code == 0, check.out << check.err);
 
     // Loaded for real: the host's copy of the entry is 1.0-sized and nothing past it is set.
     TempDir one;
-    copy_to(paths::abi_1_0_scorer, one / "abi-1-0-scorer.so");
-    const Admission admission = admit_directory(one.path(), foundation_rules(), true);
-    REQUIRE(admission.candidates.size() == 1);
-    REQUIRE(admission.candidates[0].admitted());
-    const LoadResult loaded = load_plugin(admission.candidates[0]);
-    REQUIRE_MESSAGE(!loaded.error, loaded.error->message);
+    const LoadResult loaded = load_alone(paths::abi_1_0_scorer, one, "abi-1-0-scorer.so");
     const plughost_plugin &entry = loaded.plugin->entry();
     CHECK(entry.struct_size == kEntrySize10);
     CHECK(entry.abi_minor == 0);
@@ -144,11 +156,7 @@ TEST_CASE("an ABI 1.0 plugin reads kv_cache_usage_percent in percent from a stre
     CHECK((exported->pre_request != nullptr));
     CHECK((exported->response_complete != nullptr));
     TempDir one;
-    copy_to(paths::abi_1_0_kv_scorer, one / "kv.so");
-    const Admission admission = admit_directory(one.path(), foundation_rules(), true);
-    REQUIRE(admission.candidates.size() == 1);
-    const LoadResult loaded = load_plugin(admission.candidates[0]);
-    REQUIRE_MESSAGE(!loaded.error, loaded.error->message);
+    const LoadResult loaded = load_alone(paths::abi_1_0_kv_scorer, one, "kv.so");
     CHECK(loaded.plugin->entry().struct_size == kEntrySize10);
     CHECK((loaded.plugin->entry().pre_request == nullptr));
     CHECK((loaded.plugin->entry().response_complete == nullptr));
@@ -167,11 +175,7 @@ TEST_CASE("ABI 1.1 plugins (a producer and its consumer) are admitted, loaded an
     const std::vector<std::string> where{"--config", (dir / "c.json").string(), "--plugin-dir",
                                          plugins.path().string()};
     for (const char *file : {"attribute-producer.so", "attribute-consumer.so"}) {
-        const auto inspect = run_plughost({"inspect", (plugins / file).string()});
-        CHECK(inspect.exit_code == 0);
-        bool abi_line = false;
-        for (const auto &l : lines(inspect.out)) abi_line |= l.rfind("abiVersion:", 0) == 0 && contains(l, " 1.1.0");
-        CHECK_MESSAGE(abi_line, inspect.out);
+        CHECK(inspected_abi(plugins / file, "1.1.0"));
     }
     std::vector<std::string> check{"check", "--instantiate"};
     check.insert(check.end(), where.begin(), where.end());
@@ -180,12 +184,7 @@ TEST_CASE("ABI 1.1 plugins (a producer and its consumer) are admitted, loaded an
 
     // Loaded for real: the entry is the 1.1 size, its 1.1 hook there.
     TempDir one;
-    copy_to(paths::abi_1_1_attribute_producer, one / "attribute-producer.so");
-    const Admission admission = admit_directory(one.path(), foundation_rules(), true);
-    REQUIRE(admission.candidates.size() == 1);
-    REQUIRE(admission.candidates[0].admitted());
-    const LoadResult loaded = load_plugin(admission.candidates[0]);
-    REQUIRE_MESSAGE(!loaded.error, loaded.error->message);
+    const LoadResult loaded = load_alone(paths::abi_1_1_attribute_producer, one, "attribute-producer.so");
     CHECK(loaded.plugin->entry().abi_minor == 1);
     CHECK((loaded.plugin->entry().produce != nullptr));
 
