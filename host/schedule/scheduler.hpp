@@ -191,7 +191,7 @@ private:
     std::vector<const plughost_profile_run *> runs_;  // pointers to states_[i].run, for the handler
     std::vector<DecisionExtra> extras_;
     std::vector<plughost_extra> abi_extras_;
-    std::vector<std::size_t> chosen_;  // the profiles of a handler's round
+    std::vector<std::size_t> chosen_;  // the profiles of a handler's round, as it chose them (room for all)
     // Buffers reused by every request, grown to the endpoint count and never shrunk. Each
     // stage writes into the spare buffer, which replaces the current one only when the
     // stage's result is valid.

@@ -69,6 +69,13 @@ public:
         if (seen_.size() < limit) seen_.resize(limit, 0);
     }
     bool operator()(const std::size_t *indexes, std::size_t count, std::size_t limit) {
+        if (count == 1) return indexes[0] < limit;  // the usual single pick, without a call
+        return check(indexes, count, limit);
+    }
+
+private:
+    // Out of line, so that the single pick's test above stays small enough to be inlined.
+    [[gnu::noinline]] bool check(const std::size_t *indexes, std::size_t count, std::size_t limit) {
         for (std::size_t k = 0; k < count; ++k)
             if (indexes[k] >= limit) return false;
         if (count <= 16) {  // pairwise is cheaper than stamping for the usual few picks
@@ -89,7 +96,6 @@ public:
         return true;
     }
 
-private:
     std::vector<std::uint32_t> seen_;
     std::uint32_t stamp_ = 0;
 };
