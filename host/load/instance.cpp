@@ -166,9 +166,7 @@ plughost_status Instance::put_attribute(void *context, const plughost_request *r
                                         const plughost_endpoint *endpoint, int32_t id, plughost_value value) {
     const auto *self = static_cast<const Instance *>(context);
     Cycle *cycle = cycle_of(request);
-    if (!cycle || cycle->producing != self || cycle->phase != CyclePhase::producing || !cycle->attributes ||
-        !self->may(id, kPublish))
-        return PLUGHOST_INVALID_ARGUMENT;
+    if (!cycle || cycle->producing != self || !self->may(id, kPublish)) return PLUGHOST_INVALID_ARGUMENT;
     return cycle->attributes->put(endpoint, id, value) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
 }
 
@@ -191,8 +189,7 @@ plughost_status Instance::put_numbers(void *context, const plughost_request *req
                                       const double *values) {
     const auto *self = static_cast<const Instance *>(context);
     Cycle *cycle = cycle_of(request);
-    if (!cycle || cycle->producing != self || cycle->phase != CyclePhase::producing || !cycle->attributes ||
-        !self->may(id, kPublish) || (count && (!endpoints || !values)))
+    if (!cycle || cycle->producing != self || !self->may(id, kPublish) || (count && (!endpoints || !values)))
         return PLUGHOST_INVALID_ARGUMENT;
     return cycle->attributes->put_numbers(endpoints, count, id, values) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
 }

@@ -207,7 +207,9 @@ enum class CyclePhase { producing, scheduling, pre_request, response_started, re
 struct Cycle {
     AttributeStore *attributes = nullptr;  ///< null outside scheduling and pre_request
     CyclePhase phase = CyclePhase::scheduling;
-    const void *producing = nullptr;  ///< the instance whose `produce` runs (an Instance*)
+    /// The instance whose `produce` runs (an Instance*); set only then, and only while the
+    /// attributes are live, so a publisher's callbacks check this alone.
+    const void *producing = nullptr;
     /// Headers set by plugins: for the endpoint (pre_request) or the client (response_started).
     std::vector<std::pair<std::string, std::string>> upstream_headers, client_headers;
 };
