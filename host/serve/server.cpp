@@ -1055,7 +1055,7 @@ struct Server::Impl {
     }
 
     awaitable<bool> send_json(TimedSocket &client, http::status status, const boost::json::value &body,
-                              std::string_view path, bool keep_alive = true) {
+                              std::string_view path, bool keep_alive) {
         http::response<http::string_body> res{status, 11};
         res.set(http::field::content_type, "application/json");
         res.body() = to_json(body) + "\n";
@@ -1064,7 +1064,7 @@ struct Server::Impl {
 
     // {"error": {"code", "message", "type"}}: OpenAI's error shape with plughost's code.
     awaitable<bool> send_error(TimedSocket &client, http::status status, std::string_view code,
-                               std::string_view message, std::string_view path, bool keep_alive = true) {
+                               std::string_view message, std::string_view path, bool keep_alive) {
         const boost::json::value body = error_body(code, message);
         co_return co_await send_json(client, status, body, path, keep_alive);
     }
@@ -1463,9 +1463,10 @@ struct Server::Impl {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
+        const bool keep = req.keep_alive();  // for the answers plughost makes itself
         RequestEvent ev;
         if (auto problem = read_openai(req.body(), chat, ev))
-            co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
+            co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path, keep);
         if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
         else {
             ev.id = "plughost-";
@@ -1487,10 +1488,10 @@ struct Server::Impl {
                 if (!excluded.empty()) {
                     const std::string message = last_failure + "; no other endpoint is left to try";
                     co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message,
-                                                  path);
+                                                  path, keep);
                 }
                 co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
-                                              path);
+                                              path, keep);
             }
             ScratchLease scratch(w);
             write_request_head(scratch.s->request_head, req, pick, ev.id, settings.upstream_max_idle > 0);
@@ -1560,11 +1561,12 @@ struct Server::Impl {
         }
         const std::string message =
             last_failure + fmt::format("; gave up after {} attempts (serve.maxAttempts)", settings.max_attempts);
-        co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path);
+        co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path, keep);
     }
 
     awaitable<bool> pick_api(TimedSocket &client, Request &req, const std::string &path) {
         // A request as in the event stream: {"request": {...}} or the request object itself.
+        const bool keep = req.keep_alive();
         std::string body = req.body();
         boost::system::error_code ec;
         auto v = boost::json::parse(body, ec);
@@ -1576,11 +1578,12 @@ struct Server::Impl {
             const auto *err = std::get_if<EventError>(&e);
             const std::string code(err ? to_string(err->code) : std::string_view("invalid-request"));
             const std::string message = err ? err->message : std::string("expected a request object");
-            co_return co_await send_error(client, http::status::bad_request, code, message, path);
+            co_return co_await send_error(client, http::status::bad_request, code, message, path, keep);
         }
         const AbiRequest abi(*r);
         Pick p = decide(*r, abi, {});
-        if (p.error) co_return co_await send_error(client, status_for(*p.error), to_string(*p.error), p.message, path);
+        if (p.error)
+            co_return co_await send_error(client, status_for(*p.error), to_string(*p.error), p.message, path, keep);
         {
             // The proxy sends it; plughost never hears how it ends: the pick counts until the
             // endpoint's next scrape (pending picks), not as a request in flight.
@@ -1589,7 +1592,7 @@ struct Server::Impl {
             --in_flight;
         }
         const boost::json::value out = pick_body(*r, p);
-        co_return co_await send_json(client, http::status::ok, out, path);
+        co_return co_await send_json(client, http::status::ok, out, path, keep);
     }
 
     static boost::json::object pick_body(const RequestEvent &r, const Pick &p) {
@@ -1755,6 +1758,25 @@ struct Server::Impl {
         return out;
     }
 
+    // Why a request's head cannot be trusted to frame its body or name its target (RFC 9112), or
+    // nothing. A Transfer-Encoding whose last coding is not chunked leaves the body's length
+    // unknown (6.3): Beast then reads no body, and the bytes that follow would be taken for the
+    // next request, one a proxy in front of plughost may never have seen (request smuggling).
+    // HTTP/1.0 has no Transfer-Encoding (6.1; nginx refuses it too). A request has one Host (3.2).
+    template <class Header> static std::optional<std::string> framing_problem(const Header &head) {
+        const auto codings = head.count(http::field::transfer_encoding);
+        if (codings != 0 && head.version() < 11)
+            return std::string("HTTP/1.0 has no Transfer-Encoding: send the body with Content-Length");
+        if (codings != 0 && !head.chunked())
+            return "Transfer-Encoding \"" + std::string(head[http::field::transfer_encoding]) +
+                   "\" does not end with chunked: send the body with Content-Length, or with chunked as the last "
+                   "coding";
+        const auto hosts = head.count(http::field::host);
+        if (hosts > 1) return fmt::format("{} Host headers: a request has one", hosts);
+        if (hosts == 0 && head.version() >= 11) return std::string("an HTTP/1.1 request needs a Host header");
+        return std::nullopt;
+    }
+
     // The request target in origin form ("/v1/pick?x") when it came in absolute form
     // ("http://host/v1/pick": what a client that takes this server for its HTTP proxy sends, and
     // a server must accept, RFC 9112 3.2.2); nothing for a target already in origin form.
@@ -1860,6 +1882,12 @@ struct Server::Impl {
             }
             if (!refused && !parser.is_header_done() && (!ec || buffer.size() != 0))
                 std::tie(ec, std::ignore) = co_await http::async_read_header(client, buffer, parser, nothrow);
+            if (!ec && !refused) {
+                if (const auto why = framing_problem(parser.get())) {  // answered, then the connection ends
+                    co_await send_error(client, http::status::bad_request, "bad-request", *why, "other", false);
+                    break;
+                }
+            }
             if (!ec && parser.get()[http::field::expect] == "100-continue") {
                 http::response<http::empty_body> cont{http::status::continue_, 11};
                 std::tie(ec, std::ignore) = co_await http::async_write(client, cont, nothrow);

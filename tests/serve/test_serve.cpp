@@ -14,12 +14,14 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <future>
 #include <map>
 #include <regex>
 #include <thread>
+#include <tuple>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -457,6 +459,95 @@ TEST_CASE("serve: pipelined requests on one connection are all answered, in orde
         else CHECK(parser.get().body().find("tok0") != std::string::npos);
     }
     CHECK(serve.metric("plughost_responses_total{outcome=\"complete\"}") == 3);
+}
+
+// Writes `wire` on a new connection to `address` and returns every byte serve sends back until it
+// closes the connection; "<still open>" is appended when it has not closed it within 10 s (far
+// below the idle time-out of the tests using this).
+std::string converse(const std::string &address, const std::string &wire) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    const auto [host, port] = host_port(address);
+    asio::connect(socket, tcp::resolver(io).resolve(host, port));
+    asio::write(socket, asio::buffer(wire));
+    std::string got;
+    for (;;) {
+        pollfd pfd{socket.native_handle(), POLLIN, 0};
+        if (::poll(&pfd, 1, 10000) != 1) return got + "<still open>";
+        std::array<char, 65536> chunk;
+        beast::error_code ec;
+        const auto n = socket.read_some(asio::buffer(chunk), ec);
+        got.append(chunk.data(), n);
+        if (ec) return got;
+    }
+}
+
+std::size_t occurrences(const std::string &text, const std::string &what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+// RFC 9112: a request whose head does not frame its body reliably, or names no single Host, is
+// answered 400 and its connection closed. Without the check, a Transfer-Encoding not ending in
+// chunked left the body unread and its bytes were answered as a second request (here, a pick
+// hidden in the body: request smuggling past any proxy in front that framed it otherwise).
+TEST_CASE("serve: a request whose framing RFC 9112 refuses gets 400 and a close, its body never taken for a request") {
+    Sim a("a");
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}}), R"({"idleTimeoutMs": 60000})"));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    const std::string hidden = "POST /v1/pick HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n"
+                               R"({"id":"smuggled","prompt":"h"})";
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"gzip", "POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" + hidden},
+        {"chunked, identity",
+         "POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n" + hidden},
+        {"HTTP/1.0", "POST /v1/pick HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + hidden},
+        {"two Hosts", "POST /v1/pick HTTP/1.1\r\nHost: x\r\nHost: y\r\nContent-Length: 0\r\n\r\n" + hidden},
+        {"no Host", "POST /v1/pick HTTP/1.1\r\nContent-Length: 0\r\n\r\n" + hidden}};
+    for (const auto &[what, wire] : cases) {
+        INFO(what);
+        const std::string got = converse(serve.address, wire);
+        INFO(got);
+        CHECK(got.rfind("HTTP/1.1 400 ", 0) == 0);
+        CHECK(occurrences(got, "Content-Length: ") == 1);  // one answer
+        CHECK(contains(got, "\"code\":\"bad-request\""));
+        CHECK(!contains(got, "smuggled"));
+        CHECK(!contains(got, "<still open>"));
+    }
+    CHECK(post(serve.address, "/v1/completions", completion(false)).status == 200);  // and it goes on
+}
+
+// A client asking for the connection to end (Connection: close, or HTTP/1.0 without keep-alive)
+// gets it ended after its answer, whoever makes the answer: the model server, the pick API, or
+// plughost refusing the request. Before, answers plughost made itself kept the connection open
+// until the idle time-out (60 s here), and a client reading to the end of the stream waited.
+TEST_CASE("serve: every answer honours Connection: close and HTTP/1.0") {
+    Sim a("a");
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}}), R"({"idleTimeoutMs": 60000})"));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    auto request = [](const std::string &version, const std::string &target, const std::string &body,
+                      const std::string &connection) {
+        return "POST " + target + " " + version + "\r\nHost: x\r\n" + connection +
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    const std::string pick = R"({"id":"p","prompt":"hi"})";
+    const std::vector<std::tuple<std::string, std::string, int>> cases{
+        {request("HTTP/1.1", "/v1/completions", completion(false), "Connection: close\r\n"), "forwarded", 200},
+        {request("HTTP/1.1", "/v1/pick", pick, "Connection: close\r\n"), "pick", 200},
+        {request("HTTP/1.0", "/v1/pick", pick, ""), "pick, HTTP/1.0", 200},
+        {request("HTTP/1.1", "/v1/completions", "{", "Connection: close\r\n"), "not JSON", 400},
+        {request("HTTP/1.1", "/v1/completions", R"({"model":"m"})", "Connection: close\r\n"), "no prompt", 400},
+        {request("HTTP/1.1", "/v1/pick", "[]", "Connection: close\r\n"), "bad pick", 400},
+        {request("HTTP/1.0", "/v1/chat/completions", R"({"model":"m","messages":[]})", ""), "HTTP/1.0, 400", 400}};
+    for (const auto &[wire, what, status] : cases) {
+        INFO(what);
+        const std::string got = converse(serve.address, wire);
+        CHECK(got.rfind("HTTP/1.1 " + std::to_string(status) + " ", 0) == 0);
+        CHECK(!contains(got, "<still open>"));
+    }
 }
 
 // Out of descriptors, the listening socket stays readable while every accept fails: serve pauses
