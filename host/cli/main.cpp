@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 
+#include "common/shown_sink.hpp"
 #include "common/suggest.hpp"
 
 #include <CLI/CLI.hpp>
@@ -23,7 +24,10 @@
 namespace {
 
 void setup_logging(const std::string &level_flag) {
-    auto logger = spdlog::stderr_color_mt("plughost");
+    // Every message goes through ShownSink: file names, manifests and requests are not trusted.
+    auto logger = std::make_shared<spdlog::logger>(
+        "plughost",
+        std::make_shared<plughost::host::ShownSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::info);

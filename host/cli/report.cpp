@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace plughost::host {
 namespace {
@@ -16,6 +17,15 @@ boost::json::value optional_string(const std::optional<std::string> &s) {
 }
 
 std::string cell(const std::optional<std::string> &s) { return s ? *s : "-"; }
+
+// Text for a terminal: a file name, a manifest or a config may hold any byte, and a control
+// character (an escape sequence, a newline) would take over the operator's terminal or forge a
+// line of the report. Shown as \xNN, as in the log.
+std::string shown(std::string_view text) { return sanitize_line(text, std::numeric_limits<std::size_t>::max()); }
+
+std::string reason_line(std::string_view prefix, const Reason &r) {
+    return std::string(prefix) + "[" + std::string(to_string(r.code)) + "] " + shown(r.message) + "\n";
+}
 
 }  // namespace
 
@@ -45,7 +55,9 @@ boost::json::object list_json(const std::vector<Candidate> &candidates) {
     return {{"plugins", std::move(plugins)}};
 }
 
-std::string format_table(const std::vector<std::vector<std::string>> &rows) {
+std::string format_table(std::vector<std::vector<std::string>> rows) {
+    for (auto &row : rows)
+        for (auto &text : row) text = shown(text);
     std::vector<std::size_t> width;
     for (const auto &row : rows)
         for (std::size_t i = 0; i < row.size(); ++i) {
@@ -80,9 +92,8 @@ std::string list_table(const std::vector<Candidate> &candidates) {
         if (c.reasons.empty() && c.warnings.empty()) continue;
         if (!header) out += "\n";
         header = true;
-        for (const Reason &r : c.reasons) out += "  [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
-        for (const Reason &r : c.warnings)
-            out += "  warning [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
+        for (const Reason &r : c.reasons) out += reason_line("  ", r);
+        for (const Reason &r : c.warnings) out += reason_line("  warning ", r);
     }
     return out;
 }
@@ -98,7 +109,7 @@ boost::json::object inspect_json(const Candidate &c) {
 }
 
 std::string inspect_table(const Candidate &c) {
-    std::string out = "file:         " + c.file.path.string() + "\n";
+    std::string out = "file:         " + shown(c.file.path.string()) + "\n";
     if (const Manifest *m = c.manifest()) {
         std::vector<std::vector<std::string>> rows{
             {"type:", m->type},
@@ -130,13 +141,13 @@ std::string inspect_table(const Candidate &c) {
             out += format_table(prow);
         }
     } else if (!c.file.manifest_json.empty()) {
-        out += "manifest:     " + c.file.manifest_json + "\n";
+        out += "manifest:     " + shown(c.file.manifest_json) + "\n";
     } else {
         out += "manifest:     (none found)\n";
     }
     out += std::string("decision:     ") + (c.admitted() ? "admitted" : "rejected") + "\n";
-    for (const Reason &r : c.reasons) out += "  [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
-    for (const Reason &r : c.warnings) out += "  warning [" + std::string(to_string(r.code)) + "] " + r.message + "\n";
+    for (const Reason &r : c.reasons) out += reason_line("  ", r);
+    for (const Reason &r : c.warnings) out += reason_line("  warning ", r);
     return out;
 }
 
@@ -164,8 +175,8 @@ std::string issues_table(const std::vector<Issue> &issues, std::string_view labe
     std::string out;
     for (const Issue &i : issues) {
         out += std::string(label) + " [" + std::string(to_string(i.code)) + "] " +
-               (i.path.empty() ? "" : i.path + ": ") + i.message + "\n";
-        if (!i.hint.empty()) out += "    hint: " + i.hint + "\n";
+               shown((i.path.empty() ? "" : i.path + ": ") + i.message) + "\n";
+        if (!i.hint.empty()) out += "    hint: " + shown(i.hint) + "\n";
     }
     return out;
 }
@@ -189,7 +200,7 @@ boost::json::object check_json(const Preflight &pf) {
 }
 
 std::string check_table(const Preflight &pf) {
-    std::string out = "config:            " + pf.config.source + "\n";
+    std::string out = "config:            " + shown(pf.config.source) + "\n";
     out += "minimum stability: " + describe_min_stability(*pf.policy) + "\n\n";
     out += list_table(pf.candidates);
     if (!pf.profiles.empty()) {
@@ -205,13 +216,13 @@ std::string check_table(const Preflight &pf) {
             const bool has_picker = p.picker < pf.instances.size() && pf.instances[p.picker].role == Role::picker;
             line += (scorers.empty() ? "(no scorer)" : scorers) + " -> " +
                     (has_picker ? pf.instances[p.picker].name : std::string("(no picker)"));
-            out += line + "\n";
+            out += shown(line) + "\n";
         }
     }
     if (!pf.config.built_ins.empty()) {
         out += "\nbuilt in (upstream entries the host covers itself, no plugin file needed):\n";
         for (const BuiltInConfig &b : pf.config.built_ins)
-            out += "  note: " + b.path + " \"" + b.name + "\" (" + b.type + "): " + b.what + "\n";
+            out += shown("  note: " + b.path + " \"" + b.name + "\" (" + b.type + "): " + b.what) + "\n";
     }
     if (!pf.errors.empty() || !pf.warnings.empty()) out += "\n";
     out += issues_table(pf.errors, "error");

@@ -55,6 +55,6 @@ std::string gates_table(const FeatureGates &gates, const Tombstones &tombstones)
 void log_decisions(const std::vector<Candidate> &candidates, int level);
 
 /// Lays out rows of cells in left-aligned columns separated by two spaces.
-std::string format_table(const std::vector<std::vector<std::string>> &rows);
+std::string format_table(std::vector<std::vector<std::string>> rows);
 
 }  // namespace plughost::host

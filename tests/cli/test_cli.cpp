@@ -165,6 +165,40 @@ TEST_CASE("listing never runs plugin code, admitted or not") {
     CHECK(!std::filesystem::exists(marker));
 }
 
+// A file name (or a manifest) may hold any byte: an escape sequence printed as it is would
+// recolour the operator's terminal, move its cursor or retitle its window, and a newline would
+// forge a line of the report or the log. Tables and logs show control characters as \xNN; the
+// JSON output keeps the name exact (JSON escapes it).
+TEST_CASE("control characters in file names are shown escaped in tables and logs, never sent to the terminal") {
+    TempDir dir;
+    const std::string scorer = "e\x1b[31mRED\n.so", junk = "\x1b]0;owned\x07.so";
+    copy_to(paths::plugin_queue_scorer, dir / scorer);
+    copy_to(paths::plugin_max_score_picker, dir / "max-score-picker.so");
+    write_file(dir / junk, "not a plugin");
+    auto clean = [](const std::string &text) { return text.find_first_of("\x1b\x07") == std::string::npos; };
+
+    const auto list = run_plughost({"list", "--plugin-dir", dir.path().string()});
+    CHECK(list.exit_code == 1);  // the junk file is rejected
+    CHECK(clean(list.out));
+    CHECK(contains(list.out, "e\\x1b[31mRED\\x0a.so  queue-scorer"));
+    CHECK(contains(list.out, "\\x1b]0;owned\\x07.so"));
+
+    const auto json = run_plughost({"list", "--plugin-dir", dir.path().string(), "-o", "json"});
+    CHECK(plugin(parse_json(json.out), scorer).at("decision") == "admitted");
+
+    const auto inspect = run_plughost({"inspect", (dir / junk).string()});
+    CHECK(clean(inspect.out));
+    CHECK(contains(inspect.out, "\\x1b]0;owned\\x07.so"));
+
+    write_file(dir / "config.json", R"({"plugins":[{"type":"queue-scorer"},{"type":"max-score-picker"}]})");
+    const auto ran =
+        run_plughost({"run", "--plugin-dir", dir.path().string(), "--config", (dir / "config.json").string()},
+                     "{\"request\":{\"id\":\"r\",\"prompt\":\"hi\"}}\n");
+    CHECK(ran.exit_code == 0);
+    CHECK(clean(ran.err));
+    CHECK(contains(ran.err, "admitted from " + (dir.path() / "e").string() + "\\x1b[31mRED\\x0a.so"));
+}
+
 TEST_CASE("logs go to stderr at the chosen level and stdout stays data") {
     const auto r = run_plughost({"--log-level", "debug", "list", "-o", "json"});
     CHECK(contains(r.err, "debug"));
