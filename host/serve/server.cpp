@@ -258,9 +258,15 @@ struct AbiRequest {
     std::vector<plughost_header> headers;
     std::vector<plughost_chat_message> messages;
     plughost_request req{};
-    explicit AbiRequest(const RequestEvent &r) {
+    AbiRequest() = default;
+    explicit AbiRequest(const RequestEvent &r) { assign(r); }
+    // Rebuilt in place for the next request: the vectors keep their storage.
+    void assign(const RequestEvent &r) {
+        headers.clear();
+        messages.clear();
         headers.reserve(r.headers.size());
         messages.reserve(r.messages.size());
+        req = {};
         for (const auto &[k, v] : r.headers) headers.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
         for (const auto &[role, content] : r.messages)
             messages.push_back({{role.data(), role.size()}, {content.data(), content.size()}});
@@ -307,8 +313,8 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     const auto &o = v.get_object();
     if (const auto *m = o.if_contains("model")) {
         if (!m->is_string()) return "\"model\" must be a string";
-        r.model = std::string(m->get_string());
-        r.lora = r.model;
+        r.model.assign(m->get_string());  // into the reused request's storage (see Scratch)
+        r.lora.assign(r.model);
     }
     if (const auto *s = o.if_contains("stream")) {
         if (!s->is_bool()) return "\"stream\" must be true or false";
@@ -337,7 +343,7 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     } else {
         const auto *p = o.if_contains("prompt");
         if (!p) return "invalid completions request: must have prompt field";
-        if (p->is_string()) r.prompt = std::string(p->get_string());
+        if (p->is_string()) r.prompt.assign(p->get_string());
         else if (p->is_array()) {
             for (const auto &x : p->get_array())
                 if (x.is_string()) r.prompt += std::string(x.get_string());
@@ -431,11 +437,49 @@ struct Server::Impl {
         Clock::time_point since{};  // idle since (while pooled)
         Upstream(TimedSocket::List &deadlines, const Executor &ex) : stream(deadlines, ex) {}
     };
-    // A forwarded request's scratch space, reused (each worker keeps the ones not in use): the
-    // relay buffer and the heads written to the model server and to the client.
+    // How one attempt to relay a request on one model server connection ended.
+    struct Relay {
+        bool reused = false;  // in: the upstream connection came from the pool
+        int outcome = PLUGHOST_RESPONSE_FAILED;
+        int status = 0;
+        double first_byte = -1;
+        bool keep_alive = false;
+        bool client_answered = false;  // a response (or part of one) went to the client
+        // A reused connection the model server had closed: nothing of the request was read
+        // and nothing answered, so it is sent again on a fresh connection (not a failure).
+        bool stale = false;
+        bool pooled = false;  // the response was read to its end on a keep-alive connection, now pooled
+        std::string error_code, error_message;
+        http::status error_status = http::status::bad_gateway;
+    };
+    // A forwarded request's state, reused (each worker keeps the ones not in use): the relay
+    // buffer, the heads written to the model server and to the client, the request as the
+    // plugins see it, the decision, the model server's response parser. Not in the gateway's and
+    // the relay's coroutine frames: kept there, it made them larger than the 1,020 bytes Asio's
+    // per-thread cache recycles, so each was malloc'd and freed per request; reused, the
+    // strings and vectors keep their storage from one request to the next.
     struct Scratch {
         std::array<char, 16384> body;
         std::string request_head, response_head;
+        RequestEvent ev;
+        AbiRequest abi;
+        Pick pick;
+        std::vector<std::uint64_t> excluded;  // endpoints that could not be connected to
+        std::string last_failure;
+        Relay relay;
+        std::optional<http::response_parser<http::buffer_body, FieldAllocator>> parser;
+        // The request's event for the next request: every field as read_openai expects it.
+        void reset_request() {
+            ev.id.clear();
+            ev.model.clear();
+            ev.lora.clear();
+            ev.prompt.clear();
+            ev.profile.reset();
+            ev.messages.clear();
+            ev.stream = false;
+            excluded.clear();
+            last_failure.clear();
+        }
     };
     // One worker per thread: its own io_context, run by that thread only, so its sessions, their
     // upstream connections and its pool need neither strands nor locks; the scheduler runs with
@@ -622,7 +666,11 @@ struct Server::Impl {
                 w.spare.pop_back();
             }
         }
-        ~ScratchLease() { w.spare.push_back(std::move(s)); }
+        ~ScratchLease() {
+            s->parser.reset();
+            s->pick.generation.reset();  // a spare scratch does not keep a generation alive
+            w.spare.push_back(std::move(s));
+        }
         ScratchLease(const ScratchLease &) = delete;
         ScratchLease &operator=(const ScratchLease &) = delete;
     };
@@ -951,9 +999,17 @@ struct Server::Impl {
 
     // ---- scheduling --------------------------------------------------------------------------
     // `abi` is `r` as plugins see it (built once per request, for the decision and the responses).
-    Pick decide(const RequestEvent &r, const AbiRequest &abi, const std::vector<std::uint64_t> &excluded) {
+    // Fills `p` (reused from request to request: its strings and vectors keep their storage).
+    void decide(const RequestEvent &r, const AbiRequest &abi, const std::vector<std::uint64_t> &excluded, Pick &p) {
         const auto t0 = Clock::now();
-        Pick p;
+        p.error.reset();
+        p.message.clear();
+        p.profile.clear();
+        p.endpoints.clear();
+        p.name.clear();
+        p.address.clear();
+        p.extras.clear();
+        p.headers.clear();
         std::lock_guard lock(core);
         p.generation = current;
         Scheduler &s = *current->scheduler;
@@ -963,7 +1019,7 @@ struct Server::Impl {
             if (!profile) {
                 p.error = Code::unknown_profile;
                 p.message = "no scheduling profile \"" + *r.profile + "\"";
-                return p;
+                return;
             }
         }
         const plughost_endpoint *const *list = healthy.data();
@@ -978,19 +1034,19 @@ struct Server::Impl {
         if (count == 0) {
             p.error = Code::no_endpoints;
             p.message = table.size() ? "no healthy endpoint to send the request to" : "no endpoints are configured";
-            return p;
+            return;
         }
         const Decision d = s.schedule(abi.req, list, count, profile);
         if (d.error) {
             p.error = *d.error;
             p.message = d.message;
-            return p;
+            return;
         }
-        p.profile = s.profiles()[d.profile].name;
+        p.profile.assign(s.profiles()[d.profile].name);
         const plughost_endpoint *chosen = d.picked[0];
         p.endpoints.push_back(chosen->id);
-        p.name = std::string(view(chosen->name));
-        p.address = std::string(view(chosen->address));
+        p.name.assign(view(chosen->name));
+        p.address.assign(view(chosen->address));
         table.count_pick(chosen);
         for (const DecisionExtra &x : d.extras) {
             p.endpoints.push_back(x.endpoint->id);
@@ -1002,7 +1058,6 @@ struct Server::Impl {
         ++decisions[{p.profile, p.name}];
         ++in_flight;
         decide_seconds.observe(seconds_since(t0));
-        return p;
     }
 
     // Tells the deciding generation's plugins how the response went; ends the request's
@@ -1251,21 +1306,6 @@ struct Server::Impl {
         out.append("\r\n");
     }
 
-    struct Relay {
-        bool reused = false;  // in: the upstream connection came from the pool
-        int outcome = PLUGHOST_RESPONSE_FAILED;
-        int status = 0;
-        double first_byte = -1;
-        bool keep_alive = false;
-        bool client_answered = false;  // a response (or part of one) went to the client
-        // A reused connection the model server had closed: nothing of the request was read
-        // and nothing answered, so it is sent again on a fresh connection (not a failure).
-        bool stale = false;
-        bool pooled = false;  // the response was read to its end on a keep-alive connection, now pooled
-        std::string error_code, error_message;
-        http::status error_status = http::status::bad_gateway;
-    };
-
     // Sends what the socket takes at once (client and upstream sockets are non-blocking); the
     // caller sends the rest, if any, with write_rest. A write that fits, as nearly all do, makes
     // no trip through the scheduler (an asynchronous write that completes at once is queued
@@ -1317,9 +1357,13 @@ struct Server::Impl {
                ec == asio::error::broken_pipe;
     }
 
+    // Sends the request (scratch.request_head and `body`) on `conn` and relays the response;
+    // how it ended goes to scratch.relay.
     awaitable<void> relay(Worker &w, TimedSocket &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
-                          const std::string &body, const Pick &pick, const RequestEvent &ev, const AbiRequest &abi,
-                          Clock::time_point t0, ClientWatch &watch, Relay &out) {
+                          const std::string &body, Clock::time_point t0, ClientWatch &watch) {
+        const Pick &pick = scratch.pick;
+        const RequestEvent &ev = scratch.ev;
+        Relay &out = scratch.relay;
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         TimedSocket &upstream = conn->stream;
@@ -1336,8 +1380,8 @@ struct Server::Impl {
                 "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
             co_return;
         }
-        http::response_parser<http::buffer_body, FieldAllocator> parser(
-            std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
+        auto &parser = scratch.parser.emplace(std::piecewise_construct, std::make_tuple(),
+                                              std::make_tuple(FieldAllocator(&w.fields_pool)));
         parser.body_limit(boost::none);
         // The head: parsed from what the connection has buffered, read while it is incomplete.
         beast::error_code hec;
@@ -1368,7 +1412,8 @@ struct Server::Impl {
         out.first_byte = seconds_since(t0);
         auto &res = parser.get();
         out.status = res.result_int();
-        const auto client_headers = respond(pick, abi, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
+        const auto client_headers =
+            respond(pick, scratch.abi, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
         const bool chunked = res.chunked() || !res.has_content_length();  // to the client
         out.keep_alive = out.keep_alive && !draining;
         write_response_head(scratch.response_head, res, client_headers, pick.address, chunked, out.keep_alive);
@@ -1463,38 +1508,43 @@ struct Server::Impl {
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
-        RequestEvent ev;
+        ScratchLease lease(w);
+        Scratch &scratch = *lease.s;
+        scratch.reset_request();
+        RequestEvent &ev = scratch.ev;
         if (auto problem = read_openai(req.body(), chat, ev))
             co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
-        if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
+        if (auto id = req["x-request-id"]; !id.empty()) ev.id.assign(id);
         else {
-            ev.id = "plughost-";
+            ev.id.assign("plughost-");
             append_number(ev.id, ++request_counter);
         }
-        ev.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
+        // Assigned in place: the names and values kept from the last request keep their storage.
+        ev.headers.resize(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
+        auto header = ev.headers.begin();
         for (const auto &f : req) {
-            std::string name(f.name_string());
+            auto &[name, value] = *header++;
+            name.assign(f.name_string());
             for (auto &c : name)  // ASCII (a field name is a token): no locale call per character
                 if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-            ev.headers.emplace_back(std::move(name), std::string(f.value()));
+            value.assign(f.value());
         }
-        const AbiRequest abi(ev);  // views into ev, which stays as it is from here on
-        std::vector<std::uint64_t> excluded;
-        std::string last_failure;
+        scratch.abi.assign(ev);  // views into ev, which stays as it is from here on
+        const AbiRequest &abi = scratch.abi;
+        Pick &pick = scratch.pick;
+        Relay &r = scratch.relay;
         for (std::uint32_t attempt = 0; attempt < settings.max_attempts; ++attempt) {
-            Pick pick = decide(ev, abi, excluded);
+            decide(ev, abi, scratch.excluded, pick);
             if (pick.error) {
-                if (!excluded.empty()) {
-                    const std::string message = last_failure + "; no other endpoint is left to try";
+                if (!scratch.excluded.empty()) {
+                    const std::string message = scratch.last_failure + "; no other endpoint is left to try";
                     co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message,
                                                   path);
                 }
                 co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
                                               path);
             }
-            ScratchLease scratch(w);
-            write_request_head(scratch.s->request_head, req, pick, ev.id, settings.upstream_max_idle > 0);
-            Relay r;
+            write_request_head(scratch.request_head, req, pick, ev.id, settings.upstream_max_idle > 0);
             bool connect_failed = false;
             for (bool fresh_only = false;;) {
                 // An idle pooled connection, else a new one; a connect failure sent nothing, so
@@ -1507,9 +1557,9 @@ struct Server::Impl {
                     const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
                     const beast::error_code cec = co_await connect_to(conn->stream, pick.address, connect_timeout);
                     if (cec) {
-                        last_failure = fmt::format("cannot connect to {} ({}): {}", pick.name, pick.address,
-                                                   cec == beast::error::timeout ? "timed out (serve.connectTimeoutMs)"
-                                                                                : cec.message());
+                        scratch.last_failure = fmt::format(
+                            "cannot connect to {} ({}): {}", pick.name, pick.address,
+                            cec == beast::error::timeout ? "timed out (serve.connectTimeoutMs)" : cec.message());
                         connect_failed = true;
                         break;
                     }
@@ -1520,7 +1570,7 @@ struct Server::Impl {
                 r.reused = reused;
                 r.keep_alive = req.keep_alive();
                 watch_client(client, read, conn->stream.socket());
-                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, abi, t0, read.watch, r);
+                co_await relay(w, client, conn, scratch, req.body(), t0, read.watch);
                 end_watch(read);
                 if (read.watch.gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
                     r.outcome = PLUGHOST_RESPONSE_CANCELLED;
@@ -1541,13 +1591,13 @@ struct Server::Impl {
                 break;
             }
             if (connect_failed) {
-                spdlog::warn("request {}: {}; picking again without it", ev.id, last_failure);
+                spdlog::warn("request {}: {}; picking again without it", ev.id, scratch.last_failure);
                 respond(pick, abi, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
                 {
                     std::lock_guard lock(core);
                     ++retries;
                 }
-                excluded.push_back(pick.endpoints.front());
+                scratch.excluded.push_back(pick.endpoints.front());
                 continue;
             }
             // The model server's answer went to the client: counted with the outcome (one lock).
@@ -1559,7 +1609,8 @@ struct Server::Impl {
             co_return r.keep_alive &&r.outcome == PLUGHOST_RESPONSE_COMPLETE;
         }
         const std::string message =
-            last_failure + fmt::format("; gave up after {} attempts (serve.maxAttempts)", settings.max_attempts);
+            scratch.last_failure +
+            fmt::format("; gave up after {} attempts (serve.maxAttempts)", settings.max_attempts);
         co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path);
     }
 
@@ -1579,7 +1630,8 @@ struct Server::Impl {
             co_return co_await send_error(client, http::status::bad_request, code, message, path);
         }
         const AbiRequest abi(*r);
-        Pick p = decide(*r, abi, {});
+        Pick p;
+        decide(*r, abi, {}, p);
         if (p.error) co_return co_await send_error(client, status_for(*p.error), to_string(*p.error), p.message, path);
         {
             // The proxy sends it; plughost never hears how it ends: the pick counts until the
