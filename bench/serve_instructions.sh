@@ -20,6 +20,7 @@ WORK=$(mktemp -d)
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT INT TERM
+[ -n "${KEEP:-}" ] && cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; cp "$WORK"/cg.out.1 "$KEEP"; rm -rf "$WORK"; }
 
 ENDPOINTS=""
 for i in 1 2 3 4; do
