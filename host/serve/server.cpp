@@ -37,6 +37,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using namespace std::string_view_literals;
 // Every I/O object and coroutine is bound to its worker's io_context by type, not through the
 // type-erased any_io_executor: no executor copies through `prefer`, no shared-pointer counting
 // on each operation.
@@ -283,15 +284,23 @@ struct AbiRequest {
     }
 };
 
-// Hop-by-hop headers (RFC 9110 7.6.1) are the proxy's own on each side, never forwarded.
-bool hop_by_hop(std::string_view name) {
-    static constexpr std::array<std::string_view, 8> names{"connection", "keep-alive",         "proxy-connection",
-                                                           "te",         "transfer-encoding",  "upgrade",
-                                                           "trailer",    "proxy-authorization"};
-    for (auto n : names)
-        if (beast::iequals(n, name)) return true;
-    return false;
+// Hop-by-hop headers (RFC 9110 7.6.1) are the proxy's own on each side, never forwarded. All of
+// them are fields Beast knows, so a parsed field is told by its enum, with no name comparison.
+bool hop_by_hop(http::field f) {
+    switch (f) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::te:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+    case http::field::trailer:
+    case http::field::proxy_authorization: return true;
+    default: return false;
+    }
 }
+
+bool hop_by_hop(std::string_view name) { return hop_by_hop(http::string_to_field(name)); }
 
 std::pair<std::string, std::string> split_host_port(const std::string &address) {
     const auto colon = address.rfind(':');
@@ -1293,7 +1302,7 @@ struct Server::Impl {
     }
 
     static void append_field(std::string &out, std::string_view name, std::string_view value) {
-        out.append(name).append(": ").append(value).append("\r\n");
+        out.append(name).append(": "sv).append(value).append("\r\n"sv);
     }
 
     // The head of the request to the model server: the client's, without the hop-by-hop fields
@@ -1304,13 +1313,16 @@ struct Server::Impl {
     static void write_request_head(std::string &out, const Request &req, const Pick &pick, std::string_view id,
                                    bool keep_alive) {
         out.clear();
-        out.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
+        out.append(req.method_string()).append(" "sv).append(req.target()).append(" HTTP/1.1\r\n"sv);
         for (const auto &f : req) {
             const auto name = f.name_string();
-            if (hop_by_hop(name) || f.name() == http::field::host || f.name() == http::field::content_length ||
-                f.name() == http::field::expect || beast::iequals(name, "x-request-id") ||
-                beast::iequals(name, "x-gateway-destination-endpoint") || set_by(name, pick.headers))
+            const http::field known = f.name();  // the names compared below are not Beast's
+            if (known != http::field::unknown ? hop_by_hop(known) || known == http::field::host ||
+                                                    known == http::field::content_length || known == http::field::expect
+                                              : beast::iequals(name, "x-request-id"sv) ||
+                                                    beast::iequals(name, "x-gateway-destination-endpoint"sv))
                 continue;
+            if (!pick.headers.empty() && set_by(name, pick.headers)) continue;
             append_field(out, name, f.value());
         }
         if (!set_by("host", pick.headers)) append_field(out, "Host", pick.address);
@@ -1319,11 +1331,11 @@ struct Server::Impl {
             append_field(out, "x-gateway-destination-endpoint", pick.address);
         for (const auto &[k, v] : pick.headers)
             if (!hop_by_hop(k) && !beast::iequals(k, "content-length")) append_field(out, k, v);
-        out.append("Content-Length: ");
+        out.append("Content-Length: "sv);
         append_number(out, req.body().size());
-        out.append("\r\n");
-        if (!keep_alive) out.append("Connection: close\r\n");
-        out.append("\r\n");
+        out.append("\r\n"sv);
+        if (!keep_alive) out.append("Connection: close\r\n"sv);
+        out.append("\r\n"sv);
     }
 
     // The head of the response to the client: the model server's, without its hop-by-hop fields,
@@ -1333,22 +1345,24 @@ struct Server::Impl {
                                     const std::vector<std::pair<std::string, std::string>> &plugin_headers,
                                     std::string_view address, bool chunked, bool keep_alive) {
         out.clear();
-        out.append("HTTP/1.1 ");
+        out.append("HTTP/1.1 "sv);
         append_number(out, res.result_int());
-        out.append(" ").append(res.reason()).append("\r\n");
+        out.append(" "sv).append(res.reason()).append("\r\n"sv);
         for (const auto &f : res) {
             const auto name = f.name_string();
-            if (hop_by_hop(name) || (chunked && f.name() == http::field::content_length) ||
-                beast::iequals(name, "x-gateway-destination-endpoint") || set_by(name, plugin_headers))
+            const http::field known = f.name();  // x-gateway-destination-endpoint is not Beast's
+            if (known != http::field::unknown ? hop_by_hop(known) || (chunked && known == http::field::content_length)
+                                              : beast::iequals(name, "x-gateway-destination-endpoint"sv))
                 continue;
+            if (!plugin_headers.empty() && set_by(name, plugin_headers)) continue;
             append_field(out, name, f.value());
         }
         for (const auto &[k, v] : plugin_headers)
             if (!beast::iequals(k, "x-gateway-destination-endpoint")) append_field(out, k, v);
         append_field(out, "x-gateway-destination-endpoint", address);
-        if (chunked) out.append("Transfer-Encoding: chunked\r\n");
-        if (!keep_alive) out.append("Connection: close\r\n");
-        out.append("\r\n");
+        if (chunked) out.append("Transfer-Encoding: chunked\r\n"sv);
+        if (!keep_alive) out.append("Connection: close\r\n"sv);
+        out.append("\r\n"sv);
     }
 
     // Sends what the socket takes at once (client and upstream sockets are non-blocking); the
