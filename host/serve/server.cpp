@@ -22,6 +22,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory_resource>
@@ -411,7 +412,86 @@ private:
 using FieldAllocator = std::pmr::polymorphic_allocator<char>;
 using Fields = http::basic_fields<FieldAllocator>;
 using Request = http::request<http::string_body, Fields>;
-using UpstreamResponse = http::response<http::buffer_body, Fields>;
+
+// The model server's response head as the relay forwards it: its status, reason and fields
+// (name and value, in order), as text in storage reused from one response to the next.
+struct UpstreamHead {
+    struct Field {
+        http::field known;                        // field::unknown for a name Beast does not know
+        std::uint32_t at, name_size, value_size;  // in text: the name, then the value
+    };
+    int status = 0;
+    std::size_t reason_size = 0;
+    std::string text;  // the reason, then each field's name and value
+    std::vector<Field> fields;
+    std::string_view reason() const { return std::string_view(text).substr(0, reason_size); }
+    std::string_view name(const Field &f) const { return std::string_view(text).substr(f.at, f.name_size); }
+    std::string_view value(const Field &f) const {
+        return std::string_view(text).substr(f.at + f.name_size, f.value_size);
+    }
+};
+
+// The model server's response, parsed by Beast's parser into an UpstreamHead and a buffer for
+// the body, with no message: http::response_parser's basic_fields allocated each field and
+// indexed it in a tree, and the framing was read from those fields again, where the parser has
+// it already (chunked(), content_length(), keep_alive()). The body goes into the space given to
+// body(), as buffer_body's reader puts it.
+class UpstreamParser final : public http::basic_parser<false> {
+public:
+    explicit UpstreamParser(UpstreamHead &head) : head_(head) {
+        head_.status = 0;
+        head_.reason_size = 0;
+        head_.text.clear();
+        head_.fields.clear();
+    }
+    // Where the next bytes of the body go; space() of them are left after put().
+    void body(char *data, std::size_t size) {
+        data_ = data;
+        size_ = size;
+    }
+    std::size_t space() const { return size_; }
+
+private:
+    void on_request_impl(http::verb, beast::string_view, beast::string_view, int, beast::error_code &) override {}
+    void on_response_impl(int code, beast::string_view reason, int, beast::error_code &) override {
+        head_.status = code;
+        head_.reason_size = reason.size();
+        head_.text.assign(reason.data(), reason.size());
+    }
+    void on_field_impl(http::field known, beast::string_view name, beast::string_view value,
+                       beast::error_code &) override {
+        const auto at = static_cast<std::uint32_t>(head_.text.size());
+        head_.text.append(name.data(), name.size()).append(value.data(), value.size());
+        head_.fields.push_back(
+            {known, at, static_cast<std::uint32_t>(name.size()), static_cast<std::uint32_t>(value.size())});
+    }
+    void on_header_impl(beast::error_code &) override {}
+    void on_body_init_impl(const boost::optional<std::uint64_t> &, beast::error_code &) override {}
+    std::size_t on_body_impl(beast::string_view body, beast::error_code &ec) override { return take(body, ec); }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code &) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code &ec) override {
+        return take(body, ec);
+    }
+    void on_finish_impl(beast::error_code &) override {}
+
+    // What fits; need_buffer when the rest does not (buffer_body's reader does the same).
+    std::size_t take(beast::string_view body, beast::error_code &ec) {
+        if (!data_) {
+            ec = http::error::need_buffer;
+            return 0;
+        }
+        const std::size_t n = std::min(size_, body.size());
+        if (n != 0) std::memcpy(data_, body.data(), n);
+        data_ += n;
+        size_ -= n;
+        if (n != body.size()) ec = http::error::need_buffer;
+        return n;
+    }
+
+    UpstreamHead &head_;
+    char *data_ = nullptr;
+    std::size_t size_ = 0;
+};
 
 // JSON bodies are built outside the coroutines: GCC 12 miscompiles braced initializers holding
 // string literals inside a coroutine ("array used as initializer").
@@ -521,7 +601,8 @@ struct Server::Impl {
         std::vector<std::uint64_t> excluded;  // endpoints that could not be connected to
         std::string last_failure;
         Relay relay;
-        std::optional<http::response_parser<http::buffer_body, FieldAllocator>> parser;
+        UpstreamHead head;
+        std::optional<UpstreamParser> parser;  // the model server's response, into `head` and `body`
         // The request's event for the next request: every field as read_openai expects it.
         void reset_request() {
             ev.id.clear();
@@ -1341,21 +1422,21 @@ struct Server::Impl {
     // The head of the response to the client: the model server's, without its hop-by-hop fields,
     // with the plugins' fields (replacing any of the same name), x-gateway-destination-endpoint,
     // and this connection's framing.
-    static void write_response_head(std::string &out, const UpstreamResponse &res,
+    static void write_response_head(std::string &out, const UpstreamHead &res,
                                     const std::vector<std::pair<std::string, std::string>> &plugin_headers,
                                     std::string_view address, bool chunked, bool keep_alive) {
         out.clear();
         out.append("HTTP/1.1 "sv);
-        append_number(out, res.result_int());
+        append_number(out, static_cast<std::uint64_t>(res.status));
         out.append(" "sv).append(res.reason()).append("\r\n"sv);
-        for (const auto &f : res) {
-            const auto name = f.name_string();
-            const http::field known = f.name();  // x-gateway-destination-endpoint is not Beast's
+        for (const auto &f : res.fields) {
+            const auto name = res.name(f);
+            const http::field known = f.known;  // x-gateway-destination-endpoint is not Beast's
             if (known != http::field::unknown ? hop_by_hop(known) || (chunked && known == http::field::content_length)
                                               : beast::iequals(name, "x-gateway-destination-endpoint"sv))
                 continue;
             if (!plugin_headers.empty() && set_by(name, plugin_headers)) continue;
-            append_field(out, name, f.value());
+            append_field(out, name, res.value(f));
         }
         for (const auto &[k, v] : plugin_headers)
             if (!beast::iequals(k, "x-gateway-destination-endpoint")) append_field(out, k, v);
@@ -1439,8 +1520,7 @@ struct Server::Impl {
                 "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
             co_return;
         }
-        auto &parser = scratch.parser.emplace(std::piecewise_construct, std::make_tuple(),
-                                              std::make_tuple(FieldAllocator(&w.fields_pool)));
+        auto &parser = scratch.parser.emplace(scratch.head);
         parser.body_limit(boost::none);
         // The head: parsed from what the connection has buffered, read while it is incomplete.
         beast::error_code hec;
@@ -1469,13 +1549,12 @@ struct Server::Impl {
             co_return;
         }
         out.first_byte = seconds_since(t0);
-        auto &res = parser.get();
-        out.status = res.result_int();
+        out.status = scratch.head.status;
         const auto client_headers =
             respond(pick, scratch.abi, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
-        const bool chunked = res.chunked() || !res.has_content_length();  // to the client
+        const bool chunked = parser.chunked() || !parser.content_length();  // to the client
         out.keep_alive = out.keep_alive && !draining;
-        write_response_head(scratch.response_head, res, client_headers, pick.address, chunked, out.keep_alive);
+        write_response_head(scratch.response_head, scratch.head, client_headers, pick.address, chunked, out.keep_alive);
         auto &buf = scratch.body;
         bool head_sent = false;
         out.client_answered = true;
@@ -1495,14 +1574,13 @@ struct Server::Impl {
         parser.eager(true);
         std::array<char, 24> chunk_size{};
         for (;;) {
-            res.body().data = buf.data();
-            res.body().size = buf.size();
+            parser.body(buf.data(), buf.size());
             beast::error_code rec;
             if (!parser.is_done() && ubuf.size() != 0) {  // received already: parsed without I/O
                 ubuf.consume(parser.put(ubuf.data(), rec));
                 if (rec == http::error::need_more || rec == http::error::need_buffer) rec = {};
             }
-            if (!rec && !parser.is_done() && res.body().size == buf.size()) {
+            if (!rec && !parser.is_done() && parser.space() == buf.size()) {
                 if (!head_sent) {
                     client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
                     auto [cec, cn] = co_await asio::async_write(client, asio::buffer(scratch.response_head), nothrow);
@@ -1529,7 +1607,7 @@ struct Server::Impl {
                 co_return;
             }
             pool_when_read();
-            const std::size_t got = buf.size() - res.body().size;
+            const std::size_t got = buf.size() - parser.space();
             const bool done = parser.is_done();
             if (got == 0 && !done) continue;  // nothing to send yet
             // head (once), [chunk size, data, CRLF] or data, [last chunk]
