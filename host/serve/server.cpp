@@ -726,11 +726,11 @@ struct Server::Impl {
 
     // The most recently used idle connection to `address` that is still open, if any. On the
     // worker's own thread.
-    std::unique_ptr<Upstream> take_idle(Worker &w, std::string_view address) {
+    std::unique_ptr<Upstream> take_idle(Worker &w, std::string_view address, const ServeSettings &settings) {
         const auto it = w.pools.find(address);
         if (it == w.pools.end()) return nullptr;
         auto &idle = it->second;
-        const auto max_age = std::chrono::milliseconds(pin_settings()->upstream_idle_timeout_ms);
+        const auto max_age = std::chrono::milliseconds(settings.upstream_idle_timeout_ms);
         const auto now = Clock::now();
         while (!idle.empty() && now - idle.front()->since > max_age) idle.pop_front();
         while (!idle.empty()) {
@@ -747,8 +747,8 @@ struct Server::Impl {
 
     // Keeps a connection whose response ended cleanly for the next request to `address`; the
     // oldest idle one closes when serve.upstreamMaxIdle are already kept (per worker).
-    void put_idle(Worker &w, std::string_view address, std::unique_ptr<Upstream> conn) {
-        const std::size_t max_idle = pin_settings()->upstream_max_idle;
+    void put_idle(Worker &w, std::string_view address, std::unique_ptr<Upstream> conn, const ServeSettings &settings) {
+        const std::size_t max_idle = settings.upstream_max_idle;
         if (max_idle == 0 || draining) return;
         const auto it = w.pools.find(address);
         if (it == w.pools.end()) return;  // the endpoint went away meanwhile
@@ -1500,12 +1500,11 @@ struct Server::Impl {
     // Sends the request (scratch.request_head and `body`) on `conn` and relays the response;
     // how it ended goes to scratch.relay.
     awaitable<void> relay(Worker &w, TimedSocket &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
-                          const std::string &body, Clock::time_point t0, ClientWatch &watch) {
+                          const std::string &body, Clock::time_point t0, ClientWatch &watch,
+                          const ServeSettings &settings) {
         const Pick &pick = scratch.pick;
         const RequestEvent &ev = scratch.ev;
         Relay &out = scratch.relay;
-        const auto pinned = pin_settings();
-        const ServeSettings &settings = *pinned;
         TimedSocket &upstream = conn->stream;
         beast::flat_buffer &ubuf = conn->buffer;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
@@ -1566,7 +1565,7 @@ struct Server::Impl {
             upstream.expires_never();
             watch.upstream = nullptr;  // the connection is no longer this request's to close
             out.pooled = true;
-            put_idle(w, pick.address, std::move(conn));  // `upstream` and `ubuf` are not used after this
+            put_idle(w, pick.address, std::move(conn), settings);  // `upstream` and `ubuf` are not used after this
         };
         // The head goes with the first part of the body: one write (one wake-up of the client)
         // for a response that came whole. It goes alone only before waiting for the model server
@@ -1642,6 +1641,7 @@ struct Server::Impl {
 
     awaitable<bool> gateway(Worker &w, TimedSocket &client, ClientRead &read, Request &req, const std::string &path,
                             bool chat) {
+        // Pinned once for the request: the relay and the pool use these too.
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
@@ -1687,7 +1687,7 @@ struct Server::Impl {
                 // An idle pooled connection, else a new one; a connect failure sent nothing, so
                 // another endpoint can take the request.
                 std::unique_ptr<Upstream> conn;
-                if (!fresh_only) conn = take_idle(w, pick.address);
+                if (!fresh_only) conn = take_idle(w, pick.address, settings);
                 const bool reused = conn != nullptr;
                 if (!conn) {
                     conn = std::make_unique<Upstream>(w.deadlines, w.io.get_executor());
@@ -1707,7 +1707,7 @@ struct Server::Impl {
                 r.reused = reused;
                 r.keep_alive = req.keep_alive();
                 watch_client(client, read, conn->stream.socket());
-                co_await relay(w, client, conn, scratch, req.body(), t0, read.watch);
+                co_await relay(w, client, conn, scratch, req.body(), t0, read.watch, settings);
                 end_watch(read);
                 if (read.watch.gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
                     r.outcome = PLUGHOST_RESPONSE_CANCELLED;
