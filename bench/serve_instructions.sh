@@ -7,10 +7,11 @@
 #
 #   bench/serve_instructions.sh [BUILD_DIR] [SECONDS] [TOP]   # TOP: functions listed (default 0)
 #
-# BASE=... moves the ports (default 19500: the fleet on BASE+1.., serve on BASE+80).
+# BASE=... moves the ports (default 19500: the fleet on BASE+1.., serve on BASE+80); KEEP=FILE
+# keeps the callgrind profile of the counted run (for callgrind_annotate).
 set -euo pipefail
 BUILD=${1:-build}
-SECONDS_PER_RUN=${2:-8}
+SECONDS_PER_RUN=${2:-6}
 TOP=${3:-0}
 BASE=${BASE:-19500}
 for tool in valgrind callgrind_control callgrind_annotate python3; do
@@ -18,9 +19,13 @@ for tool in valgrind callgrind_control callgrind_annotate python3; do
 done
 WORK=$(mktemp -d)
 PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${KEEP:-}" ] && [ -e "$WORK/cg.out.1" ]; then cp "$WORK/cg.out.1" "$KEEP"; fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT INT TERM
-[ -n "${KEEP:-}" ] && cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; cp "$WORK"/cg.out.1 "$KEEP"; rm -rf "$WORK"; }
 
 ENDPOINTS=""
 for i in 1 2 3 4; do
@@ -51,11 +56,10 @@ callgrind_control -i off $SERVE >/dev/null 2>&1
 callgrind_control -d $SERVE >/dev/null 2>&1
 requests=$(echo "$out" | sed 's/.*"requests":\([0-9]*\).*/\1/')
 echo "$out"
-dump=$(ls "$WORK"/cg.out* | sort | tail -1)
+dump="$WORK/cg.out.1"  # the dump asked for above (the process's own comes at its exit)
 python3 - "$dump" "$requests" $TOP <<'EOF'
-import re, sys
+import collections, re, sys
 path, requests = sys.argv[1], int(sys.argv[2])
-import collections
 names, fn, cfn, calls, total, mallocs = {}, None, None, False, 0, 0
 callers = collections.Counter()  # of malloc and of operator new, by calling function
 for line in open(path):
@@ -73,7 +77,7 @@ for line in open(path):
         if calls: calls = False  # the call's inclusive cost, counted in the callee
         else: total += int(line.split()[-1])
 print(f'requests {requests}: {total / requests:.0f} instructions and {mallocs / requests:.2f} malloc calls per request')
-if len(sys.argv) > 3:
+if len(sys.argv) > 3:  # who calls malloc and operator new, per request
     for (callee, caller), n in callers.most_common(int(sys.argv[3])):
         if n / requests >= 0.01: print(f'{n / requests:8.2f}  {callee} from {caller}')
 EOF
