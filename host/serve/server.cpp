@@ -2048,9 +2048,14 @@ struct Server::Impl {
         client.socket().non_blocking(true);  // for write_now
         beast::flat_buffer buffer;
         ClientRead read(buffer);
+        // The last request's body storage, for the next one's (Beast's string_body allocates it
+        // anew otherwise: a malloc per request). Not kept past 64 KiB.
+        std::string body_storage;
         for (;;) {
             http::request_parser<http::string_body, FieldAllocator> parser(
                 std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
+            parser.get().body() = std::move(body_storage);
+            parser.get().body().clear();
             const auto pinned = pin_settings();
             const ServeSettings &settings = *pinned;
             parser.header_limit(settings.max_header_bytes);
@@ -2127,6 +2132,7 @@ struct Server::Impl {
                 spdlog::error("internal error answering {}: {}", std::string(req.target()), e.what());
             }
             --active;
+            if (req.body().capacity() <= 65536) body_storage = std::move(req.body());
             if (!again || draining) break;
         }
         // A lingering close: the client may still be sending (a body refused for its size), and
