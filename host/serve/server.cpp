@@ -587,9 +587,23 @@ struct Server::Impl {
     std::uint64_t generations_applied = 0, generations_refused = 0, next_generation = 1;
     std::vector<Issue> last_reload_errors;
     std::string last_reload_time;
-    std::map<std::pair<std::string, std::string>, std::uint64_t> decisions;  // profile, endpoint
-    std::map<std::pair<std::string, int>, std::uint64_t> requests;           // path, status
-    std::map<std::string, std::uint64_t> outcomes;
+    // Counters keyed by a pair, ordered as std::pair orders them, looked up by views of the
+    // strings (no copies per request).
+    struct PairLess {
+        using is_transparent = void;
+        template <class A, class B> bool operator()(const A &a, const B &b) const {
+            const int first = std::string_view(a.first).compare(std::string_view(b.first));
+            return first < 0 || (first == 0 && a.second < b.second);
+        }
+    };
+    template <class Map, class Key> static void bump(Map &map, const Key &key) {
+        auto it = map.find(key);
+        if (it == map.end()) it = map.emplace(typename Map::key_type(key.first, key.second), 0).first;
+        ++it->second;
+    }
+    std::map<std::pair<std::string, std::string>, std::uint64_t, PairLess> decisions;  // profile, endpoint
+    std::map<std::pair<std::string, int>, std::uint64_t, PairLess> requests;           // path, status
+    std::map<std::string, std::uint64_t, std::less<>> outcomes;
     std::uint64_t retries = 0, endpoints_file_errors = 0;
     std::atomic<std::uint64_t> accept_errors{0};
     Histogram decide_seconds, first_byte_seconds, total_seconds;
@@ -1226,7 +1240,7 @@ struct Server::Impl {
             table.count_pick(x.endpoint);
         }
         for (const auto &h : d.headers) p.headers.push_back(h);
-        ++decisions[{p.profile, p.name}];
+        bump(decisions, std::pair<std::string_view, std::string_view>(p.profile, p.name));
         ++in_flight;
         decide_seconds.observe(seconds_since(t0));
     }
@@ -1239,7 +1253,7 @@ struct Server::Impl {
                                                              int status, double first_byte, double total,
                                                              const std::string *answered = nullptr) {
         std::lock_guard lock(core);
-        if (answered) ++requests[{*answered, status}];
+        if (answered) bump(requests, std::pair<std::string_view, int>(*answered, status));
         plughost_response res{};
         res.struct_size = sizeof res;
         res.endpoint_id = p.endpoints.front();
@@ -1256,7 +1270,8 @@ struct Server::Impl {
             const char *name = outcome == PLUGHOST_RESPONSE_COMPLETE    ? "complete"
                                : outcome == PLUGHOST_RESPONSE_CANCELLED ? "cancelled"
                                                                         : "failed";
-            ++outcomes[name];
+            if (const auto it = outcomes.find(std::string_view(name)); it != outcomes.end()) ++it->second;
+            else outcomes.emplace(name, 1);
             if (total >= 0) total_seconds.observe(total);
         } else if (first_byte >= 0) {
             first_byte_seconds.observe(first_byte);
@@ -1273,7 +1288,7 @@ struct Server::Impl {
         res.prepare_payload();
         {
             std::lock_guard lock(core);
-            ++requests[{std::string(path), res.result_int()}];
+            bump(requests, std::pair<std::string_view, int>(path, res.result_int()));
         }
         client.expires_after(std::chrono::milliseconds(pin_settings()->idle_timeout_ms));
         auto [ec, n] = co_await http::async_write(client, res, nothrow);
