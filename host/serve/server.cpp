@@ -310,6 +310,13 @@ std::pair<std::string, std::string> split_host_port(const std::string &address) 
     return {host, address.substr(colon + 1)};
 }
 
+// Sets a string kept from request to request: clear and append, cheaper than assign's general
+// path (std::string::assign handles a source inside the string itself).
+void set(std::string &s, std::string_view v) {
+    s.clear();
+    s.append(v);
+}
+
 // A gateway request's OpenAI body, in the terms of the event stream's request: the model (also
 // the LoRA adapter, as upstream maps it), the prompt or messages, stream.
 std::optional<std::string> read_openai(std::string_view body, bool chat, RequestEvent &r) {
@@ -323,8 +330,8 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     const auto &o = v.get_object();
     if (const auto *m = o.if_contains("model")) {
         if (!m->is_string()) return "\"model\" must be a string";
-        r.model.assign(m->get_string());  // into the reused request's storage (see Scratch)
-        r.lora.assign(r.model);
+        set(r.model, m->get_string());  // into the reused request's storage (see Scratch)
+        set(r.lora, r.model);
     }
     if (const auto *s = o.if_contains("stream")) {
         if (!s->is_bool()) return "\"stream\" must be true or false";
@@ -353,7 +360,7 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     } else {
         const auto *p = o.if_contains("prompt");
         if (!p) return "invalid completions request: must have prompt field";
-        if (p->is_string()) r.prompt.assign(p->get_string());
+        if (p->is_string()) set(r.prompt, p->get_string());
         else if (p->is_array()) {
             for (const auto &x : p->get_array())
                 if (x.is_string()) r.prompt += std::string(x.get_string());
@@ -1241,11 +1248,11 @@ struct Server::Impl {
             p.message = d.message;
             return;
         }
-        p.profile.assign(s.profiles()[d.profile].name);
+        set(p.profile, s.profiles()[d.profile].name);
         const plughost_endpoint *chosen = d.picked[0];
         p.endpoints.push_back(chosen->id);
-        p.name.assign(view(chosen->name));
-        p.address.assign(view(chosen->address));
+        set(p.name, view(chosen->name));
+        set(p.address, view(chosen->address));
         table.count_pick(chosen);
         for (const DecisionExtra &x : d.extras) {
             p.endpoints.push_back(x.endpoint->id);
@@ -1708,9 +1715,9 @@ struct Server::Impl {
         RequestEvent &ev = scratch.ev;
         if (auto problem = read_openai(req.body(), chat, ev))
             co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path);
-        if (auto id = req["x-request-id"]; !id.empty()) ev.id.assign(id);
+        if (auto id = req["x-request-id"]; !id.empty()) set(ev.id, id);
         else {
-            ev.id.assign("plughost-");
+            set(ev.id, "plughost-");
             append_number(ev.id, ++request_counter);
         }
         // Assigned in place: the names and values kept from the last request keep their storage.
@@ -1718,10 +1725,10 @@ struct Server::Impl {
         auto header = ev.headers.begin();
         for (const auto &f : req) {
             auto &[name, value] = *header++;
-            name.assign(f.name_string());
+            set(name, f.name_string());
             for (auto &c : name)  // ASCII (a field name is a token): no locale call per character
                 if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-            value.assign(f.value());
+            set(value, f.value());
         }
         scratch.abi.assign(ev);  // views into ev, which stays as it is from here on
         const AbiRequest &abi = scratch.abi;
