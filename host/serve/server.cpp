@@ -428,6 +428,7 @@ public:
     HeadBuffer() { grow(1024); }
     void clear() { size_ = 0; }
     HeadBuffer &operator<<(std::string_view piece) {
+        if (piece.empty()) return *this;  // its data may be null: never passed to memcpy
         if (capacity_ - size_ < piece.size()) grow(piece.size());
         std::memcpy(data_.get() + size_, piece.data(), piece.size());
         size_ += piece.size();
@@ -445,11 +446,11 @@ public:
         const std::size_t n = name.size() + value.size() + 4;
         if (capacity_ - size_ < n) grow(n);
         char *p = data_.get() + size_;
-        std::memcpy(p, name.data(), name.size());
+        if (!name.empty()) std::memcpy(p, name.data(), name.size());
         p += name.size();
         *p++ = ':';
         *p++ = ' ';
-        std::memcpy(p, value.data(), value.size());
+        if (!value.empty()) std::memcpy(p, value.data(), value.size());
         p += value.size();
         *p++ = '\r';
         *p = '\n';
