@@ -22,6 +22,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory_resource>
@@ -37,6 +38,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using namespace std::string_view_literals;
 // Every I/O object and coroutine is bound to its worker's io_context by type, not through the
 // type-erased any_io_executor: no executor copies through `prefer`, no shared-pointer counting
 // on each operation.
@@ -258,9 +260,15 @@ struct AbiRequest {
     std::vector<plughost_header> headers;
     std::vector<plughost_chat_message> messages;
     plughost_request req{};
-    explicit AbiRequest(const RequestEvent &r) {
+    AbiRequest() = default;
+    explicit AbiRequest(const RequestEvent &r) { assign(r); }
+    // Rebuilt in place for the next request: the vectors keep their storage.
+    void assign(const RequestEvent &r) {
+        headers.clear();
+        messages.clear();
         headers.reserve(r.headers.size());
         messages.reserve(r.messages.size());
+        req = {};
         for (const auto &[k, v] : r.headers) headers.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
         for (const auto &[role, content] : r.messages)
             messages.push_back({{role.data(), role.size()}, {content.data(), content.size()}});
@@ -277,21 +285,36 @@ struct AbiRequest {
     }
 };
 
-// Hop-by-hop headers (RFC 9110 7.6.1) are the proxy's own on each side, never forwarded.
-bool hop_by_hop(std::string_view name) {
-    static constexpr std::array<std::string_view, 8> names{"connection", "keep-alive",         "proxy-connection",
-                                                           "te",         "transfer-encoding",  "upgrade",
-                                                           "trailer",    "proxy-authorization"};
-    for (auto n : names)
-        if (beast::iequals(n, name)) return true;
-    return false;
+// Hop-by-hop headers (RFC 9110 7.6.1) are the proxy's own on each side, never forwarded. All of
+// them are fields Beast knows, so a parsed field is told by its enum, with no name comparison.
+bool hop_by_hop(http::field f) {
+    switch (f) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::te:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+    case http::field::trailer:
+    case http::field::proxy_authorization: return true;
+    default: return false;
+    }
 }
+
+bool hop_by_hop(std::string_view name) { return hop_by_hop(http::string_to_field(name)); }
 
 std::pair<std::string, std::string> split_host_port(const std::string &address) {
     const auto colon = address.rfind(':');
     std::string host = address.substr(0, colon);
     if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     return {host, address.substr(colon + 1)};
+}
+
+// Sets a string kept from request to request: clear and append, cheaper than assign's general
+// path (std::string::assign handles a source inside the string itself).
+void set(std::string &s, std::string_view v) {
+    s.clear();
+    s.append(v);
 }
 
 // A gateway request's OpenAI body, in the terms of the event stream's request: the model (also
@@ -307,8 +330,8 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     const auto &o = v.get_object();
     if (const auto *m = o.if_contains("model")) {
         if (!m->is_string()) return "\"model\" must be a string";
-        r.model = std::string(m->get_string());
-        r.lora = r.model;
+        set(r.model, m->get_string());  // into the reused request's storage (see Scratch)
+        set(r.lora, r.model);
     }
     if (const auto *s = o.if_contains("stream")) {
         if (!s->is_bool()) return "\"stream\" must be true or false";
@@ -337,7 +360,7 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     } else {
         const auto *p = o.if_contains("prompt");
         if (!p) return "invalid completions request: must have prompt field";
-        if (p->is_string()) r.prompt = std::string(p->get_string());
+        if (p->is_string()) set(r.prompt, p->get_string());
         else if (p->is_array()) {
             for (const auto &x : p->get_array())
                 if (x.is_string()) r.prompt += std::string(x.get_string());
@@ -346,12 +369,187 @@ std::optional<std::string> read_openai(std::string_view body, bool chat, Request
     return std::nullopt;
 }
 
+// The storage of one worker's header fields (Beast allocates a block per field): freed blocks
+// are kept by size, in 16-byte classes up to 1 KiB, and handed out again, a few instructions
+// each way. std::pmr::unsynchronized_pool_resource, used before, cost about 300 instructions per
+// allocation and free (it looks up the chunk a freed block came from). Blocks are never given
+// back before the pool goes: it holds at most what the worker's fields held at their peak.
+// One thread only.
+class FieldPool final : public std::pmr::memory_resource {
+public:
+    FieldPool() = default;
+    FieldPool(const FieldPool &) = delete;
+    FieldPool &operator=(const FieldPool &) = delete;
+    ~FieldPool() override {
+        for (Free *f : free_)
+            while (f) ::operator delete(std::exchange(f, f->next));
+    }
+
+private:
+    static constexpr std::size_t step = 16, classes = 64;
+    struct Free {
+        Free *next;
+    };
+    static bool pooled(std::size_t bytes, std::size_t align) {
+        return bytes <= step * classes && align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+    }
+    static std::size_t size_class(std::size_t bytes) { return bytes == 0 ? 0 : (bytes - 1) / step; }
+
+    void *do_allocate(std::size_t bytes, std::size_t align) override {
+        if (!pooled(bytes, align)) return ::operator new(bytes, std::align_val_t(align));
+        const std::size_t c = size_class(bytes);
+        if (Free *f = free_[c]) {
+            free_[c] = f->next;
+            return f;
+        }
+        return ::operator new((c + 1) * step);
+    }
+    void do_deallocate(void *p, std::size_t bytes, std::size_t align) override {
+        if (!pooled(bytes, align)) return ::operator delete(p, bytes, std::align_val_t(align));
+        const std::size_t c = size_class(bytes);
+        free_[c] = ::new (p) Free{free_[c]};
+    }
+    bool do_is_equal(const std::pmr::memory_resource &other) const noexcept override { return this == &other; }
+
+    std::array<Free *, classes> free_{};
+};
+
 // Header fields are allocated from their worker's pool (see Worker::fields_pool), not one
 // malloc each.
 using FieldAllocator = std::pmr::polymorphic_allocator<char>;
 using Fields = http::basic_fields<FieldAllocator>;
 using Request = http::request<http::string_body, Fields>;
-using UpstreamResponse = http::response<http::buffer_body, Fields>;
+
+// A head written piece by piece into storage kept from one request to the next: a size check
+// per piece, no more (std::string::append cost about 35 instructions per piece, and a head has
+// some 30: about 1,000 instructions per forwarded request).
+class HeadBuffer {
+public:
+    HeadBuffer() { grow(1024); }
+    void clear() { size_ = 0; }
+    HeadBuffer &operator<<(std::string_view piece) {
+        if (piece.empty()) return *this;  // its data may be null: never passed to memcpy
+        if (capacity_ - size_ < piece.size()) grow(piece.size());
+        std::memcpy(data_.get() + size_, piece.data(), piece.size());
+        size_ += piece.size();
+        return *this;
+    }
+    HeadBuffer &operator<<(std::uint64_t n) {
+        constexpr std::size_t digits = 20;  // the most a std::uint64_t takes
+        if (capacity_ - size_ < digits) grow(digits);
+        size_ =
+            static_cast<std::size_t>(std::to_chars(data_.get() + size_, data_.get() + capacity_, n).ptr - data_.get());
+        return *this;
+    }
+    // "name: value\r\n": one size check, two copies (most of a head's pieces are these).
+    void field(std::string_view name, std::string_view value) {
+        const std::size_t n = name.size() + value.size() + 4;
+        if (capacity_ - size_ < n) grow(n);
+        char *p = data_.get() + size_;
+        if (!name.empty()) std::memcpy(p, name.data(), name.size());
+        p += name.size();
+        *p++ = ':';
+        *p++ = ' ';
+        if (!value.empty()) std::memcpy(p, value.data(), value.size());
+        p += value.size();
+        *p++ = '\r';
+        *p = '\n';
+        size_ += n;
+    }
+    asio::const_buffer buffer() const { return {data_.get(), size_}; }
+    std::string_view view() const { return {data_.get(), size_}; }
+
+private:
+    void grow(std::size_t more) {
+        const std::size_t capacity = std::max(2 * capacity_, size_ + more);
+        auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+        if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
+        data_ = std::move(bigger);
+        capacity_ = capacity;
+    }
+    std::unique_ptr<char[]> data_;
+    std::size_t size_ = 0, capacity_ = 0;
+};
+
+// The model server's response head as the relay forwards it: its status, reason and fields
+// (name and value, in order), as text in storage reused from one response to the next.
+struct UpstreamHead {
+    struct Field {
+        http::field known;                        // field::unknown for a name Beast does not know
+        std::uint32_t at, name_size, value_size;  // in text: the name, then the value
+    };
+    int status = 0;
+    std::size_t reason_size = 0;
+    std::string text;  // the reason, then each field's name and value
+    std::vector<Field> fields;
+    std::string_view reason() const { return std::string_view(text).substr(0, reason_size); }
+    std::string_view name(const Field &f) const { return std::string_view(text).substr(f.at, f.name_size); }
+    std::string_view value(const Field &f) const {
+        return std::string_view(text).substr(f.at + f.name_size, f.value_size);
+    }
+};
+
+// The model server's response, parsed by Beast's parser into an UpstreamHead and a buffer for
+// the body, with no message: http::response_parser's basic_fields allocated each field and
+// indexed it in a tree, and the framing was read from those fields again, where the parser has
+// it already (chunked(), content_length(), keep_alive()). The body goes into the space given to
+// body(), as buffer_body's reader puts it.
+class UpstreamParser final : public http::basic_parser<false> {
+public:
+    explicit UpstreamParser(UpstreamHead &head) : head_(head) {
+        head_.status = 0;
+        head_.reason_size = 0;
+        head_.text.clear();
+        head_.fields.clear();
+    }
+    // Where the next bytes of the body go; space() of them are left after put().
+    void body(char *data, std::size_t size) {
+        data_ = data;
+        size_ = size;
+    }
+    std::size_t space() const { return size_; }
+
+private:
+    void on_request_impl(http::verb, beast::string_view, beast::string_view, int, beast::error_code &) override {}
+    void on_response_impl(int code, beast::string_view reason, int, beast::error_code &) override {
+        head_.status = code;
+        head_.reason_size = reason.size();
+        head_.text.assign(reason.data(), reason.size());
+    }
+    void on_field_impl(http::field known, beast::string_view name, beast::string_view value,
+                       beast::error_code &) override {
+        const auto at = static_cast<std::uint32_t>(head_.text.size());
+        head_.text.append(name.data(), name.size()).append(value.data(), value.size());
+        head_.fields.push_back(
+            {known, at, static_cast<std::uint32_t>(name.size()), static_cast<std::uint32_t>(value.size())});
+    }
+    void on_header_impl(beast::error_code &) override {}
+    void on_body_init_impl(const boost::optional<std::uint64_t> &, beast::error_code &) override {}
+    std::size_t on_body_impl(beast::string_view body, beast::error_code &ec) override { return take(body, ec); }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code &) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code &ec) override {
+        return take(body, ec);
+    }
+    void on_finish_impl(beast::error_code &) override {}
+
+    // What fits; need_buffer when the rest does not (buffer_body's reader does the same).
+    std::size_t take(beast::string_view body, beast::error_code &ec) {
+        if (!data_) {
+            ec = http::error::need_buffer;
+            return 0;
+        }
+        const std::size_t n = std::min(size_, body.size());
+        if (n != 0) std::memcpy(data_, body.data(), n);
+        data_ += n;
+        size_ -= n;
+        if (n != body.size()) ec = http::error::need_buffer;
+        return n;
+    }
+
+    UpstreamHead &head_;
+    char *data_ = nullptr;
+    std::size_t size_ = 0;
+};
 
 // JSON bodies are built outside the coroutines: GCC 12 miscompiles braced initializers holding
 // string literals inside a coroutine ("array used as initializer").
@@ -411,9 +609,23 @@ struct Server::Impl {
     std::uint64_t generations_applied = 0, generations_refused = 0, next_generation = 1;
     std::vector<Issue> last_reload_errors;
     std::string last_reload_time;
-    std::map<std::pair<std::string, std::string>, std::uint64_t> decisions;  // profile, endpoint
-    std::map<std::pair<std::string, int>, std::uint64_t> requests;           // path, status
-    std::map<std::string, std::uint64_t> outcomes;
+    // Counters keyed by a pair, ordered as std::pair orders them, looked up by views of the
+    // strings (no copies per request).
+    struct PairLess {
+        using is_transparent = void;
+        template <class A, class B> bool operator()(const A &a, const B &b) const {
+            const int first = std::string_view(a.first).compare(std::string_view(b.first));
+            return first < 0 || (first == 0 && a.second < b.second);
+        }
+    };
+    template <class Map, class Key> static void bump(Map &map, const Key &key) {
+        auto it = map.find(key);
+        if (it == map.end()) it = map.emplace(typename Map::key_type(key.first, key.second), 0).first;
+        ++it->second;
+    }
+    std::map<std::pair<std::string, std::string>, std::uint64_t, PairLess> decisions;  // profile, endpoint
+    std::map<std::pair<std::string, int>, std::uint64_t, PairLess> requests;           // path, status
+    std::map<std::string, std::uint64_t, std::less<>> outcomes;
     std::uint64_t retries = 0, endpoints_file_errors = 0;
     std::atomic<std::uint64_t> accept_errors{0};
     Histogram decide_seconds, first_byte_seconds, total_seconds;
@@ -431,11 +643,50 @@ struct Server::Impl {
         Clock::time_point since{};  // idle since (while pooled)
         Upstream(TimedSocket::List &deadlines, const Executor &ex) : stream(deadlines, ex) {}
     };
-    // A forwarded request's scratch space, reused (each worker keeps the ones not in use): the
-    // relay buffer and the heads written to the model server and to the client.
+    // How one attempt to relay a request on one model server connection ended.
+    struct Relay {
+        bool reused = false;  // in: the upstream connection came from the pool
+        int outcome = PLUGHOST_RESPONSE_FAILED;
+        int status = 0;
+        double first_byte = -1;
+        bool keep_alive = false;
+        bool client_answered = false;  // a response (or part of one) went to the client
+        // A reused connection the model server had closed: nothing of the request was read
+        // and nothing answered, so it is sent again on a fresh connection (not a failure).
+        bool stale = false;
+        bool pooled = false;  // the response was read to its end on a keep-alive connection, now pooled
+        std::string error_code, error_message;
+        http::status error_status = http::status::bad_gateway;
+    };
+    // A forwarded request's state, reused (each worker keeps the ones not in use): the relay
+    // buffer, the heads written to the model server and to the client, the request as the
+    // plugins see it, the decision, the model server's response parser. Not in the gateway's and
+    // the relay's coroutine frames: kept there, it made them larger than the 1,020 bytes Asio's
+    // per-thread cache recycles, so each was malloc'd and freed per request; reused, the
+    // strings and vectors keep their storage from one request to the next.
     struct Scratch {
         std::array<char, 16384> body;
-        std::string request_head, response_head;
+        HeadBuffer request_head, response_head;
+        RequestEvent ev;
+        AbiRequest abi;
+        Pick pick;
+        std::vector<std::uint64_t> excluded;  // endpoints that could not be connected to
+        std::string last_failure;
+        Relay relay;
+        UpstreamHead head;
+        std::optional<UpstreamParser> parser;  // the model server's response, into `head` and `body`
+        // The request's event for the next request: every field as read_openai expects it.
+        void reset_request() {
+            ev.id.clear();
+            ev.model.clear();
+            ev.lora.clear();
+            ev.prompt.clear();
+            ev.profile.reset();
+            ev.messages.clear();
+            ev.stream = false;
+            excluded.clear();
+            last_failure.clear();
+        }
     };
     // One worker per thread: its own io_context, run by that thread only, so its sessions, their
     // upstream connections and its pool need neither strands nor locks; the scheduler runs with
@@ -447,7 +698,7 @@ struct Server::Impl {
         // The header fields of the requests and model server responses parsed here: freed fields
         // are reused by the next (Beast allocates each field on its own). Only this worker's
         // thread uses it; before io, so it outlives every message.
-        std::pmr::unsynchronized_pool_resource fields_pool;
+        FieldPool fields_pool;
         // Scratch spaces not in use (one per request being forwarded at most; reused, never freed).
         // Before io: a request's coroutine destroyed with the io_context gives its scratch back.
         std::vector<std::unique_ptr<Scratch>> spare;
@@ -547,11 +798,11 @@ struct Server::Impl {
 
     // The most recently used idle connection to `address` that is still open, if any. On the
     // worker's own thread.
-    std::unique_ptr<Upstream> take_idle(Worker &w, std::string_view address) {
+    std::unique_ptr<Upstream> take_idle(Worker &w, std::string_view address, const ServeSettings &settings) {
         const auto it = w.pools.find(address);
         if (it == w.pools.end()) return nullptr;
         auto &idle = it->second;
-        const auto max_age = std::chrono::milliseconds(pin_settings()->upstream_idle_timeout_ms);
+        const auto max_age = std::chrono::milliseconds(settings.upstream_idle_timeout_ms);
         const auto now = Clock::now();
         while (!idle.empty() && now - idle.front()->since > max_age) idle.pop_front();
         while (!idle.empty()) {
@@ -568,8 +819,8 @@ struct Server::Impl {
 
     // Keeps a connection whose response ended cleanly for the next request to `address`; the
     // oldest idle one closes when serve.upstreamMaxIdle are already kept (per worker).
-    void put_idle(Worker &w, std::string_view address, std::unique_ptr<Upstream> conn) {
-        const std::size_t max_idle = pin_settings()->upstream_max_idle;
+    void put_idle(Worker &w, std::string_view address, std::unique_ptr<Upstream> conn, const ServeSettings &settings) {
+        const std::size_t max_idle = settings.upstream_max_idle;
         if (max_idle == 0 || draining) return;
         const auto it = w.pools.find(address);
         if (it == w.pools.end()) return;  // the endpoint went away meanwhile
@@ -622,7 +873,11 @@ struct Server::Impl {
                 w.spare.pop_back();
             }
         }
-        ~ScratchLease() { w.spare.push_back(std::move(s)); }
+        ~ScratchLease() {
+            s->parser.reset();
+            s->pick.generation.reset();  // a spare scratch does not keep a generation alive
+            w.spare.push_back(std::move(s));
+        }
         ScratchLease(const ScratchLease &) = delete;
         ScratchLease &operator=(const ScratchLease &) = delete;
     };
@@ -951,9 +1206,17 @@ struct Server::Impl {
 
     // ---- scheduling --------------------------------------------------------------------------
     // `abi` is `r` as plugins see it (built once per request, for the decision and the responses).
-    Pick decide(const RequestEvent &r, const AbiRequest &abi, const std::vector<std::uint64_t> &excluded) {
+    // Fills `p` (reused from request to request: its strings and vectors keep their storage).
+    void decide(const RequestEvent &r, const AbiRequest &abi, const std::vector<std::uint64_t> &excluded, Pick &p) {
         const auto t0 = Clock::now();
-        Pick p;
+        p.error.reset();
+        p.message.clear();
+        p.profile.clear();
+        p.endpoints.clear();
+        p.name.clear();
+        p.address.clear();
+        p.extras.clear();
+        p.headers.clear();
         std::lock_guard lock(core);
         p.generation = current;
         Scheduler &s = *current->scheduler;
@@ -963,7 +1226,7 @@ struct Server::Impl {
             if (!profile) {
                 p.error = Code::unknown_profile;
                 p.message = "no scheduling profile \"" + *r.profile + "\"";
-                return p;
+                return;
             }
         }
         const plughost_endpoint *const *list = healthy.data();
@@ -978,19 +1241,19 @@ struct Server::Impl {
         if (count == 0) {
             p.error = Code::no_endpoints;
             p.message = table.size() ? "no healthy endpoint to send the request to" : "no endpoints are configured";
-            return p;
+            return;
         }
         const Decision d = s.schedule(abi.req, list, count, profile);
         if (d.error) {
             p.error = *d.error;
             p.message = d.message;
-            return p;
+            return;
         }
-        p.profile = s.profiles()[d.profile].name;
+        set(p.profile, s.profiles()[d.profile].name);
         const plughost_endpoint *chosen = d.picked[0];
         p.endpoints.push_back(chosen->id);
-        p.name = std::string(view(chosen->name));
-        p.address = std::string(view(chosen->address));
+        set(p.name, view(chosen->name));
+        set(p.address, view(chosen->address));
         table.count_pick(chosen);
         for (const DecisionExtra &x : d.extras) {
             p.endpoints.push_back(x.endpoint->id);
@@ -999,10 +1262,9 @@ struct Server::Impl {
             table.count_pick(x.endpoint);
         }
         for (const auto &h : d.headers) p.headers.push_back(h);
-        ++decisions[{p.profile, p.name}];
+        bump(decisions, std::pair<std::string_view, std::string_view>(p.profile, p.name));
         ++in_flight;
         decide_seconds.observe(seconds_since(t0));
-        return p;
     }
 
     // Tells the deciding generation's plugins how the response went; ends the request's
@@ -1013,7 +1275,7 @@ struct Server::Impl {
                                                              int status, double first_byte, double total,
                                                              const std::string *answered = nullptr) {
         std::lock_guard lock(core);
-        if (answered) ++requests[{*answered, status}];
+        if (answered) bump(requests, std::pair<std::string_view, int>(*answered, status));
         plughost_response res{};
         res.struct_size = sizeof res;
         res.endpoint_id = p.endpoints.front();
@@ -1030,7 +1292,8 @@ struct Server::Impl {
             const char *name = outcome == PLUGHOST_RESPONSE_COMPLETE    ? "complete"
                                : outcome == PLUGHOST_RESPONSE_CANCELLED ? "cancelled"
                                                                         : "failed";
-            ++outcomes[name];
+            if (const auto it = outcomes.find(std::string_view(name)); it != outcomes.end()) ++it->second;
+            else outcomes.emplace(name, 1);
             if (total >= 0) total_seconds.observe(total);
         } else if (first_byte >= 0) {
             first_byte_seconds.observe(first_byte);
@@ -1047,7 +1310,7 @@ struct Server::Impl {
         res.prepare_payload();
         {
             std::lock_guard lock(core);
-            ++requests[{std::string(path), res.result_int()}];
+            bump(requests, std::pair<std::string_view, int>(path, res.result_int()));
         }
         client.expires_after(std::chrono::milliseconds(pin_settings()->idle_timeout_ms));
         auto [ec, n] = co_await http::async_write(client, res, nothrow);
@@ -1192,79 +1455,61 @@ struct Server::Impl {
         out.append(digits.data(), end);
     }
 
-    static void append_field(std::string &out, std::string_view name, std::string_view value) {
-        out.append(name).append(": ").append(value).append("\r\n");
-    }
-
     // The head of the request to the model server: the client's, without the hop-by-hop fields
     // and the ones this proxy sets (Host, the framing, x-request-id,
     // x-gateway-destination-endpoint); the plugins' fields replace any of the same name, except
     // hop-by-hop and framing ones (this proxy's own). Written into reused storage, not a Beast
     // message: no allocation per field.
-    static void write_request_head(std::string &out, const Request &req, const Pick &pick, std::string_view id,
+    static void write_request_head(HeadBuffer &out, const Request &req, const Pick &pick, std::string_view id,
                                    bool keep_alive) {
         out.clear();
-        out.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
+        out << req.method_string() << " "sv << req.target() << " HTTP/1.1\r\n"sv;
         for (const auto &f : req) {
             const auto name = f.name_string();
-            if (hop_by_hop(name) || f.name() == http::field::host || f.name() == http::field::content_length ||
-                f.name() == http::field::expect || beast::iequals(name, "x-request-id") ||
-                beast::iequals(name, "x-gateway-destination-endpoint") || set_by(name, pick.headers))
+            const http::field known = f.name();  // the names compared below are not Beast's
+            if (known != http::field::unknown ? hop_by_hop(known) || known == http::field::host ||
+                                                    known == http::field::content_length || known == http::field::expect
+                                              : beast::iequals(name, "x-request-id"sv) ||
+                                                    beast::iequals(name, "x-gateway-destination-endpoint"sv))
                 continue;
-            append_field(out, name, f.value());
+            if (!pick.headers.empty() && set_by(name, pick.headers)) continue;
+            out.field(name, f.value());
         }
-        if (!set_by("host", pick.headers)) append_field(out, "Host", pick.address);
-        if (!set_by("x-request-id", pick.headers)) append_field(out, "x-request-id", id);
+        if (!set_by("host", pick.headers)) out.field("Host", pick.address);
+        if (!set_by("x-request-id", pick.headers)) out.field("x-request-id", id);
         if (!set_by("x-gateway-destination-endpoint", pick.headers))
-            append_field(out, "x-gateway-destination-endpoint", pick.address);
+            out.field("x-gateway-destination-endpoint", pick.address);
         for (const auto &[k, v] : pick.headers)
-            if (!hop_by_hop(k) && !beast::iequals(k, "content-length")) append_field(out, k, v);
-        out.append("Content-Length: ");
-        append_number(out, req.body().size());
-        out.append("\r\n");
-        if (!keep_alive) out.append("Connection: close\r\n");
-        out.append("\r\n");
+            if (!hop_by_hop(k) && !beast::iequals(k, "content-length")) out.field(k, v);
+        out << "Content-Length: "sv << static_cast<std::uint64_t>(req.body().size()) << "\r\n"sv;
+        if (!keep_alive) out << "Connection: close\r\n"sv;
+        out << "\r\n"sv;
     }
 
     // The head of the response to the client: the model server's, without its hop-by-hop fields,
     // with the plugins' fields (replacing any of the same name), x-gateway-destination-endpoint,
     // and this connection's framing.
-    static void write_response_head(std::string &out, const UpstreamResponse &res,
+    static void write_response_head(HeadBuffer &out, const UpstreamHead &res,
                                     const std::vector<std::pair<std::string, std::string>> &plugin_headers,
                                     std::string_view address, bool chunked, bool keep_alive) {
         out.clear();
-        out.append("HTTP/1.1 ");
-        append_number(out, res.result_int());
-        out.append(" ").append(res.reason()).append("\r\n");
-        for (const auto &f : res) {
-            const auto name = f.name_string();
-            if (hop_by_hop(name) || (chunked && f.name() == http::field::content_length) ||
-                beast::iequals(name, "x-gateway-destination-endpoint") || set_by(name, plugin_headers))
+        out << "HTTP/1.1 "sv << static_cast<std::uint64_t>(res.status) << " "sv << res.reason() << "\r\n"sv;
+        for (const auto &f : res.fields) {
+            const auto name = res.name(f);
+            const http::field known = f.known;  // x-gateway-destination-endpoint is not Beast's
+            if (known != http::field::unknown ? hop_by_hop(known) || (chunked && known == http::field::content_length)
+                                              : beast::iequals(name, "x-gateway-destination-endpoint"sv))
                 continue;
-            append_field(out, name, f.value());
+            if (!plugin_headers.empty() && set_by(name, plugin_headers)) continue;
+            out.field(name, res.value(f));
         }
         for (const auto &[k, v] : plugin_headers)
-            if (!beast::iequals(k, "x-gateway-destination-endpoint")) append_field(out, k, v);
-        append_field(out, "x-gateway-destination-endpoint", address);
-        if (chunked) out.append("Transfer-Encoding: chunked\r\n");
-        if (!keep_alive) out.append("Connection: close\r\n");
-        out.append("\r\n");
+            if (!beast::iequals(k, "x-gateway-destination-endpoint")) out.field(k, v);
+        out.field("x-gateway-destination-endpoint", address);
+        if (chunked) out << "Transfer-Encoding: chunked\r\n"sv;
+        if (!keep_alive) out << "Connection: close\r\n"sv;
+        out << "\r\n"sv;
     }
-
-    struct Relay {
-        bool reused = false;  // in: the upstream connection came from the pool
-        int outcome = PLUGHOST_RESPONSE_FAILED;
-        int status = 0;
-        double first_byte = -1;
-        bool keep_alive = false;
-        bool client_answered = false;  // a response (or part of one) went to the client
-        // A reused connection the model server had closed: nothing of the request was read
-        // and nothing answered, so it is sent again on a fresh connection (not a failure).
-        bool stale = false;
-        bool pooled = false;  // the response was read to its end on a keep-alive connection, now pooled
-        std::string error_code, error_message;
-        http::status error_status = http::status::bad_gateway;
-    };
 
     // Sends what the socket takes at once (client and upstream sockets are non-blocking); the
     // caller sends the rest, if any, with write_rest. A write that fits, as nearly all do, makes
@@ -1317,15 +1562,18 @@ struct Server::Impl {
                ec == asio::error::broken_pipe;
     }
 
+    // Sends the request (scratch.request_head and `body`) on `conn` and relays the response;
+    // how it ended goes to scratch.relay.
     awaitable<void> relay(Worker &w, TimedSocket &client, std::unique_ptr<Upstream> &conn, Scratch &scratch,
-                          const std::string &body, const Pick &pick, const RequestEvent &ev, const AbiRequest &abi,
-                          Clock::time_point t0, ClientWatch &watch, Relay &out) {
-        const auto pinned = pin_settings();
-        const ServeSettings &settings = *pinned;
+                          const std::string &body, Clock::time_point t0, ClientWatch &watch,
+                          const ServeSettings &settings) {
+        const Pick &pick = scratch.pick;
+        const RequestEvent &ev = scratch.ev;
+        Relay &out = scratch.relay;
         TimedSocket &upstream = conn->stream;
         beast::flat_buffer &ubuf = conn->buffer;
         upstream.expires_after(std::chrono::milliseconds(settings.first_byte_timeout_ms));
-        const std::array<asio::const_buffer, 2> request{asio::buffer(scratch.request_head), asio::buffer(body)};
+        const std::array<asio::const_buffer, 2> request{scratch.request_head.buffer(), asio::buffer(body)};
         beast::error_code wec;
         const std::size_t sent = write_now(upstream, request, wec);
         if (!wec && sent < beast::buffer_bytes(request)) wec = co_await write_rest(upstream, request, sent);
@@ -1336,8 +1584,7 @@ struct Server::Impl {
                 "sending the request to " + pick.name + " (" + pick.address + ") failed: " + wec.message();
             co_return;
         }
-        http::response_parser<http::buffer_body, FieldAllocator> parser(
-            std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
+        auto &parser = scratch.parser.emplace(scratch.head);
         parser.body_limit(boost::none);
         // The head: parsed from what the connection has buffered, read while it is incomplete.
         beast::error_code hec;
@@ -1366,12 +1613,12 @@ struct Server::Impl {
             co_return;
         }
         out.first_byte = seconds_since(t0);
-        auto &res = parser.get();
-        out.status = res.result_int();
-        const auto client_headers = respond(pick, abi, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
-        const bool chunked = res.chunked() || !res.has_content_length();  // to the client
+        out.status = scratch.head.status;
+        const auto client_headers =
+            respond(pick, scratch.abi, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
+        const bool chunked = parser.chunked() || !parser.content_length();  // to the client
         out.keep_alive = out.keep_alive && !draining;
-        write_response_head(scratch.response_head, res, client_headers, pick.address, chunked, out.keep_alive);
+        write_response_head(scratch.response_head, scratch.head, client_headers, pick.address, chunked, out.keep_alive);
         auto &buf = scratch.body;
         bool head_sent = false;
         out.client_answered = true;
@@ -1383,7 +1630,7 @@ struct Server::Impl {
             upstream.expires_never();
             watch.upstream = nullptr;  // the connection is no longer this request's to close
             out.pooled = true;
-            put_idle(w, pick.address, std::move(conn));  // `upstream` and `ubuf` are not used after this
+            put_idle(w, pick.address, std::move(conn), settings);  // `upstream` and `ubuf` are not used after this
         };
         // The head goes with the first part of the body: one write (one wake-up of the client)
         // for a response that came whole. It goes alone only before waiting for the model server
@@ -1391,17 +1638,16 @@ struct Server::Impl {
         parser.eager(true);
         std::array<char, 24> chunk_size{};
         for (;;) {
-            res.body().data = buf.data();
-            res.body().size = buf.size();
+            parser.body(buf.data(), buf.size());
             beast::error_code rec;
             if (!parser.is_done() && ubuf.size() != 0) {  // received already: parsed without I/O
                 ubuf.consume(parser.put(ubuf.data(), rec));
                 if (rec == http::error::need_more || rec == http::error::need_buffer) rec = {};
             }
-            if (!rec && !parser.is_done() && res.body().size == buf.size()) {
+            if (!rec && !parser.is_done() && parser.space() == buf.size()) {
                 if (!head_sent) {
                     client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-                    auto [cec, cn] = co_await asio::async_write(client, asio::buffer(scratch.response_head), nothrow);
+                    auto [cec, cn] = co_await asio::async_write(client, scratch.response_head.buffer(), nothrow);
                     if (cec) {
                         out.outcome = PLUGHOST_RESPONSE_CANCELLED;
                         out.keep_alive = false;
@@ -1420,18 +1666,18 @@ struct Server::Impl {
                 out.keep_alive = false;  // the client's response is cut short: its connection ends
                 if (!head_sent) {        // as when the head had gone first: the client gets it
                     client.expires_after(std::chrono::milliseconds(settings.idle_timeout_ms));
-                    co_await asio::async_write(client, asio::buffer(scratch.response_head), nothrow);
+                    co_await asio::async_write(client, scratch.response_head.buffer(), nothrow);
                 }
                 co_return;
             }
             pool_when_read();
-            const std::size_t got = buf.size() - res.body().size;
+            const std::size_t got = buf.size() - parser.space();
             const bool done = parser.is_done();
             if (got == 0 && !done) continue;  // nothing to send yet
             // head (once), [chunk size, data, CRLF] or data, [last chunk]
             std::array<asio::const_buffer, 5> parts{};
             std::size_t n = 0;
-            if (!head_sent) parts[n++] = asio::buffer(scratch.response_head);
+            if (!head_sent) parts[n++] = scratch.response_head.buffer();
             if (got != 0 && chunked) {
                 auto end = std::to_chars(chunk_size.data(), chunk_size.data() + chunk_size.size() - 2, got, 16).ptr;
                 *end++ = '\r';
@@ -1460,57 +1706,63 @@ struct Server::Impl {
 
     awaitable<bool> gateway(Worker &w, TimedSocket &client, ClientRead &read, Request &req, const std::string &path,
                             bool chat) {
+        // Pinned once for the request: the relay and the pool use these too.
         const auto pinned = pin_settings();
         const ServeSettings &settings = *pinned;
         const auto t0 = Clock::now();
-        const bool keep = req.keep_alive();  // for the answers plughost makes itself
-        RequestEvent ev;
+        ScratchLease lease(w);
+        Scratch &scratch = *lease.s;
+        scratch.reset_request();
+        RequestEvent &ev = scratch.ev;
         if (auto problem = read_openai(req.body(), chat, ev))
-            co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path, keep);
-        if (auto id = req["x-request-id"]; !id.empty()) ev.id = std::string(id);
+            co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path,
+                                          req.keep_alive());
+        if (auto id = req["x-request-id"]; !id.empty()) set(ev.id, id);
         else {
-            ev.id = "plughost-";
+            set(ev.id, "plughost-");
             append_number(ev.id, ++request_counter);
         }
-        ev.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
+        // Assigned in place: the names and values kept from the last request keep their storage.
+        ev.headers.resize(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
+        auto header = ev.headers.begin();
         for (const auto &f : req) {
-            std::string name(f.name_string());
+            auto &[name, value] = *header++;
+            set(name, f.name_string());
             for (auto &c : name)  // ASCII (a field name is a token): no locale call per character
                 if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-            ev.headers.emplace_back(std::move(name), std::string(f.value()));
+            set(value, f.value());
         }
-        const AbiRequest abi(ev);  // views into ev, which stays as it is from here on
-        std::vector<std::uint64_t> excluded;
-        std::string last_failure;
+        scratch.abi.assign(ev);  // views into ev, which stays as it is from here on
+        const AbiRequest &abi = scratch.abi;
+        Pick &pick = scratch.pick;
+        Relay &r = scratch.relay;
         for (std::uint32_t attempt = 0; attempt < settings.max_attempts; ++attempt) {
-            Pick pick = decide(ev, abi, excluded);
+            decide(ev, abi, scratch.excluded, pick);
             if (pick.error) {
-                if (!excluded.empty()) {
-                    const std::string message = last_failure + "; no other endpoint is left to try";
+                if (!scratch.excluded.empty()) {
+                    const std::string message = scratch.last_failure + "; no other endpoint is left to try";
                     co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message,
-                                                  path, keep);
+                                                  path, req.keep_alive());
                 }
                 co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
-                                              path, keep);
+                                              path, req.keep_alive());
             }
-            ScratchLease scratch(w);
-            write_request_head(scratch.s->request_head, req, pick, ev.id, settings.upstream_max_idle > 0);
-            Relay r;
+            write_request_head(scratch.request_head, req, pick, ev.id, settings.upstream_max_idle > 0);
             bool connect_failed = false;
             for (bool fresh_only = false;;) {
                 // An idle pooled connection, else a new one; a connect failure sent nothing, so
                 // another endpoint can take the request.
                 std::unique_ptr<Upstream> conn;
-                if (!fresh_only) conn = take_idle(w, pick.address);
+                if (!fresh_only) conn = take_idle(w, pick.address, settings);
                 const bool reused = conn != nullptr;
                 if (!conn) {
                     conn = std::make_unique<Upstream>(w.deadlines, w.io.get_executor());
                     const std::chrono::milliseconds connect_timeout(settings.connect_timeout_ms);
                     const beast::error_code cec = co_await connect_to(conn->stream, pick.address, connect_timeout);
                     if (cec) {
-                        last_failure = fmt::format("cannot connect to {} ({}): {}", pick.name, pick.address,
-                                                   cec == beast::error::timeout ? "timed out (serve.connectTimeoutMs)"
-                                                                                : cec.message());
+                        scratch.last_failure = fmt::format(
+                            "cannot connect to {} ({}): {}", pick.name, pick.address,
+                            cec == beast::error::timeout ? "timed out (serve.connectTimeoutMs)" : cec.message());
                         connect_failed = true;
                         break;
                     }
@@ -1521,7 +1773,7 @@ struct Server::Impl {
                 r.reused = reused;
                 r.keep_alive = req.keep_alive();
                 watch_client(client, read, conn->stream.socket());
-                co_await relay(w, client, conn, *scratch.s, req.body(), pick, ev, abi, t0, read.watch, r);
+                co_await relay(w, client, conn, scratch, req.body(), t0, read.watch, settings);
                 end_watch(read);
                 if (read.watch.gone && r.outcome != PLUGHOST_RESPONSE_COMPLETE) {
                     r.outcome = PLUGHOST_RESPONSE_CANCELLED;
@@ -1542,13 +1794,13 @@ struct Server::Impl {
                 break;
             }
             if (connect_failed) {
-                spdlog::warn("request {}: {}; picking again without it", ev.id, last_failure);
+                spdlog::warn("request {}: {}; picking again without it", ev.id, scratch.last_failure);
                 respond(pick, abi, PLUGHOST_RESPONSE_FAILED, 0, -1, seconds_since(t0));
                 {
                     std::lock_guard lock(core);
                     ++retries;
                 }
-                excluded.push_back(pick.endpoints.front());
+                scratch.excluded.push_back(pick.endpoints.front());
                 continue;
             }
             // The model server's answer went to the client: counted with the outcome (one lock).
@@ -1560,8 +1812,10 @@ struct Server::Impl {
             co_return r.keep_alive &&r.outcome == PLUGHOST_RESPONSE_COMPLETE;
         }
         const std::string message =
-            last_failure + fmt::format("; gave up after {} attempts (serve.maxAttempts)", settings.max_attempts);
-        co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path, keep);
+            scratch.last_failure +
+            fmt::format("; gave up after {} attempts (serve.maxAttempts)", settings.max_attempts);
+        co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path,
+                                      req.keep_alive());
     }
 
     awaitable<bool> pick_api(TimedSocket &client, Request &req, const std::string &path) {
@@ -1581,7 +1835,8 @@ struct Server::Impl {
             co_return co_await send_error(client, http::status::bad_request, code, message, path, keep);
         }
         const AbiRequest abi(*r);
-        Pick p = decide(*r, abi, {});
+        Pick p;
+        decide(*r, abi, {}, p);
         if (p.error)
             co_return co_await send_error(client, status_for(*p.error), to_string(*p.error), p.message, path, keep);
         {
@@ -1853,9 +2108,14 @@ struct Server::Impl {
         client.socket().non_blocking(true);  // for write_now
         beast::flat_buffer buffer;
         ClientRead read(buffer);
+        // The last request's body storage, for the next one's (Beast's string_body allocates it
+        // anew otherwise: a malloc per request). Not kept past 64 KiB.
+        std::string body_storage;
         for (;;) {
             http::request_parser<http::string_body, FieldAllocator> parser(
                 std::piecewise_construct, std::make_tuple(), std::make_tuple(FieldAllocator(&w.fields_pool)));
+            parser.get().body() = std::move(body_storage);
+            parser.get().body().clear();
             const auto pinned = pin_settings();
             const ServeSettings &settings = *pinned;
             parser.header_limit(settings.max_header_bytes);
@@ -1938,6 +2198,7 @@ struct Server::Impl {
                 spdlog::error("internal error answering {}: {}", std::string(req.target()), e.what());
             }
             --active;
+            if (req.body().capacity() <= 65536) body_storage = std::move(req.body());
             if (!again || draining) break;
         }
         // A lingering close: the client may still be sending (a body refused for its size), and

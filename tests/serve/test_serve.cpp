@@ -253,6 +253,75 @@ TEST_CASE("serve: the gateway forwards completions and chat completions to the e
     CHECK(get(serve.address, "/healthz").status == 200);
 }
 
+// A model server written here, for heads plughost-sim never sends: /metrics answers as the
+// simulator's does (an idle endpoint), every other request gets `response`, byte for byte.
+struct RawUpstream {
+    asio::io_context io;
+    tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+    std::string response, metrics;
+    std::string address = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+    std::thread thread;
+    explicit RawUpstream(std::string r) : response(std::move(r)) {
+        const std::string body = "vllm:num_requests_waiting{model_name=\"raw\"} 0\n"
+                                 "vllm:num_requests_running{model_name=\"raw\"} 0\n"
+                                 "vllm:kv_cache_usage_perc{model_name=\"raw\"} 0\n";
+        metrics = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+                  "\r\n\r\n" + body;
+        asio::co_spawn(io, accept(), asio::detached);
+        thread = std::thread([this] { io.run(); });
+    }
+    ~RawUpstream() {
+        io.stop();
+        thread.join();
+    }
+    asio::awaitable<void> accept() {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+            asio::co_spawn(io, answer(std::move(socket)), asio::detached);
+        }
+    }
+    asio::awaitable<void> answer(tcp::socket socket) {
+        beast::flat_buffer buffer;
+        for (;;) {
+            http::request<http::string_body> req;
+            auto [ec, n] = co_await http::async_read(socket, buffer, req, asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+            const std::string &out = req.target() == "/metrics" ? metrics : response;
+            auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
+            if (wec) co_return;
+        }
+    }
+};
+
+TEST_CASE("serve: the model server's response head is forwarded: status, reason and fields in order, without its "
+          "hop-by-hop fields") {
+    RawUpstream raw("HTTP/1.1 201 Made Here\r\nContent-Type: application/json\r\nKeep-Alive: timeout=5\r\n"
+                    "X-First: 1\r\nConnection: keep-alive\r\nUpgrade: h2c\r\nx-second: two words\r\n"
+                    "Content-Length: 2\r\n\r\n{}");
+    Serve serve(kQueuePlugins, queue_config(endpoints_json({{"raw", raw.address}})));
+    serve.start();
+    REQUIRE(eventually([&] { return serve.ready(); }));
+    for (int i = 0; i < 2; ++i) {  // the second on the kept connection to the model server
+        asio::io_context io;
+        beast::tcp_stream stream(io);
+        send(stream, serve.address, http::verb::post, "/v1/completions", completion(false));
+        beast::flat_buffer buffer;
+        http::response<http::string_body> res;
+        http::read(stream, buffer, res);
+        CHECK(res.result_int() == 201);
+        CHECK(res.reason() == "Made Here");
+        CHECK(res.body() == "{}");
+        std::vector<std::string> names;
+        for (const auto &f : res) names.emplace_back(f.name_string());
+        const std::vector<std::string> expected{"Content-Type", "X-First", "x-second", "Content-Length",
+                                                "x-gateway-destination-endpoint"};
+        CHECK(names == expected);
+        CHECK(res["x-second"] == "two words");
+        CHECK(res["x-gateway-destination-endpoint"] == raw.address);
+    }
+}
+
 TEST_CASE("serve: a streamed response passes through byte for byte") {
     Sim a("a", {"--tokens", "20", "--token-ms", "1"});
     Serve serve(kQueuePlugins, queue_config(endpoints_json({{"a", a.address}})));
