@@ -650,6 +650,7 @@ struct Server::Impl {
         int status = 0;
         double first_byte = -1;
         bool keep_alive = false;
+        bool http10 = false;           // in: the client speaks HTTP/1.0 (no chunked framing)
         bool client_answered = false;  // a response (or part of one) went to the client
         // A reused connection the model server had closed: nothing of the request was read
         // and nothing answered, so it is sent again on a fresh connection (not a failure).
@@ -1302,11 +1303,23 @@ struct Server::Impl {
     }
 
     // ---- HTTP --------------------------------------------------------------------------------
+    // Whether the client's connection stays open after an answer, and whether the answer says
+    // so: an HTTP/1.0 client keeps its connection only when the answer carries
+    // `Connection: keep-alive` (ab -k otherwise waits for the close), an HTTP/1.1 one unless
+    // it carries `close`.
+    struct Persistence {
+        bool keep;
+        bool http10;
+    };
+    static Persistence persistence(const Request &req) { return {req.keep_alive(), req.version() < 11}; }
+    static constexpr Persistence kClose{false, false};
+
     // GCC 12 destroys some temporaries of a co_await expression twice (a double free): every
     // argument of a co_await here is a named object or a trivially destructible value.
     template <class Body>
-    awaitable<bool> send(TimedSocket &client, http::response<Body> &res, std::string_view path, bool keep_alive) {
-        res.keep_alive(keep_alive && !draining);
+    awaitable<bool> send(TimedSocket &client, http::response<Body> &res, std::string_view path, Persistence persist) {
+        res.keep_alive(persist.keep && !draining);
+        if (persist.http10 && res.keep_alive()) res.set(http::field::connection, "keep-alive");
         res.prepare_payload();
         {
             std::lock_guard lock(core);
@@ -1318,18 +1331,18 @@ struct Server::Impl {
     }
 
     awaitable<bool> send_json(TimedSocket &client, http::status status, const boost::json::value &body,
-                              std::string_view path, bool keep_alive) {
+                              std::string_view path, Persistence persist) {
         http::response<http::string_body> res{status, 11};
         res.set(http::field::content_type, "application/json");
         res.body() = to_json(body) + "\n";
-        co_return co_await send(client, res, path, keep_alive);
+        co_return co_await send(client, res, path, persist);
     }
 
     // {"error": {"code", "message", "type"}}: OpenAI's error shape with plughost's code.
     awaitable<bool> send_error(TimedSocket &client, http::status status, std::string_view code,
-                               std::string_view message, std::string_view path, bool keep_alive) {
+                               std::string_view message, std::string_view path, Persistence persist) {
         const boost::json::value body = error_body(code, message);
-        co_return co_await send_json(client, status, body, path, keep_alive);
+        co_return co_await send_json(client, status, body, path, persist);
     }
 
     static http::status status_for(Code c) {
@@ -1491,7 +1504,7 @@ struct Server::Impl {
     // and this connection's framing.
     static void write_response_head(HeadBuffer &out, const UpstreamHead &res,
                                     const std::vector<std::pair<std::string, std::string>> &plugin_headers,
-                                    std::string_view address, bool chunked, bool keep_alive) {
+                                    std::string_view address, bool chunked, Persistence persist) {
         out.clear();
         out << "HTTP/1.1 "sv << static_cast<std::uint64_t>(res.status) << " "sv << res.reason() << "\r\n"sv;
         for (const auto &f : res.fields) {
@@ -1507,7 +1520,8 @@ struct Server::Impl {
             if (!beast::iequals(k, "x-gateway-destination-endpoint")) out.field(k, v);
         out.field("x-gateway-destination-endpoint", address);
         if (chunked) out << "Transfer-Encoding: chunked\r\n"sv;
-        if (!keep_alive) out << "Connection: close\r\n"sv;
+        if (!persist.keep) out << "Connection: close\r\n"sv;
+        else if (persist.http10) out << "Connection: keep-alive\r\n"sv;
         out << "\r\n"sv;
     }
 
@@ -1616,9 +1630,13 @@ struct Server::Impl {
         out.status = scratch.head.status;
         const auto client_headers =
             respond(pick, scratch.abi, PLUGHOST_RESPONSE_STARTED, out.status, out.first_byte, -1);
-        const bool chunked = parser.chunked() || !parser.content_length();  // to the client
-        out.keep_alive = out.keep_alive && !draining;
-        write_response_head(scratch.response_head, scratch.head, client_headers, pick.address, chunked, out.keep_alive);
+        // A body of unknown length goes to an HTTP/1.1 client chunked; to an HTTP/1.0 one, which
+        // knows no chunked framing (RFC 9112 6.1), as it comes, ended by closing the connection.
+        const bool length_unknown = parser.chunked() || !parser.content_length();
+        const bool chunked = length_unknown && !out.http10;
+        out.keep_alive = out.keep_alive && !draining && !(length_unknown && out.http10);
+        write_response_head(scratch.response_head, scratch.head, client_headers, pick.address, chunked,
+                            {out.keep_alive, out.http10});
         auto &buf = scratch.body;
         bool head_sent = false;
         out.client_answered = true;
@@ -1716,7 +1734,7 @@ struct Server::Impl {
         RequestEvent &ev = scratch.ev;
         if (auto problem = read_openai(req.body(), chat, ev))
             co_return co_await send_error(client, http::status::bad_request, "invalid-request", *problem, path,
-                                          req.keep_alive());
+                                          persistence(req));
         if (auto id = req["x-request-id"]; !id.empty()) set(ev.id, id);
         else {
             set(ev.id, "plughost-");
@@ -1742,10 +1760,10 @@ struct Server::Impl {
                 if (!scratch.excluded.empty()) {
                     const std::string message = scratch.last_failure + "; no other endpoint is left to try";
                     co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message,
-                                                  path, req.keep_alive());
+                                                  path, persistence(req));
                 }
                 co_return co_await send_error(client, status_for(*pick.error), to_string(*pick.error), pick.message,
-                                              path, req.keep_alive());
+                                              path, persistence(req));
             }
             write_request_head(scratch.request_head, req, pick, ev.id, settings.upstream_max_idle > 0);
             bool connect_failed = false;
@@ -1772,6 +1790,7 @@ struct Server::Impl {
                 r = Relay{};
                 r.reused = reused;
                 r.keep_alive = req.keep_alive();
+                r.http10 = req.version() < 11;
                 watch_client(client, read, conn->stream.socket());
                 co_await relay(w, client, conn, scratch, req.body(), t0, read.watch, settings);
                 end_watch(read);
@@ -1808,19 +1827,19 @@ struct Server::Impl {
             respond(pick, abi, r.outcome, r.status, r.first_byte, seconds_since(t0), relayed ? &path : nullptr);
             if (r.outcome == PLUGHOST_RESPONSE_CANCELLED) co_return false;
             if (!r.client_answered)
-                co_return co_await send_error(client, r.error_status, r.error_code, r.error_message, path, false);
+                co_return co_await send_error(client, r.error_status, r.error_code, r.error_message, path, kClose);
             co_return r.keep_alive &&r.outcome == PLUGHOST_RESPONSE_COMPLETE;
         }
         const std::string message =
             scratch.last_failure +
             fmt::format("; gave up after {} attempts (serve.maxAttempts)", settings.max_attempts);
         co_return co_await send_error(client, http::status::bad_gateway, "upstream-unreachable", message, path,
-                                      req.keep_alive());
+                                      persistence(req));
     }
 
     awaitable<bool> pick_api(TimedSocket &client, Request &req, const std::string &path) {
         // A request as in the event stream: {"request": {...}} or the request object itself.
-        const bool keep = req.keep_alive();
+        const Persistence keep = persistence(req);
         std::string body = req.body();
         boost::system::error_code ec;
         auto v = boost::json::parse(body, ec);
@@ -2062,7 +2081,7 @@ struct Server::Impl {
     // fewer per forwarded request).
     awaitable<bool> handle(TimedSocket &client, Request &req, const std::string &path) {
         const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
-        const bool keep = req.keep_alive();
+        const Persistence keep = persistence(req);
         if (path == "/healthz" && get) {
             const boost::json::value body = status_body("ok");
             co_return co_await send_json(client, http::status::ok, body, path, keep);
@@ -2144,7 +2163,7 @@ struct Server::Impl {
                 std::tie(ec, std::ignore) = co_await http::async_read_header(client, buffer, parser, nothrow);
             if (!ec && !refused) {
                 if (const auto why = framing_problem(parser.get())) {  // answered, then the connection ends
-                    co_await send_error(client, http::status::bad_request, "bad-request", *why, "other", false);
+                    co_await send_error(client, http::status::bad_request, "bad-request", *why, "other", kClose);
                     break;
                 }
             }
@@ -2183,7 +2202,7 @@ struct Server::Impl {
                     code = "bad-request";
                     message = "the request is not valid HTTP/1.1: " + ec.message();
                 }
-                if (status) co_await send_error(client, *status, code, message, "other", false);
+                if (status) co_await send_error(client, *status, code, message, "other", kClose);
                 break;
             }
             Request req = parser.release();

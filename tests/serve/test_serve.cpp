@@ -617,6 +617,27 @@ TEST_CASE("serve: every answer honours Connection: close and HTTP/1.0") {
         CHECK(got.rfind("HTTP/1.1 " + std::to_string(status) + " ", 0) == 0);
         CHECK(!contains(got, "<still open>"));
     }
+
+    // HTTP/1.0 has no chunked framing: a streamed response goes as it comes, ended by the close.
+    const std::string streamed = converse(serve.address, request("HTTP/1.0", "/v1/completions", completion(true), ""));
+    CHECK(streamed.rfind("HTTP/1.1 200 ", 0) == 0);
+    CHECK(!contains(streamed, "Transfer-Encoding"));
+    CHECK(contains(streamed, "\r\n\r\ndata: {"));  // the events right after the head, no chunk size
+    CHECK(contains(streamed, "data: [DONE]"));
+    CHECK(!contains(streamed, "<still open>"));
+
+    // An HTTP/1.0 client asking to keep its connection is told it is kept (ab -k waits for the
+    // close otherwise), and its next request is answered on it.
+    for (const std::string target : {"/v1/pick", "/v1/completions"}) {
+        INFO(target);
+        const std::string body = target == "/v1/pick" ? pick : completion(false);
+        const std::string got =
+            converse(serve.address, request("HTTP/1.0", target, body, "Connection: keep-alive\r\n") +
+                                        request("HTTP/1.0", target, body, ""));
+        CHECK(occurrences(got, "HTTP/1.1 200 OK") == 2);
+        CHECK(occurrences(got, "Connection: keep-alive") == 1);  // the first answer; the second closes
+        CHECK(!contains(got, "<still open>"));
+    }
 }
 
 // Out of descriptors, the listening socket stays readable while every accept fails: serve pauses
