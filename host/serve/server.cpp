@@ -2038,14 +2038,19 @@ struct Server::Impl {
     // next request, one a proxy in front of plughost may never have seen (request smuggling).
     // HTTP/1.0 has no Transfer-Encoding (6.1; nginx refuses it too). A request has one Host (3.2).
     template <class Header> static std::optional<std::string> framing_problem(const Header &head) {
-        const auto codings = head.count(http::field::transfer_encoding);
+        // One pass comparing Beast's field enum (basic_fields::count looks a name up as a string:
+        // two lookups cost about 300 instructions, a tenth of parsing the head).
+        std::size_t codings = 0, hosts = 0;
+        for (const auto &f : head) {
+            codings += f.name() == http::field::transfer_encoding;
+            hosts += f.name() == http::field::host;
+        }
         if (codings != 0 && head.version() < 11)
             return std::string("HTTP/1.0 has no Transfer-Encoding: send the body with Content-Length");
         if (codings != 0 && !head.chunked())
             return "Transfer-Encoding \"" + std::string(head[http::field::transfer_encoding]) +
                    "\" does not end with chunked: send the body with Content-Length, or with chunked as the last "
                    "coding";
-        const auto hosts = head.count(http::field::host);
         if (hosts > 1) return fmt::format("{} Host headers: a request has one", hosts);
         if (hosts == 0 && head.version() >= 11) return std::string("an HTTP/1.1 request needs a Host header");
         return std::nullopt;
