@@ -5,6 +5,14 @@
 # docs/performance.md ("plughost serve").
 #
 #   bench/serve_vs_nginx.sh [BUILD_DIR] [SECONDS]
+#   ROUNDS=5 bench/serve_vs_nginx.sh build 3    # each point 5 times, interleaved, and medians
+#   CONCS="16 64" bench/serve_vs_nginx.sh build # only these concurrencies (default 1 16 64)
+#
+# One run of a point moves by more than the differences measured here on a shared 2-core
+# machine (an added p99 is the difference of two p99s). ROUNDS=N measures the three targets of
+# each concurrency N times, one after another in turn, so a slow spell of the machine falls on
+# all three alike, and ends with the median of each figure over the rounds and the goal's ratios
+# (plughost / nginx) computed from those medians.
 #
 # Both proxies keep their upstream connections (nginx: `keepalive` with HTTP/1.1 upstream;
 # plughost: its pool, serve.upstreamMaxIdle). UPSTREAM_KEEPALIVE=0 makes both open a connection
@@ -85,20 +93,57 @@ ticks() {
 }
 HZ=$(getconf CLK_TCK)
 
-for c in 1 16 64; do
-  for target in "direct $DIRECT" "nginx 127.0.0.1:$((BASE + 81))" "plughost 127.0.0.1:$((BASE + 80))"; do
-    set -- $target
-    printf '%s ' "$1"
-    case $1 in
-      nginx) procs="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
-      plughost) procs=$PLUGHOST_PID ;;
-      *) procs="" ;;
-    esac
-    before=$(ticks $procs)
-    out=$("$BUILD/bench/serve_load" "$2" "$c" "$SECONDS_PER_RUN")
-    after=$(ticks $procs)
-    requests=$(echo "$out" | sed 's/.*"requests":\([0-9]*\).*/\1/')
-    # the proxy's CPU time per request in microseconds (none for the direct runs)
-    echo "$out" | sed "s/}\$/,\"cpu_us_per_request\":$(((after - before) * 1000000 / HZ / (requests > 0 ? requests : 1)))}/"
+ROUNDS=${ROUNDS:-1}
+: >"$WORK/points"
+for c in ${CONCS:-1 16 64}; do
+  for round in $(seq 1 "$ROUNDS"); do
+    for target in "direct $DIRECT" "nginx 127.0.0.1:$((BASE + 81))" "plughost 127.0.0.1:$((BASE + 80))"; do
+      set -- $target
+      printf '%s ' "$1"
+      case $1 in
+        nginx) procs="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
+        plughost) procs=$PLUGHOST_PID ;;
+        *) procs="" ;;
+      esac
+      before=$(ticks $procs)
+      out=$("$BUILD/bench/serve_load" "$2" "$c" "$SECONDS_PER_RUN")
+      after=$(ticks $procs)
+      requests=$(echo "$out" | sed 's/.*"requests":\([0-9]*\).*/\1/')
+      # the proxy's CPU time per request in microseconds (none for the direct runs)
+      cpu=$(((after - before) * 1000000 / HZ / (requests > 0 ? requests : 1)))
+      echo "$out" | sed "s/}\$/,\"cpu_us_per_request\":$cpu}/"
+      field() { echo "$out" | sed "s/.*\"$1\":\([0-9.]*\).*/\1/"; }
+      echo "$c $1 $(field p50_us) $(field p99_us) $(field rps) $cpu" >>"$WORK/points"
+    done
   done
 done
+
+[ "$ROUNDS" -gt 1 ] || exit 0
+# Medians over the rounds, then added latency = proxy - direct, and the goal's ratios.
+echo
+echo "medians over $ROUNDS rounds (p50/p99 us, req/s, proxy CPU us per request); ratios plughost / nginx:"
+for c in ${CONCS:-1 16 64}; do
+  for t in direct nginx plughost; do
+    for col in 3 4 5 6; do
+      awk -v c="$c" -v t="$t" -v col="$col" '$1 == c && $2 == t { print $col }' "$WORK/points" | sort -n |
+        awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+    done | tr '\n' ' ' | sed "s/^/$c $t /"
+    echo
+  done
+done | awk '
+  { p50[$1, $2] = $3; p99[$1, $2] = $4; rps[$1, $2] = $5; cpu[$1, $2] = $6 }
+  END {
+    n = split(ENVIRON["CONCS"] ? ENVIRON["CONCS"] : "1 16 64", cs, " ")
+    for (i = 1; i <= n; ++i) {
+      c = cs[i]
+      an50 = p50[c, "nginx"] - p50[c, "direct"]; ap50 = p50[c, "plughost"] - p50[c, "direct"]
+      an99 = p99[c, "nginx"] - p99[c, "direct"]; ap99 = p99[c, "plughost"] - p99[c, "direct"]
+      printf "concurrency %2d: direct %d/%d us %d req/s | nginx %d/%d us %d req/s %d us CPU | plughost %d/%d us %d req/s %d us CPU\n",
+        c, p50[c, "direct"], p99[c, "direct"], rps[c, "direct"], p50[c, "nginx"], p99[c, "nginx"], rps[c, "nginx"],
+        cpu[c, "nginx"], p50[c, "plughost"], p99[c, "plughost"], rps[c, "plughost"], cpu[c, "plughost"]
+      # A ratio needs nginx to add something: a median below the direct one (noise) gives none.
+      printf "  added p50 %d vs %d us: %s (goal <= 1.2); added p99 %d vs %d us: %s (goal <= 1.2); throughput %.2f (goal >= 0.8)\n",
+        ap50, an50, (an50 > 0 ? sprintf("%.2f", ap50 / an50) : "n/a"), ap99, an99,
+        (an99 > 0 ? sprintf("%.2f", ap99 / an99) : "n/a"), rps[c, "plughost"] / rps[c, "nginx"]
+    }
+  }'
