@@ -94,6 +94,8 @@ ticks() {
 HZ=$(getconf CLK_TCK)
 
 ROUNDS=${ROUNDS:-1}
+# One number of serve_load's JSON line in $out.
+field() { echo "$out" | sed "s/.*\"$1\":\([0-9.]*\).*/\1/"; }
 : >"$WORK/points"
 for c in ${CONCS:-1 16 64}; do
   for round in $(seq 1 "$ROUNDS"); do
@@ -112,7 +114,6 @@ for c in ${CONCS:-1 16 64}; do
       # the proxy's CPU time per request in microseconds (none for the direct runs)
       cpu=$(((after - before) * 1000000 / HZ / (requests > 0 ? requests : 1)))
       echo "$out" | sed "s/}\$/,\"cpu_us_per_request\":$cpu}/"
-      field() { echo "$out" | sed "s/.*\"$1\":\([0-9.]*\).*/\1/"; }
       echo "$c $1 $(field p50_us) $(field p99_us) $(field rps) $cpu" >>"$WORK/points"
     done
   done

@@ -589,6 +589,17 @@ struct Server::Impl {
         std::string name, address;
         std::vector<std::tuple<std::string, std::string, std::string>> extras;  // profile, name, address
         std::vector<std::pair<std::string, std::string>> headers;
+        // Emptied for the next decision; the strings and vectors keep their storage.
+        void clear() {
+            error.reset();
+            message.clear();
+            profile.clear();
+            endpoints.clear();
+            name.clear();
+            address.clear();
+            extras.clear();
+            headers.clear();
+        }
     };
 
     ServeOptions options;
@@ -1210,14 +1221,7 @@ struct Server::Impl {
     // Fills `p` (reused from request to request: its strings and vectors keep their storage).
     void decide(const RequestEvent &r, const AbiRequest &abi, const std::vector<std::uint64_t> &excluded, Pick &p) {
         const auto t0 = Clock::now();
-        p.error.reset();
-        p.message.clear();
-        p.profile.clear();
-        p.endpoints.clear();
-        p.name.clear();
-        p.address.clear();
-        p.extras.clear();
-        p.headers.clear();
+        p.clear();
         std::lock_guard lock(core);
         p.generation = current;
         Scheduler &s = *current->scheduler;
