@@ -180,8 +180,12 @@ int run_test_plugin(const TestPluginOptions &options) {
     host::Cycle cycle;
     cycle.attributes = &store;
     store.begin(endpoints.data(), endpoints.size());
-    plughost_request request = *sample.get();
-    request.host_cycle = &cycle;
+    const plughost_request request = *sample.get();
+    instance->bind(&cycle);  // its callbacks serve this cycle, as a scheduler's would
+    const struct Unbind {    // before the cycle goes: `destroy` may still call the host
+        host::Instance &instance;
+        ~Unbind() { instance.bind(nullptr); }
+    } unbind{*instance};
     Call call;
     const std::size_t n = endpoints.size();
     std::vector<std::size_t> indexes(n, 0);

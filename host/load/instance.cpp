@@ -143,14 +143,6 @@ void Instance::count(void *context, plughost_str name, double delta) {
 }  // namespace plughost::host
 
 namespace plughost::host {
-namespace {
-
-Cycle *cycle_of(const plughost_request *request) {
-    if (!request || !PLUGHOST_HAS_FIELD(request, plughost_request, host_cycle)) return nullptr;
-    return static_cast<Cycle *>(const_cast<void *>(request->host_cycle));
-}
-
-}  // namespace
 
 int32_t Instance::attribute(void *context, plughost_str name) {
     const auto *self = static_cast<const Instance *>(context);
@@ -161,20 +153,22 @@ int32_t Instance::attribute(void *context, plughost_str name) {
 }
 
 // put and get run once per endpoint per producer or consumer on every request: each check is a
-// load or two (the instance's access by id, the cycle from the request), the store O(1).
-plughost_status Instance::put_attribute(void *context, const plughost_request *request,
+// load or two (the instance's access by id, its scheduler's cycle), the store O(1). The request
+// argument is not read: an instance is run by one scheduler, one request at a time, so the cycle
+// the instance is bound to is the request's (and a plugin cannot name another one).
+plughost_status Instance::put_attribute(void *context, const plughost_request * /*request*/,
                                         const plughost_endpoint *endpoint, int32_t id, plughost_value value) {
     const auto *self = static_cast<const Instance *>(context);
-    Cycle *cycle = cycle_of(request);
+    Cycle *cycle = self->cycle_;
     if (!cycle || cycle->producing != self || !self->may(id, kPublish)) return PLUGHOST_INVALID_ARGUMENT;
     return cycle->attributes->put(endpoint, id, value) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
 }
 
-int32_t Instance::get_attribute(void *context, const plughost_request *request, const plughost_endpoint *endpoint,
+int32_t Instance::get_attribute(void *context, const plughost_request * /*request*/, const plughost_endpoint *endpoint,
                                 int32_t id, plughost_value *out) {
     const auto *self = static_cast<const Instance *>(context);
     if (!out) return 0;
-    const Cycle *cycle = cycle_of(request);
+    const Cycle *cycle = self->cycle_;
     if (!cycle || !cycle->attributes || !self->may(id, kRead)) {
         *out = plughost_value{};
         return 0;
@@ -184,22 +178,22 @@ int32_t Instance::get_attribute(void *context, const plughost_request *request, 
 
 // The batches check the call once (as put_attribute and get_attribute check each call), then
 // leave the store only what differs per endpoint: the endpoint's slot and the value.
-plughost_status Instance::put_numbers(void *context, const plughost_request *request,
+plughost_status Instance::put_numbers(void *context, const plughost_request * /*request*/,
                                       const plughost_endpoint *const *endpoints, std::size_t count, int32_t id,
                                       const double *values) {
     const auto *self = static_cast<const Instance *>(context);
-    Cycle *cycle = cycle_of(request);
+    Cycle *cycle = self->cycle_;
     if (!cycle || cycle->producing != self || !self->may(id, kPublish) || (count && (!endpoints || !values)))
         return PLUGHOST_INVALID_ARGUMENT;
     return cycle->attributes->put_numbers(endpoints, count, id, values) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
 }
 
-std::size_t Instance::get_numbers(void *context, const plughost_request *request,
+std::size_t Instance::get_numbers(void *context, const plughost_request * /*request*/,
                                   const plughost_endpoint *const *endpoints, std::size_t count, int32_t id,
                                   double *out) {
     const auto *self = static_cast<const Instance *>(context);
     if (!out) return 0;
-    const Cycle *cycle = cycle_of(request);
+    const Cycle *cycle = self->cycle_;
     if (!endpoints || !cycle || !cycle->attributes || !self->may(id, kRead)) {
         std::fill(out, out + count, std::numeric_limits<double>::quiet_NaN());
         return 0;
@@ -207,10 +201,9 @@ std::size_t Instance::get_numbers(void *context, const plughost_request *request
     return cycle->attributes->get_numbers(endpoints, count, id, out);
 }
 
-plughost_status Instance::set_header(void *context, const plughost_request *request, int32_t where, plughost_str name,
-                                     plughost_str value) {
-    (void)context;
-    Cycle *cycle = cycle_of(request);
+plughost_status Instance::set_header(void *context, const plughost_request * /*request*/, int32_t where,
+                                     plughost_str name, plughost_str value) {
+    Cycle *cycle = static_cast<const Instance *>(context)->cycle_;
     const std::string_view n = name.size ? std::string_view(name.data, name.size) : std::string_view();
     const std::string_view v = value.size ? std::string_view(value.data, value.size) : std::string_view();
     if (!cycle || !valid_header(n, v)) return PLUGHOST_INVALID_ARGUMENT;

@@ -40,6 +40,12 @@ public:
     plughost_instance *handle() const { return handle_; }
     spdlog::logger &logger() const { return *logger_; }
 
+    /// The scheduling cycle this instance's host-API callbacks serve: set by the one Scheduler
+    /// that runs the instance (or a test harness), for its lifetime. The callbacks find the cycle
+    /// here, one load, rather than through the request the plugin passes back.
+    void bind(Cycle *cycle) { cycle_ = cycle; }
+    const Cycle *bound() const { return cycle_; }
+
     /// Counters the plugin published through the host API, in order of first use.
     const std::vector<std::pair<std::string, double>> &counters() const { return counters_; }
 
@@ -87,6 +93,7 @@ private:
     std::vector<Parameter> parameters_;
     plughost_host_api api_{};
     plughost_instance *handle_ = nullptr;
+    Cycle *cycle_ = nullptr;
 };
 
 }  // namespace plughost::host

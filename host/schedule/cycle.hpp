@@ -1,6 +1,6 @@
 // One scheduling cycle's shared state, reached by plugins through the host API while the host
 // schedules a request: the attributes producers publish (per request and per endpoint) and the
-// headers plugins set. plughost_request.host_cycle points at it.
+// headers plugins set. Each instance a scheduler runs is bound to its cycle (Instance::bind).
 //
 // No heap allocation in steady state: storage grows to the largest endpoint count and string
 // size seen, and a cycle only re-stamps it.
@@ -203,7 +203,7 @@ private:
 /// Where in a request's life the host is: what the host API allows.
 enum class CyclePhase { producing, scheduling, pre_request, response_started, response_complete };
 
-/// What plughost_request.host_cycle points at.
+/// What the host-API callbacks of the instances bound to it serve.
 struct Cycle {
     AttributeStore *attributes = nullptr;  ///< null outside scheduling and pre_request
     CyclePhase phase = CyclePhase::scheduling;

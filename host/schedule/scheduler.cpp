@@ -74,6 +74,7 @@ Scheduler::Scheduler(const std::vector<Instance *> &instances, Plan plan, std::u
         r.handle = instances[i]->handle();
         r.role = instances[i]->manifest().role;
         r.message = {r.buffer.data(), r.buffer.size(), 0};
+        instances[i]->bind(&cycle_);
         if (has_lifecycle_hook(*r.entry)) lifecycle_.push_back(i);
     }
     for (Profile &profile : plan_.profiles) {
@@ -95,6 +96,11 @@ Scheduler::Scheduler(const std::vector<Instance *> &instances, Plan plan, std::u
     extras_.reserve(states_.size());
     abi_extras_.reserve(states_.size());
     chosen_.resize(states_.size());
+}
+
+Scheduler::~Scheduler() {
+    for (RuntimeInstance &r : instances_)
+        if (r.instance->bound() == &cycle_) r.instance->bind(nullptr);
 }
 
 std::optional<std::size_t> Scheduler::find_profile(std::string_view name) const {
@@ -474,7 +480,7 @@ Decision Scheduler::schedule(const plughost_request &request, const plughost_end
 }
 
 template <bool Explain>
-Decision Scheduler::decide(const plughost_request &original, const plughost_endpoint *const *endpoints,
+Decision Scheduler::decide(const plughost_request &request, const plughost_endpoint *const *endpoints,
                            std::size_t count, std::optional<std::size_t> profile, std::vector<Explanation> *explain) {
     Decision decision;
     if (count == 0) {
@@ -483,10 +489,6 @@ Decision Scheduler::decide(const plughost_request &original, const plughost_endp
         return decision;
     }
     grow(count);
-    // The plugins reach this cycle through the request they are given.
-    plughost_request request = original;
-    request.struct_size = sizeof request;
-    request.host_cycle = &cycle_;
     cycle_.attributes = &attributes_;
     cycle_.upstream_headers.clear();
     // Indexing the endpoints for attributes costs ~25 instructions per endpoint: only when the
@@ -511,12 +513,9 @@ Decision Scheduler::decide(const plughost_request &original, const plughost_endp
     return decision;
 }
 
-std::span<const std::pair<std::string, std::string>> Scheduler::respond(const plughost_request &original,
+std::span<const std::pair<std::string, std::string>> Scheduler::respond(const plughost_request &request,
                                                                         const plughost_response &response) {
     const bool started = response.outcome == PLUGHOST_RESPONSE_STARTED;
-    plughost_request request = original;
-    request.struct_size = sizeof request;
-    request.host_cycle = &cycle_;
     cycle_.attributes = nullptr;  // attributes lived for the scheduling cycle only
     cycle_.client_headers.clear();
     cycle_.phase = started ? CyclePhase::response_started : CyclePhase::response_complete;

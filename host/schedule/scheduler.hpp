@@ -130,7 +130,13 @@ public:
         std::vector<AttributeSpec> attributes;
     };
 
+    /// Binds each instance to this scheduler's cycle (Instance::bind) until it is destroyed: an
+    /// instance is run by one scheduler. The instances must outlive it.
     Scheduler(const std::vector<Instance *> &instances, Plan plan, std::uint32_t max_consecutive_faults);
+    ~Scheduler();
+    // The instances point at cycle_: it never moves.
+    Scheduler(const Scheduler &) = delete;
+    Scheduler &operator=(const Scheduler &) = delete;
 
     /// Decides where `request` goes among `endpoints`. `profile` runs that profile alone (the
     /// request asked for it); without it, the profile handler chooses, or the first profile runs.
@@ -140,7 +146,7 @@ public:
 
     /// Tells every instance with the hook that a decided request's response started or ended;
     /// returns the headers plugins set for the client (response_started only). `request` is the
-    /// request as it was scheduled, without its cycle.
+    /// request as it was scheduled.
     std::span<const std::pair<std::string, std::string>> respond(const plughost_request &request,
                                                                  const plughost_response &response);
 

@@ -559,9 +559,8 @@ typedef struct plughost_request {
     size_t message_count;
     /* Since 1.1. 1 when the client asked for a streamed response, else 0. */
     uint32_t streaming;
-    /* Since 1.1. Host-private: identifies the request to the host's callbacks (attributes while
-     * it is scheduled and in `pre_request`; headers in `pre_request` and `response_started`).
-     * Never read or change it. */
+    /* Since 1.1. Host-private, reserved: plugins never read or change it (the host may leave it
+     * NULL: it finds a request's cycle through the instance a callback is made for). */
     const void *host_cycle;
 } plughost_request;
 
