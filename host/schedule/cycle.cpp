@@ -24,6 +24,7 @@ AttributeStore::AttributeStore(std::vector<AttributeSpec> specs) : specs_(std::m
     keys_.resize(16);
     mask_ = 15;
     shift_ = 64 - 4;
+    indexed_ = true;
     cells_.resize(rows_.size());
     place_rows();
 }
@@ -37,25 +38,30 @@ void AttributeStore::begin(const plughost_endpoint *const *endpoints, std::size_
     block_ = used_ = 0;
     cycle_endpoints_ = endpoints;
     cycle_count_ = count;
-    if (keys_.size() < 2 * count) {
+    indexed_ = false;
+    if (request_slot_ < count) {  // more endpoints than ever: rows grow, every value is absent
+        request_slot_ = std::max(count, 2 * request_slot_ + 1);
+        cells_.assign(rows_.size() * (request_slot_ + 1), Cell{});
+        place_rows();
+    }
+}
+
+void AttributeStore::index() const {
+    if (keys_.size() < 2 * cycle_count_) {
         unsigned bits = 64 - shift_;
-        while ((std::size_t{1} << bits) < 2 * count) ++bits;
+        while ((std::size_t{1} << bits) < 2 * cycle_count_) ++bits;
         keys_.assign(std::size_t{1} << bits, Key{});
         mask_ = keys_.size() - 1;
         shift_ = 64 - bits;
     } else {
         std::fill(keys_.begin(), keys_.end(), Key{});
     }
-    for (std::size_t i = 0; i < count; ++i) {
-        std::size_t h = home(endpoints[i]);
-        while (keys_[h].endpoint && keys_[h].endpoint != endpoints[i]) h = (h + 1) & mask_;
-        keys_[h] = {endpoints[i], i};
+    for (std::size_t i = 0; i < cycle_count_; ++i) {
+        std::size_t h = home(cycle_endpoints_[i]);
+        while (keys_[h].endpoint && keys_[h].endpoint != cycle_endpoints_[i]) h = (h + 1) & mask_;
+        keys_[h] = {cycle_endpoints_[i], i};
     }
-    if (request_slot_ < count) {  // more endpoints than ever: rows grow, every value is absent
-        request_slot_ = std::max(count, 2 * request_slot_ + 1);
-        cells_.assign(rows_.size() * (request_slot_ + 1), Cell{});
-        place_rows();
-    }
+    indexed_ = true;
 }
 
 plughost_str AttributeStore::keep(plughost_str text) {

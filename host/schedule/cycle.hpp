@@ -41,7 +41,8 @@ struct DeclaredAttribute {
 ///
 /// put and get run once per endpoint for every producer and consumer on every request, so they
 /// are inline and O(1): the attribute's row is one load by id, the endpoint's slot one hash probe
-/// (the pointer is compared, never read: a plugin may pass any pointer).
+/// (the pointer is compared, never read: a plugin may pass any pointer). Batches find most slots
+/// by position instead, so a cycle builds the hash table only when a lookup needs it.
 class AttributeStore {
 public:
     explicit AttributeStore(std::vector<AttributeSpec> specs = {});
@@ -145,29 +146,47 @@ private:
         const Row &row = rows_[static_cast<std::uint32_t>(id)];
         return row.endpoint && row.number ? &row : nullptr;
     }
-    // Where a batch expects its next endpoint among the cycle's: a hook's endpoints are the
-    // cycle's, or a part of them in the same order (what the filters let through), so the slot
-    // after the last one found is right almost always: one compare instead of a hash probe.
+    // Where a batch expects its next endpoint among the cycle's.
     struct Cursor {
         std::size_t next = 0;
     };
-    // The cell of one endpoint of a batch (null when it is not the cycle's): the cursor's guess,
-    // else the hash table. The guess compares pointers only, as the hash probe does.
+    // How far past the cursor a batch looks for its next endpoint before asking the hash table.
+    static constexpr std::size_t kScanAhead = 8;
+    // The cell of one endpoint of a batch (null when it is not the cycle's). A hook's endpoints
+    // are the cycle's, or a part of them in the same order (what the filters let through), so the
+    // endpoint is at the cursor or a few slots after it (past those a filter dropped): compared
+    // pointer by pointer, at most kScanAhead of them, before the hash table is asked. Pointers
+    // are compared, never read.
     Cell *slot(const Row &row, const plughost_endpoint *endpoint, Cursor &at) const {
         std::size_t s = at.next;
-        if (!(s < cycle_count_ && cycle_endpoints_[s] == endpoint)) {
-            if (!endpoint) return nullptr;
-            const Cell *c = cell(row, endpoint);
-            if (!c) return nullptr;
-            s = static_cast<std::size_t>(c - row.cells);
-        }
+        if (!(s < cycle_count_ && cycle_endpoints_[s] == endpoint)) s = find_after(row, endpoint, s);
+        if (s == kNotFound) return nullptr;
         at.next = s + 1;
         return row.cells + s;
+    }
+    static constexpr std::size_t kNotFound = ~std::size_t{0};
+    // The slot of an endpoint the cursor's guess missed: up to kScanAhead slots after it, else
+    // the hash table; kNotFound when it is not the cycle's.
+    std::size_t find_after(const Row &row, const plughost_endpoint *endpoint, std::size_t s) const {
+        const std::size_t end = std::min(cycle_count_, s + kScanAhead);
+        for (++s; s < end; ++s)
+            if (cycle_endpoints_[s] == endpoint) return s;
+        const Cell *c = endpoint ? cell(row, endpoint) : nullptr;
+        return c ? static_cast<std::size_t>(c - row.cells) : kNotFound;
     }
     // The value's cell for this endpoint (the request's for null); null when the endpoint is
     // not one of the cycle's.
     Cell *cell(const Row &row, const plughost_endpoint *endpoint) const {
         if (!endpoint) return row.cells + request_slot_;
+        if (!indexed_) {
+            // A few endpoints are compared one by one sooner than indexed (one read in pre_request).
+            if (cycle_count_ <= kScanAhead) {
+                for (std::size_t i = 0; i < cycle_count_; ++i)
+                    if (cycle_endpoints_[i] == endpoint) return row.cells + i;
+                return nullptr;
+            }
+            index();
+        }
         for (std::size_t h = home(endpoint);; h = (h + 1) & mask_) {
             const Key &k = keys_[h];
             if (k.endpoint == endpoint) return row.cells + k.slot;
@@ -179,6 +198,9 @@ private:
     std::size_t home(const plughost_endpoint *endpoint) const {
         return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(endpoint) * 0x9E3779B97F4A7C15ULL) >> shift_);
     }
+    // Builds the hash table of the cycle's endpoints: on the first lookup that needs it, not in
+    // begin(), since batches over the hook's own endpoints (the common case) never do.
+    void index() const;
     void place_rows();                     // points the rows into cells_
     plughost_str keep(plughost_str text);  // copied into this cycle's string storage
 
@@ -186,9 +208,11 @@ private:
     std::vector<Row> rows_;         // by id
     std::vector<Cell> cells_;       // rows of request_slot_ + 1 cells
     std::size_t request_slot_ = 0;  // the endpoint slots, then the request's
-    std::vector<Key> keys_;         // a power of two, at least twice the endpoints: never full
-    std::size_t mask_ = 0;          // keys_.size() - 1
-    unsigned shift_ = 64;           // 64 - log2(keys_.size())
+    // The hash table, built by index() (hence mutable: a const lookup may build it).
+    mutable std::vector<Key> keys_;  // a power of two, at least twice the endpoints: never full
+    mutable std::size_t mask_ = 0;   // keys_.size() - 1
+    mutable unsigned shift_ = 64;    // 64 - log2(keys_.size())
+    mutable bool indexed_ = false;   // keys_ holds this cycle's endpoints
     std::uint64_t stamp_ = 1;
     // The cycle's endpoints as begin() was given them (the caller keeps the array for the
     // cycle): slot i is endpoint i, which batches check first.

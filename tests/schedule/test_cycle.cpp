@@ -149,6 +149,47 @@ TEST_CASE("attribute store: batches find each endpoint in the cycle's order, a s
     }
 }
 
+// A batch looks for its next endpoint at the cursor, then a few slots past it, then in the hash
+// table (built on the first lookup that needs it): every path, at fleet sizes on either side of
+// the few slots, in cycles whose endpoints change.
+TEST_CASE("attribute store: batches find endpoints past long gaps, and refuse strangers and null, at any size") {
+    AttributeStore store = make_store();
+    Endpoints strangers(1);
+    for (std::size_t n : {5, 8, 9, 40, 9}) {
+        CAPTURE(n);
+        Endpoints eps(n);
+        store.begin(eps.pointers.data(), n);
+        std::vector<double> values(n), got(n);
+        for (std::size_t i = 0; i < n; ++i) values[i] = 10.0 * double(i);
+        REQUIRE(store.put_numbers(eps.pointers.data(), n, kLoad, values.data()));
+        // The first and the last endpoint: a gap of n - 2 slots after the first.
+        const plughost_endpoint *ends[] = {eps.pointers[0], eps.pointers[n - 1]};
+        CHECK(store.get_numbers(ends, 2, kLoad, got.data()) == 2);
+        CHECK(got[0] == 0.0);
+        CHECK(got[1] == 10.0 * double(n - 1));
+        // The last one first, then one before it: the scan ahead must not stop the hash.
+        const plughost_endpoint *back[] = {eps.pointers[n - 1], eps.pointers[1]};
+        CHECK(store.get_numbers(back, 2, kLoad, got.data()) == 2);
+        CHECK(got[1] == 10.0);
+        // A stranger and null in a batch read as absent, the others as published.
+        const plughost_endpoint *mixed[] = {eps.pointers[1], strangers.pointers[0], nullptr, eps.pointers[2]};
+        CHECK(store.get_numbers(mixed, 4, kLoad, got.data()) == 2);
+        CHECK(got[0] == 10.0);
+        CHECK(std::isnan(got[1]));
+        CHECK(std::isnan(got[2]));
+        CHECK(got[3] == 20.0);
+        // ... and stop a put there, keeping what came before.
+        const double two[] = {7, 8};
+        const plughost_endpoint *bad[] = {eps.pointers[n - 1], strangers.pointers[0]};
+        CHECK_FALSE(store.put_numbers(bad, 2, kLoad, two));
+        plughost_value out{};
+        REQUIRE(store.get(eps.pointers[n - 1], kLoad, out));
+        CHECK(out.number == 7.0);
+        CHECK_FALSE(store.get(strangers.pointers[0], kLoad, out));
+        CHECK_FALSE(store.put(strangers.pointers[0], kLoad, number(1)));
+    }
+}
+
 TEST_CASE("attribute store: a batch refuses what a single put refuses, keeping the values before a bad element") {
     AttributeStore store = make_store();
     Endpoints eps(4), others(1);
