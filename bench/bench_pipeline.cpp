@@ -206,7 +206,7 @@ struct Dynamic {
     }
 
     const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
-        const auto d = scheduler->schedule(r, eps.data(), eps.size(), 0);
+        const auto &d = scheduler->schedule(r, eps.data(), eps.size(), 0);
         return d.error ? nullptr : d.picked[0];
     }
 };
@@ -223,22 +223,16 @@ struct DynamicRoles : Dynamic {
         if (!plan.profile_handler || !load_producer) std::abort();
     }
     const plughost_endpoint *decide(const plughost_request &r, const host::EndpointTable &eps) {
-        const auto d = scheduler->schedule(r, eps.data(), eps.size());
+        const auto &d = scheduler->schedule(r, eps.data(), eps.size());
         return d.error ? nullptr : d.picked[0];
     }
 };
 
 // ---- The compiled-in pipelines: the same classes, in this binary ----------------------------
 
-// host_api.count as the host keeps counters (Instance::count): a short list searched by name.
+// host_api.count as the host keeps counters: its own function (Instance::count calls it).
 void add_count(std::vector<std::pair<std::string, double>> &counters, plughost_str name, double delta) {
-    const std::string_view key(name.data, name.size);
-    for (auto &[k, v] : counters)
-        if (k == key) {
-            v += delta;
-            return;
-        }
-    counters.emplace_back(std::string(key), delta);
+    host::add_to_counter(counters, name, delta);
 }
 
 // The inlined floor's host API: counters kept as the host keeps them (Instance::count), and the

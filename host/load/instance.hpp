@@ -18,6 +18,10 @@
 
 namespace plughost::host {
 
+/// host_api.count: adds `delta` to the counter `name` (made on first use, its name shown
+/// sanitized, at most 64 counters an instance); a delta that is not finite is ignored.
+void add_to_counter(std::vector<std::pair<std::string, double>> &counters, plughost_str name, double delta);
+
 class Instance {
 public:
     /// Calls the plugin's `create`. On failure returns nullptr and sets `error` to the

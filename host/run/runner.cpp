@@ -184,7 +184,7 @@ void Runner::request(const RequestEvent &r, std::size_t line) {
     }
     const plughost_request req = to_abi(r);
     explanations_.clear();
-    const Decision d =
+    const Decision &d =
         scheduler_.schedule(req, endpoints_.data(), endpoints_.size(), profile, explain_ ? &explanations_ : nullptr);
     if (d.error) {
         error_line(line, *d.error, d.message, r.id);

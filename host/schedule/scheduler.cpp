@@ -48,13 +48,6 @@ std::string_view message_of(const RuntimeInstance &inst) {
 bool has_lifecycle_hook(const plughost_plugin &e) { return e.pre_request || e.response_started || e.response_complete; }
 
 // Index of the highest total (the first of equals); `n` > 0.
-// Calls a plugin function of `r`, marking the thread as running its code meanwhile (a crash then
-// names the instance).
-template <class F, class... Args> auto call_plugin(const RuntimeInstance &r, F function, Args &&...args) {
-    const PluginCall running(r.instance->call_label());
-    return function(std::forward<Args>(args)...);
-}
-
 std::size_t best_of(const double *totals, std::size_t n) {
     std::size_t best = 0;
     for (std::size_t i = 1; i < n; ++i)
@@ -67,15 +60,17 @@ std::size_t best_of(const double *totals, std::size_t n) {
 Scheduler::Scheduler(const std::vector<Instance *> &instances, Plan plan, std::uint32_t max_consecutive_faults)
     : instances_(instances.size()), plan_(std::move(plan)), max_consecutive_faults_(max_consecutive_faults),
       attributes_(plan_.attributes), states_(plan_.profiles.size()) {
+    std::vector<std::size_t> lifecycle;
     for (std::size_t i = 0; i < instances.size(); ++i) {
         RuntimeInstance &r = instances_[i];
         r.instance = instances[i];
         r.entry = &instances[i]->entry();
         r.handle = instances[i]->handle();
         r.role = instances[i]->manifest().role;
+        r.label = instances[i]->call_label();
         r.message = {r.buffer.data(), r.buffer.size(), 0};
         instances[i]->bind(&cycle_);
-        if (has_lifecycle_hook(*r.entry)) lifecycle_.push_back(i);
+        if (has_lifecycle_hook(*r.entry)) lifecycle.push_back(i);
     }
     for (Profile &profile : plan_.profiles) {
         profile.observers.clear();
@@ -88,6 +83,17 @@ Scheduler::Scheduler(const std::vector<Instance *> &instances, Plan plan, std::u
         for (const auto &s : profile.scorers) observe(s.instance);
         observe(profile.picker);
     }
+    // The stages as pointers, resolved once: instances_ never grows after this.
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        const Profile &profile = plan_.profiles[i];
+        ProfileState &state = states_[i];
+        for (std::size_t f : profile.filters) state.filters.push_back(&instances_[f]);
+        for (const Stage &st : profile.scorers) state.scorers.push_back({&instances_[st.instance], st.weight});
+        state.picker = &instances_[profile.picker];
+        for (std::size_t o : profile.observers) state.observers.push_back(&instances_[o]);
+    }
+    for (std::size_t p : plan_.producers) producers_.push_back(&instances_[p]);
+    for (std::size_t i : lifecycle) lifecycle_.push_back(&instances_[i]);
     for (std::size_t i = 0; i < states_.size(); ++i) {
         states_[i].run.struct_size = sizeof(plughost_profile_run);
         states_[i].run.name = {plan_.profiles[i].name.data(), plan_.profiles[i].name.size()};
@@ -121,10 +127,17 @@ void Scheduler::grow(std::size_t n) {
     distinct_.reserve(std::max(capacity_, states_.size()));
 }
 
-plughost_message *Scheduler::reset_message(RuntimeInstance &inst) {
+// Calls a plugin function of `inst` with its handle, `args` and its message buffer (emptied),
+// counting the call. The thread is marked as running the instance's code meanwhile (a crash then
+// names it): one store into the slot decide() and respond() watch (PluginCall::Watch).
+template <class F, class... Args>
+[[gnu::always_inline]] inline plughost_status Scheduler::call(RuntimeInstance &inst, F function, Args... args) {
     inst.message.size = 0;  // data and capacity point at the instance's own buffer, set once
     ++inst.calls;
-    return &inst.message;
+    running_ = inst.label;
+    const plughost_status status = function(inst.handle, args..., &inst.message);
+    running_ = nullptr;
+    return status;
 }
 
 void Scheduler::fault(RuntimeInstance &inst, Code code, std::string_view what, const plughost_request &request) {
@@ -157,8 +170,7 @@ void Scheduler::run_filter(RuntimeInstance &f, const plughost_request &request, 
     }
     if (f.disabled) return;  // a disabled filter lets everything through
     std::size_t passed = 0;
-    const plughost_status status = call_plugin(f, f.entry->filter, f.handle, &request, candidates_, count_,
-                                               indexes_.data(), &passed, reset_message(f));
+    const plughost_status status = call(f, f.entry->filter, &request, candidates_, count_, indexes_.data(), &passed);
     bool ok = status == PLUGHOST_OK;
     if (!ok) {
         fault(f, Code::plugin_error, message_of(f), request);
@@ -191,8 +203,7 @@ void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_req
     }
     if (s.disabled) return;
     double *scores = scores_.data();
-    const plughost_status status =
-        call_plugin(s, s.entry->score, s.handle, &request, candidates_, n, scores, reset_message(s));
+    const plughost_status status = call(s, s.entry->score, &request, candidates_, n, scores);
     if (status != PLUGHOST_OK) {
         fault(s, Code::plugin_error, message_of(s), request);
         if constexpr (Explain) step->fault = true;
@@ -236,8 +247,7 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     switch (s.role) {
     case Role::filter: {
         std::size_t passed = 0;
-        ok = call_plugin(s, s.entry->filter, s.handle, &request, candidates_, n, indexes_.data(), &passed,
-                         reset_message(s)) == PLUGHOST_OK &&
+        ok = call(s, s.entry->filter, &request, candidates_, n, indexes_.data(), &passed) == PLUGHOST_OK &&
              gather_passed(candidates_, n, indexes_.data(), passed, spare_candidates_);
         if (ok) {
             changed = std::find(spare_candidates_, spare_candidates_ + passed, chosen) == spare_candidates_ + passed;
@@ -247,8 +257,7 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     }
     case Role::scorer: {
         double *scores = scores_.data();
-        ok = call_plugin(s, s.entry->score, s.handle, &request, candidates_, n, scores, reset_message(s)) ==
-                 PLUGHOST_OK &&
+        ok = call(s, s.entry->score, &request, candidates_, n, scores) == PLUGHOST_OK &&
              add_weighted_scores(scores, n, stage.weight, totals_, shadow_totals_.data());
         if (ok && chosen_at < n) {
             const std::size_t best = best_of(shadow_totals_.data(), n);
@@ -260,8 +269,7 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     }
     case Role::picker: {
         std::size_t picked = 0;
-        ok = call_plugin(s, s.entry->pick, s.handle, &request, candidates_, totals_, n, indexes_.data(), &picked,
-                         reset_message(s)) == PLUGHOST_OK &&
+        ok = call(s, s.entry->pick, &request, candidates_, totals_, n, indexes_.data(), &picked) == PLUGHOST_OK &&
              rules::valid_picks(indexes_.data(), picked, n, distinct_);
         if (ok) {
             would = candidates_[indexes_[0]];
@@ -313,25 +321,24 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
     candidates_ = endpoints;
     spare_candidates_ = candidates_a_.data();
     count_ = count;
-    for (std::size_t f : profile.filters) {
-        run_filter<Explain>(instances_[f], request, trace);
-        if (count_ == 0)
-            return fail(Code::no_candidates, "filter " + instances_[f].instance->name() + " let no endpoint through");
+    for (RuntimeInstance *f : state.filters) {
+        run_filter<Explain>(*f, request, trace);
+        if (count_ == 0) return fail(Code::no_candidates, "filter " + f->instance->name() + " let no endpoint through");
     }
     const std::size_t n = count_;
     totals_ = totals_a_.data();
     spare_totals_ = totals_b_.data();
     std::fill_n(totals_, n, 0.0);
-    for (const Stage &s : profile.scorers) run_scorer<Explain>(instances_[s.instance], s.weight, request, trace);
+    for (const auto &[scorer, weight] : state.scorers) run_scorer<Explain>(*scorer, weight, request, trace);
     if constexpr (Explain)
         for (std::size_t i = 0; i < n; ++i) trace->totals.emplace_back(view(candidates_[i]->name), totals_[i]);
 
-    RuntimeInstance &picker = instances_[profile.picker];
+    RuntimeInstance &picker = *state.picker;
     if (picker.disabled)
         return fail(Code::picker_disabled, "picker " + picker.instance->name() + " is disabled after repeated faults");
     std::size_t picked = 0;
-    const plughost_status status = call_plugin(picker, picker.entry->pick, picker.handle, &request, candidates_,
-                                               totals_, n, indexes_.data(), &picked, reset_message(picker));
+    const plughost_status status =
+        call(picker, picker.entry->pick, &request, candidates_, totals_, n, indexes_.data(), &picked);
     if (status != PLUGHOST_OK) {
         fail(Code::picker_failed,
              "picker " + picker.instance->name() + " failed: " + sanitize_line(message_of(picker)));
@@ -359,13 +366,11 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
                                                             const plughost_endpoint *const *endpoints,
                                                             std::size_t count) {
     cycle_.phase = CyclePhase::producing;
-    for (std::size_t p : plan_.producers) {
-        RuntimeInstance &producer = instances_[p];
+    for (RuntimeInstance *p : producers_) {
+        RuntimeInstance &producer = *p;
         if (producer.disabled) continue;
         cycle_.producing = producer.instance;
-        if (call_plugin(producer, producer.entry->produce, producer.handle, &request, endpoints, count,
-                        reset_message(producer)) == PLUGHOST_OK)
-            succeeded(producer);
+        if (call(producer, producer.entry->produce, &request, endpoints, count) == PLUGHOST_OK) succeeded(producer);
         else fault(producer, Code::plugin_error, message_of(producer), request);
     }
     cycle_.producing = nullptr;
@@ -385,8 +390,8 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     bool any_ran = false;
     for (std::size_t round = 0; round <= profiles; ++round) {
         std::size_t chosen = 0;
-        if (call_plugin(handler, handler.entry->pick_profiles, handler.handle, &request, runs_.data(), profiles,
-                        chosen_.data(), &chosen, reset_message(handler)) != PLUGHOST_OK) {
+        if (call(handler, handler.entry->pick_profiles, &request, runs_.data(), profiles, chosen_.data(), &chosen) !=
+            PLUGHOST_OK) {
             fault(handler, Code::plugin_error, message_of(handler), request);
             break;
         }
@@ -406,8 +411,7 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     }
     if (!any_ran) return failed("ran no profile");
     std::size_t primary = profiles;
-    if (call_plugin(handler, handler.entry->process_results, handler.handle, &request, runs_.data(), profiles, &primary,
-                    reset_message(handler)) != PLUGHOST_OK) {
+    if (call(handler, handler.entry->process_results, &request, runs_.data(), profiles, &primary) != PLUGHOST_OK) {
         fault(handler, Code::plugin_error, message_of(handler), request);
         const std::string why = sanitize_line(message_of(handler));
         return failed("failed: " + why);
@@ -437,11 +441,10 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     for (std::size_t i = 0; i < states_.size(); ++i) {
         const ProfileState &state = states_[i];
         if (state.run.state != PLUGHOST_PROFILE_PICKED) continue;
-        for (std::size_t o : plan_.profiles[i].observers) {
-            RuntimeInstance &obs = instances_[o];
+        for (RuntimeInstance *o : state.observers) {
+            RuntimeInstance &obs = *o;
             if (obs.disabled) continue;
-            if (call_plugin(obs, obs.entry->picked, obs.handle, &request, state.picked.data(), state.run.picked_count,
-                            reset_message(obs)) != PLUGHOST_OK)
+            if (call(obs, obs.entry->picked, &request, state.picked.data(), state.run.picked_count) != PLUGHOST_OK)
                 fault(obs, Code::plugin_error, message_of(obs), request);
         }
         if (i != decision.profile) {
@@ -461,11 +464,10 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     told.extras = abi_extras_.data();
     told.extra_count = abi_extras_.size();
     cycle_.phase = CyclePhase::pre_request;
-    for (std::size_t i : lifecycle_) {
-        RuntimeInstance &inst = instances_[i];
+    for (RuntimeInstance *i : lifecycle_) {
+        RuntimeInstance &inst = *i;
         if (inst.disabled || !inst.entry->pre_request) continue;
-        if (call_plugin(inst, inst.entry->pre_request, inst.handle, &request, &told, reset_message(inst)) !=
-            PLUGHOST_OK)
+        if (call(inst, inst.entry->pre_request, &request, &told) != PLUGHOST_OK)
             fault(inst, Code::plugin_error, message_of(inst), request);
         else if (inst.role == Role::observer) succeeded(inst);
     }
@@ -473,22 +475,30 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     decision.headers = cycle_.upstream_headers;
 }
 
-Decision Scheduler::schedule(const plughost_request &request, const plughost_endpoint *const *endpoints,
-                             std::size_t count, std::optional<std::size_t> profile, std::vector<Explanation> *explain) {
+const Decision &Scheduler::schedule(const plughost_request &request, const plughost_endpoint *const *endpoints,
+                                    std::size_t count, std::optional<std::size_t> profile,
+                                    std::vector<Explanation> *explain) {
     return explain ? decide<true>(request, endpoints, count, profile, explain)
                    : decide<false>(request, endpoints, count, profile, nullptr);
 }
 
-template <bool Explain>
-Decision Scheduler::decide(const plughost_request &request, const plughost_endpoint *const *endpoints,
-                           std::size_t count, std::optional<std::size_t> profile, std::vector<Explanation> *explain) {
-    Decision decision;
+template <bool Explain> const Decision &Scheduler::decide(const plughost_request &request,
+                                                          const plughost_endpoint *const *endpoints, std::size_t count,
+                                                          std::optional<std::size_t> profile,
+                                                          std::vector<Explanation> *explain) {
+    Decision &decision = decision_;  // reused: its message keeps its storage
+    decision.error.reset();
+    decision.message.clear();
+    decision.picked = {};
+    decision.extras = {};
+    decision.headers = {};
     if (count == 0) {
         decision.error = Code::no_endpoints;
         decision.message = "no endpoints are known yet";
         return decision;
     }
     grow(count);
+    const PluginCall::Watch watch(&running_);
     cycle_.attributes = &attributes_;
     cycle_.upstream_headers.clear();
     // Indexing the endpoints for attributes costs ~25 instructions per endpoint: only when the
@@ -496,7 +506,7 @@ Decision Scheduler::decide(const plughost_request &request, const plughost_endpo
     if (!plan_.attributes.empty()) attributes_.begin(endpoints, count);
     for (ProfileState &state : states_) state.run.state = PLUGHOST_PROFILE_NOT_RUN;
 
-    if (!plan_.producers.empty()) run_producers(request, endpoints, count);
+    if (!producers_.empty()) run_producers(request, endpoints, count);
     if (profile || !plan_.profile_handler) {
         decision.profile = profile.value_or(0);
         run_profile<Explain>(decision.profile, request, endpoints, count, explain);
@@ -516,14 +526,15 @@ Decision Scheduler::decide(const plughost_request &request, const plughost_endpo
 std::span<const std::pair<std::string, std::string>> Scheduler::respond(const plughost_request &request,
                                                                         const plughost_response &response) {
     const bool started = response.outcome == PLUGHOST_RESPONSE_STARTED;
+    const PluginCall::Watch watch(&running_);
     cycle_.attributes = nullptr;  // attributes lived for the scheduling cycle only
     cycle_.client_headers.clear();
     cycle_.phase = started ? CyclePhase::response_started : CyclePhase::response_complete;
-    for (std::size_t i : lifecycle_) {
-        RuntimeInstance &inst = instances_[i];
+    for (RuntimeInstance *i : lifecycle_) {
+        RuntimeInstance &inst = *i;
         const auto hook = started ? inst.entry->response_started : inst.entry->response_complete;
         if (inst.disabled || !hook) continue;
-        if (call_plugin(inst, hook, inst.handle, &request, &response, reset_message(inst)) != PLUGHOST_OK)
+        if (call(inst, hook, &request, &response) != PLUGHOST_OK)
             fault(inst, Code::plugin_error, message_of(inst), request);
         else if (inst.role == Role::observer) succeeded(inst);
     }

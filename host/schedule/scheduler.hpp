@@ -38,6 +38,7 @@ struct RuntimeInstance {
     // Copied from the instance so a call is one load away, not four.
     const plughost_plugin *entry = nullptr;
     plughost_instance *handle = nullptr;
+    const char *label = nullptr;  // Instance::call_label()
     Role role = Role::scorer;
     std::uint64_t calls = 0;
     std::uint64_t faults = 0;
@@ -140,9 +141,11 @@ public:
 
     /// Decides where `request` goes among `endpoints`. `profile` runs that profile alone (the
     /// request asked for it); without it, the profile handler chooses, or the first profile runs.
-    /// `explain` receives one Explanation per profile run, in order.
-    Decision schedule(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count,
-                      std::optional<std::size_t> profile = std::nullopt, std::vector<Explanation> *explain = nullptr);
+    /// `explain` receives one Explanation per profile run, in order. The decision is valid until
+    /// the next call.
+    const Decision &schedule(const plughost_request &request, const plughost_endpoint *const *endpoints,
+                             std::size_t count, std::optional<std::size_t> profile = std::nullopt,
+                             std::vector<Explanation> *explain = nullptr);
 
     /// Tells every instance with the hook that a decided request's response started or ended;
     /// returns the headers plugins set for the client (response_started only). `request` is the
@@ -158,6 +161,11 @@ public:
 private:
     // The state of one profile during a cycle: its run (as a handler sees it) and its picks.
     struct ProfileState {
+        // The profile's stages, resolved to the instances they run.
+        std::vector<RuntimeInstance *> filters;
+        std::vector<std::pair<RuntimeInstance *, double>> scorers;
+        RuntimeInstance *picker = nullptr;
+        std::vector<RuntimeInstance *> observers;  // with a `picked` hook
         plughost_profile_run run{};
         std::vector<const plughost_endpoint *> picked;
         std::optional<Code> error;
@@ -165,9 +173,9 @@ private:
     };
 
     // Explain is a template parameter so the fast path carries no trace code at all.
-    template <bool Explain> Decision decide(const plughost_request &request, const plughost_endpoint *const *endpoints,
-                                            std::size_t count, std::optional<std::size_t> profile,
-                                            std::vector<Explanation> *explain);
+    template <bool Explain>
+    const Decision &decide(const plughost_request &request, const plughost_endpoint *const *endpoints,
+                           std::size_t count, std::optional<std::size_t> profile, std::vector<Explanation> *explain);
     template <bool Explain> void run_profile(std::size_t index, const plughost_request &request,
                                              const plughost_endpoint *const *endpoints, std::size_t count,
                                              std::vector<Explanation> *explain);
@@ -184,15 +192,18 @@ private:
     void tell_decision(const plughost_request &request, Decision &decision);
     void fault(RuntimeInstance &inst, Code code, std::string_view what, const plughost_request &request);
     void succeeded(RuntimeInstance &inst) { inst.consecutive_faults = 0; }
-    plughost_message *reset_message(RuntimeInstance &inst);
+    template <class F, class... Args> plughost_status call(RuntimeInstance &inst, F function, Args... args);
     void grow(std::size_t n);
 
     std::vector<RuntimeInstance> instances_;
     Plan plan_;
     std::uint32_t max_consecutive_faults_;
-    std::vector<std::size_t> lifecycle_;  // instances with pre_request or response hooks, config order
+    const char *running_ = nullptr;             // the label of the instance being called, for PluginCall::Watch
+    std::vector<RuntimeInstance *> producers_;  // in run order
+    std::vector<RuntimeInstance *> lifecycle_;  // with pre_request or response hooks, config order
     AttributeStore attributes_;
     Cycle cycle_;
+    Decision decision_;  // what schedule() returns
     std::vector<ProfileState> states_;
     std::vector<const plughost_profile_run *> runs_;  // pointers to states_[i].run, for the handler
     std::vector<DecisionExtra> extras_;

@@ -1248,7 +1248,7 @@ struct Server::Impl {
             p.message = table.size() ? "no healthy endpoint to send the request to" : "no endpoints are configured";
             return;
         }
-        const Decision d = s.schedule(abi.req, list, count, profile);
+        const Decision &d = s.schedule(abi.req, list, count, profile);
         if (d.error) {
             p.error = *d.error;
             p.message = d.message;
