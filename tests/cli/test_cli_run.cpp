@@ -288,4 +288,7 @@ TEST_CASE("a plugin that crashes the process: the decisions made before it are w
     CHECK(lines(r.out).size() == 50);
     check_whole_lines(r.out);
     CHECK(contains(r.err, "fatal signal SIGSEGV"));
+    // The scheduler marks each call (PluginCall::Watch): the crash is blamed on the instance.
+    CHECK(
+        contains(r.err, "the crash happened inside plugin code: instance \"crash-scorer\" of plugin \"crash-scorer\""));
 }
