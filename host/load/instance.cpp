@@ -164,7 +164,7 @@ plughost_status Instance::put_attribute(void *context, const plughost_request * 
                                         const plughost_endpoint *endpoint, int32_t id, plughost_value value) {
     const auto *self = static_cast<const Instance *>(context);
     Cycle *cycle = self->cycle_;
-    if (!cycle || cycle->producing != self || !self->may(id, kPublish)) return PLUGHOST_INVALID_ARGUMENT;
+    if (cycle->producing != self || !self->may(id, kPublish)) return PLUGHOST_INVALID_ARGUMENT;
     return cycle->attributes->put(endpoint, id, value) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
 }
 
@@ -173,7 +173,7 @@ int32_t Instance::get_attribute(void *context, const plughost_request * /*reques
     const auto *self = static_cast<const Instance *>(context);
     if (!out) return 0;
     const Cycle *cycle = self->cycle_;
-    if (!cycle || !cycle->attributes || !self->may(id, kRead)) {
+    if (!cycle->attributes || !self->may(id, kRead)) {
         *out = plughost_value{};
         return 0;
     }
@@ -187,7 +187,7 @@ plughost_status Instance::put_numbers(void *context, const plughost_request * /*
                                       const double *values) {
     const auto *self = static_cast<const Instance *>(context);
     Cycle *cycle = self->cycle_;
-    if (!cycle || cycle->producing != self || !self->may(id, kPublish) || (count && (!endpoints || !values)))
+    if (cycle->producing != self || !self->may(id, kPublish) || (count && (!endpoints || !values)))
         return PLUGHOST_INVALID_ARGUMENT;
     return cycle->attributes->put_numbers(endpoints, count, id, values) ? PLUGHOST_OK : PLUGHOST_INVALID_ARGUMENT;
 }
@@ -198,7 +198,7 @@ std::size_t Instance::get_numbers(void *context, const plughost_request * /*requ
     const auto *self = static_cast<const Instance *>(context);
     if (!out) return 0;
     const Cycle *cycle = self->cycle_;
-    if (!endpoints || !cycle || !cycle->attributes || !self->may(id, kRead)) {
+    if (!endpoints || !cycle->attributes || !self->may(id, kRead)) {
         std::fill(out, out + count, std::numeric_limits<double>::quiet_NaN());
         return 0;
     }
@@ -210,7 +210,7 @@ plughost_status Instance::set_header(void *context, const plughost_request * /*r
     Cycle *cycle = static_cast<const Instance *>(context)->cycle_;
     const std::string_view n = name.size ? std::string_view(name.data, name.size) : std::string_view();
     const std::string_view v = value.size ? std::string_view(value.data, value.size) : std::string_view();
-    if (!cycle || !valid_header(n, v)) return PLUGHOST_INVALID_ARGUMENT;
+    if (!valid_header(n, v)) return PLUGHOST_INVALID_ARGUMENT;
     if (where == PLUGHOST_HEADER_UPSTREAM && cycle->phase == CyclePhase::pre_request)
         host::set_header(cycle->upstream_headers, n, v);
     else if (where == PLUGHOST_HEADER_CLIENT && cycle->phase == CyclePhase::response_started)

@@ -45,9 +45,10 @@ public:
     spdlog::logger &logger() const { return *logger_; }
 
     /// The scheduling cycle this instance's host-API callbacks serve: set by the one Scheduler
-    /// that runs the instance (or a test harness), for its lifetime. The callbacks find the cycle
-    /// here, one load, rather than through the request the plugin passes back.
-    void bind(Cycle *cycle) { cycle_ = cycle; }
+    /// that runs the instance (or a test harness), for its lifetime; nullptr binds idle_cycle().
+    /// The callbacks find the cycle here, one load, rather than through the request the plugin
+    /// passes back.
+    void bind(Cycle *cycle) { cycle_ = cycle ? cycle : idle_cycle(); }
     const Cycle *bound() const { return cycle_; }
 
     /// Counters the plugin published through the host API, in order of first use.
@@ -97,7 +98,7 @@ private:
     std::vector<Parameter> parameters_;
     plughost_host_api api_{};
     plughost_instance *handle_ = nullptr;
-    Cycle *cycle_ = nullptr;
+    Cycle *cycle_ = idle_cycle();  // never null
 };
 
 }  // namespace plughost::host

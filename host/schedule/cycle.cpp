@@ -82,6 +82,11 @@ plughost_str AttributeStore::keep(plughost_str text) {
     return {at, text.size};
 }
 
+Cycle *idle_cycle() {
+    static Cycle idle;
+    return &idle;
+}
+
 bool valid_header(std::string_view name, std::string_view value) {
     if (name.empty() || name.size() > 64 || value.size() > 4096) return false;
     for (char c : name)

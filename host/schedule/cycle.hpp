@@ -238,6 +238,11 @@ struct Cycle {
     std::vector<std::pair<std::string, std::string>> upstream_headers, client_headers;
 };
 
+/// The cycle of no scheduler: an instance's callbacks serve it while no scheduler runs the
+/// instance. Nothing is live in it (no attributes, no producer, a phase that takes no header), so
+/// every callback refuses, without a null check of its own.
+Cycle *idle_cycle();
+
 /// Checks a header set through the host API: name 1-64 bytes of [A-Za-z0-9-], value at most
 /// 4096 bytes without control characters.
 bool valid_header(std::string_view name, std::string_view value);

@@ -64,18 +64,18 @@ Scheduler::Scheduler(const std::vector<Instance *> &instances, Plan plan, std::u
     for (std::size_t i = 0; i < instances.size(); ++i) {
         RuntimeInstance &r = instances_[i];
         r.instance = instances[i];
-        r.entry = &instances[i]->entry();
+        r.entry = instances[i]->entry();
         r.handle = instances[i]->handle();
         r.role = instances[i]->manifest().role;
         r.label = instances[i]->call_label();
         r.message = {r.buffer.data(), r.buffer.size(), 0};
         instances[i]->bind(&cycle_);
-        if (has_lifecycle_hook(*r.entry)) lifecycle.push_back(i);
+        if (has_lifecycle_hook(r.entry)) lifecycle.push_back(i);
     }
     for (Profile &profile : plan_.profiles) {
         profile.observers.clear();
         auto observe = [&](std::size_t i) {
-            if (instances_[i].entry->picked &&
+            if (instances_[i].entry.picked &&
                 std::find(profile.observers.begin(), profile.observers.end(), i) == profile.observers.end())
                 profile.observers.push_back(i);
         };
@@ -106,7 +106,7 @@ Scheduler::Scheduler(const std::vector<Instance *> &instances, Plan plan, std::u
 
 Scheduler::~Scheduler() {
     for (RuntimeInstance &r : instances_)
-        if (r.instance->bound() == &cycle_) r.instance->bind(nullptr);
+        if (r.instance->bound() == &cycle_) r.instance->bind(nullptr);  // back to the idle cycle
 }
 
 std::optional<std::size_t> Scheduler::find_profile(std::string_view name) const {
@@ -170,7 +170,7 @@ void Scheduler::run_filter(RuntimeInstance &f, const plughost_request &request, 
     }
     if (f.disabled) return;  // a disabled filter lets everything through
     std::size_t passed = 0;
-    const plughost_status status = call(f, f.entry->filter, &request, candidates_, count_, indexes_.data(), &passed);
+    const plughost_status status = call(f, f.entry.filter, &request, candidates_, count_, indexes_.data(), &passed);
     bool ok = status == PLUGHOST_OK;
     if (!ok) {
         fault(f, Code::plugin_error, message_of(f), request);
@@ -203,7 +203,7 @@ void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_req
     }
     if (s.disabled) return;
     double *scores = scores_.data();
-    const plughost_status status = call(s, s.entry->score, &request, candidates_, n, scores);
+    const plughost_status status = call(s, s.entry.score, &request, candidates_, n, scores);
     if (status != PLUGHOST_OK) {
         fault(s, Code::plugin_error, message_of(s), request);
         if constexpr (Explain) step->fault = true;
@@ -247,7 +247,7 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     switch (s.role) {
     case Role::filter: {
         std::size_t passed = 0;
-        ok = call(s, s.entry->filter, &request, candidates_, n, indexes_.data(), &passed) == PLUGHOST_OK &&
+        ok = call(s, s.entry.filter, &request, candidates_, n, indexes_.data(), &passed) == PLUGHOST_OK &&
              gather_passed(candidates_, n, indexes_.data(), passed, spare_candidates_);
         if (ok) {
             changed = std::find(spare_candidates_, spare_candidates_ + passed, chosen) == spare_candidates_ + passed;
@@ -257,7 +257,7 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     }
     case Role::scorer: {
         double *scores = scores_.data();
-        ok = call(s, s.entry->score, &request, candidates_, n, scores) == PLUGHOST_OK &&
+        ok = call(s, s.entry.score, &request, candidates_, n, scores) == PLUGHOST_OK &&
              add_weighted_scores(scores, n, stage.weight, totals_, shadow_totals_.data());
         if (ok && chosen_at < n) {
             const std::size_t best = best_of(shadow_totals_.data(), n);
@@ -269,7 +269,7 @@ template <bool Explain> void Scheduler::run_shadow(const Stage &stage, const plu
     }
     case Role::picker: {
         std::size_t picked = 0;
-        ok = call(s, s.entry->pick, &request, candidates_, totals_, n, indexes_.data(), &picked) == PLUGHOST_OK &&
+        ok = call(s, s.entry.pick, &request, candidates_, totals_, n, indexes_.data(), &picked) == PLUGHOST_OK &&
              rules::valid_picks(indexes_.data(), picked, n, distinct_);
         if (ok) {
             would = candidates_[indexes_[0]];
@@ -338,7 +338,7 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
         return fail(Code::picker_disabled, "picker " + picker.instance->name() + " is disabled after repeated faults");
     std::size_t picked = 0;
     const plughost_status status =
-        call(picker, picker.entry->pick, &request, candidates_, totals_, n, indexes_.data(), &picked);
+        call(picker, picker.entry.pick, &request, candidates_, totals_, n, indexes_.data(), &picked);
     if (status != PLUGHOST_OK) {
         fail(Code::picker_failed,
              "picker " + picker.instance->name() + " failed: " + sanitize_line(message_of(picker)));
@@ -370,7 +370,7 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
         RuntimeInstance &producer = *p;
         if (producer.disabled) continue;
         cycle_.producing = producer.instance;
-        if (call(producer, producer.entry->produce, &request, endpoints, count) == PLUGHOST_OK) succeeded(producer);
+        if (call(producer, producer.entry.produce, &request, endpoints, count) == PLUGHOST_OK) succeeded(producer);
         else fault(producer, Code::plugin_error, message_of(producer), request);
     }
     cycle_.producing = nullptr;
@@ -390,7 +390,7 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     bool any_ran = false;
     for (std::size_t round = 0; round <= profiles; ++round) {
         std::size_t chosen = 0;
-        if (call(handler, handler.entry->pick_profiles, &request, runs_.data(), profiles, chosen_.data(), &chosen) !=
+        if (call(handler, handler.entry.pick_profiles, &request, runs_.data(), profiles, chosen_.data(), &chosen) !=
             PLUGHOST_OK) {
             fault(handler, Code::plugin_error, message_of(handler), request);
             break;
@@ -411,7 +411,7 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     }
     if (!any_ran) return failed("ran no profile");
     std::size_t primary = profiles;
-    if (call(handler, handler.entry->process_results, &request, runs_.data(), profiles, &primary) != PLUGHOST_OK) {
+    if (call(handler, handler.entry.process_results, &request, runs_.data(), profiles, &primary) != PLUGHOST_OK) {
         fault(handler, Code::plugin_error, message_of(handler), request);
         const std::string why = sanitize_line(message_of(handler));
         return failed("failed: " + why);
@@ -438,21 +438,21 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
 [[gnu::always_inline]] inline void Scheduler::tell_decision(const plughost_request &request, Decision &decision) {
     extras_.clear();
     abi_extras_.clear();
-    for (std::size_t i = 0; i < states_.size(); ++i) {
-        const ProfileState &state = states_[i];
+    const ProfileState *const primary_state = &states_[decision.profile];
+    for (const ProfileState &state : states_) {  // by reference: an index costs a division a turn
         if (state.run.state != PLUGHOST_PROFILE_PICKED) continue;
         for (RuntimeInstance *o : state.observers) {
             RuntimeInstance &obs = *o;
             if (obs.disabled) continue;
-            if (call(obs, obs.entry->picked, &request, state.picked.data(), state.run.picked_count) != PLUGHOST_OK)
+            if (call(obs, obs.entry.picked, &request, state.picked.data(), state.run.picked_count) != PLUGHOST_OK)
                 fault(obs, Code::plugin_error, message_of(obs), request);
         }
-        if (i != decision.profile) {
-            extras_.push_back({i, state.picked[0]});
+        if (&state != primary_state) {
+            extras_.push_back({static_cast<std::size_t>(&state - states_.data()), state.picked[0]});
             abi_extras_.push_back({state.run.name, state.picked[0]});
         }
     }
-    const ProfileState &primary = states_[decision.profile];
+    const ProfileState &primary = *primary_state;
     decision.picked = std::span<const plughost_endpoint *const>(primary.picked.data(), primary.run.picked_count);
     decision.extras = extras_;
     if (lifecycle_.empty()) return;
@@ -466,8 +466,8 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     cycle_.phase = CyclePhase::pre_request;
     for (RuntimeInstance *i : lifecycle_) {
         RuntimeInstance &inst = *i;
-        if (inst.disabled || !inst.entry->pre_request) continue;
-        if (call(inst, inst.entry->pre_request, &request, &told) != PLUGHOST_OK)
+        if (inst.disabled || !inst.entry.pre_request) continue;
+        if (call(inst, inst.entry.pre_request, &request, &told) != PLUGHOST_OK)
             fault(inst, Code::plugin_error, message_of(inst), request);
         else if (inst.role == Role::observer) succeeded(inst);
     }
@@ -532,7 +532,7 @@ std::span<const std::pair<std::string, std::string>> Scheduler::respond(const pl
     cycle_.phase = started ? CyclePhase::response_started : CyclePhase::response_complete;
     for (RuntimeInstance *i : lifecycle_) {
         RuntimeInstance &inst = *i;
-        const auto hook = started ? inst.entry->response_started : inst.entry->response_complete;
+        const auto hook = started ? inst.entry.response_started : inst.entry.response_complete;
         if (inst.disabled || !hook) continue;
         if (call(inst, hook, &request, &response) != PLUGHOST_OK)
             fault(inst, Code::plugin_error, message_of(inst), request);

@@ -35,8 +35,8 @@ class Instance;
 /// An instance as the scheduler drives it, with its fault accounting.
 struct RuntimeInstance {
     Instance *instance = nullptr;
-    // Copied from the instance so a call is one load away, not four.
-    const plughost_plugin *entry = nullptr;
+    // Copied from the instance (the entry table by value) so a call is one load away.
+    plughost_plugin entry{};
     plughost_instance *handle = nullptr;
     const char *label = nullptr;  // Instance::call_label()
     Role role = Role::scorer;

@@ -69,7 +69,8 @@ public:
         if (seen_.size() < limit) seen_.resize(limit, 0);
     }
     bool operator()(const std::size_t *indexes, std::size_t count, std::size_t limit) {
-        if (count == 1) return indexes[0] < limit;  // the usual single pick, without a call
+        // The usual single pick (and a profile handler's empty last round), without a call.
+        if (count <= 1) return count == 0 || indexes[0] < limit;
         return check(indexes, count, limit);
     }
 
