@@ -39,6 +39,7 @@ void AttributeStore::begin(const plughost_endpoint *const *endpoints, std::size_
     cycle_endpoints_ = endpoints;
     cycle_count_ = count;
     indexed_ = false;
+    scans_ = 0;
     if (request_slot_ < count) {  // more endpoints than ever: rows grow, every value is absent
         request_slot_ = std::max(count, 2 * request_slot_ + 1);
         cells_.assign(rows_.size() * (request_slot_ + 1), Cell{});

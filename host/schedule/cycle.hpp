@@ -179,8 +179,10 @@ private:
     Cell *cell(const Row &row, const plughost_endpoint *endpoint) const {
         if (!endpoint) return row.cells + request_slot_;
         if (!indexed_) {
-            // A few endpoints are compared one by one sooner than indexed (one read in pre_request).
-            if (cycle_count_ <= kScanAhead) {
+            // Indexing costs about 35 instructions an endpoint, a scan about 2: the first few
+            // lookups of a cycle (e.g. one read in pre_request) compare pointers one by one.
+            if (cycle_count_ <= kScanAhead || scans_ < kScansBeforeIndex) {
+                ++scans_;
                 for (std::size_t i = 0; i < cycle_count_; ++i)
                     if (cycle_endpoints_[i] == endpoint) return row.cells + i;
                 return nullptr;
@@ -213,6 +215,8 @@ private:
     mutable std::size_t mask_ = 0;   // keys_.size() - 1
     mutable unsigned shift_ = 64;    // 64 - log2(keys_.size())
     mutable bool indexed_ = false;   // keys_ holds this cycle's endpoints
+    mutable unsigned scans_ = 0;     // lookups this cycle answered by a scan
+    static constexpr unsigned kScansBeforeIndex = 8;
     std::uint64_t stamp_ = 1;
     // The cycle's endpoints as begin() was given them (the caller keeps the array for the
     // cycle): slot i is endpoint i, which batches check first.
