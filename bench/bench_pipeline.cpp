@@ -336,7 +336,7 @@ template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters
 // callbacks (single and batch) with the host's checks: the ids the plugin declared (a table by
 // id, as Instance keeps it), only the producer whose turn it is publishes, and the store's own
 // (scope, type, a finite number, an endpoint of the cycle). What the host does and this does not:
-// find the cycle through the request (plughost_request.host_cycle) and its phase.
+// check that the attributes are live (the cycle's phase).
 struct Framework {
     enum Access : std::uint8_t { kRead = 1, kPublish = 2 };
     static constexpr std::string_view kNames[] = {
