@@ -93,6 +93,8 @@ Scheduler::Scheduler(const std::vector<Instance *> &instances, Plan plan, std::u
         for (std::size_t o : profile.observers) state.observers.push_back(&instances_[o]);
     }
     for (std::size_t p : plan_.producers) producers_.push_back(&instances_[p]);
+    if (plan_.profile_handler) handler_ = &instances_[*plan_.profile_handler];
+    profile_count_ = states_.size();
     for (std::size_t i : lifecycle) lifecycle_.push_back(&instances_[i]);
     for (std::size_t i = 0; i < states_.size(); ++i) {
         states_[i].run.struct_size = sizeof(plughost_profile_run);
@@ -379,8 +381,8 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
 
 bool Scheduler::run_handler(const plughost_request &request, const plughost_endpoint *const *endpoints,
                             std::size_t count, std::vector<Explanation> *explain, Decision &decision) {
-    RuntimeInstance &handler = instances_[*plan_.profile_handler];
-    const std::size_t profiles = states_.size();
+    RuntimeInstance &handler = *handler_;
+    const std::size_t profiles = profile_count_;
     auto failed = [&](std::string why) {
         decision.error = Code::profile_handler_failed;
         decision.message = "profile handler " + handler.instance->name() + " " + std::move(why);

@@ -200,6 +200,8 @@ private:
     std::uint32_t max_consecutive_faults_;
     const char *running_ = nullptr;             // the label of the instance being called, for PluginCall::Watch
     std::vector<RuntimeInstance *> producers_;  // in run order
+    RuntimeInstance *handler_ = nullptr;        // the profile handler, if the plan has one
+    std::size_t profile_count_ = 0;             // states_.size(), without a division
     std::vector<RuntimeInstance *> lifecycle_;  // with pre_request or response hooks, config order
     AttributeStore attributes_;
     Cycle cycle_;
