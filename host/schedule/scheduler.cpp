@@ -491,6 +491,7 @@ template <bool Explain> const Decision &Scheduler::decide(const plughost_request
     Decision &decision = decision_;  // reused: its message keeps its storage
     decision.error.reset();
     decision.message.clear();
+    decision.profile = 0;
     decision.picked = {};
     decision.extras = {};
     decision.headers = {};
@@ -503,8 +504,8 @@ template <bool Explain> const Decision &Scheduler::decide(const plughost_request
     const PluginCall::Watch watch(&running_);
     cycle_.attributes = &attributes_;
     cycle_.upstream_headers.clear();
-    // Indexing the endpoints for attributes costs ~25 instructions per endpoint: only when the
-    // plan has attributes (without, put and get refuse every id before looking an endpoint up).
+    // Only a plan with attributes needs them begun (without, put and get refuse every id before
+    // looking an endpoint up).
     if (!plan_.attributes.empty()) attributes_.begin(endpoints, count);
     for (ProfileState &state : states_) state.run.state = PLUGHOST_PROFILE_NOT_RUN;
 
