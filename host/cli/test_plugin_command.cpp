@@ -181,11 +181,15 @@ int run_test_plugin(const TestPluginOptions &options) {
     cycle.attributes = &store;
     store.begin(endpoints.data(), endpoints.size());
     const plughost_request request = *sample.get();
-    instance->bind(&cycle);  // its callbacks serve this cycle, as a scheduler's would
-    const struct Unbind {    // before the cycle goes: `destroy` may still call the host
-        host::Instance &instance;
-        ~Unbind() { instance.bind(nullptr); }
-    } unbind{*instance};
+    // The instance's callbacks serve this cycle, as a scheduler's would. Unbound before the cycle
+    // goes when the instance outlives it (an early return): its `destroy` may still call the host.
+    instance->bind(&cycle);
+    const struct Unbind {
+        std::unique_ptr<host::Instance> &instance;
+        ~Unbind() {
+            if (instance) instance->bind(nullptr);
+        }
+    } unbind{instance};
     Call call;
     const std::size_t n = endpoints.size();
     std::vector<std::size_t> indexes(n, 0);
