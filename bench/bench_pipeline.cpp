@@ -230,11 +230,6 @@ struct DynamicRoles : Dynamic {
 
 // ---- The compiled-in pipelines: the same classes, in this binary ----------------------------
 
-// host_api.count as the host keeps counters: its own function (Instance::count calls it).
-void add_count(std::vector<std::pair<std::string, double>> &counters, plughost_str name, double delta) {
-    host::add_to_counter(counters, name, delta);
-}
-
 // The inlined floor's host API: counters kept as the host keeps them (Instance::count), and the
 // prefix producer's attributes in a bare array indexed by endpoint id (the table numbers them
 // from 1), stamped with the request they belong to, without any check: the floor, not a
@@ -262,7 +257,7 @@ struct Counters {
                           this,
                           [](void *, int32_t, plughost_str) {},
                           [](void *self, plughost_str name, double delta) {
-                              add_count(static_cast<Counters *>(self)->values, name, delta);
+                              host::add_to_counter(static_cast<Counters *>(self)->values, name, delta);
                           },
                           [](void *, plughost_str name) -> int32_t {
                               for (std::size_t i = 0; i < std::size(kNames); ++i)
@@ -370,7 +365,7 @@ struct Framework {
             api.context = this;
             api.log = [](void *, int32_t, plughost_str) {};
             api.count = [](void *self, plughost_str name, double delta) {
-                add_count(of(self).framework->counters, name, delta);
+                host::add_to_counter(of(self).framework->counters, name, delta);  // as Instance::count
             };
             api.attribute = [](void *self, plughost_str name) -> int32_t {
                 for (std::size_t i = 0; i < std::size(kNames); ++i)
