@@ -382,6 +382,7 @@ struct Framework {
             api.get_attribute = [](void *self, const plughost_request *, const plughost_endpoint *endpoint, int32_t id,
                                    plughost_value *out) -> int32_t {
                 const Plugin &p = of(self);
+                if (!out) return 0;
                 if (p.may(id, kRead) && p.framework->store.get(endpoint, id, *out)) return 1;
                 *out = plughost_value{};
                 return 0;
@@ -485,20 +486,47 @@ struct PickerPlugin {
     virtual ~PickerPlugin() = default;
     virtual void pick(const Request &, Endpoints, std::span<const double>, Selection &) = 0;
 };
+// The ABI 1.1 roles, as upstream's framework sees them too: a producer (upstream's data
+// producers, with the pre-request hook the prefix producer also has) and a profile handler.
+struct ProducerPlugin {
+    virtual ~ProducerPlugin() = default;
+    virtual void produce(const Request &, Endpoints) = 0;
+    virtual void pre_request(const Request &, const Decision &) {}
+};
+struct ProfileHandlerPlugin {
+    virtual ~ProfileHandlerPlugin() = default;
+    virtual void pick_profiles(const Request &, ProfileRuns, Selection &) = 0;
+    virtual std::size_t process_results(const Request &, ProfileRuns) = 0;
+};
 template <class T> struct AsFilter final : FilterPlugin {
     std::unique_ptr<T> p;
     void filter(const Request &r, Endpoints e, Selection &s) override { p->filter(r, e, s); }
 };
 template <class T> struct AsScorer final : ScorerPlugin {
+    static constexpr bool kObserves = requires(T & t, const Request &r, Endpoints e) { t.on_picked(r, e); };
     std::unique_ptr<T> p;
     void score(const Request &r, Endpoints e, std::span<double> s) override { p->score(r, e, s); }
     void on_picked(const Request &r, Endpoints e) override {
-        if constexpr (requires { p->on_picked(r, e); }) p->on_picked(r, e);
+        if constexpr (kObserves) p->on_picked(r, e);
     }
 };
 template <class T> struct AsPicker final : PickerPlugin {
     std::unique_ptr<T> p;
     void pick(const Request &r, Endpoints e, std::span<const double> t, Selection &s) override { p->pick(r, e, t, s); }
+};
+template <class T> struct AsProducer final : ProducerPlugin {
+    explicit AsProducer(std::unique_ptr<T> plugin) : p(std::move(plugin)) {}
+    std::unique_ptr<T> p;
+    void produce(const Request &r, Endpoints e) override { p->produce(r, e); }
+    void pre_request(const Request &r, const Decision &d) override {
+        if constexpr (requires { p->pre_request(r, d); }) p->pre_request(r, d);
+    }
+};
+template <class T> struct AsProfileHandler final : ProfileHandlerPlugin {
+    explicit AsProfileHandler(std::unique_ptr<T> plugin) : p(std::move(plugin)) {}
+    std::unique_ptr<T> p;
+    void pick_profiles(const Request &r, ProfileRuns runs, Selection &s) override { p->pick_profiles(r, runs, s); }
+    std::size_t process_results(const Request &r, ProfileRuns runs) override { return p->process_results(r, runs); }
 };
 
 // The framework: the host's algorithm and checks (increasing filter indexes, scores in [0, 1],
@@ -506,6 +534,7 @@ template <class T> struct AsPicker final : PickerPlugin {
 struct Static {
     std::vector<std::unique_ptr<FilterPlugin>> filters;
     std::vector<std::pair<std::unique_ptr<ScorerPlugin>, double>> scorers;
+    std::vector<ScorerPlugin *> observers;  // the scorers with on_picked, as the host keeps those with `picked`
     std::unique_ptr<PickerPlugin> picker;
     std::vector<const plughost_endpoint *> a, b;
     std::vector<std::size_t> indexes;
@@ -522,8 +551,9 @@ struct Static {
                                    {F::kNames[1], F::kPublish},
                                    {F::kNames[2], F::kPublish},
                                    {F::kNames[3], F::kPublish}});
-        producer = make_with<plugins::ApproxPrefixCacheProducer>(plugins::kApproxPrefixCacheProducerManifest,
-                                                                 &producer_api->api);
+        producer = std::make_unique<AsProducer<plugins::ApproxPrefixCacheProducer>>(
+            make_with<plugins::ApproxPrefixCacheProducer>(plugins::kApproxPrefixCacheProducerManifest,
+                                                          &producer_api->api));
         add_scorer<plugins::PrefixCacheScorer>(
             plugins::kPrefixCacheScorerManifest, 2,
             &fw.plugin({{F::kNames[0], F::kRead}, {F::kNames[1], F::kRead}, {F::kNames[2], F::kRead}}));
@@ -534,19 +564,20 @@ struct Static {
     }
     Framework fw;
     Framework::Plugin *producer_api = nullptr;
-    std::unique_ptr<plugins::ApproxPrefixCacheProducer> producer;
+    std::unique_ptr<ProducerPlugin> producer;
     OnePick one;
 
     template <class T> void add_scorer(const Manifest &m, double weight, Framework::Plugin *api = nullptr) {
         auto s = std::make_unique<AsScorer<T>>();
         s->p = make_with<T>(m, &(api ? api : &fw.plugin())->api);
+        if (AsScorer<T>::kObserves) observers.push_back(s.get());
         scorers.emplace_back(std::move(s), weight);
     }
 
     // A new cycle of attributes, as the scheduler begins one per decision.
     void begin(const host::EndpointTable &eps) { fw.store.begin(eps.data(), eps.size()); }
     // Runs `produce` in the producer's turn.
-    template <class P> void produce(P &plugin, const Framework::Plugin &api, const Request &request, Endpoints e) {
+    void produce(ProducerPlugin &plugin, const Framework::Plugin &api, const Request &request, Endpoints e) {
         fw.producing = &api;
         plugin.produce(request, e);
         fw.producing = nullptr;
@@ -586,7 +617,7 @@ struct Static {
         picker->pick(request, Endpoints(cand, n), std::span<const double>(t, n), picked);
         if (picked.size() == 0 || indexes[0] >= n) return nullptr;
         for (std::size_t k = 0; k < picked.size(); ++k) next[k] = cand[indexes[k]];
-        for (auto &[scorer, weight] : scorers) scorer->on_picked(request, Endpoints(next, picked.size()));
+        for (ScorerPlugin *o : observers) o->on_picked(request, Endpoints(next, picked.size()));
         producer->pre_request(request, one.decision(next[0]));
         return next[0];
     }
@@ -598,9 +629,10 @@ struct Static {
 struct StaticRoles {
     Static profile;
     Framework::Plugin &producer_api = profile.fw.plugin({{"bench.load", Framework::kPublish}});
-    std::unique_ptr<bench::LoadProducer> producer =
-        make_with<bench::LoadProducer>(bench::kLoadProducerManifest, &producer_api.api);
-    std::unique_ptr<bench::SingleHandler> handler = make<bench::SingleHandler>(bench::kSingleHandlerManifest);
+    std::unique_ptr<ProducerPlugin> producer = std::make_unique<AsProducer<bench::LoadProducer>>(
+        make_with<bench::LoadProducer>(bench::kLoadProducerManifest, &producer_api.api));
+    std::unique_ptr<ProfileHandlerPlugin> handler = std::make_unique<AsProfileHandler<bench::SingleHandler>>(
+        make<bench::SingleHandler>(bench::kSingleHandlerManifest));
     plughost_profile_run run{sizeof(plughost_profile_run), {"bench", 5}, PLUGHOST_PROFILE_NOT_RUN, nullptr, 0};
     const plughost_profile_run *runs[1] = {&run};
     std::size_t chosen[1] = {0};
@@ -617,7 +649,8 @@ struct StaticRoles {
         profile.produce(*producer, producer_api, request, Endpoints(eps.data(), eps.size()));
         run.state = PLUGHOST_PROFILE_NOT_RUN;
         run.picked_count = 0;
-        for (std::size_t round = 0; round <= 1; ++round) {
+        std::size_t ran = 0;
+        while (ran < 1) {  // as the host: until none, or every profile has run
             Selection next(chosen, 1);
             handler->pick_profiles(request, ProfileRuns(runs, 1), next);
             if (next.size() == 0) break;
@@ -626,6 +659,7 @@ struct StaticRoles {
             run.state = picked ? PLUGHOST_PROFILE_PICKED : PLUGHOST_PROFILE_FAILED;
             run.picked = &picked;
             run.picked_count = picked ? 1 : 0;
+            ran += next.size();
         }
         const std::size_t primary = handler->process_results(request, ProfileRuns(runs, 1));
         return primary < 1 && run.state == PLUGHOST_PROFILE_PICKED ? picked : nullptr;
