@@ -284,7 +284,7 @@ int run_test_plugin(const TestPluginOptions &options) {
         if (s != PLUGHOST_OK) return steps.fail(call.failed("pre_request", s));
         steps.pass(fmt::format("pre_request: returned OK; {} upstream header(s) set", cycle.upstream_headers.size()));
     }
-    cycle.attributes = nullptr;  // attributes live for the scheduling cycle only, as in `run`
+    cycle.attributes = host::no_attributes();  // attributes live for the scheduling cycle only, as in `run`
     for (const bool started : {true, false}) {
         const auto hook = started ? entry.response_started : entry.response_complete;
         if (!hook) continue;

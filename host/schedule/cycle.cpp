@@ -83,6 +83,11 @@ plughost_str AttributeStore::keep(plughost_str text) {
     return {at, text.size};
 }
 
+AttributeStore *no_attributes() {
+    static AttributeStore none;
+    return &none;
+}
+
 Cycle *idle_cycle() {
     static Cycle idle;
     return &idle;

@@ -228,12 +228,18 @@ private:
     std::size_t block_ = 0, used_ = 0;
 };
 
+/// A store of no attribute: every put and get of it fails on the id, before reading or writing
+/// anything else, so all threads may share it.
+AttributeStore *no_attributes();
+
 /// Where in a request's life the host is: what the host API allows.
 enum class CyclePhase { producing, scheduling, pre_request, response_started, response_complete };
 
 /// What the host-API callbacks of the instances bound to it serve.
 struct Cycle {
-    AttributeStore *attributes = nullptr;  ///< null outside scheduling and pre_request
+    /// The scheduling cycle's store during scheduling and pre_request; no_attributes() otherwise,
+    /// never null (a read then fails on the id, with no check of its own).
+    AttributeStore *attributes = no_attributes();
     CyclePhase phase = CyclePhase::scheduling;
     /// The instance whose `produce` runs (an Instance*); set only then, and only while the
     /// attributes are live, so a publisher's callbacks check this alone.

@@ -118,7 +118,6 @@ std::optional<std::size_t> Scheduler::find_profile(std::string_view name) const 
 }
 
 void Scheduler::grow(std::size_t n) {
-    if (capacity_ >= n) return;
     capacity_ = std::max(n, 2 * capacity_);
     for (auto *v : {&candidates_a_, &candidates_b_}) v->resize(capacity_);
     for (auto *v : {&scores_, &totals_a_, &totals_b_, &shadow_totals_}) v->resize(capacity_);
@@ -136,7 +135,7 @@ template <class F, class... Args>
 [[gnu::always_inline]] inline plughost_status Scheduler::call(RuntimeInstance &inst, F function, Args... args) {
     inst.message.size = 0;  // data and capacity point at the instance's own buffer, set once
     ++inst.calls;
-    running_ = inst.label;
+    running_ = &inst.label;
     const plughost_status status = function(inst.handle, args..., &inst.message);
     running_ = nullptr;
     return status;
@@ -195,17 +194,16 @@ void Scheduler::run_filter(RuntimeInstance &f, const plughost_request &request, 
 
 // Scores are checked in the same pass that adds them, weighted, into the spare totals; only a
 // valid result becomes the totals, so a faulting scorer contributes nothing, exactly.
-template <bool Explain>
-void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_request &request, Explanation *trace) {
-    const std::size_t n = count_;
+template <bool Explain> void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_request &request,
+                                                   const plughost_endpoint *const *candidates, std::size_t n,
+                                                   double *scores, Explanation *trace) {
     Explanation::Scorer *step = nullptr;
     if constexpr (Explain) {
         trace->scorers.push_back({s.instance->name(), weight, false, s.disabled, {}, false});
         step = &trace->scorers.back();
     }
     if (s.disabled) return;
-    double *scores = scores_.data();
-    const plughost_status status = call(s, s.entry.score, &request, candidates_, n, scores);
+    const plughost_status status = call(s, s.entry.score, &request, candidates, n, scores);
     if (status != PLUGHOST_OK) {
         fault(s, Code::plugin_error, message_of(s), request);
         if constexpr (Explain) step->fault = true;
@@ -214,7 +212,7 @@ void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_req
     if (!add_weighted_scores(scores, n, weight, totals_, spare_totals_)) {
         const std::size_t bad = rules::first_invalid_score(scores, n);
         fault(s, Code::bad_score,
-              "score " + fmt::format("{}", scores[bad]) + " for endpoint " + std::string(view(candidates_[bad]->name)) +
+              "score " + fmt::format("{}", scores[bad]) + " for endpoint " + std::string(view(candidates[bad]->name)) +
                   " is outside [0, 1]; the scorer's scores are ignored for this request",
               request);
         if constexpr (Explain) step->fault = true;
@@ -223,7 +221,7 @@ void Scheduler::run_scorer(RuntimeInstance &s, double weight, const plughost_req
     succeeded(s);
     std::swap(totals_, spare_totals_);
     if constexpr (Explain)
-        for (std::size_t i = 0; i < n; ++i) step->scores.emplace_back(view(candidates_[i]->name), scores[i]);
+        for (std::size_t i = 0; i < n; ++i) step->scores.emplace_back(view(candidates[i]->name), scores[i]);
 }
 
 // A shadow stage sees what its real counterpart would (the candidates after the filters, the
@@ -331,7 +329,12 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
     totals_ = totals_a_.data();
     spare_totals_ = totals_b_.data();
     std::fill_n(totals_, n, 0.0);
-    for (const auto &[scorer, weight] : state.scorers) run_scorer<Explain>(*scorer, weight, request, trace);
+    // The candidates and the scores' buffer as arguments: the plugin calls could change any member
+    // for all the compiler knows, so members would be read again after every scorer.
+    const plughost_endpoint *const *candidates = candidates_;
+    double *scores = scores_.data();
+    for (const auto &[scorer, weight] : state.scorers)
+        run_scorer<Explain>(*scorer, weight, request, candidates, n, scores, trace);
     if constexpr (Explain)
         for (std::size_t i = 0; i < n; ++i) trace->totals.emplace_back(view(candidates_[i]->name), totals_[i]);
 
@@ -379,8 +382,11 @@ template <bool Explain> void Scheduler::run_profile(std::size_t index, const plu
     cycle_.phase = CyclePhase::scheduling;
 }
 
-bool Scheduler::run_handler(const plughost_request &request, const plughost_endpoint *const *endpoints,
-                            std::size_t count, std::vector<Explanation> *explain, Decision &decision) {
+// Inlined into decide, its one caller: a call of its own (the frame, the spilled arguments) was
+// about 30 instructions a decision with a handler (bench/instructions.sh).
+[[gnu::always_inline]] inline bool Scheduler::run_handler(const plughost_request &request,
+                                                          const plughost_endpoint *const *endpoints, std::size_t count,
+                                                          std::vector<Explanation> *explain, Decision &decision) {
     RuntimeInstance &handler = *handler_;
     const std::size_t profiles = profile_count_;
     auto failed = [&](std::string why) {
@@ -389,8 +395,11 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
         return false;
     };
     if (handler.disabled) return failed("is disabled after repeated faults");
-    bool any_ran = false;
-    for (std::size_t round = 0; round <= profiles; ++round) {
+    // Rounds go on until the handler chooses none, or every profile has run: then "none" is the
+    // only answer it may give, so it is not asked (one plugin call less per request for the usual
+    // single-profile handler). A valid round runs at least one profile, so this ends.
+    std::size_t ran = 0;
+    while (ran < profiles) {
         std::size_t chosen = 0;
         if (call(handler, handler.entry.pick_profiles, &request, runs_.data(), profiles, chosen_.data(), &chosen) !=
             PLUGHOST_OK) {
@@ -408,10 +417,10 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
         for (std::size_t k = 0; k < chosen; ++k) {
             if (explain) run_profile<true>(chosen_[k], request, endpoints, count, explain);
             else run_profile<false>(chosen_[k], request, endpoints, count, nullptr);
-            any_ran = true;
         }
+        ran += chosen;
     }
-    if (!any_ran) return failed("ran no profile");
+    if (ran == 0) return failed("ran no profile");
     std::size_t primary = profiles;
     if (call(handler, handler.entry.process_results, &request, runs_.data(), profiles, &primary) != PLUGHOST_OK) {
         fault(handler, Code::plugin_error, message_of(handler), request);
@@ -457,6 +466,7 @@ bool Scheduler::run_handler(const plughost_request &request, const plughost_endp
     const ProfileState &primary = *primary_state;
     decision.picked = std::span<const plughost_endpoint *const>(primary.picked.data(), primary.run.picked_count);
     decision.extras = extras_;
+    decision.headers = {};
     if (lifecycle_.empty()) return;
     plughost_decision told{};
     told.struct_size = sizeof told;
@@ -491,16 +501,20 @@ template <bool Explain> const Decision &Scheduler::decide(const plughost_request
     Decision &decision = decision_;  // reused: its message keeps its storage
     decision.error.reset();
     decision.message.clear();
-    decision.profile = 0;
-    decision.picked = {};
-    decision.extras = {};
-    decision.headers = {};
+    // The rest is set by tell_decision when the request is decided, and emptied here when not.
+    auto undecided = [&decision]() -> const Decision & {
+        decision.profile = 0;
+        decision.picked = {};
+        decision.extras = {};
+        decision.headers = {};
+        return decision;
+    };
     if (count == 0) {
         decision.error = Code::no_endpoints;
         decision.message = "no endpoints are known yet";
-        return decision;
+        return undecided();
     }
-    grow(count);
+    if (capacity_ < count) grow(count);
     const PluginCall::Watch watch(&running_);
     cycle_.attributes = &attributes_;
     cycle_.upstream_headers.clear();
@@ -517,10 +531,10 @@ template <bool Explain> const Decision &Scheduler::decide(const plughost_request
         if (ran.error) {
             decision.error = ran.error;
             decision.message = ran.message;
-            return decision;
+            return undecided();
         }
     } else if (!run_handler(request, endpoints, count, explain, decision)) {
-        return decision;
+        return undecided();
     }
     tell_decision(request, decision);
     return decision;
@@ -530,7 +544,7 @@ std::span<const std::pair<std::string, std::string>> Scheduler::respond(const pl
                                                                         const plughost_response &response) {
     const bool started = response.outcome == PLUGHOST_RESPONSE_STARTED;
     const PluginCall::Watch watch(&running_);
-    cycle_.attributes = nullptr;  // attributes lived for the scheduling cycle only
+    cycle_.attributes = no_attributes();  // attributes lived for the scheduling cycle only
     cycle_.client_headers.clear();
     cycle_.phase = started ? CyclePhase::response_started : CyclePhase::response_complete;
     for (RuntimeInstance *i : lifecycle_) {

@@ -34,11 +34,13 @@ class Instance;
 
 /// An instance as the scheduler drives it, with its fault accounting.
 struct RuntimeInstance {
+    // Instance::call_label(). First, so that marking the instance as running (its label's address
+    // into the scheduler's PluginCall::Watch slot) stores the instance's own address.
+    const char *label = nullptr;
     Instance *instance = nullptr;
     // Copied from the instance (the entry table by value) so a call is one load away.
     plughost_plugin entry{};
     plughost_instance *handle = nullptr;
-    const char *label = nullptr;  // Instance::call_label()
     Role role = Role::scorer;
     std::uint64_t calls = 0;
     std::uint64_t faults = 0;
@@ -180,8 +182,9 @@ private:
                                              const plughost_endpoint *const *endpoints, std::size_t count,
                                              std::vector<Explanation> *explain);
     template <bool Explain> void run_filter(RuntimeInstance &f, const plughost_request &request, Explanation *trace);
-    template <bool Explain>
-    void run_scorer(RuntimeInstance &s, double weight, const plughost_request &request, Explanation *trace);
+    template <bool Explain> void run_scorer(RuntimeInstance &s, double weight, const plughost_request &request,
+                                            const plughost_endpoint *const *candidates, std::size_t n, double *scores,
+                                            Explanation *trace);
     template <bool Explain> void run_shadow(const Stage &stage, const plughost_request &request,
                                             const plughost_endpoint *chosen, Explanation *trace);
     void run_producers(const plughost_request &request, const plughost_endpoint *const *endpoints, std::size_t count);
@@ -193,12 +196,12 @@ private:
     void fault(RuntimeInstance &inst, Code code, std::string_view what, const plughost_request &request);
     void succeeded(RuntimeInstance &inst) { inst.consecutive_faults = 0; }
     template <class F, class... Args> plughost_status call(RuntimeInstance &inst, F function, Args... args);
-    void grow(std::size_t n);
+    void grow(std::size_t n);  // when capacity_ < n (the caller checks: one compare per request)
 
     std::vector<RuntimeInstance> instances_;
     Plan plan_;
     std::uint32_t max_consecutive_faults_;
-    const char *running_ = nullptr;             // the label of the instance being called, for PluginCall::Watch
+    const char *const *running_ = nullptr;      // the label of the instance being called, for PluginCall::Watch
     std::vector<RuntimeInstance *> producers_;  // in run order
     RuntimeInstance *handler_ = nullptr;        // the profile handler, if the plan has one
     std::size_t profile_count_ = 0;             // states_.size(), without a division

@@ -168,13 +168,19 @@ const std::map<std::string, std::string> kHandlerPlugins{
     {"lifecycle-observer", paths::lifecycle_observer},
 };
 
-std::string handler_config(const std::string &handler, const std::string &primary = "decode") {
+// `spare_profile` adds a third profile, which the two-round handler never chooses.
+std::string handler_config(const std::string &handler, const std::string &primary = "decode",
+                           bool spare_profile = false) {
     return R"({"plugins": [{"type": ")" + handler + R"(", "parameters": {"primary": ")" + primary + R"("}},
         {"type": "queue-scorer"}, {"type": "label-scorer"}, {"type": "max-score-picker"},
         {"type": "lifecycle-observer"}],
       "schedulingProfiles": [
         {"name": "decode", "plugins": [{"pluginRef": "queue-scorer"}, {"pluginRef": "max-score-picker"}]},
-        {"name": "prefill", "plugins": [{"pluginRef": "label-scorer"}, {"pluginRef": "max-score-picker"}]}]})";
+        {"name": "prefill", "plugins": [{"pluginRef": "label-scorer"}, {"pluginRef": "max-score-picker"}]})" +
+           std::string(spare_profile ? R"(,
+        {"name": "spare", "plugins": [{"pluginRef": "queue-scorer"}, {"pluginRef": "max-score-picker"}]})"
+                                     : "") +
+           "]}";
 }
 
 const std::string kPrefillDecode =
@@ -199,7 +205,9 @@ TEST_CASE("a C++ profile handler runs two rounds, process_results names the prim
         CHECK(v.at("headers").at("x-observed") == "decode:d1");
         CHECK(v.at("headers").at("x-extras") == "1");
     }
-    CHECK(contains(r.err, counter("rounds", "6")));  // decode, prefill, then none: 3 per request
+    // Decode, then prefill: 2 per request. Once every profile has run the handler is not asked
+    // again (it could only choose none).
+    CHECK(contains(r.err, counter("rounds", "4")));
     CHECK(contains(r.err, counter("saw-first-picked", "2")));
     CHECK_MESSAGE(!contains(r.err, "fault ["), r.err);
 
@@ -213,6 +221,19 @@ TEST_CASE("a C++ profile handler runs two rounds, process_results names the prim
     CHECK(v.at("extras").at("decode") == "d1");
     CHECK(v.at("headers").at("x-observed") == "prefill:p1");
     CHECK(v.at("explain").at("otherProfiles").at(0).at("profile") == "decode");
+}
+
+TEST_CASE("a profile handler is asked again while a profile has not run, until it chooses none") {
+    Deployment d(kHandlerPlugins, handler_config("two-round-handler", "decode", true));
+    const auto r = d.run(kPrefillDecode + request("r1") + request("r2"));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    for (const auto &l : lines(r.out)) {
+        const auto v = parse_json(l);
+        CHECK(v.at("picked").at(0) == "d1");
+        CHECK(v.at("extras").as_object().size() == 1);  // prefill only: "spare" never ran
+    }
+    CHECK(contains(r.err, counter("rounds", "6")));  // decode, prefill, then none: 3 per request
+    CHECK_MESSAGE(!contains(r.err, "fault ["), r.err);
 }
 
 TEST_CASE("an observer's response hooks see the endpoint, outcome, status, times and tokens of the stream's "
@@ -486,7 +507,9 @@ TEST_CASE("ABI 1.2 put_numbers and get_numbers: values reach the consumer, and e
     const std::string input = R"({"endpoint": {"name": "a", "metrics": {"waitingQueueSize": 3}}}
 {"endpoint": {"name": "b", "metrics": {"waitingQueueSize": 1}}}
 {"endpoint": {"name": "c", "metrics": {"waitingQueueSize": 5}}}
-)" + request("r1") + request("r2");
+)" + request("r1") + request("r2") +
+                              response("r1", "complete", R"(, "status": 200)") +
+                              response("r2", "complete", R"(, "status": 200)");
     const auto r = d.run(input, {"--explain"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const auto out = lines(r.out);
@@ -519,6 +542,7 @@ TEST_CASE("ABI 1.2 put_numbers and get_numbers: values reach the consumer, and e
                              "absent-foreign",
                              "absent-null-endpoints",
                              "absent-null-out",
+                             "absent-after-cycle",
                              "refused-consumer-publishing"})
         CHECK_MESSAGE(contains(r.err, counter(name, "2")), name << "\n" << r.err);
     CHECK_MESSAGE(!contains(r.err, "fault ["), r.err);

@@ -216,6 +216,25 @@ TEST_CASE("a picker choosing an endpoint not offered fails the request, and is d
     CHECK(p.instance("bad-picker").calls == 3);  // not called again
 }
 
+TEST_CASE("the decision is reused: an undecided request shows none of the picks before, a decided one no error") {
+    Pipeline p({paths::plugin_queue_scorer, paths::plugin_max_score_picker},
+               R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})");
+    p.endpoints.upsert({.name = "a"});
+    plughost_request req{};
+    req.struct_size = sizeof req;
+    REQUIRE(p.scheduler->schedule(req, p.endpoints.data(), p.endpoints.size(), 0).picked.size() == 1);
+    const Decision &none = p.scheduler->schedule(req, nullptr, 0, 0);
+    CHECK(none.error == Code::no_endpoints);
+    CHECK(none.picked.empty());
+    CHECK(none.extras.empty());
+    CHECK(none.headers.empty());
+    const Decision &again = p.scheduler->schedule(req, p.endpoints.data(), p.endpoints.size(), 0);
+    CHECK(again.error == std::nullopt);
+    CHECK(again.message.empty());
+    REQUIRE(again.picked.size() == 1);
+    CHECK(name_of(again.picked[0]) == "a");
+}
+
 TEST_CASE("a picker error fails that request only") {
     Pipeline p({paths::plugin_queue_scorer, paths::picker_error_status},
                R"({"plugins": [{"type": "queue-scorer"}, {"type": "error-picker"}]})", 10);

@@ -940,8 +940,9 @@ typedef struct plughost_plugin {
      *
      * Required:   for role "profile-handler", with `process_results`.
      * Called:     once per request, then again after the profiles it chose have run, until it
-     *             chooses none (at most one round per profile, plus one). A config has at most
-     *             one profile handler; without one, the host runs the request's profile (the
+     *             chooses none or every profile has run (then "none" is the only valid answer,
+     *             and the host does not ask): at most one round per profile. A config has at
+     *             most one profile handler; without one, the host runs the request's profile (the
      *             event's "profile", else the config's first).
      *
      * @param instance     the instance `create` made.
