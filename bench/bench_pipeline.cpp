@@ -330,8 +330,9 @@ template <class T> std::unique_ptr<T> make(const Manifest &m, Counters *counters
 // at every decision as the scheduler begins it), reached by each plugin through the same host-API
 // callbacks (single and batch) with the host's checks: the ids the plugin declared (a table by
 // id, as Instance keeps it), only the producer whose turn it is publishes, and the store's own
-// (scope, type, a finite number, an endpoint of the cycle). What the host does and this does not:
-// check that the attributes are live (the cycle's phase).
+// (scope, type, a finite number, an endpoint of the cycle), null pointers refused. Outside a
+// cycle the host's callbacks read an empty store (no_attributes), which costs no check; this
+// framework has no outside.
 struct Framework {
     enum Access : std::uint8_t { kRead = 1, kPublish = 2 };
     static constexpr std::string_view kNames[] = {
