@@ -8,36 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <utility>
 
 namespace plughost::host {
-
-bool add_weighted_scores(const double *scores, std::size_t n, double weight, const double *in, double *out) noexcept {
-    // Non-negative doubles are ordered like their bit patterns, so a score is in [0, 1] (and
-    // not NaN) exactly when neither its sign bit nor that of (bits of 1.0 - its bits) is set:
-    // one branch-free OR per score, which the compiler vectorises with the sum.
-    constexpr std::uint64_t one = 0x3FF0000000000000;
-    std::uint64_t signs = 0;
-    const double *__restrict src = in;
-    double *__restrict dst = out;
-    for (std::size_t i = 0; i < n; ++i) {
-        std::uint64_t bits;
-        std::memcpy(&bits, scores + i, sizeof bits);
-        signs |= bits | (one - bits);
-        dst[i] = src[i] + weight * scores[i];
-    }
-    if (!(signs >> 63)) return true;
-    // -0.0 trips the fast test and is a valid 0: the exact rule decides.
-    return rules::first_invalid_score(scores, n) == n;
-}
-
-bool gather_passed(const plughost_endpoint *const *candidates, std::size_t offered, const std::size_t *passed,
-                   std::size_t count, const plughost_endpoint **out) noexcept {
-    if (!rules::valid_filter_result(passed, count, offered)) return false;  // checked before any is read
-    for (std::size_t k = 0; k < count; ++k) out[k] = candidates[passed[k]];
-    return true;
-}
 
 namespace {
 
