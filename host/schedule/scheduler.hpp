@@ -202,7 +202,7 @@ private:
     std::vector<RuntimeInstance> instances_;
     Plan plan_;
     std::uint32_t max_consecutive_faults_;
-    const char *const *running_ = nullptr;      // the label of the instance being called, for PluginCall::Watch
+    const char *const *running_ = nullptr;      // the called instance's label, by address (PluginCall::Watch)
     std::vector<RuntimeInstance *> producers_;  // in run order
     RuntimeInstance *handler_ = nullptr;        // the profile handler, if the plan has one
     std::size_t profile_count_ = 0;             // states_.size(), without a division
