@@ -34,25 +34,18 @@ void read_yaml(std::string_view text, JsonDocument &doc) {
     doc.problem->column = e.position.column;
 }
 
-}  // namespace
-
-DocumentFormat format_of(std::string_view text) {
+/// The first character that is not white space, or '\0' when there is none.
+char first_char(std::string_view text) {
     const std::size_t first = text.find_first_not_of(" \t\r\n");
-    return first != std::string_view::npos && text[first] == '{' ? DocumentFormat::json : DocumentFormat::yaml;
+    return first == std::string_view::npos ? '\0' : text[first];
 }
 
-JsonDocument parse_json_document(std::string_view text, std::string source) {
-    JsonDocument doc;
-    doc.source = std::move(source);
-    if (text.size() <= kMaxDocumentBytes && format_of(text) == DocumentFormat::yaml) {
-        doc.format = DocumentFormat::yaml;
-        read_yaml(text, doc);
-        return doc;
-    }
+void read_json(std::string_view text, JsonDocument &doc) {
+    doc.format = DocumentFormat::json;
     JsonParse parsed = parse_json(text, {kMaxDocumentBytes, kMaxDocumentDepth});
     if (!parsed.error) {
         static_cast<boost::json::value &>(doc.value) = std::move(parsed.value);
-        return doc;
+        return;
     }
     const JsonError &e = *parsed.error;
     switch (e.code) {
@@ -67,6 +60,31 @@ JsonDocument parse_json_document(std::string_view text, std::string source) {
     default:
         doc.problem = Issue{"", Code::not_json, doc.source + " is not valid JSON: " + e.message,
                             "fix the JSON syntax at that position (strict JSON: no comments, no trailing commas)"};
+    }
+}
+
+}  // namespace
+
+DocumentFormat format_of(std::string_view text) {
+    return first_char(text) == '{' ? DocumentFormat::json : DocumentFormat::yaml;
+}
+
+JsonDocument parse_json_document(std::string_view text, std::string source) {
+    JsonDocument doc;
+    doc.source = std::move(source);
+    if (text.size() > kMaxDocumentBytes || format_of(text) == DocumentFormat::json) {
+        read_json(text, doc);
+        return doc;
+    }
+    doc.format = DocumentFormat::yaml;
+    read_yaml(text, doc);
+    // A document opening with '[' that YAML refuses is almost always JSON cut short or broken,
+    // and yaml-cpp's words for that ("a sequence as a key") point nowhere near the mistake.
+    if (doc.problem && doc.problem->code == Code::not_yaml && first_char(text) == '[') {
+        JsonDocument as_json;
+        as_json.source = std::move(doc.source);
+        read_json(text, as_json);
+        return as_json;
     }
     return doc;
 }

@@ -1,7 +1,7 @@
 // Reading the documents an operator gives (config, tombstones, maturity list) with bounds: a
 // size limit, a nesting limit, and errors that say where. A document is JSON or YAML, told apart
 // by its content: JSON when its first character other than white space is '{', YAML otherwise
-// (JSON that starts with '[' reads the same as YAML).
+// (JSON that starts with '[' reads the same as YAML; one that YAML refuses is reported as JSON).
 #pragma once
 
 #include "common/diagnostic.hpp"

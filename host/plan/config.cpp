@@ -303,7 +303,7 @@ void read_api_version(const boost::json::object &root, Config &config, std::vect
 Config read_config(const boost::json::value &document, std::string source, std::vector<Issue> &issues) {
     Config config;
     config.source = std::move(source);
-    const auto *root = object_at(document, "", "a JSON object (the config)", issues);
+    const auto *root = object_at(document, "", "an object (the config: a JSON object or a YAML mapping)", issues);
     if (!root) return config;
     std::vector<std::string> keys = {"apiVersion",         "kind",    "policy", "featureGates", "plugins",
                                      "schedulingProfiles", "runtime", "serve",  "endpoints",    "pluginDir"};

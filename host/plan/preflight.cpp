@@ -648,6 +648,8 @@ Preflight preflight(const PreflightInputs &in) {
             config_readable = false;
         } else {
             pf.config = read_config(doc->value, in.config_file.string(), pf.errors);
+            // Not an object: read_config said so, and there is nothing to plan from.
+            config_readable = doc->value.is_object();
         }
         break;
     }

@@ -132,6 +132,28 @@ TEST_CASE("bad config files: not JSON, not YAML, huge, deeply nested, missing") 
     CHECK(contains(std::string(parse_json(utf8.out).at("errors").at(0).at("message").as_string()),
                    "invalid UTF-8 (byte 0xc3) at column 49"));
 
+    // A document that parses but is not an object: one error, not also "configures no plugins".
+    // Text that does not start with '{' is read as YAML, where plain words are a string.
+    for (const char *text : {"not json", "[1, 2]", "42", "- queue-scorer\n- max-score-picker\n"}) {
+        CAPTURE(text);
+        const auto not_object = s.check(text);
+        CHECK(not_object.exit_code == 1);
+        const auto errors = parse_json(not_object.out).at("errors");
+        REQUIRE(errors.as_array().size() == 1);
+        CHECK(errors.at(0).at("code") == "wrong-type");
+        CHECK(contains(std::string(errors.at(0).at("message").as_string()), "expected an object"));
+    }
+    // JSON cut short after a '[' (which YAML reads too): the JSON error, not YAML's "complex key".
+    for (const char *text : {"[", "[1, 2", "[[[", "[{\"type\": \"queue-scorer\"}"}) {
+        CAPTURE(text);
+        const auto cut = s.check(text);
+        CHECK(cut.exit_code == 1);
+        const auto errors = parse_json(cut.out).at("errors");
+        REQUIRE(errors.as_array().size() == 1);
+        CHECK(errors.at(0).at("code") == "not-json");
+        CHECK(contains(std::string(errors.at(0).at("message").as_string()), "incomplete JSON"));
+    }
+
     const auto wrong =
         s.check(R"({"plugins": {"type": 1}, "schedulingProfiles": "x", "policy": [], "featureGates": 3})");
     CHECK(wrong.exit_code == 1);
