@@ -15,7 +15,8 @@ for so in build/plugins/*.so; do
   [[ -e $so ]] || continue
   build/host/plughost inspect "$so" -o json 2>/dev/null | sed -n 's/.*"manifest":\(.*\)}$/\1/p' > "$work/manifest/$(basename "$so").json" || true
 done
-cp examples/config.json host/plan/default_config.json plugins/maturity.json plugins/tombstones.json "$work/config/"
+cp examples/config.json examples/c_ready_filter/operator-policy.yaml host/plan/default_config.json plugins/maturity.json \
+  plugins/tombstones.json "$work/config/"
 head -n 200 examples/stream.jsonl | split -l 1 - "$work/event/line-"
 head -n 400 examples/stream.jsonl | split -l 40 - "$work/runner/chunk-"
 
