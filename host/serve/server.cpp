@@ -405,7 +405,8 @@ private:
         return ::operator new((c + 1) * step);
     }
     void do_deallocate(void *p, std::size_t bytes, std::size_t align) override {
-        if (!pooled(bytes, align)) return ::operator delete(p, std::align_val_t(align));  // unsized: clang 14 has no sized delete by default
+        // Unsized: clang before 19 has no sized deallocation unless asked (-fsized-deallocation).
+        if (!pooled(bytes, align)) return ::operator delete(p, std::align_val_t(align));
         const std::size_t c = size_class(bytes);
         free_[c] = ::new (p) Free{free_[c]};
     }
