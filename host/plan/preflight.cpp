@@ -393,6 +393,10 @@ private:
         }
         if (pickers.empty()) profile.picker_defaulted = true;
         else profile.picker = pickers.front();
+        // A configured plugin that could not be planned (its error is reported) may be the
+        // picker this profile lacks: not "no picker" on top of that.
+        for (const PluginConfig &p : pf_.config.plugins)
+            if (!instance_named(p.name)) incomplete_.insert(profile.name);
         pf_.profiles.push_back(std::move(profile));
     }
 

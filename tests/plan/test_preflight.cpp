@@ -191,6 +191,22 @@ TEST_CASE("a type whose file could not be read is not reported as absent") {
     CHECK_FALSE(contains(e->message, "did you mean"));
 }
 
+TEST_CASE("a configured picker that could not be planned is its own error, not also a missing picker") {
+    Setup s;
+    std::filesystem::remove(s.plugins / "max-score-picker.so");
+    std::filesystem::create_directory(s.plugins / "max-score-picker.so");  // unreadable as a plugin
+    // Without profiles (the default profile) and with one naming the picker.
+    for (const std::string config : {R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}]})",
+                                     R"({"plugins": [{"type": "queue-scorer"}, {"type": "max-score-picker"}],
+                                   "schedulingProfiles": [{"name": "p", "plugins": [{"pluginRef": "queue-scorer"},
+                                                                                    {"pluginRef": "max-score-picker"}]}]})"}) {
+        CAPTURE(config);
+        const auto pf = s.run(config);
+        REQUIRE_MESSAGE(pf.errors.size() == 1, dump(pf.errors));
+        CHECK(at(pf.errors, "/plugins/1/type", Code::unknown_type));
+    }
+}
+
 TEST_CASE("command-line overrides win over the config") {
     Setup s;
     const std::string config = R"({"policy": {"minStability": "beta"}, "featureGates": {"AlphaScorer": false},
