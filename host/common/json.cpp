@@ -95,7 +95,12 @@ struct BuildingHandler {
         st.push_uint64(u);
         return true;
     }
-    bool on_double(double d, boost::json::string_view, boost::json::error_code &) {
+    bool on_double(double d, boost::json::string_view, boost::json::error_code &ec) {
+        // 1e400 parses to infinity, which no JSON output can write back and no check expects.
+        if (!std::isfinite(d)) {
+            ec = boost::json::error::exponent_overflow;
+            return false;
+        }
         st.push_double(d);
         return true;
     }
@@ -221,6 +226,17 @@ JsonError syntax_error(std::string_view text, std::size_t used, const boost::jso
     if (ec == boost::json::error::too_deep)
         return {Code::not_json,
                 "nested deeper than " + std::to_string(limits.max_depth) + " levels at " + line_column(text, used),
+                used,
+                {}};
+    if (ec == boost::json::error::exponent_overflow)
+        return {Code::not_json,
+                "a number beyond the range of a double (about 1.8e308) ending at " + line_column(text, used),
+                used,
+                {}};
+    if (text.substr(used).starts_with("\xEF\xBB\xBF"))  // what some editors put first in a file
+        return {Code::not_json,
+                "a UTF-8 byte-order mark (EF BB BF) at " + line_column(text, used) +
+                    ": JSON has none; save the text without it",
                 used,
                 {}};
     // The parser stops at a byte that is not valid UTF-8 with a bare "syntax error": say so.

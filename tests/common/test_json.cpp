@@ -76,6 +76,27 @@ TEST_CASE("parse_json says where invalid UTF-8 is, and which byte") {
     CHECK_FALSE(parse("[\"\xe2\x82\xac \xf0\x9f\x98\x80\"]").error);
 }
 
+TEST_CASE("parse_json refuses a number beyond the range of a double instead of making it infinite") {
+    for (const char *text : {"{\"w\": 1e400}", "{\"w\": -1e309}", "[1.8e308]"}) {
+        CAPTURE(std::string(text));
+        const JsonParse p = parse(text);
+        REQUIRE(p.error);
+        CHECK(p.error->code == Code::not_json);
+        CHECK(plughost::test::contains(p.error->message, "a number beyond the range of a double"));
+    }
+    const JsonParse largest = parse("[1.7976931348623157e308, 4.9e-324, 1e-400]");  // underflow is fine: 0
+    REQUIRE_FALSE(largest.error);
+    CHECK(largest.value.at(0).as_double() == std::numeric_limits<double>::max());
+    CHECK(largest.value.at(2).as_double() == 0.0);
+}
+
+TEST_CASE("parse_json names a byte-order mark, which JSON does not have") {
+    const JsonParse p = parse("\xEF\xBB\xBF{\"a\": 1}");
+    REQUIRE(p.error);
+    CHECK(p.error->message ==
+          "a UTF-8 byte-order mark (EF BB BF) at column 1: JSON has none; save the text without it");
+}
+
 TEST_CASE("parse_json enforces its limits and reports syntax errors with a position") {
     CHECK(parse_json("[[[[1]]]]", {1024, 3}).error->message == "nested deeper than 3 levels at column 4");
     const JsonParse big = parse_json("[1,2,3]", {4, 64});
