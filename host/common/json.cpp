@@ -34,13 +34,16 @@ struct BuildingHandler {
     static constexpr std::size_t max_key_size = boost::json::string::max_size();
     static constexpr std::size_t max_string_size = boost::json::string::max_size();
 
+    // The value stack's scratch space, as boost::json::parse gives it: without it every parse
+    // starts by allocating, and reallocating, the stack on the heap.
+    unsigned char scratch[1024];
     boost::json::value_stack st;
     std::vector<std::uint64_t> keys;   // hashes of the keys of every open object, innermost last
     std::vector<std::size_t> objects;  // where each open object's keys start in `keys`
     std::uint64_t key_hash = kFnvOffset;
     bool suspect_duplicate = false;
 
-    explicit BuildingHandler(boost::json::storage_ptr sp) : st(std::move(sp)) {}
+    explicit BuildingHandler(boost::json::storage_ptr sp) : st(std::move(sp), scratch, sizeof scratch) {}
 
     bool on_document_begin(boost::json::error_code &) { return true; }
     bool on_document_end(boost::json::error_code &) { return true; }
@@ -286,7 +289,9 @@ std::optional<std::size_t> invalid_utf8(std::string_view text) {
 }
 
 JsonParse parse_json(std::string_view text, const JsonLimits &limits, boost::json::storage_ptr storage) {
-    JsonParse out;
+    // The result lives in `storage` from the start: a value only moves into a value of the same
+    // storage; into another one it is copied whole (every string, array and object again).
+    JsonParse out{boost::json::value(storage), std::nullopt};
     if (text.size() > limits.max_bytes) {
         out.error = JsonError{Code::too_large,
                               std::to_string(text.size()) + " bytes; the limit is " + std::to_string(limits.max_bytes) +

@@ -60,11 +60,13 @@ std::optional<SemVer> SemVer::parse(std::string_view text) {
         if (!valid_identifiers(v.prerelease, true)) return std::nullopt;
         text = text.substr(0, dash);
     }
-    const auto parts = split_dots(text);
-    if (parts.size() != 3) return std::nullopt;
-    const auto major = parse_number(parts[0]);
-    const auto minor = parse_number(parts[1]);
-    const auto patch = parse_number(parts[2]);
+    // MAJOR.MINOR.PATCH, cut at the two dots (no vector: manifests are read by the thousand).
+    const std::size_t dot1 = text.find('.');
+    const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : text.find('.', dot1 + 1);
+    if (dot2 == std::string_view::npos) return std::nullopt;
+    const auto major = parse_number(text.substr(0, dot1));
+    const auto minor = parse_number(text.substr(dot1 + 1, dot2 - dot1 - 1));
+    const auto patch = parse_number(text.substr(dot2 + 1));  // a third dot makes it no number
     if (!major || !minor || !patch) return std::nullopt;
     v.major = *major;
     v.minor = *minor;

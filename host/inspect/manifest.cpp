@@ -48,10 +48,13 @@ bool is_parameter_name(std::string_view s) {
 
 // One line of printable text: no control characters (this is shown in terminals and logs).
 bool is_one_line(std::string_view s) {
-    return std::none_of(s.begin(), s.end(), [](char c) {
+    // No early exit: a loop the compiler vectorises (descriptions are most of a manifest's text).
+    unsigned char control = 0;
+    for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
-        return u < 0x20 || u == 0x7f;
-    });
+        control |= static_cast<unsigned char>((u < 0x20) | (u == 0x7f));
+    }
+    return control == 0;
 }
 
 }  // namespace
@@ -244,12 +247,12 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
         }
         FieldReader p(item.get_object(), at + ".", errors);
         ParameterSpec spec;
-        const auto name =
+        auto name =
             p.text("name", true, "a parameter name ([A-Za-z][A-Za-z0-9_]*, 1-63 characters)", is_parameter_name);
         const auto type_text = p.text("type", true, "one of boolean, integer, number, string, array, object",
                                       [](std::string_view s) { return parse_param_type(s).has_value(); });
         const auto type = type_text ? parse_param_type(*type_text) : std::nullopt;
-        const auto description = p.text("description", true, "a one-line description", nonempty_line);
+        auto description = p.text("description", true, "a one-line description", nonempty_line);
         if (const boost::json::value *d = p.find("default", false); d && type) {
             if (detail::matches(*type, *d)) spec.default_value.emplace(*d, boost::json::storage_ptr());
             else p.error("default", "expected a value of type " + *type_text + ", found " + describe(*d));
@@ -263,9 +266,9 @@ std::vector<ParameterSpec> read_parameters(FieldReader &r, std::vector<FieldErro
         if (name && std::any_of(out.begin(), out.end(), [&](const ParameterSpec &s) { return s.name == *name; }))
             p.error("name", "repeats parameter \"" + *name + "\"");
         if (!name || !type || !description) continue;
-        spec.name = *name;
+        spec.name = std::move(*name);
         spec.type = *type;
-        spec.description = *description;
+        spec.description = std::move(*description);
         out.push_back(std::move(spec));
     }
     return out;
