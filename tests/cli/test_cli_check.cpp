@@ -132,26 +132,30 @@ TEST_CASE("bad config files: not JSON, not YAML, huge, deeply nested, missing") 
     CHECK(contains(std::string(parse_json(utf8.out).at("errors").at(0).at("message").as_string()),
                    "invalid UTF-8 (byte 0xc3) at column 49"));
 
-    // A document that parses but is not an object: one error, not also "configures no plugins".
-    // Text that does not start with '{' is read as YAML, where plain words are a string.
-    for (const char *text : {"not json", "[1, 2]", "42", "- queue-scorer\n- max-score-picker\n"}) {
-        CAPTURE(text);
-        const auto not_object = s.check(text);
-        CHECK(not_object.exit_code == 1);
-        const auto errors = parse_json(not_object.out).at("errors");
+    // Each gives one error: a document that parses but is not an object (text that does not
+    // start with '{' is YAML, where plain words are a string) is not also "configures no
+    // plugins"; JSON cut short after a '[' (which YAML reads too) gets JSON's error, not YAML's
+    // "a sequence as a key".
+    const struct {
+        const char *text, *code, *says;
+    } documents[] = {
+        {"not json", "wrong-type", "expected an object"},
+        {"[1, 2]", "wrong-type", "expected an object"},
+        {"42", "wrong-type", "expected an object"},
+        {"- queue-scorer\n- max-score-picker\n", "wrong-type", "expected an object"},
+        {"[", "not-json", "incomplete JSON"},
+        {"[1, 2", "not-json", "incomplete JSON"},
+        {"[[[", "not-json", "incomplete JSON"},
+        {"[{\"type\": \"queue-scorer\"}", "not-json", "incomplete JSON"},
+    };
+    for (const auto &d : documents) {
+        CAPTURE(std::string(d.text));
+        const auto result = s.check(d.text);
+        CHECK(result.exit_code == 1);
+        const auto errors = parse_json(result.out).at("errors");
         REQUIRE(errors.as_array().size() == 1);
-        CHECK(errors.at(0).at("code") == "wrong-type");
-        CHECK(contains(std::string(errors.at(0).at("message").as_string()), "expected an object"));
-    }
-    // JSON cut short after a '[' (which YAML reads too): the JSON error, not YAML's "complex key".
-    for (const char *text : {"[", "[1, 2", "[[[", "[{\"type\": \"queue-scorer\"}"}) {
-        CAPTURE(text);
-        const auto cut = s.check(text);
-        CHECK(cut.exit_code == 1);
-        const auto errors = parse_json(cut.out).at("errors");
-        REQUIRE(errors.as_array().size() == 1);
-        CHECK(errors.at(0).at("code") == "not-json");
-        CHECK(contains(std::string(errors.at(0).at("message").as_string()), "incomplete JSON"));
+        CHECK(errors.at(0).at("code") == d.code);
+        CHECK(contains(std::string(errors.at(0).at("message").as_string()), d.says));
     }
 
     const auto wrong =
