@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -395,8 +396,9 @@ private:
         else profile.picker = pickers.front();
         // A configured plugin that could not be planned (its error is reported) may be the
         // picker this profile lacks: not "no picker" on top of that.
-        for (const PluginConfig &p : pf_.config.plugins)
-            if (!instance_named(p.name)) incomplete_.insert(profile.name);
+        if (std::any_of(pf_.config.plugins.begin(), pf_.config.plugins.end(),
+                        [&](const PluginConfig &p) { return !instance_named(p.name); }))
+            incomplete_.insert(profile.name);
         pf_.profiles.push_back(std::move(profile));
     }
 

@@ -469,6 +469,8 @@ TEST_CASE("out of file descriptors, a configured type is reported as unreadable,
     CHECK_MESSAGE(contains(m, "some files could not be read, and one of them may"), m);
     CHECK_MESSAGE(contains(m, "Too many open files"), m);
     CHECK_MESSAGE(contains(m, "ulimit -n"), m);
+    // The unreadable picker is that one error, not also a profile without a picker.
+    for (const auto &error : doc.at("errors").as_array()) CHECK_MESSAGE(error.at("code") != "no-picker", r.out);
 }
 
 TEST_CASE("check refuses a missing required parameter and values outside the manifest's bounds or enumeration, "

@@ -57,6 +57,21 @@ garbage
     CHECK(parse_json(out[3]).at("picked").at(0) == "a");
 }
 
+TEST_CASE("run refuses a number beyond the range of a double with its position, and goes on") {
+    const std::string input = "{\"endpoint\": {\"name\": \"a\", \"metrics\": {\"waitingQueueSize\": 1e400}}}\n"
+                              "{\"endpoint\": {\"name\": \"a\"}}\n"
+                              "{\"request\": {\"id\": \"1\"}}\n";
+    const auto r = run_plughost({"run"}, input);
+    CHECK(r.exit_code == 0);
+    const auto out = lines(r.out);
+    REQUIRE(out.size() == 2);
+    CHECK(parse_json(out[0]).at("line") == 1);
+    CHECK(parse_json(out[0]).at("error").at("code") == "not-json");
+    CHECK(contains(std::string(parse_json(out[0]).at("error").at("message").as_string()),
+                   "a number beyond the range of a double (about 1.8e308) ending at column"));
+    CHECK(parse_json(out[1]).at("picked").at(0) == "a");
+}
+
 TEST_CASE("faulty plugins are counted, disabled loudly, and the run goes on") {
     TempDir dir, plugins;
     copy_to(paths::plugin_queue_scorer, plugins / "queue-scorer.so");
